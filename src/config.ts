@@ -1,0 +1,74 @@
+// The only module that reads process.env. Every variable is documented here, in README.md and
+// in .env.example; a bad value stops the service at start with a message naming the variable.
+import path from 'node:path';
+
+export interface Config {
+  /** PostgreSQL connection string; unset means the embedded PGlite database under dataDir. */
+  databaseUrl: string | undefined;
+  /** Where the embedded database (and its generated KEK file) live. */
+  dataDir: string;
+  /** Base64 or hex of 32 bytes, from MODELSIGN_KEK. */
+  kek: string | undefined;
+  /** A file holding the KEK, from MODELSIGN_KEK_FILE. */
+  kekFile: string | undefined;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The transparency log's origin line in checkpoints. */
+  logOrigin: string;
+  /** Upper bound on PostgreSQL connections per instance. */
+  dbPoolSize: number;
+  /** How often each instance polls for revocations and key changes made by other instances. */
+  statePollMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = nonEmpty(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const kek = nonEmpty(env, 'MODELSIGN_KEK');
+  const kekFile = nonEmpty(env, 'MODELSIGN_KEK_FILE');
+  if (kek && kekFile) throw new ConfigError('set MODELSIGN_KEK or MODELSIGN_KEK_FILE, not both');
+  if (databaseUrl && !kek && !kekFile) {
+    throw new ConfigError('with DATABASE_URL set, MODELSIGN_KEK or MODELSIGN_KEK_FILE is required (32 random bytes, e.g. `openssl rand -base64 32`)');
+  }
+  const logLevel = (nonEmpty(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logOrigin = nonEmpty(env, 'MODELSIGN_LOG_ORIGIN') ?? 'modelsign.local/log';
+  // The origin is the first line of a signed note: it must be one printable line.
+  if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(logOrigin)) throw new ConfigError('MODELSIGN_LOG_ORIGIN must be one line of printable ASCII');
+  return {
+    databaseUrl,
+    dataDir: path.resolve(nonEmpty(env, 'MODELSIGN_DATA_DIR') ?? 'data'),
+    kek,
+    kekFile: kekFile === undefined ? undefined : path.resolve(kekFile),
+    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    logLevel,
+    logOrigin,
+    dbPoolSize: integer(env, 'MODELSIGN_DB_POOL_SIZE', 20, 1, 1000),
+    statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
+  };
+}

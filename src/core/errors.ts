@@ -1,0 +1,58 @@
+// The one error type of modelsign. Every failure a caller can act on carries a stable `code`;
+// the HTTP layer maps codes to statuses in one place (src/server/problem.ts) and the CLI maps
+// them to exit codes. Messages say what to fix; they never include secrets.
+
+export const ERROR_CODES = {
+  validation_failed: 'The request does not match the API schema; `errors` lists each problem.',
+  invalid_json: 'The request body is not valid JSON.',
+  unsupported_media_type: 'The request body must be application/json.',
+  payload_too_large: 'The request body is larger than this route accepts.',
+  invalid_path: 'A manifest path breaks the path rules (relative POSIX, NFC, no `..`, `.`, empty segments, control characters).',
+  duplicate_path: 'The same path appears twice in a manifest.',
+  invalid_model_name: 'The model name is not `namespace/name` with the allowed characters.',
+  invalid_version: 'The version has characters or a length that are not allowed.',
+  invalid_namespace: 'A namespace has characters or a length that are not allowed.',
+  invalid_duration: 'A duration is not a number followed by s, m, h or d, or is out of range.',
+  token_missing: 'The route needs a bearer token in the Authorization header.',
+  token_malformed: 'The Authorization header or the token in it is not a well-formed bearer JWT.',
+  token_invalid: 'The token is not one this service issued (bad signature, unknown key, wrong issuer or claims).',
+  token_expired: 'The token has expired; ask an admin for a new one.',
+  token_revoked: 'The token has been revoked.',
+  publisher_disabled: 'The publisher this token belongs to is disabled.',
+  forbidden_role: 'The token\'s role may not use this route.',
+  forbidden_namespace: 'The publisher does not own the namespace of this model.',
+  not_found: 'No such resource.',
+  route_not_found: 'No such route.',
+  release_conflict: 'This model version is already signed with a different manifest; releases are immutable.',
+  publisher_exists: 'A publisher with this name already exists.',
+  namespace_taken: 'A namespace is already owned by another publisher.',
+  publisher_unknown: 'No publisher with this id or name.',
+  invalid_token_request: 'The token request does not fit the role (a publisher token needs a publisher, others a subject).',
+  key_unavailable: 'No usable key of the needed purpose; the service is not ready.',
+  kek_mismatch: 'The configured KEK does not decrypt the stored keys.',
+  unavailable: 'The database is unreachable; try again shortly.',
+  internal_error: 'An unexpected error; it has been logged with the request id.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+export class ModelsignError extends Error {
+  override readonly name = 'ModelsignError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly errors?: ErrorDetail[],
+  ) {
+    super(message);
+  }
+}
+
+export function isModelsignError(value: unknown): value is ModelsignError {
+  return value instanceof ModelsignError;
+}

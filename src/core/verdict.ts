@@ -1,0 +1,46 @@
+// Why a bundle did not verify. Codes are stable: clients, the CLI and tests branch on them.
+
+export const REASON_CODES = {
+  bundle_malformed: 'The bundle is not a Sigstore bundle with one DSSE envelope and a key hint.',
+  bundle_media_type: 'The bundle media type is not application/vnd.dev.sigstore.bundle.v0.3+json.',
+  payload_type: 'The DSSE payload type is not application/vnd.in-toto+json.',
+  signature_count: 'The envelope must carry exactly one signature.',
+  signature_malformed: 'The signature is not 64 bytes of canonical base64.',
+  key_unknown: 'The key named by publicKey.hint is not a trusted key.',
+  key_mismatch: 'The trusted key does not hash to the kid the bundle names.',
+  key_wrong_purpose: 'The key is not a release-signing key.',
+  key_not_active: 'The key was never activated, so nothing it signed is valid.',
+  key_revoked: 'The key is revoked and the signature is not proven to predate the compromise.',
+  signature_invalid: 'The Ed25519 signature does not verify over the DSSE pre-authentication encoding.',
+  payload_malformed: 'The payload is not UTF-8 JSON.',
+  statement_unsupported: 'The payload is not an in-toto v1 statement with the OMS v1.0 predicate (files, sha256).',
+  subject_malformed: 'The statement must have one subject named namespace/name@version with a sha256 digest.',
+  resource_malformed: 'A resource is not {algorithm: sha256, name, digest} with a 64-hex digest, or appears twice.',
+  resource_unsafe: 'A resource name is not a safe relative path; no file was opened.',
+  root_digest_mismatch: 'The subject digest does not equal SHA-256 over the resource digests.',
+  file_changed: 'A file\'s SHA-256 differs from the signed digest.',
+  file_missing: 'A signed file is not present.',
+  file_extra: 'A file is present that the release does not list (and no ignore path covers).',
+  signature_unrecorded: 'The service holds no record of this signature for this release (online verification only): a signature made off the books, e.g. with a stolen key.',
+} as const;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  path?: string;
+}
+
+export type KeyStatus = 'pending' | 'active' | 'retired' | 'revoked';
+export type KeyPurpose = 'release' | 'log' | 'token';
+
+export interface Verdict {
+  valid: boolean;
+  reasons: Reason[];
+  kid: string | null;
+  keyStatus: KeyStatus | null;
+  model: string | null;
+  version: string | null;
+  rootDigest: string | null;
+}

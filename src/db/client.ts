@@ -1,0 +1,111 @@
+// The Prisma client factory: PostgreSQL through @prisma/adapter-pg when a URL is given, the
+// embedded PGlite through pglite-prisma-adapter otherwise. Both also expose a raw SQL session
+// for what Prisma cannot do through both adapters alike (multi-statement migration files).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { acquireDataDirLock } from './data-dir-lock.ts';
+
+export { Prisma } from '../generated/prisma/client.ts';
+export type { PrismaClient };
+
+export interface SqlSession {
+  exec(sql: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  prisma: PrismaClient;
+  /** Runs `fn` in one transaction on one connection, outside Prisma. */
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; without it the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; undefined means an in-memory database (tests). */
+  dataDir?: string | undefined;
+  poolSize?: number;
+  onError?: (err: Error) => void;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openPGlite(options.dataDir);
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 20,
+    connectionTimeoutMillis: 5_000,
+    application_name: 'modelsign',
+  });
+  // An idle client that loses its server emits here; without a listener the process would exit.
+  pool.on('error', (err) => options.onError?.(err));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres',
+    prisma,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          exec: async (sql) => void (await client.query(sql)),
+          query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPGlite(dataDir: string | undefined): Promise<Database> {
+  let release: (() => void) | undefined;
+  let dbDir: string | undefined;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // PGlite is one process's database: a second process opening the same files corrupts them.
+    release = acquireDataDirLock(dataDir);
+    dbDir = path.join(dataDir, 'pglite');
+  }
+  try {
+    const pglite = await PGlite.create(dbDir === undefined ? {} : { dataDir: dbDir });
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+    return {
+      kind: 'pglite',
+      prisma,
+      transaction: (fn) =>
+        pglite.transaction((tx) =>
+          fn({
+            exec: async (sql) => void (await tx.exec(sql)),
+            query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+          }),
+        ),
+      async close() {
+        await prisma.$disconnect();
+        await pglite.close();
+        release?.();
+      },
+    };
+  } catch (err) {
+    release?.();
+    throw err;
+  }
+}

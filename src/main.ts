@@ -1,0 +1,53 @@
+// The `modelsign` command: dispatches to one file per command under cli/.
+import { ConfigError } from './config.ts';
+import { isModelsignError } from './core/errors.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { MigrationError } from './db/migrate.ts';
+import { UsageError } from './cli/args.ts';
+import { KekError } from './services/key-wrap.ts';
+
+const USAGE = `Usage: modelsign <command> [options]
+
+Commands:
+  serve                   run the HTTP service
+  admin token             issue a token (the first admin token comes from here)
+
+Run \`modelsign <command> --help\` for a command's options.`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./cli/serve.ts')).serve,
+  'admin token': async () => (await import('./cli/admin-token.ts')).adminToken,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, second, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return first === undefined ? 2 : 0;
+  }
+  const twoWord = second !== undefined ? COMMANDS[`${first} ${second}`] : undefined;
+  const load = twoWord ?? COMMANDS[first];
+  if (!load) {
+    process.stderr.write(`modelsign: unknown command ${JSON.stringify([first, second].filter(Boolean).join(' '))}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const args = twoWord ? rest : argv.slice(1);
+  try {
+    return await (await load())(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.exitCode === 0) process.stdout.write(err.message + '\n');
+      else process.stderr.write(`modelsign: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError || err instanceof KekError || err instanceof DataDirLockedError || err instanceof MigrationError || isModelsignError(err)) {
+      process.stderr.write(`modelsign: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

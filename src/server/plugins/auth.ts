@@ -1,0 +1,98 @@
+// Bearer-token authentication: @fastify/jwt checks the signature (EdDSA, the token key named by
+// the header's kid), issuer and expiry; TokenService then checks revocation and the publisher's
+// current state. Routes declare who may call them with `preHandler: app.requireRole(...)`.
+import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { fromBase64Url, fromUtf8 } from '../../core/bytes.ts';
+import { ModelsignError } from '../../core/errors.ts';
+import { spkiPem } from '../../core/public-key.ts';
+import type { Principal, Role } from '../../services/principal.ts';
+import { TOKEN_ISSUER } from '../../services/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    requireRole(...roles: Role[]): preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+
+function readHeader(segment: string): { alg?: unknown; kid?: unknown } | undefined {
+  const bytes = fromBase64Url(segment);
+  if (!bytes) return undefined;
+  try {
+    const header: unknown = JSON.parse(fromUtf8(bytes));
+    return typeof header === 'object' && header !== null ? header : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export default fp(
+  async function authPlugin(app) {
+    const publicPems = new Map<string, string>();
+    const pemOf = (kid: string): string | undefined => {
+      const key = app.services.keys.get(kid);
+      // Only token keys verify tokens: a JWT "signed" by a release or log key is refused. A
+      // retired token key still verifies the tokens it issued until they expire.
+      if (!key || key.purpose !== 'token' || (key.status !== 'active' && key.status !== 'retired')) return undefined;
+      let pem = publicPems.get(kid);
+      if (!pem) publicPems.set(kid, (pem = spkiPem(key.publicKey)));
+      return pem;
+    };
+
+    await app.register(fastifyJwt, {
+      secret: {
+        public: async (_request: FastifyRequest, token: TokenOrHeader) => {
+          const kid = 'header' in token ? token.header.kid : undefined;
+          const pem = typeof kid === 'string' ? pemOf(kid) : undefined;
+          if (!pem) throw new ModelsignError('token_invalid', 'the token is signed by a key this service does not accept for tokens');
+          return pem;
+        },
+      },
+      decode: { complete: true },
+      verify: { algorithms: ['EdDSA'], allowedIss: TOKEN_ISSUER, requiredClaims: ['jti', 'sub', 'role', 'iat', 'exp'] },
+    });
+
+    app.decorateRequest('principal', null);
+
+    async function authenticate(request: FastifyRequest): Promise<Principal> {
+      const header = request.headers.authorization;
+      if (header === undefined || header === '') throw new ModelsignError('token_missing', 'send `Authorization: Bearer <token>`');
+      const match = BEARER.exec(header);
+      if (!match) throw new ModelsignError('token_malformed', 'the Authorization header must be `Bearer <JWT>` (three base64url segments)');
+      const jwtHeader = readHeader(match[1]!);
+      if (!jwtHeader || jwtHeader.alg !== 'EdDSA' || typeof jwtHeader.kid !== 'string') {
+        throw new ModelsignError('token_malformed', 'the token header must be JSON with alg EdDSA and a kid');
+      }
+      let claims: Record<string, unknown>;
+      try {
+        // `decode.complete` hands the header (and its kid) to the key lookup; the verifier
+        // itself returns only the claims.
+        claims = await request.jwtVerify<Record<string, unknown>>();
+      } catch (err) {
+        if (err instanceof ModelsignError) throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') throw new ModelsignError('token_expired', 'the token has expired; ask an admin for a new one');
+        if (code === 'FST_JWT_BAD_REQUEST') throw new ModelsignError('token_malformed', 'the Authorization header must be `Bearer <JWT>`');
+        throw new ModelsignError('token_invalid', 'the token is not one this service issued (signature, issuer or claims do not check out)');
+      }
+      return app.services.tokens.authenticate(claims);
+    }
+
+    app.decorate('requireRole', (...roles: Role[]) => {
+      return async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
+        const principal = await authenticate(request);
+        request.principal = principal;
+        if (!roles.includes(principal.role)) {
+          throw new ModelsignError('forbidden_role', `this route is for ${roles.join(' or ')} tokens; this is a ${principal.role} token`);
+        }
+      };
+    });
+  },
+  { name: 'modelsign-auth', dependencies: ['modelsign-services'] },
+);

@@ -1,0 +1,72 @@
+// The one error handler: every failure leaves as application/problem+json with a stable code.
+// Input problems are 4xx; an unreachable database is 503; anything else is a logged 500 that
+// says nothing about internals.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
+import { isConnectionError } from '../../db/errors.ts';
+import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
+
+// Fastify's own client errors, by code.
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_BAD_URL: 'validation_failed',
+  FST_ERR_ASYNC_CONSTRAINT: 'validation_failed',
+};
+
+function toProblemCode(err: FastifyError): { code: ErrorCode; detail: string; errors?: ErrorDetail[] } | undefined {
+  if (err instanceof ModelsignError) return { code: err.code, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) };
+  if (err.validation) {
+    const where = err.validationContext ?? 'body';
+    const errors = err.validation.map((v) => ({
+      path: `${where}${v.instancePath || ''}`,
+      message: v.message ?? 'is invalid',
+      ...(v.keyword === 'additionalProperties' ? { property: (v.params as { additionalProperty?: string }).additionalProperty } : {}),
+    }));
+    const first = errors[0]!;
+    const property = 'property' in first ? ` (${String(first.property)})` : '';
+    return { code: 'validation_failed', detail: `${first.path} ${first.message}${property}`, errors };
+  }
+  const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
+  if (mapped) return { code: mapped, detail: mapped === 'invalid_json' ? 'the body is not valid JSON' : err.message };
+  if (err instanceof SyntaxError && err.statusCode === 400) return { code: 'invalid_json', detail: 'the body is not valid JSON' };
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return { code: err.statusCode === 404 ? 'route_not_found' : 'validation_failed', detail: err.message };
+  }
+  return undefined;
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string, errors?: ErrorDetail[]): FastifyReply {
+  const body = problem(code, detail, { instance: request.url.split('?')[0]!, requestId: String(request.id), ...(errors ? { errors } : {}) });
+  if (body.status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${code}"`);
+  if (body.status === 503) reply.header('retry-after', '1');
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+export default fp(
+  async function errorsPlugin(app) {
+    app.setErrorHandler(function handleError(err: FastifyError, request, reply) {
+      const known = toProblemCode(err);
+      if (known) {
+        if (known.code === 'key_unavailable' || known.code === 'kek_mismatch') request.log.error({ err }, 'keys unavailable');
+        return sendProblem(request, reply, known.code, known.detail, known.errors);
+      }
+      if (isConnectionError(err)) {
+        request.log.warn({ err }, 'database unreachable');
+        return sendProblem(request, reply, 'unavailable', 'the database is unreachable; try again shortly');
+      }
+      request.log.error({ err }, 'unhandled error');
+      return sendProblem(request, reply, 'internal_error', `an unexpected error occurred; quote request id ${request.id} when reporting it`);
+    });
+
+    app.setNotFoundHandler(function notFound(request, reply) {
+      return sendProblem(request, reply, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.yaml`);
+    });
+  },
+  { name: 'modelsign-errors' },
+);

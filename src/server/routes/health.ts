@@ -1,0 +1,30 @@
+// /healthz answers while the process runs; /readyz only when this instance can do its work.
+import type { FastifyInstance } from 'fastify';
+import { KEY_PURPOSES } from '../../services/keys.ts';
+
+const DB_PING_TIMEOUT_MS = 1_000;
+
+export default async function healthRoutes(app: FastifyInstance) {
+  app.get('/healthz', { schema: app.openapi.routeSchema('getHealth') }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: app.openapi.routeSchema('getReadiness') }, async (_request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
+    const database = await Promise.race([
+      app.services.db.prisma.$queryRaw`SELECT 1`.then(() => 'ok' as const),
+      new Promise<'failing'>((resolve) => (timer = setTimeout(() => resolve('failing'), DB_PING_TIMEOUT_MS))),
+    ])
+      .catch(() => 'failing' as const)
+      .finally(() => clearTimeout(timer));
+    const keys = KEY_PURPOSES.every((p) => {
+      try {
+        return app.services.keys.signer(p) !== undefined;
+      } catch {
+        return false;
+      }
+    })
+      ? ('ok' as const)
+      : ('missing' as const);
+    const ready = database === 'ok' && keys === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { database, keys } });
+  });
+}

@@ -1,0 +1,54 @@
+// Signing releases (publishers) and reading signatures (everyone).
+import type { FastifyInstance } from 'fastify';
+import type { ManifestFile } from '../../../core/manifest.ts';
+import type { SignatureRecord } from '../../../services/signatures.ts';
+
+interface SignBody {
+  model: string;
+  version: string;
+  files: ManifestFile[];
+  ignorePaths?: string[];
+}
+
+interface ListQuery {
+  model?: string;
+  version?: string;
+  sha256?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const created = (r: SignatureRecord) => ({
+  id: r.id,
+  model: r.model,
+  version: r.version,
+  kid: r.kid,
+  rootDigest: r.rootDigest,
+  createdAt: r.createdAt,
+  logIndex: r.logIndex,
+  bundle: r.bundle,
+});
+
+export default async function signatureRoutes(app: FastifyInstance) {
+  app.post<{ Body: SignBody }>(
+    '/signatures',
+    { schema: app.openapi.routeSchema('signRelease'), bodyLimit: 4 * 1024 * 1024, preHandler: app.requireRole('publisher') },
+    async (request, reply) => {
+      const { created: isNew, record } = await app.services.signatures.sign(request.principal!, request.body);
+      reply.code(isNew ? 201 : 200);
+      if (isNew) reply.header('location', `/v1/signatures/${record.id}`);
+      return created(record);
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>('/signatures', { schema: app.openapi.routeSchema('listSignatures') }, async (request) =>
+    app.services.signatures.list(request.query),
+  );
+
+  app.get<{ Params: { id: string } }>('/signatures/:id', { schema: app.openapi.routeSchema('getSignature') }, async (request, reply) => {
+    const record = await app.services.signatures.get(request.params.id);
+    // A signature never changes once made, but its log entry is added later: cache briefly.
+    reply.header('cache-control', record.logIndex === null ? 'no-cache' : 'public, max-age=3600');
+    return record;
+  });
+}

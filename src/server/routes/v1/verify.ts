@@ -1,0 +1,11 @@
+// Online verification for clients that would rather ask than carry the verifier.
+import type { FastifyInstance } from 'fastify';
+import type { FileDigest } from '../../../core/verify-bundle.ts';
+
+export default async function verifyRoutes(app: FastifyInstance) {
+  app.post<{ Body: { bundle: unknown; files?: FileDigest[] } }>(
+    '/verify',
+    { schema: app.openapi.routeSchema('verifyBundle'), bodyLimit: 8 * 1024 * 1024 },
+    async (request) => app.services.verification.verify(request.body.bundle, request.body.files),
+  );
+}

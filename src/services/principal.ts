@@ -1,0 +1,16 @@
+// Who is calling: the verified token, joined with the current state of its publisher.
+export type Role = 'admin' | 'publisher' | 'auditor';
+
+export interface Principal {
+  jti: string;
+  role: Role;
+  subject: string;
+  publisherId: string | null;
+  /** The publisher's namespaces now, not when the token was issued. */
+  namespaces: readonly string[];
+}
+
+/** How the audit trail names an actor. */
+export function actorOf(principal: Principal): string {
+  return `${principal.role}:${principal.subject}`;
+}

@@ -1,0 +1,211 @@
+// Signing releases and reading them back. A (model, version) is immutable: the same manifest
+// again returns the stored signature, a different one is refused. The insert, its audit event
+// and the conflict check are one SQL statement, so the hot path is one database round trip.
+import { randomUUID } from 'node:crypto';
+import { buildBundle, type Bundle } from '../core/bundle.ts';
+import { equalBytes } from '../core/bytes.ts';
+import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../core/dsse.ts';
+import { ModelsignError } from '../core/errors.ts';
+import { buildManifest, type ManifestFile } from '../core/manifest.ts';
+import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
+import { buildStatement, encodeStatement } from '../core/statement.ts';
+import type { PrismaClient } from '../db/client.ts';
+import type { Clock } from './clock.ts';
+import type { KeyService } from './keys.ts';
+import { actorOf, type Principal } from './principal.ts';
+
+export interface SignRequest {
+  model: string;
+  version: string;
+  files: ManifestFile[];
+  ignorePaths?: string[] | undefined;
+}
+
+export interface SignatureRecord {
+  id: string;
+  model: string;
+  version: string;
+  kid: string;
+  rootDigest: string;
+  publisher: string;
+  files: ManifestFile[];
+  ignorePaths: string[];
+  createdAt: Date;
+  logIndex: number | null;
+  bundle: Bundle;
+}
+
+export type SignatureSummary = Omit<SignatureRecord, 'files' | 'ignorePaths' | 'bundle'>;
+
+export interface ListQuery {
+  model?: string | undefined;
+  version?: string | undefined;
+  sha256?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const RECORD_FIELDS = {
+  seq: true,
+  id: true,
+  model: true,
+  version: true,
+  kid: true,
+  rootDigest: true,
+  files: true,
+  ignorePaths: true,
+  payload: true,
+  signature: true,
+  createdAt: true,
+  logIndex: true,
+  publisher: { select: { name: true } },
+} as const;
+
+type Row = {
+  id: string;
+  model: string;
+  version: string;
+  kid: string;
+  rootDigest: string;
+  files: unknown;
+  ignorePaths: string[];
+  payload: Uint8Array;
+  signature: Uint8Array;
+  createdAt: Date;
+  logIndex: bigint | null;
+  publisher: { name: string };
+};
+
+function toRecord(row: Row): SignatureRecord {
+  return {
+    id: row.id,
+    model: row.model,
+    version: row.version,
+    kid: row.kid,
+    rootDigest: row.rootDigest,
+    publisher: row.publisher.name,
+    files: row.files as ManifestFile[],
+    ignorePaths: row.ignorePaths,
+    createdAt: row.createdAt,
+    logIndex: row.logIndex === null ? null : Number(row.logIndex),
+    bundle: buildBundle({ payload: row.payload, signature: row.signature, kid: row.kid }),
+  };
+}
+
+export class SignatureService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly keys: KeyService,
+    private readonly clock: Clock,
+  ) {}
+
+  async sign(principal: Principal, request: SignRequest): Promise<{ created: boolean; record: SignatureRecord }> {
+    const { namespace } = assertModelName(request.model);
+    assertVersion(request.version);
+    if (principal.role !== 'publisher' || !principal.publisherId) {
+      throw new ModelsignError('forbidden_role', 'only publisher tokens may sign releases');
+    }
+    if (!principal.namespaces.includes(namespace)) {
+      throw new ModelsignError('forbidden_namespace', `publisher ${principal.subject} does not own namespace ${JSON.stringify(namespace)}`);
+    }
+    const manifest = buildManifest(request.files, request.ignorePaths ?? []);
+    const payload = encodeStatement(buildStatement(subjectName(request.model, request.version), manifest));
+    const signer = this.keys.signer('release');
+    const signature = signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+    const id = randomUUID();
+    const now = this.clock.now();
+    const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+    const details = { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length };
+    const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
+      WITH ins AS (
+        INSERT INTO "release_signatures"
+          ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at")
+        VALUES (${id}::uuid, ${request.model}, ${request.version}, ${manifest.rootDigest}, ${JSON.stringify(files)}::jsonb,
+                ${files.map((f) => f.sha256)}::text[], ${manifest.ignorePaths}::text[], ${payload}, ${signature}, ${signer.kid},
+                ${principal.publisherId}::uuid, ${now})
+        ON CONFLICT ("model", "version") DO NOTHING
+        RETURNING "id"
+      ), audit AS (
+        INSERT INTO "audit_events" ("at", "actor", "action", "target", "details")
+        SELECT ${now}, ${actorOf(principal)}, 'signature.create', ${`signature:${id}`}, ${JSON.stringify(details)}::jsonb FROM ins
+      )
+      SELECT "id"::text AS "id" FROM ins`;
+    if (inserted.length === 1) {
+      return {
+        created: true,
+        record: {
+          id,
+          model: request.model,
+          version: request.version,
+          kid: signer.kid,
+          rootDigest: manifest.rootDigest,
+          publisher: principal.subject,
+          files,
+          ignorePaths: manifest.ignorePaths,
+          createdAt: now,
+          logIndex: null,
+          bundle: buildBundle({ payload, signature, kid: signer.kid }),
+        },
+      };
+    }
+    const existing = await this.prisma.releaseSignature.findUniqueOrThrow({
+      where: { model_version: { model: request.model, version: request.version } },
+      select: RECORD_FIELDS,
+    });
+    if (!equalBytes(existing.payload, payload)) {
+      throw new ModelsignError(
+        'release_conflict',
+        `${request.model}@${request.version} is already signed (signature ${existing.id}, root digest ${existing.rootDigest}) with a different manifest; publish a new version instead`,
+        [{ message: 'existing signature', id: existing.id, rootDigest: existing.rootDigest }],
+      );
+    }
+    return { created: false, record: toRecord(existing) };
+  }
+
+  async get(id: string): Promise<SignatureRecord> {
+    const row = UUID.test(id) ? await this.prisma.releaseSignature.findUnique({ where: { id }, select: RECORD_FIELDS }) : null;
+    if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
+    return toRecord(row);
+  }
+
+  async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
+    const row = await this.prisma.releaseSignature.findUnique({ where: { model_version: { model, version } }, select: RECORD_FIELDS });
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Newest first; the cursor is opaque to clients (the last row's insertion sequence). */
+  async list(query: ListQuery): Promise<{ items: SignatureSummary[]; nextCursor: string | null }> {
+    let before: bigint | undefined;
+    if (query.cursor !== undefined) {
+      if (!/^[1-9][0-9]{0,18}$/.test(query.cursor)) throw new ModelsignError('validation_failed', 'cursor is not one this service returned', [{ path: 'cursor', message: 'invalid cursor' }]);
+      before = BigInt(query.cursor);
+    }
+    const rows = await this.prisma.releaseSignature.findMany({
+      where: {
+        ...(query.model !== undefined ? { model: query.model } : {}),
+        ...(query.version !== undefined ? { version: query.version } : {}),
+        ...(query.sha256 !== undefined ? { OR: [{ rootDigest: query.sha256 }, { fileDigests: { has: query.sha256 } }] } : {}),
+        ...(before !== undefined ? { seq: { lt: before } } : {}),
+      },
+      orderBy: { seq: 'desc' },
+      take: query.limit + 1,
+      select: { seq: true, id: true, model: true, version: true, kid: true, rootDigest: true, createdAt: true, logIndex: true, publisher: { select: { name: true } } },
+    });
+    const page = rows.slice(0, query.limit);
+    return {
+      items: page.map((r) => ({
+        id: r.id,
+        model: r.model,
+        version: r.version,
+        kid: r.kid,
+        rootDigest: r.rootDigest,
+        publisher: r.publisher.name,
+        createdAt: r.createdAt,
+        logIndex: r.logIndex === null ? null : Number(r.logIndex),
+      })),
+      nextCursor: rows.length > query.limit ? String(page[page.length - 1]!.seq) : null,
+    };
+  }
+}

@@ -1,0 +1,179 @@
+// Bearer tokens: JWTs signed by the `token` key, recorded by jti (never the JWT itself), and
+// checked on every request against the current state of the token and its publisher.
+//
+// Signing is done here rather than with fast-jwt (which @fastify/jwt uses to verify): fast-jwt's
+// signer takes the private key only as PEM text and keeps it in a module-level cache, while we
+// keep private keys inside KeyObjects. A compact JWS over Ed25519 is a few lines.
+import { randomUUID } from 'node:crypto';
+import { toBase64Url, utf8 } from '../core/bytes.ts';
+import { ModelsignError } from '../core/errors.ts';
+import type { PrismaClient } from '../db/client.ts';
+import { recordAudit } from './audit.ts';
+import type { Clock } from './clock.ts';
+import type { KeyService } from './keys.ts';
+import type { Principal, Role } from './principal.ts';
+import type { PublisherService } from './publishers.ts';
+import { bumpStateEpoch } from './state-epoch.ts';
+
+export const TOKEN_ISSUER = 'modelsign';
+
+export interface IssueTokenInput {
+  role: Role;
+  /** Publisher id or name; required for, and only for, publisher tokens. */
+  publisher?: string | undefined;
+  /** Who the token is for; required for admin and auditor tokens. */
+  subject?: string | undefined;
+  ttlMs: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  jti: string;
+  role: Role;
+  subject: string;
+  expiresAt: Date;
+}
+
+/** The claims @fastify/jwt has verified (signature, issuer, expiry). */
+export interface TokenClaims {
+  jti?: unknown;
+  sub?: unknown;
+  role?: unknown;
+}
+
+interface CachedToken {
+  role: Role;
+  subject: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  publisherId: string | null;
+  publisherDisabled: boolean;
+  namespaces: string[];
+}
+
+const SUBJECT = /^[\p{L}\p{N}._@:+-]{1,128}$/u;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_CACHE = 10_000;
+
+export class TokenService {
+  // jti → what the database said, or null for "no such token". Cleared whenever the state epoch
+  // moves; `generation` stops a lookup that started before a clear from refilling stale data.
+  private cache = new Map<string, CachedToken | null>();
+  private generation = 0;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly keys: KeyService,
+    private readonly publishers: PublisherService,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(input: IssueTokenInput, actor: string): Promise<IssuedToken> {
+    let subject: string;
+    let publisherId: string | null = null;
+    let namespaces: string[] = [];
+    if (input.role === 'publisher') {
+      if (!input.publisher) throw new ModelsignError('invalid_token_request', 'a publisher token needs `publisher` (its id or name)');
+      const publisher = await this.publishers.find(input.publisher);
+      if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(input.publisher)}`);
+      if (publisher.disabledAt) throw new ModelsignError('publisher_disabled', `publisher ${publisher.name} is disabled`);
+      if (input.subject !== undefined && input.subject !== publisher.name) {
+        throw new ModelsignError('invalid_token_request', 'a publisher token\'s subject is its publisher\'s name; leave `subject` out');
+      }
+      subject = publisher.name;
+      publisherId = publisher.id;
+      namespaces = publisher.namespaces;
+    } else {
+      if (input.publisher !== undefined) throw new ModelsignError('invalid_token_request', `an ${input.role} token takes no publisher`);
+      if (!input.subject || !SUBJECT.test(input.subject)) {
+        throw new ModelsignError('invalid_token_request', `an ${input.role} token needs a subject: 1 to 128 letters, digits or ._@:+-`);
+      }
+      subject = input.subject;
+    }
+    const signer = this.keys.signer('token');
+    const now = this.clock.now();
+    const iat = Math.floor(now.getTime() / 1000);
+    const exp = iat + Math.ceil(input.ttlMs / 1000);
+    const jti = randomUUID();
+    const expiresAt = new Date(exp * 1000);
+    const header = { alg: 'EdDSA', typ: 'JWT', kid: signer.kid };
+    const claims = { iss: TOKEN_ISSUER, sub: subject, role: input.role, ...(publisherId ? { ns: namespaces } : {}), jti, iat, exp };
+    const signingInput = `${toBase64Url(utf8(JSON.stringify(header)))}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
+    const token = `${signingInput}.${toBase64Url(signer.sign(utf8(signingInput)))}`;
+    await this.prisma.$transaction(async (tx) => {
+      await tx.token.create({ data: { jti, role: input.role, subject, publisherId, kid: signer.kid, issuedAt: new Date(iat * 1000), expiresAt } });
+      await recordAudit(tx, { actor, action: 'token.issue', target: `token:${jti}`, details: { role: input.role, subject, expiresAt: expiresAt.toISOString() }, at: now });
+    });
+    return { token, jti, role: input.role, subject, expiresAt };
+  }
+
+  /** Revokes a token; true when it was live, false when it was already revoked. */
+  async revoke(jti: string, actor: string): Promise<boolean> {
+    if (!UUID.test(jti)) throw new ModelsignError('not_found', `no token ${JSON.stringify(jti)}`);
+    const now = this.clock.now();
+    const changed = await this.prisma.$transaction(async (tx) => {
+      const row = await tx.token.findUnique({ where: { jti }, select: { revokedAt: true } });
+      if (!row) throw new ModelsignError('not_found', `no token ${jti}`);
+      if (row.revokedAt) return false;
+      await tx.token.update({ where: { jti }, data: { revokedAt: now } });
+      await recordAudit(tx, { actor, action: 'token.revoke', target: `token:${jti}`, at: now });
+      await bumpStateEpoch(tx);
+      return true;
+    });
+    this.invalidate();
+    return changed;
+  }
+
+  /** Turns verified claims into a principal, or throws why the token is refused. */
+  async authenticate(claims: TokenClaims): Promise<Principal> {
+    const { jti, role } = claims;
+    if (typeof jti !== 'string' || !UUID.test(jti) || typeof role !== 'string') {
+      throw new ModelsignError('token_invalid', 'the token lacks a valid jti or role claim');
+    }
+    const token = await this.lookup(jti);
+    if (!token || token.role !== role || token.subject !== claims.sub) {
+      throw new ModelsignError('token_invalid', 'the token was not issued by this service');
+    }
+    if (token.revokedAt) throw new ModelsignError('token_revoked', 'the token has been revoked');
+    if (token.expiresAt.getTime() <= this.clock.now().getTime()) throw new ModelsignError('token_expired', 'the token has expired');
+    if (token.publisherDisabled) throw new ModelsignError('publisher_disabled', 'the publisher of this token is disabled');
+    return { jti, role: token.role, subject: token.subject, publisherId: token.publisherId, namespaces: token.namespaces };
+  }
+
+  /** Forget everything cached; the next request re-reads the database. */
+  invalidate(): void {
+    this.generation++;
+    this.cache.clear();
+  }
+
+  private async lookup(jti: string): Promise<CachedToken | null> {
+    const cached = this.cache.get(jti);
+    if (cached !== undefined) return cached;
+    const generation = this.generation;
+    const row = await this.prisma.token.findUnique({
+      where: { jti },
+      select: {
+        role: true,
+        subject: true,
+        expiresAt: true,
+        revokedAt: true,
+        publisherId: true,
+        publisher: { select: { disabledAt: true, namespaces: { select: { namespace: true } } } },
+      },
+    });
+    const value: CachedToken | null = row && {
+      role: row.role,
+      subject: row.subject,
+      expiresAt: row.expiresAt,
+      revokedAt: row.revokedAt,
+      publisherId: row.publisherId,
+      publisherDisabled: row.publisher?.disabledAt != null,
+      namespaces: row.publisher?.namespaces.map((n) => n.namespace) ?? [],
+    };
+    if (generation === this.generation) {
+      if (this.cache.size >= MAX_CACHE) this.cache.clear();
+      this.cache.set(jti, value);
+    }
+    return value;
+  }
+}
