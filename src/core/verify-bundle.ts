@@ -1,9 +1,11 @@
 // Verification of a modelsign bundle: pure, synchronous, and free of node:crypto and fs, so the
-// same code runs in the service (/v1/verify), the CLI and a browser. Callers supply the trusted
+// same code, with the same Ed25519 rules, runs in the service (/v1/verify), the CLI and a
+// browser. (OpenSSL's Ed25519 verify disagrees with strict RFC 8032 on small-order and
+// mixed-order edge cases, so the service does not swap it in here: one verdict everywhere.) Callers supply the trusted
 // keys and, optionally, the digests of the files they have; the verdict lists every reason the
 // bundle is not valid rather than stopping at the first, so a user sees the whole story.
 import { preAuthEncoding } from './dsse.ts';
-import { ed25519Verify as nobleVerify, ED25519_SIGNATURE_LENGTH, type Ed25519Verify } from './ed25519.ts';
+import { ed25519Verify, ED25519_SIGNATURE_LENGTH } from './ed25519.ts';
 import { rootDigest } from './manifest.ts';
 import { keyIdOf } from './public-key.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
@@ -26,8 +28,6 @@ export interface VerifyBundleOptions {
   resolveKey: (kid: string) => TrustedKey | undefined;
   /** The files actually present (already excluding anything the caller never hashes). */
   files?: readonly FileDigest[];
-  /** Defaults to @noble/curves; the service passes node:crypto's for speed. */
-  verify?: Ed25519Verify;
 }
 
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Verdict {
@@ -52,7 +52,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     if (key.status === 'revoked') reasons.push({ code: 'key_revoked', message: `key ${hint} is revoked` });
     if (signature.length !== ED25519_SIGNATURE_LENGTH) {
       reasons.push({ code: 'signature_malformed', message: `an Ed25519 signature is 64 bytes, got ${signature.length}` });
-    } else if (!(options.verify ?? nobleVerify)(signature, preAuthEncoding(payloadType, payload), key.publicKey)) {
+    } else if (!ed25519Verify(signature, preAuthEncoding(payloadType, payload), key.publicKey)) {
       reasons.push({ code: 'signature_invalid', message: 'the signature does not verify over the payload with the named key' });
     }
   }

@@ -86,26 +86,30 @@ async function openPGlite(dataDir: string | undefined): Promise<Database> {
     dbDir = path.join(dataDir, 'pglite');
   }
   try {
-    const pglite = await PGlite.create(dbDir === undefined ? {} : { dataDir: dbDir });
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-    return {
-      kind: 'pglite',
-      prisma,
-      transaction: (fn) =>
-        pglite.transaction((tx) =>
-          fn({
-            exec: async (sql) => void (await tx.exec(sql)),
-            query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
-          }),
-        ),
-      async close() {
-        await prisma.$disconnect();
-        await pglite.close();
-        release?.();
-      },
-    };
+    return wrapPGlite(await PGlite.create(dbDir === undefined ? {} : { dataDir: dbDir }), release);
   } catch (err) {
     release?.();
     throw err;
   }
+}
+
+/** A Database over an open PGlite instance; `release` runs after it is closed. */
+export function wrapPGlite(pglite: PGlite, release?: () => void): Database {
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: 'pglite',
+    prisma,
+    transaction: (fn) =>
+      pglite.transaction((tx) =>
+        fn({
+          exec: async (sql) => void (await tx.exec(sql)),
+          query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+        }),
+      ),
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+      release?.();
+    },
+  };
 }

@@ -51,6 +51,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler());
+  // JSON is the only body this API takes; anything else is 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   app.decorate('openapi', options.openapi ?? loadOpenApi());
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

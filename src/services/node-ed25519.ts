@@ -1,9 +1,8 @@
-// Ed25519 through node:crypto (OpenSSL) for the service's hot path: about 16x faster than the
-// pure-JS reference in src/core/ed25519.ts. test/services/node-ed25519.test.ts proves both give
-// byte-identical signatures. Private keys live only inside KeyObjects, never as strings.
-import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import type { Ed25519Verify } from '../core/ed25519.ts';
-import { spkiDer } from '../core/public-key.ts';
+// Ed25519 signing through node:crypto (OpenSSL) for the service's hot path: about 16x faster
+// than the pure-JS reference in src/core/ed25519.ts. test/services/node-ed25519.test.ts proves
+// both give byte-identical signatures. Private keys live only inside KeyObjects, never as
+// strings. Verification stays with the reference (see src/core/verify-bundle.ts).
+import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 // PrivateKeyInfo { version 0, AlgorithmIdentifier { 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -26,25 +25,3 @@ export function publicKeyOf(privateKey: KeyObject): Uint8Array {
 export function nodeSign(message: Uint8Array, privateKey: KeyObject): Uint8Array {
   return new Uint8Array(sign(null, message, privateKey));
 }
-
-const publicKeyCache = new Map<string, KeyObject>();
-
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  const id = Buffer.from(publicKey).toString('hex');
-  let key = publicKeyCache.get(id);
-  if (!key) {
-    key = createPublicKey({ key: Buffer.from(spkiDer(publicKey)), format: 'der', type: 'spki' });
-    if (publicKeyCache.size > 1000) publicKeyCache.clear();
-    publicKeyCache.set(id, key);
-  }
-  return key;
-}
-
-export const nodeVerify: Ed25519Verify = (signature, message, publicKey) => {
-  if (signature.length !== 64 || publicKey.length !== 32) return false;
-  try {
-    return verify(null, message, publicKeyObject(publicKey), signature);
-  } catch {
-    return false;
-  }
-};

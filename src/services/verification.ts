@@ -6,7 +6,6 @@ import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
 import type { Verdict } from '../core/verdict.ts';
 import type { PrismaClient } from '../db/client.ts';
 import type { KeyService } from './keys.ts';
-import { nodeVerify } from './node-ed25519.ts';
 
 export interface OnlineVerdict extends Verdict {
   signatureId: string | null;
@@ -21,7 +20,7 @@ export class VerificationService {
   ) {}
 
   async verify(bundle: unknown, files?: readonly FileDigest[]): Promise<OnlineVerdict> {
-    const verdict = verifyBundle(bundle, { resolveKey: (kid) => this.keys.trusted(kid), verify: nodeVerify, ...(files ? { files } : {}) });
+    const verdict = verifyBundle(bundle, { resolveKey: (kid) => this.keys.trusted(kid), ...(files ? { files } : {}) });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null, logIndex: null };
     // Only a bundle whose signature checks out is worth looking up: anything else is already invalid.
     if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code.startsWith('signature_') || r.code.startsWith('key_'))) {

@@ -1,0 +1,54 @@
+// `npm test`: the whole suite on the embedded PGlite, then the database-backed part again on
+// PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres). When
+// PostgreSQL is unreachable the second pass is skipped with a notice, unless
+// MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it), in which case the run fails.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+process.chdir(root);
+
+function testFiles(dir) {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) return name === 'support' ? [] : testFiles(full);
+      return name.endsWith('.test.ts') ? [full] : [];
+    })
+    .sort();
+}
+
+const only = process.argv.slice(2);
+const all = only.length > 0 ? only : testFiles('test');
+// Pure tests (core logic, vectors) do not touch a database: they run once.
+const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')));
+
+function run(label, files, env) {
+  if (files.length === 0) return 0;
+  console.log(`\n# ${label}: ${files.length} files`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return result.status ?? 1;
+}
+
+mkdirSync('test/.cache', { recursive: true });
+const template = path.resolve('test/.cache/pglite-template.tar');
+const prep = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/make-pglite-template.ts', template], { stdio: 'inherit' });
+if (prep.status !== 0) process.exit(prep.status ?? 1);
+
+let failed = run('PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PGLITE_TEMPLATE: template });
+
+const reach = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/postgres-reachable.ts'], { stdio: 'inherit' });
+if (reach.status === 0) {
+  failed += run('PostgreSQL', dbTests, { MODELSIGN_TEST_DB: 'postgres' });
+} else if (process.env.MODELSIGN_TEST_REQUIRE_POSTGRES === '1') {
+  console.error('PostgreSQL is required (MODELSIGN_TEST_REQUIRE_POSTGRES=1) but unreachable');
+  failed += 1;
+} else {
+  console.warn('\n# NOTICE: PostgreSQL is unreachable; the PostgreSQL pass was skipped. Set TEST_DATABASE_URL to run it.');
+}
+process.exit(failed === 0 ? 0 : 1);

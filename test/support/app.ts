@@ -1,0 +1,84 @@
+// A complete instance for tests: database, services, Fastify app, captured logs, and helpers
+// for the tokens most tests need.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/server/app.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import type { Clock } from '../../src/services/clock.ts';
+import { createServices, type Services } from '../../src/services/index.ts';
+import { parseKek } from '../../src/services/key-wrap.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  database: TestDatabase;
+  /** Every log line the instance wrote. */
+  logs: string[];
+  adminToken(): Promise<string>;
+  /** Creates the publisher (if needed) and returns a token for it. */
+  publisherToken(name: string, namespaces?: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function testKek() {
+  return parseKek(randomBytes(32).toString('base64'), 'test KEK');
+}
+
+export class MutableClock implements Clock {
+  constructor(private current = new Date()) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  set(date: Date): void {
+    this.current = new Date(date);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export async function createTestApp(options: { clock?: Clock; database?: TestDatabase } = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('trace', sink);
+  const services = createServices({ db: database.db, kek: testKek(), logger, ...(options.clock ? { clock: options.clock } : {}) });
+  await services.start();
+  const app = await buildApp({ services, logger });
+  await app.ready();
+  const publishers = new Map<string, string>();
+  return {
+    app,
+    services,
+    database,
+    logs,
+    async adminToken() {
+      return (await services.tokens.issue({ role: 'admin', subject: 'test-admin', ttlMs: 3_600_000 }, 'test')).token;
+    },
+    async publisherToken(name, namespaces = [name]) {
+      if (!publishers.has(name)) {
+        const existing = await services.publishers.find(name);
+        publishers.set(name, existing?.id ?? (await services.publishers.create({ name, namespaces }, 'test')).id);
+      }
+      return (await services.tokens.issue({ role: 'publisher', publisher: name, ttlMs: 3_600_000 }, 'test')).token;
+    },
+    async close() {
+      await app.close();
+      await services.stop();
+      if (!options.database) await database.drop();
+    },
+  };
+}
+
+export const sha = (c: string) => c.repeat(64).slice(0, 64);
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}
