@@ -27,6 +27,8 @@ export interface AppOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     openapi: OpenApiDocument;
+    /** Every route registered, as `METHOD /path` (HEAD twins of GET routes left out). */
+    routeTable: string[];
   }
 }
 
@@ -54,6 +56,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON is the only body this API takes; anything else is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   app.decorate('openapi', options.openapi ?? loadOpenApi());
+  const routeTable: string[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push(`${method} ${route.url}`);
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

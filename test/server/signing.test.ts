@@ -53,7 +53,7 @@ describe('POST /v1/signatures', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.app.inject({ url: `/v1/signatures?model=acme/paged&limit=2${cursor ? `&cursor=${cursor}` : ''}` });
+      const res: { statusCode: number; json(): { items: { version: string }[]; nextCursor: string | null } } = await t.app.inject({ url: `/v1/signatures?model=acme/paged&limit=2${cursor ? `&cursor=${cursor}` : ''}` });
       assert.equal(res.statusCode, 200);
       const page = res.json();
       assert.ok(page.items.length <= 2);

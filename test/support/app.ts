@@ -7,7 +7,7 @@ import { buildApp } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import type { Clock } from '../../src/services/clock.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
-import { parseKek } from '../../src/services/key-wrap.ts';
+import { parseKek, type Kek } from '../../src/services/key-wrap.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {
@@ -39,7 +39,7 @@ export class MutableClock implements Clock {
   }
 }
 
-export async function createTestApp(options: { clock?: Clock; database?: TestDatabase } = {}): Promise<TestApp> {
+export async function createTestApp(options: { clock?: Clock; database?: TestDatabase; kek?: Kek } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const logs: string[] = [];
   const sink = new Writable({
@@ -49,7 +49,7 @@ export async function createTestApp(options: { clock?: Clock; database?: TestDat
     },
   });
   const logger = createLogger('trace', sink);
-  const services = createServices({ db: database.db, kek: testKek(), logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const services = createServices({ db: database.db, kek: options.kek ?? testKek(), logger, ...(options.clock ? { clock: options.clock } : {}) });
   await services.start();
   const app = await buildApp({ services, logger });
   await app.ready();

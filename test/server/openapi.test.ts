@@ -1,0 +1,107 @@
+// Acceptance: the routes are exactly the operations of openapi.yaml, every response the service
+// gives in a scripted session validates against the schema documented for its status and media
+// type, and Redocly's linter passes the document.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
+
+const toFastifyPath = (p: string) => p.replace(/\{([^}]+)\}/g, ':$1');
+
+describe('openapi.yaml', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp();
+  });
+  after(() => t.close());
+
+  it('describes exactly the routes the service has', () => {
+    const documented = t.app.openapi.operations.map((o) => `${o.method} ${toFastifyPath(o.path)}`).sort();
+    assert.deepEqual([...t.app.routeTable].sort(), documented);
+    assert.equal(new Set(t.app.openapi.operations.map((o) => o.operationId)).size, documented.length, 'operationIds are unique');
+  });
+
+  it('documents every response of a scripted session, and each body validates', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const seen = new Set<string>();
+    const check = (operationId: string, res: LightMyRequestResponse) => {
+      const op = t.app.openapi.operations.find((o) => o.operationId === operationId)!;
+      const responses = op.operation.responses as Record<string, { content?: Record<string, { schema: object }> }>;
+      const documented = responses[String(res.statusCode)];
+      assert.ok(documented, `${operationId} answered ${res.statusCode}, which is not documented`);
+      seen.add(`${operationId} ${res.statusCode}`);
+      if (res.statusCode === 204) return;
+      const mediaType = String(res.headers['content-type']).split(';')[0]!;
+      const media = documented.content?.[mediaType];
+      assert.ok(media, `${operationId} ${res.statusCode} sent ${mediaType}, which is not documented`);
+      if (mediaType.endsWith('json')) {
+        const validate = ajv.compile(media.schema);
+        assert.ok(validate(res.json()), `${operationId} ${res.statusCode}: ${ajv.errorsText(validate.errors)}\n${res.body.slice(0, 400)}`);
+      }
+    };
+    const inject = async (operationId: string, opts: InjectOptions) => {
+      const res = await t.app.inject(opts);
+      check(operationId, res);
+      return res;
+    };
+
+    const admin = await t.adminToken();
+    await inject('getHealth', { url: '/healthz' });
+    await inject('getReadiness', { url: '/readyz' });
+    await inject('getOpenApi', { url: '/openapi.yaml' });
+    await inject('getDocs', { url: '/docs' });
+    const publisher = await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });
+    await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });
+    await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'x' } });
+    await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', payload: { name: 'x', namespaces: ['x'] } });
+    await inject('listPublishers', { url: '/v1/admin/publishers', headers: bearer(admin) });
+    await inject('listPublishers', { url: '/v1/admin/publishers' });
+    const token = await inject('issueToken', { method: 'POST', url: '/v1/admin/tokens', headers: bearer(admin), payload: { role: 'publisher', publisher: publisher.json().id, ttl: '1h' } });
+    await inject('issueToken', { method: 'POST', url: '/v1/admin/tokens', headers: bearer(admin), payload: { role: 'publisher', publisher: 'ghost', ttl: '1h' } });
+    await inject('issueToken', { method: 'POST', url: '/v1/admin/tokens', headers: bearer(admin), payload: { role: 'admin', ttl: '1h' } });
+    await inject('issueToken', { method: 'POST', url: '/v1/admin/tokens', headers: bearer(token.json().token), payload: { role: 'admin', subject: 'x', ttl: '1h' } });
+    await inject('issueToken', { method: 'POST', url: '/v1/admin/tokens', headers: { ...bearer(admin), 'content-type': 'text/plain' }, payload: 'x' });
+    const pub = token.json().token;
+    const body = { model: 'acme/tiny', version: '1.0', files: [{ path: 'a.bin', sha256: sha('a'), size: 1 }] };
+    const signed = await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: body });
+    await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: body });
+    await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { ...body, files: [{ path: 'b', sha256: sha('b'), size: 1 }] } });
+    await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { ...body, model: 'other/x' } });
+    await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { ...body, files: [{ path: '../x', sha256: sha('b'), size: 1 }] } });
+    await inject('signRelease', { method: 'POST', url: '/v1/signatures', payload: body });
+    await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: { ...bearer(pub), 'content-type': 'application/json' }, payload: JSON.stringify({ ...body, pad: 'x'.repeat(4_300_000) }) });
+    await inject('listSignatures', { url: '/v1/signatures?model=acme/tiny&limit=1' });
+    await inject('listSignatures', { url: '/v1/signatures?limit=1000' });
+    await inject('getSignature', { url: `/v1/signatures/${signed.json().id}` });
+    await inject('getSignature', { url: '/v1/signatures/unknown' });
+    const kid = signed.json().kid;
+    await inject('listKeys', { url: '/v1/keys' });
+    await inject('getKey', { url: `/v1/keys/${kid}` });
+    await inject('getKey', { url: `/v1/keys/${sha('0')}` });
+    await inject('getReleaseBundle', { url: '/v1/models/acme/tiny/versions/1.0/bundle' });
+    await inject('getReleaseBundle', { url: '/v1/models/acme/tiny/versions/9/bundle' });
+    await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { bundle: signed.json().bundle } });
+    await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { bundle: {} } });
+    await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { files: [] } });
+    await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(admin) });
+    await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(pub) });
+    await inject('revokeToken', { method: 'DELETE', url: '/v1/admin/tokens/00000000-0000-4000-8000-000000000000', headers: bearer(admin) });
+
+    // Every operation was exercised, with its success and error paths.
+    for (const op of t.app.openapi.operations) assert.ok([...seen].some((s) => s.startsWith(`${op.operationId} 2`)), `${op.operationId} never succeeded`);
+    assert.ok(seen.size >= 30, `${seen.size} distinct operation/status pairs`);
+  });
+
+  it('passes `redocly lint`', () => {
+    const lint = spawnSync(process.execPath, ['node_modules/@redocly/cli/bin/cli.js', 'lint', 'openapi.yaml', '--format=stylish'], {
+      encoding: 'utf8',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    });
+    assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+    assert.doesNotMatch(lint.stdout, /warning|error/);
+  });
+});
