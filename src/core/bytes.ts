@@ -35,8 +35,13 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+// Node's Buffer when the runtime has one (found by feature test, not imported, so core still
+// runs anywhere): base64 of large payloads is several times faster through it.
+const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o?: number, l?: number): { toString(e: string): string } } }).Buffer;
+
 // btoa/atob work on "binary strings"; chunking keeps String.fromCharCode within argument limits.
 export function toBase64(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) {

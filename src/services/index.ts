@@ -54,7 +54,7 @@ export function createServices(options: ServiceOptions): Services {
     keys,
     publishers,
     tokens,
-    signatures: new SignatureService(prisma, keys, clock),
+    signatures: new SignatureService(db, keys, clock),
     verification: new VerificationService(prisma, keys),
     watcher,
     async start() {

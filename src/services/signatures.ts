@@ -1,7 +1,7 @@
 // Signing releases and reading them back. A (model, version) is immutable: the same manifest
-// again returns the stored signature, a different one is refused. The insert, its audit event
-// and the conflict check are one SQL statement, so the hot path is one database round trip.
+// again returns the stored signature, a different one is refused.
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { buildBundle, type Bundle } from '../core/bundle.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../core/dsse.ts';
@@ -9,10 +9,11 @@ import { ModelsignError } from '../core/errors.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
-import type { PrismaClient } from '../db/client.ts';
+import type { Database, PrismaClient } from '../db/client.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
 import { actorOf, type Principal } from './principal.ts';
+import { SignatureWriter } from './signature-writer.ts';
 
 export interface SignRequest {
   model: string;
@@ -95,11 +96,21 @@ function toRecord(row: Row): SignatureRecord {
 }
 
 export class SignatureService {
+  private readonly prisma: PrismaClient;
+  private readonly writer: SignatureWriter;
+  private readonly cache = new LRUCache<string, SignatureRecord>({
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (r) => r.bundle.dsseEnvelope.payload.length * 2 + 1024,
+  });
+
   constructor(
-    private readonly prisma: PrismaClient,
+    db: Database,
     private readonly keys: KeyService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.prisma = db.prisma;
+    this.writer = new SignatureWriter(db);
+  }
 
   async sign(principal: Principal, request: SignRequest): Promise<{ created: boolean; record: SignatureRecord }> {
     const { namespace } = assertModelName(request.model);
@@ -118,21 +129,23 @@ export class SignatureService {
     const now = this.clock.now();
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
     const details = { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length };
-    const inserted = await this.prisma.$queryRaw<{ id: string }[]>`
-      WITH ins AS (
-        INSERT INTO "release_signatures"
-          ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at")
-        VALUES (${id}::uuid, ${request.model}, ${request.version}, ${manifest.rootDigest}, ${JSON.stringify(files)}::jsonb,
-                ${files.map((f) => f.sha256)}::text[], ${manifest.ignorePaths}::text[], ${payload}, ${signature}, ${signer.kid},
-                ${principal.publisherId}::uuid, ${now})
-        ON CONFLICT ("model", "version") DO NOTHING
-        RETURNING "id"
-      ), audit AS (
-        INSERT INTO "audit_events" ("at", "actor", "action", "target", "details")
-        SELECT ${now}, ${actorOf(principal)}, 'signature.create', ${`signature:${id}`}, ${JSON.stringify(details)}::jsonb FROM ins
-      )
-      SELECT "id"::text AS "id" FROM ins`;
-    if (inserted.length === 1) {
+    const bundle = buildBundle({ payload, signature, kid: signer.kid });
+    const inserted = await this.writer.write({
+      id,
+      model: request.model,
+      version: request.version,
+      rootDigest: manifest.rootDigest,
+      files,
+      ignorePaths: manifest.ignorePaths,
+      payloadB64: bundle.dsseEnvelope.payload,
+      signatureB64: bundle.dsseEnvelope.signatures[0]!.sig,
+      kid: signer.kid,
+      publisherId: principal.publisherId,
+      createdAt: now,
+      actor: actorOf(principal),
+      details,
+    });
+    if (inserted) {
       return {
         created: true,
         record: {
@@ -146,7 +159,7 @@ export class SignatureService {
           ignorePaths: manifest.ignorePaths,
           createdAt: now,
           logIndex: null,
-          bundle: buildBundle({ payload, signature, kid: signer.kid }),
+          bundle,
         },
       };
     }
@@ -165,14 +178,23 @@ export class SignatureService {
   }
 
   async get(id: string): Promise<SignatureRecord> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
     const row = UUID.test(id) ? await this.prisma.releaseSignature.findUnique({ where: { id }, select: RECORD_FIELDS }) : null;
     if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
-    return toRecord(row);
+    return this.remember(toRecord(row));
   }
 
   async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
     const row = await this.prisma.releaseSignature.findUnique({ where: { model_version: { model, version } }, select: RECORD_FIELDS });
-    return row ? toRecord(row) : undefined;
+    return row ? this.remember(toRecord(row)) : undefined;
+  }
+
+  // Signatures never change once stored, so every instance may keep what it has read. (When the
+  // transparency log adds entries to stored bundles, only complete records may be kept.)
+  private remember(record: SignatureRecord): SignatureRecord {
+    this.cache.set(record.id, record);
+    return record;
   }
 
   /** Newest first; the cursor is opaque to clients (the last row's insertion sequence). */

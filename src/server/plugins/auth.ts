@@ -60,6 +60,13 @@ export default fp(
 
     app.decorateRequest('principal', null);
 
+    // Tokens already verified, by their text: a release pipeline sends the same token many
+    // times, and the Ed25519 check is the largest CPU cost of a signing request. A hit still
+    // goes through TokenService (revocation, expiry, publisher state) and re-checks that the key
+    // that signed the token is still accepted, so nothing is trusted longer than it should be.
+    const verified = new Map<string, { kid: string; claims: Record<string, unknown> }>();
+    const MAX_VERIFIED = 10_000;
+
     async function authenticate(request: FastifyRequest): Promise<Principal> {
       const header = request.headers.authorization;
       if (header === undefined || header === '') throw new ModelsignError('token_missing', 'send `Authorization: Bearer <token>`');
@@ -69,6 +76,9 @@ export default fp(
       if (!jwtHeader || jwtHeader.alg !== 'EdDSA' || typeof jwtHeader.kid !== 'string') {
         throw new ModelsignError('token_malformed', 'the token header must be JSON with alg EdDSA and a kid');
       }
+      const token = header.slice(7);
+      const hit = verified.get(token);
+      if (hit && pemOf(hit.kid)) return app.services.tokens.authenticate(hit.claims);
       let claims: Record<string, unknown>;
       try {
         // `decode.complete` hands the header (and its kid) to the key lookup; the verifier
@@ -81,7 +91,10 @@ export default fp(
         if (code === 'FST_JWT_BAD_REQUEST') throw new ModelsignError('token_malformed', 'the Authorization header must be `Bearer <JWT>`');
         throw new ModelsignError('token_invalid', 'the token is not one this service issued (signature, issuer or claims do not check out)');
       }
-      return app.services.tokens.authenticate(claims);
+      const principal = await app.services.tokens.authenticate(claims);
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      verified.set(token, { kid: jwtHeader.kid, claims });
+      return principal;
     }
 
     app.decorate('requireRole', (...roles: Role[]) => {

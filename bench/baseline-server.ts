@@ -1,0 +1,25 @@
+// The baseline for bench/sign.ts: the least a signing service could do per request — a bare
+// Fastify route that signs the body with node:crypto and inserts one row with pg — and a bare
+// hello route for reads. Not part of the product.
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import Fastify from 'fastify';
+import pg from 'pg';
+
+const url = process.env.DATABASE_URL!;
+const port = Number(process.env.PORT);
+const pool = new pg.Pool({ connectionString: url, max: Number(process.env.POOL_SIZE ?? 20) });
+await pool.query('CREATE TABLE IF NOT EXISTS bench_baseline (id uuid PRIMARY KEY, body jsonb NOT NULL, signature bytea NOT NULL)');
+const { privateKey } = generateKeyPairSync('ed25519');
+
+const app = Fastify({ logger: false });
+app.post('/sign', async (request, reply) => {
+  const body = JSON.stringify(request.body);
+  const signature = sign(null, Buffer.from(body), privateKey);
+  const id = randomUUID();
+  await pool.query('INSERT INTO bench_baseline (id, body, signature) VALUES ($1, $2, $3)', [id, body, signature]);
+  reply.code(201);
+  return { id, signature: signature.toString('base64') };
+});
+app.get('/hello', async () => ({ hello: 'world' }));
+await app.listen({ host: '127.0.0.1', port });
+process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));

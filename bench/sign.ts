@@ -1,0 +1,111 @@
+// `npm run bench:sign`: POST /v1/signatures and GET /v1/signatures/{id} of a real modelsign
+// process on PostgreSQL, each against a baseline measured in the same run on the same machine
+// and database (bench/baseline-server.ts), with the same load generator. Prints throughput,
+// the ratio to the baseline and p99 latency. Targets (issue #2): signing ratio >= 0.6 with p99
+// <= 60 ms; reads ratio >= 0.4.
+//
+// Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), TEST_DATABASE_URL.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createPostgresDatabase } from '../test/support/db.ts';
+import { freePort } from '../test/support/process.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
+const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
+
+async function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${base}/healthz`).then(() => true, () => false)) return { child, base };
+    if (await fetch(`${base}/hello`).then((r) => r.ok, () => false)) return { child, base };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${args.join(' ')} did not start`);
+}
+
+const digest = (n: number) => n.toString(16).padStart(64, '0');
+let counter = 0;
+const releaseBody = () => {
+  const n = ++counter;
+  return JSON.stringify({
+    model: 'acme/bench',
+    version: `${process.pid}.${n}`,
+    files: [
+      { path: 'model.safetensors', sha256: digest(n), size: 4_000_000_000 },
+      { path: 'config.json', sha256: digest(n + 1), size: 1_024 },
+      { path: 'tokenizer/tokenizer.json', sha256: digest(n + 2), size: 2_000_000 },
+    ],
+  });
+};
+
+interface Result {
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, options: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: () => string; seconds?: number }): Promise<Result> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: options.seconds ?? SECONDS,
+    requests: [
+      {
+        method: options.method,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        ...(options.body ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: options.body!() }) } : {}),
+      },
+    ],
+  });
+  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+async function measure(label: string, url: string, options: Parameters<typeof load>[1]): Promise<Result> {
+  await load(url, { ...options, seconds: 3 }); // warm-up: JIT, pools, caches
+  const r = await load(url, options);
+  console.log(`${label.padEnd(38)} ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors}   non-2xx ${r.non2xx}`);
+  return r;
+}
+
+const db = await createPostgresDatabase();
+const children: ChildProcess[] = [];
+try {
+  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20' };
+  const baseline = await start(['--import', 'tsx', BASELINE], { DATABASE_URL: db.url, POOL_SIZE: '20' });
+  children.push(baseline.child);
+  const service = await start([BIN, 'serve'], env);
+  children.push(service.child);
+
+  const admin = spawnSync(process.execPath, [BIN, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
+  const post = (path: string, body: object, token: string) =>
+    fetch(service.base + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, string>>);
+  await post('/v1/admin/publishers', { name: 'acme', namespaces: ['acme'] }, admin);
+  const publisher = (await post('/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, admin)).token!;
+  const signed = await post('/v1/signatures', JSON.parse(releaseBody()), publisher);
+
+  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per measurement, PostgreSQL, LOG_LEVEL=warn\n`);
+  const baseSign = await measure('baseline: Fastify + node:crypto + pg', `${baseline.base}/sign`, { method: 'POST', body: releaseBody });
+  const sign = await measure('modelsign: POST /v1/signatures', `${service.base}/v1/signatures`, { method: 'POST', headers: { authorization: `Bearer ${publisher}` }, body: releaseBody });
+  const baseRead = await measure('baseline: Fastify hello', `${baseline.base}/hello`, { method: 'GET' });
+  const read = await measure('modelsign: GET /v1/signatures/{id}', `${service.base}/v1/signatures/${signed.id}`, { method: 'GET' });
+
+  const signRatio = sign.rps / baseSign.rps;
+  const readRatio = read.rps / baseRead.rps;
+  const ok = (b: boolean) => (b ? 'PASS' : 'FAIL');
+  console.log(`\nsigning ratio ${signRatio.toFixed(2)} (target >= 0.6: ${ok(signRatio >= 0.6)}), p99 ${sign.p99} ms (target <= 60: ${ok(sign.p99 <= 60)})`);
+  console.log(`reads ratio   ${readRatio.toFixed(2)} (target >= 0.4: ${ok(readRatio >= 0.4)})`);
+  const clean = sign.errors + sign.non2xx + read.errors + read.non2xx === 0;
+  console.log(`errors: ${clean ? 'none' : 'SOME REQUESTS FAILED'}`);
+  process.exitCode = signRatio >= 0.6 && sign.p99 <= 60 && readRatio >= 0.4 && clean ? 0 : 1;
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  await db.drop();
+}
