@@ -102,6 +102,10 @@ export class KeyService {
     return signer;
   }
 
+  hasSigner(purpose: KeyPurpose): boolean {
+    return this.signers.has(purpose);
+  }
+
   list(): KeyRecord[] {
     return [...this.records.values()];
   }

@@ -49,7 +49,6 @@ export interface ListQuery {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const RECORD_FIELDS = {
-  seq: true,
   id: true,
   model: true,
   version: true,

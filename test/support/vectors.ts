@@ -1,4 +1,4 @@
-// Paths to the shared test vectors (../shared/vectors, never edited).
+// Paths to the test vectors: verbatim copies of ../shared/vectors kept in test/vectors.
 import { fileURLToPath } from 'node:url';
 
-export const VECTORS = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+export const VECTORS = fileURLToPath(new URL('../vectors/', import.meta.url));

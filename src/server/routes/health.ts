@@ -15,15 +15,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     ])
       .catch(() => 'failing' as const)
       .finally(() => clearTimeout(timer));
-    const keys = KEY_PURPOSES.every((p) => {
-      try {
-        return app.services.keys.signer(p) !== undefined;
-      } catch {
-        return false;
-      }
-    })
-      ? ('ok' as const)
-      : ('missing' as const);
+    const keys = KEY_PURPOSES.every((p) => app.services.keys.hasSigner(p)) ? ('ok' as const) : ('missing' as const);
     const ready = database === 'ok' && keys === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { database, keys } });
   });
