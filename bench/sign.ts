@@ -4,7 +4,8 @@
 // the ratio to the baseline and p99 latency. Targets (issue #2): signing ratio >= 0.6 with p99
 // <= 60 ms; reads ratio >= 0.4.
 //
-// Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), TEST_DATABASE_URL.
+// Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL
+// (warn; the service's default is info), TEST_DATABASE_URL.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +78,7 @@ async function measure(label: string, url: string, options: Parameters<typeof lo
 const db = await createPostgresDatabase();
 const children: ChildProcess[] = [];
 try {
-  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20' };
+  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MODELSIGN_DB_POOL_SIZE: '20' };
   const baseline = await start(['--import', 'tsx', BASELINE], { DATABASE_URL: db.url, POOL_SIZE: '20' });
   children.push(baseline.child);
   const service = await start([BIN, 'serve'], env);
@@ -90,7 +91,7 @@ try {
   const publisher = (await post('/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, admin)).token!;
   const signed = await post('/v1/signatures', JSON.parse(releaseBody()), publisher);
 
-  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per measurement, PostgreSQL, LOG_LEVEL=warn\n`);
+  console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per measurement, PostgreSQL, LOG_LEVEL=${env.LOG_LEVEL}\n`);
   const baseSign = await measure('baseline: Fastify + node:crypto + pg', `${baseline.base}/sign`, { method: 'POST', body: releaseBody });
   const sign = await measure('modelsign: POST /v1/signatures', `${service.base}/v1/signatures`, { method: 'POST', headers: { authorization: `Bearer ${publisher}` }, body: releaseBody });
   const baseRead = await measure('baseline: Fastify hello', `${baseline.base}/hello`, { method: 'GET' });
