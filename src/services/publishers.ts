@@ -1,6 +1,7 @@
 // Publishers: release pipelines allowed to sign under the namespaces they own. Ownership is
 // exclusive (one row per namespace), so no two publishers can sign the same model name.
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '../core/ids.ts';
 import { ModelsignError, type ErrorDetail } from '../core/errors.ts';
 import { isNamespace, PUBLISHER_NAME_PATTERN } from '../core/release-name.ts';
 import type { PrismaClient } from '../db/client.ts';
@@ -18,7 +19,6 @@ export interface PublisherView {
 }
 
 const PUBLISHER_NAME = new RegExp(PUBLISHER_NAME_PATTERN);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SELECT = { id: true, name: true, createdAt: true, disabledAt: true, namespaces: { select: { namespace: true } } } as const;
 
 type Row = { id: string; name: string; createdAt: Date; disabledAt: Date | null; namespaces: { namespace: string }[] };
@@ -73,7 +73,7 @@ export class PublisherService {
 
   /** By id or by name. */
   async find(idOrName: string): Promise<PublisherView | undefined> {
-    const row = await this.prisma.publisher.findUnique({ where: UUID.test(idOrName) ? { id: idOrName } : { name: idOrName }, select: SELECT });
+    const row = await this.prisma.publisher.findUnique({ where: isUuid(idOrName) ? { id: idOrName } : { name: idOrName }, select: SELECT });
     return row ? view(row) : undefined;
   }
 

@@ -5,6 +5,7 @@ import { LRUCache } from 'lru-cache';
 import { buildBundle, type Bundle } from '../core/bundle.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../core/dsse.ts';
+import { isUuid } from '../core/ids.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
@@ -45,8 +46,6 @@ export interface ListQuery {
   limit: number;
   cursor?: string | undefined;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const RECORD_FIELDS = {
   id: true,
@@ -179,7 +178,7 @@ export class SignatureService {
   async get(id: string): Promise<SignatureRecord> {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const row = UUID.test(id) ? await this.prisma.releaseSignature.findUnique({ where: { id }, select: RECORD_FIELDS }) : null;
+    const row = isUuid(id) ? await this.prisma.releaseSignature.findUnique({ where: { id }, select: RECORD_FIELDS }) : null;
     if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
     return this.remember(toRecord(row));
   }

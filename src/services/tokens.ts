@@ -6,6 +6,7 @@
 // keep private keys inside KeyObjects. A compact JWS over Ed25519 is a few lines.
 import { randomUUID } from 'node:crypto';
 import { toBase64Url, utf8 } from '../core/bytes.ts';
+import { isUuid } from '../core/ids.ts';
 import { ModelsignError } from '../core/errors.ts';
 import type { PrismaClient } from '../db/client.ts';
 import { recordAudit } from './audit.ts';
@@ -52,7 +53,6 @@ interface CachedToken {
 }
 
 const SUBJECT = /^[\p{L}\p{N}._@:+-]{1,128}$/u;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MAX_CACHE = 10_000;
 
 export class TokenService {
@@ -109,7 +109,7 @@ export class TokenService {
 
   /** Revokes a token; true when it was live, false when it was already revoked. */
   async revoke(jti: string, actor: string): Promise<boolean> {
-    if (!UUID.test(jti)) throw new ModelsignError('not_found', `no token ${JSON.stringify(jti)}`);
+    if (!isUuid(jti)) throw new ModelsignError('not_found', `no token ${JSON.stringify(jti)}`);
     const now = this.clock.now();
     const changed = await this.prisma.$transaction(async (tx) => {
       const row = await tx.token.findUnique({ where: { jti }, select: { revokedAt: true } });
@@ -127,7 +127,7 @@ export class TokenService {
   /** Turns verified claims into a principal, or throws why the token is refused. */
   async authenticate(claims: TokenClaims): Promise<Principal> {
     const { jti, role } = claims;
-    if (typeof jti !== 'string' || !UUID.test(jti) || typeof role !== 'string') {
+    if (!isUuid(jti) || typeof role !== 'string') {
       throw new ModelsignError('token_invalid', 'the token lacks a valid jti or role claim');
     }
     const token = await this.lookup(jti);
