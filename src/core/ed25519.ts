@@ -4,7 +4,6 @@
 // signature must be canonical, so a bundle has exactly one valid signature encoding.
 import { ed25519 } from '@noble/curves/ed25519.js';
 
-export const ED25519_SEED_LENGTH = 32;
 export const ED25519_PUBLIC_KEY_LENGTH = 32;
 export const ED25519_SIGNATURE_LENGTH = 64;
 

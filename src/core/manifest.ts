@@ -46,19 +46,6 @@ export function pathProblem(path: unknown): string | undefined {
   return undefined;
 }
 
-export function isSafePath(path: unknown): path is string {
-  return pathProblem(path) === undefined;
-}
-
-export function assertSafePath(path: unknown, where = 'path'): asserts path is string {
-  const problem = pathProblem(path);
-  if (problem) {
-    throw new ModelsignError('invalid_path', `${where} ${JSON.stringify(path)} ${problem}`, [
-      { path: where, message: problem, value: path },
-    ]);
-  }
-}
-
 /**
  * Orders strings by Unicode code point (equivalently, by UTF-8 bytes), as Python's sort does,
  * rather than by UTF-16 code unit as JavaScript's default sort does. Code units D800–DFFF

@@ -58,10 +58,6 @@ export interface Problem {
   errors?: ErrorDetail[];
 }
 
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code];
-}
-
 export function problem(code: ErrorCode, detail: string, extra: { instance?: string; requestId?: string; errors?: ErrorDetail[] } = {}): Problem {
   const status = STATUS[code];
   return {
