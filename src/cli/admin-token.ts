@@ -1,18 +1,24 @@
 // `modelsign admin token`: issues a token directly against the database, which is how the first
 // admin token comes to exist. Prints only the JWT (or JSON with --json) on stdout.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { loadConfig } from '../config.ts';
 import { parseDuration } from '../core/duration.ts';
+import { DataDirLockedError } from '../db/data-dir-lock.ts';
+import { controlSocketPath } from '../server/control-socket.ts';
 import { createLogger } from '../server/logger.ts';
 import type { Role } from '../services/principal.ts';
+import type { IssuedToken } from '../services/tokens.ts';
 import { parse, UsageError } from './args.ts';
+import { sendControl } from './control-client.ts';
 import { openRuntime } from './runtime.ts';
 
 const USAGE = `Usage: modelsign admin token --role admin|auditor --subject NAME [--ttl 30d] [--json]
        modelsign admin token --role publisher --publisher NAME_OR_ID [--ttl 30d] [--json]
 
-Issues a token and prints it. Run it where the database is reachable (DATABASE_URL, or the
-embedded database in MODELSIGN_DATA_DIR while the service is stopped).`;
+Issues a token and prints it. Run it where the database is reachable: with DATABASE_URL, or on
+the machine of the embedded database in MODELSIGN_DATA_DIR (when a service holds it, the
+command asks that service through the control socket in the data folder).`;
 
 const ROLES: Role[] = ['admin', 'publisher', 'auditor'];
 
@@ -33,15 +39,22 @@ export async function adminToken(args: string[]): Promise<number> {
   const ttlMs = parseDuration(values.ttl!);
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr as never);
-  const runtime = await openRuntime(config, logger);
+  const request = { role, subject: values.subject, publisher: values.publisher, ttlMs };
+  const actor = `cli:${os.userInfo().username}`;
+  let issued: IssuedToken;
   try {
-    const issued = await runtime.services.tokens.issue(
-      { role, subject: values.subject, publisher: values.publisher, ttlMs },
-      `cli:${os.userInfo().username}`,
-    );
-    process.stdout.write(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
-    return 0;
-  } finally {
-    await runtime.close();
+    const runtime = await openRuntime(config, logger);
+    try {
+      issued = await runtime.services.tokens.issue(request, actor);
+    } finally {
+      await runtime.close();
+    }
+  } catch (err) {
+    // The embedded database is held by a running service: ask it through its control socket.
+    const socket = err instanceof DataDirLockedError ? controlSocketPath(config.dataDir) : undefined;
+    if (!socket || !existsSync(socket)) throw err;
+    issued = (await sendControl(socket, { op: 'issue-token', ...request, actor })) as IssuedToken;
   }
+  process.stdout.write(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
+  return 0;
 }

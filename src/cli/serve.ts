@@ -2,6 +2,7 @@
 // and closes the database.
 import { loadConfig } from '../config.ts';
 import { buildApp } from '../server/app.ts';
+import { startControlSocket } from '../server/control-socket.ts';
 import { createLogger } from '../server/logger.ts';
 import { parse } from './args.ts';
 import { openRuntime } from './runtime.ts';
@@ -18,6 +19,7 @@ export async function serve(args: string[]): Promise<number> {
   const runtime = await openRuntime(config, logger);
   const app = await buildApp({ services: runtime.services, logger });
   await app.listen({ host: config.host, port: config.port });
+  const control = runtime.db.kind === 'pglite' ? await startControlSocket(config.dataDir, runtime.services, (m) => logger.warn(m)) : undefined;
   logger.info(
     { database: runtime.db.kind, keys: runtime.services.keys.list().filter((k) => k.status === 'active').map((k) => ({ purpose: k.purpose, kid: k.kid })) },
     'modelsign is ready',
@@ -30,6 +32,7 @@ export async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await new Promise((resolve) => (control ? control.close(resolve) : resolve(undefined)));
   await app.close();
   await runtime.close();
   return 0;

@@ -55,10 +55,20 @@ describe('modelsign serve on the embedded database', { skip: TEST_DB !== 'pglite
     assert.equal(kids.length, 3);
     const { id } = await signOnce(first.base, adminToken, '1.0');
 
-    // While the service holds the embedded database, a second process is refused clearly.
-    const locked = runCli(['admin', 'token', '--role', 'admin', '--subject', 'x'], env);
-    assert.equal(locked.status, 1);
-    assert.match(locked.stderr, /in use by process \d+/);
+    // While the service holds the embedded database, admin commands go through its control
+    // socket, and a second service is refused clearly.
+    const live = runCli(['admin', 'token', '--role', 'admin', '--subject', 'live', '--json'], env);
+    assert.equal(live.status, 0, live.stderr);
+    const liveToken = JSON.parse(live.stdout) as { token: string; subject: string };
+    assert.equal(liveToken.subject, 'live');
+    const listed = await fetch(`${first.base}/v1/admin/publishers`, { headers: { authorization: `Bearer ${liveToken.token}` } });
+    assert.equal(listed.status, 200, 'the token issued through the socket works');
+    const refused = runCli(['admin', 'token', '--role', 'publisher', '--publisher', 'ghost'], env);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /no publisher "ghost"/, 'errors come back through the socket as one line');
+    assert.equal(statSync(path.join(dir, 'control.sock')).mode & 0o777, 0o600);
+    const secondService = await startService(env).then((s) => (services.push(s), 'started'), (err: Error) => err.message);
+    assert.match(secondService, /in use by process \d+/);
 
     assert.equal(await first.stop(), 0, 'SIGTERM shuts down cleanly');
     const second = await startService(env);
