@@ -10,7 +10,7 @@ import { ModelsignError } from '../core/errors.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
-import type { Database, PrismaClient } from '../db/client.ts';
+import type { Database, Prisma, PrismaClient } from '../db/client.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
 import { actorOf, type Principal } from './principal.ts';
@@ -62,20 +62,7 @@ const RECORD_FIELDS = {
   publisher: { select: { name: true } },
 } as const;
 
-type Row = {
-  id: string;
-  model: string;
-  version: string;
-  kid: string;
-  rootDigest: string;
-  files: unknown;
-  ignorePaths: string[];
-  payload: Uint8Array;
-  signature: Uint8Array;
-  createdAt: Date;
-  logIndex: bigint | null;
-  publisher: { name: string };
-};
+type Row = Prisma.ReleaseSignatureGetPayload<{ select: typeof RECORD_FIELDS }>;
 
 function toRecord(row: Row): SignatureRecord {
   return {
@@ -85,7 +72,8 @@ function toRecord(row: Row): SignatureRecord {
     kid: row.kid,
     rootDigest: row.rootDigest,
     publisher: row.publisher.name,
-    files: row.files as ManifestFile[],
+    // Written only by SignatureWriter, from a validated manifest.
+    files: row.files as unknown as ManifestFile[],
     ignorePaths: row.ignorePaths,
     createdAt: row.createdAt,
     logIndex: row.logIndex === null ? null : Number(row.logIndex),

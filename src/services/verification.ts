@@ -1,7 +1,7 @@
 // Online verification: the pure verifier with this service's keys, plus what only the service
 // knows: whether it actually recorded this signature, and when.
-import { equalBytes } from '../core/bytes.ts';
-import { readEnvelope } from '../core/read-bundle.ts';
+import type { Bundle } from '../core/bundle.ts';
+import { toBase64 } from '../core/bytes.ts';
 import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
 import type { Verdict } from '../core/verdict.ts';
 import type { PrismaClient } from '../db/client.ts';
@@ -26,12 +26,14 @@ export class VerificationService {
     if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code.startsWith('signature_') || r.code.startsWith('key_'))) {
       return online;
     }
-    const envelope = readEnvelope(bundle);
+    // The verdict already proved the envelope well formed, and base64 is read canonically, so the
+    // signature's text identifies it without decoding the (possibly large) payload a second time.
+    const sig = (bundle as Bundle).dsseEnvelope.signatures[0]!.sig;
     const row = await this.prisma.releaseSignature.findUnique({
       where: { model_version: { model: verdict.model, version: verdict.version } },
       select: { id: true, signature: true, createdAt: true, logIndex: true },
     });
-    if (!envelope.ok || !row || !equalBytes(row.signature, envelope.value.signature)) {
+    if (!row || toBase64(row.signature) !== sig) {
       online.reasons = [
         ...online.reasons,
         { code: 'signature_unrecorded', message: `the service has no record of this signature for ${verdict.model}@${verdict.version}` },
