@@ -20,6 +20,8 @@ export interface Config {
   dbPoolSize: number;
   /** How often each instance polls for revocations and key changes made by other instances. */
   statePollMs: number;
+  /** How long a signing call waits for its log entry to be in a signed checkpoint. */
+  tlogWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -57,8 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (nonEmpty(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logOrigin = nonEmpty(env, 'MODELSIGN_LOG_ORIGIN') ?? 'modelsign.local/log';
-  // The origin is the first line of a signed note: it must be one printable line.
-  if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(logOrigin)) throw new ConfigError('MODELSIGN_LOG_ORIGIN must be one line of printable ASCII');
+  // The origin is the checkpoint's first line and the log key's name in signed notes, where a
+  // key name may hold no spaces and no '+'.
+  if (!/^[\x21-\x2a\x2c-\x7e]{1,200}$/.test(logOrigin)) throw new ConfigError('MODELSIGN_LOG_ORIGIN must be printable ASCII without spaces or "+", e.g. example.com/modelsign');
   return {
     databaseUrl,
     dataDir: path.resolve(nonEmpty(env, 'MODELSIGN_DATA_DIR') ?? 'data'),
@@ -70,5 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logOrigin,
     dbPoolSize: integer(env, 'MODELSIGN_DB_POOL_SIZE', 20, 1, 1000),
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
+    tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
   };
 }

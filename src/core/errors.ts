@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   namespace_taken: 'A namespace is already owned by another publisher.',
   publisher_unknown: 'No publisher with this id or name.',
   invalid_token_request: 'The token request does not fit the role (a publisher token needs a publisher, others a subject).',
+  log_range_invalid: 'A log index, tree size or range is outside the signed log (or its bounds are reversed).',
   key_unavailable: 'No usable key of the needed purpose; the service is not ready.',
   kek_mismatch: 'The configured KEK does not decrypt the stored keys.',
   unavailable: 'The database is unreachable; try again shortly.',

@@ -21,6 +21,13 @@ export const REASON_CODES = {
   file_changed: 'A file\'s SHA-256 differs from the signed digest.',
   file_missing: 'A signed file is not present.',
   file_extra: 'A file is present that the release does not list (and no ignore path covers).',
+  tlog_entry_missing: 'The bundle carries no transparency-log entry, so nothing proves the signature was logged (and when).',
+  tlog_entry_malformed: 'The transparency-log entry is not the expected JSON (index, log id, inclusion proof, checkpoint), or there is more than one.',
+  tlog_body_mismatch: 'The log entry\'s body is not the leaf this bundle derives.',
+  log_key_unknown: 'The log key named by the entry is not a trusted, active or retired log key.',
+  checkpoint_signature_invalid: 'The checkpoint is not a well-formed note signed by the log key (signature and timestamp cosignature).',
+  checkpoint_mismatch: 'The checkpoint\'s tree size or root hash, or its signed time, differs from what the entry states.',
+  inclusion_proof_invalid: 'The inclusion proof does not lead from this bundle\'s leaf to the checkpoint\'s root hash.',
   signature_unrecorded: 'The service holds no record of this signature for this release (online verification only): a signature made off the books, e.g. with a stolen key.',
 } as const;
 
@@ -43,4 +50,8 @@ export interface Verdict {
   model: string | null;
   version: string | null;
   rootDigest: string | null;
+  /** The verified transparency-log index, when the bundle carries a valid entry. */
+  logIndex: number | null;
+  /** The log's signed time (POSIX seconds) of the checkpoint that first included the entry. */
+  integratedTime: number | null;
 }

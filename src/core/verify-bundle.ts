@@ -9,6 +9,8 @@ import { ed25519Verify, ED25519_SIGNATURE_LENGTH } from './ed25519.ts';
 import { rootDigest } from './manifest.ts';
 import { keyIdOf } from './public-key.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
+import { leafData } from './tlog/leaf.ts';
+import { checkTlogEntry, type VerifiedTlogEntry } from './tlog/tlog-entry.ts';
 import type { KeyPurpose, KeyStatus, Reason, Verdict } from './verdict.ts';
 
 export interface TrustedKey {
@@ -16,6 +18,8 @@ export interface TrustedKey {
   publicKey: Uint8Array;
   purpose: KeyPurpose;
   status: KeyStatus;
+  /** For a revoked key: signatures the log proves were made before this time stay valid. */
+  compromisedAt?: Date | null;
 }
 
 export interface FileDigest {
@@ -28,20 +32,36 @@ export interface VerifyBundleOptions {
   resolveKey: (kid: string) => TrustedKey | undefined;
   /** The files actually present (already excluding anything the caller never hashes). */
   files?: readonly FileDigest[];
+  /**
+   * Whether a bundle without a transparency-log entry is refused (default true). A verified
+   * entry is what proves when the signature was made, which revocation depends on.
+   */
+  requireTlog?: boolean;
 }
 
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Verdict {
-  const verdict: Verdict = { valid: false, reasons: [], kid: null, keyStatus: null, model: null, version: null, rootDigest: null };
+  const verdict: Verdict = {
+    valid: false,
+    reasons: [],
+    kid: null,
+    keyStatus: null,
+    model: null,
+    version: null,
+    rootDigest: null,
+    logIndex: null,
+    integratedTime: null,
+  };
   const envelope = readEnvelope(bundle);
   if (!envelope.ok) {
     verdict.reasons = envelope.reasons;
     return verdict;
   }
-  const { hint, payloadType, payload, signature } = envelope.value;
+  const { hint, payloadType, payload, signature, tlogEntries } = envelope.value;
   const reasons: Reason[] = [];
   verdict.kid = hint;
 
   const key = options.resolveKey(hint);
+  let revoked = false;
   if (!key) {
     reasons.push({ code: 'key_unknown', message: `no trusted key has kid ${JSON.stringify(hint)}` });
   } else {
@@ -49,7 +69,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     if (keyIdOf(key.publicKey) !== hint) reasons.push({ code: 'key_mismatch', message: `trusted key for ${hint} hashes to another kid` });
     if (key.purpose !== 'release') reasons.push({ code: 'key_wrong_purpose', message: `key ${hint} is a ${key.purpose} key, not a release key` });
     if (key.status === 'pending') reasons.push({ code: 'key_not_active', message: `key ${hint} is pending and has never signed releases` });
-    if (key.status === 'revoked') reasons.push({ code: 'key_revoked', message: `key ${hint} is revoked` });
+    revoked = key.status === 'revoked';
     if (signature.length !== ED25519_SIGNATURE_LENGTH) {
       reasons.push({ code: 'signature_malformed', message: `an Ed25519 signature is 64 bytes, got ${signature.length}` });
     } else if (!ed25519Verify(signature, preAuthEncoding(payloadType, payload), key.publicKey)) {
@@ -59,6 +79,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
 
   const claim = readClaim(payload);
   if (!claim.ok) {
+    if (revoked) reasons.push(revokedReason(hint, key?.compromisedAt ?? null, null));
     verdict.reasons = [...reasons, ...claim.reasons];
     return verdict;
   }
@@ -73,10 +94,48 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
   if (recomputed !== release.rootDigest) {
     reasons.push({ code: 'root_digest_mismatch', message: `subject digest ${release.rootDigest} but the resources hash to ${recomputed}` });
   }
+
+  let logged: VerifiedTlogEntry | null = null;
+  if (tlogEntries.length === 0) {
+    if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
+  } else if (tlogEntries.length > 1) {
+    reasons.push({ code: 'tlog_entry_malformed', message: `expected one transparency-log entry, found ${tlogEntries.length}` });
+  } else {
+    const leaf = leafData({ subject: release.subject, rootDigest: release.rootDigest, payload, kid: hint, signature });
+    const checked = checkTlogEntry(tlogEntries[0], leaf, options.resolveKey);
+    if (checked.ok) {
+      logged = checked.value;
+      verdict.logIndex = logged.logIndex;
+      verdict.integratedTime = logged.integratedTime;
+    } else {
+      reasons.push(...checked.reasons);
+    }
+  }
+  if (revoked && !loggedBefore(logged, key?.compromisedAt ?? null)) {
+    reasons.push(revokedReason(hint, key?.compromisedAt ?? null, logged));
+  }
+
   if (options.files) reasons.push(...compareFiles(release, options.files));
   verdict.reasons = reasons;
   verdict.valid = reasons.length === 0;
   return verdict;
+}
+
+// The log's signed time has a resolution of one second and says the entry existed by the end
+// of that second, so the entry predates the compromise only if that whole second does.
+function loggedBefore(logged: VerifiedTlogEntry | null, compromisedAt: Date | null): boolean {
+  if (!logged || logged.integratedTime === null || !compromisedAt) return false;
+  return (logged.integratedTime + 1) * 1000 <= compromisedAt.getTime();
+}
+
+function revokedReason(kid: string, compromisedAt: Date | null, logged: VerifiedTlogEntry | null): Reason {
+  if (!compromisedAt) return { code: 'key_revoked', message: `key ${kid} is revoked` };
+  const when = compromisedAt.toISOString();
+  if (!logged || logged.integratedTime === null) {
+    return { code: 'key_revoked', message: `key ${kid} was compromised at ${when} and no verified log entry proves this signature is older` };
+  }
+  const at = new Date(logged.integratedTime * 1000).toISOString();
+  return { code: 'key_revoked', message: `key ${kid} was compromised at ${when}; this signature was logged at ${at}, not before` };
 }
 
 function isIgnored(path: string, ignorePaths: readonly string[]): boolean {

@@ -16,6 +16,7 @@ import keyRoutes from './routes/v1/keys.ts';
 import modelRoutes from './routes/v1/models.ts';
 import signatureRoutes from './routes/v1/signatures.ts';
 import verifyRoutes from './routes/v1/verify.ts';
+import logRoutes from './routes/v1/log.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppOptions {
@@ -75,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(signatureRoutes, { prefix: '/v1' });
   await app.register(modelRoutes, { prefix: '/v1' });
   await app.register(verifyRoutes, { prefix: '/v1' });
+  await app.register(logRoutes, { prefix: '/v1' });
   await app.register(adminPublisherRoutes, { prefix: '/v1/admin' });
   await app.register(adminTokenRoutes, { prefix: '/v1/admin' });
   return app;

@@ -27,6 +27,7 @@ const STATUS: Record<ErrorCode, number> = {
   namespace_taken: 409,
   publisher_unknown: 404,
   invalid_token_request: 400,
+  log_range_invalid: 400,
   key_unavailable: 503,
   kek_mismatch: 503,
   unavailable: 503,

@@ -7,6 +7,7 @@ import { KeyService } from './keys.ts';
 import { PublisherService } from './publishers.ts';
 import { SignatureService } from './signatures.ts';
 import { StateWatcher } from './state-watcher.ts';
+import { TlogService } from './tlog.ts';
 import { TokenService } from './tokens.ts';
 import { VerificationService } from './verification.ts';
 
@@ -17,6 +18,7 @@ export interface Services {
   publishers: PublisherService;
   tokens: TokenService;
   signatures: SignatureService;
+  tlog: TlogService;
   verification: VerificationService;
   watcher: StateWatcher;
   /** Loads keys (creating them on first start) and starts following other instances. */
@@ -30,6 +32,10 @@ export interface ServiceOptions {
   logger: Logger;
   clock?: Clock;
   statePollMs?: number;
+  /** The log's origin line (and key name) in checkpoints. */
+  logOrigin?: string;
+  tlogWaitMs?: number;
+  checkpointIntervalMs?: number;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -48,21 +54,32 @@ export function createServices(options: ServiceOptions): Services {
     },
     (err) => logger.warn({ err }, 'could not poll for state changes'),
   );
+  const tlog = new TlogService(db, keys, clock, {
+    origin: options.logOrigin ?? 'modelsign.local/log',
+    ...(options.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
+    onError: (err) => logger.warn({ err }, 'could not sign a checkpoint'),
+  });
+  const signatures = new SignatureService(db, keys, tlog, clock, { tlogWaitMs: options.tlogWaitMs ?? 2000 });
   return {
     db,
     clock,
     keys,
     publishers,
     tokens,
-    signatures: new SignatureService(db, keys, clock),
-    verification: new VerificationService(prisma, keys),
+    signatures,
+    tlog,
+    verification: new VerificationService(keys, signatures),
     watcher,
     async start() {
       await keys.start();
+      const sequenced = await signatures.sequenceUnlogged();
+      if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
+      await tlog.start();
       await watcher.start();
     },
     async stop() {
       watcher.stop();
+      tlog.stop();
     },
   };
 }

@@ -10,11 +10,16 @@ import { ModelsignError } from '../core/errors.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
+import { leafHash } from '../core/tlog/hash.ts';
+import { leafData } from '../core/tlog/leaf.ts';
+import { bytesToHex } from '../core/bytes.ts';
 import type { Database, Prisma, PrismaClient } from '../db/client.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
 import { actorOf, type Principal } from './principal.ts';
 import { SignatureWriter } from './signature-writer.ts';
+import { appendToTree, lockTreeEdge } from './tlog-store.ts';
+import type { TlogService } from './tlog.ts';
 
 export interface SignRequest {
   model: string;
@@ -34,6 +39,7 @@ export interface SignatureRecord {
   ignorePaths: string[];
   createdAt: Date;
   logIndex: number | null;
+  /** The bundle, with its tlog entry once a checkpoint covers the signature. */
   bundle: Bundle;
 }
 
@@ -64,6 +70,15 @@ const RECORD_FIELDS = {
 
 type Row = Prisma.ReleaseSignatureGetPayload<{ select: typeof RECORD_FIELDS }>;
 
+export interface SigningOptions {
+  /** How long a signing call waits for a checkpoint covering the new entry. */
+  tlogWaitMs: number;
+}
+
+function leafOf(r: { model: string; version: string; rootDigest: string; kid: string }, payload: Uint8Array, signature: Uint8Array): Uint8Array {
+  return leafData({ subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payload, kid: r.kid, signature });
+}
+
 function toRecord(row: Row): SignatureRecord {
   return {
     id: row.id,
@@ -90,12 +105,51 @@ export class SignatureService {
   });
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly keys: KeyService,
+    private readonly tlog: TlogService,
     private readonly clock: Clock,
+    private readonly options: SigningOptions,
   ) {
     this.prisma = db.prisma;
-    this.writer = new SignatureWriter(db);
+    this.writer = new SignatureWriter(db, (nodes) => tlog.appended(nodes));
+  }
+
+  /**
+   * Gives log indexes to signatures stored before the log existed (or by any path that left
+   * log_index empty), oldest first, in batches, under the same lock as the writer.
+   */
+  async sequenceUnlogged(batchSize = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.db.transaction(async (s) => {
+        const edge = await lockTreeEdge(s);
+        const rows = await s.query<{ id: string; model: string; version: string; root_digest: string; kid: string; payload: Uint8Array; signature: Uint8Array }>(
+          'SELECT "id"::text AS "id", "model", "version", "root_digest", "kid", "payload", "signature" FROM "release_signatures" WHERE "log_index" IS NULL ORDER BY "seq" LIMIT $1',
+          [batchSize],
+        );
+        if (rows.length === 0) return 0;
+        await s.query(
+          'UPDATE "release_signatures" r SET "log_index" = t.i FROM unnest($1::uuid[], $2::bigint[]) AS t(id, i) WHERE r."id" = t.id',
+          [rows.map((r) => r.id), rows.map((_, i) => String(edge.size + i))],
+        );
+        const leaves = rows.map((r) => leafHash(leafOf({ model: r.model, version: r.version, rootDigest: r.root_digest, kid: r.kid }, new Uint8Array(r.payload), new Uint8Array(r.signature))));
+        const appended = await appendToTree(s, edge, leaves);
+        this.tlog.appended(appended.nodes);
+        return rows.length;
+      });
+      total += n;
+      if (n < batchSize) return total;
+    }
+  }
+
+  /** The record with its tlog entry attached when the log has one for it. */
+  private async complete(record: SignatureRecord, payload: Uint8Array, signature: Uint8Array, waitMs: number): Promise<SignatureRecord> {
+    if (record.logIndex === null) return record;
+    if (waitMs > 0) await this.tlog.waitFor(record.logIndex + 1, waitMs);
+    const entry = await this.tlog.entryFor(record.logIndex, leafOf(record, payload, signature));
+    if (entry) record.bundle.verificationMaterial.tlogEntries = [entry];
+    return record;
   }
 
   async sign(principal: Principal, request: SignRequest): Promise<{ created: boolean; record: SignatureRecord }> {
@@ -116,7 +170,7 @@ export class SignatureService {
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
     const details = { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length };
     const bundle = buildBundle({ payload, signature, kid: signer.kid });
-    const inserted = await this.writer.write({
+    const result = await this.writer.write({
       id,
       model: request.model,
       version: request.version,
@@ -130,24 +184,23 @@ export class SignatureService {
       createdAt: now,
       actor: actorOf(principal),
       details,
+      leafHash: bytesToHex(leafHash(leafOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature))),
     });
-    if (inserted) {
-      return {
-        created: true,
-        record: {
-          id,
-          model: request.model,
-          version: request.version,
-          kid: signer.kid,
-          rootDigest: manifest.rootDigest,
-          publisher: principal.subject,
-          files,
-          ignorePaths: manifest.ignorePaths,
-          createdAt: now,
-          logIndex: null,
-          bundle,
-        },
+    if (result.inserted) {
+      const record: SignatureRecord = {
+        id,
+        model: request.model,
+        version: request.version,
+        kid: signer.kid,
+        rootDigest: manifest.rootDigest,
+        publisher: principal.subject,
+        files,
+        ignorePaths: manifest.ignorePaths,
+        createdAt: now,
+        logIndex: result.logIndex,
+        bundle,
       };
+      return { created: true, record: await this.complete(record, payload, signature, this.options.tlogWaitMs) };
     }
     const existing = await this.prisma.releaseSignature.findUniqueOrThrow({
       where: { model_version: { model: request.model, version: request.version } },
@@ -160,7 +213,7 @@ export class SignatureService {
         [{ message: 'existing signature', id: existing.id, rootDigest: existing.rootDigest }],
       );
     }
-    return { created: false, record: toRecord(existing) };
+    return { created: false, record: await this.complete(toRecord(existing), existing.payload, existing.signature, this.options.tlogWaitMs) };
   }
 
   async get(id: string): Promise<SignatureRecord> {
@@ -168,18 +221,19 @@ export class SignatureService {
     if (cached) return cached;
     const row = isUuid(id) ? await this.prisma.releaseSignature.findUnique({ where: { id }, select: RECORD_FIELDS }) : null;
     if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
-    return this.remember(toRecord(row));
+    return this.remember(await this.complete(toRecord(row), row.payload, row.signature, 0));
   }
 
   async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
     const row = await this.prisma.releaseSignature.findUnique({ where: { model_version: { model, version } }, select: RECORD_FIELDS });
-    return row ? this.remember(toRecord(row)) : undefined;
+    return row ? this.remember(await this.complete(toRecord(row), row.payload, row.signature, 0)) : undefined;
   }
 
-  // Signatures never change once stored, so every instance may keep what it has read. (When the
-  // transparency log adds entries to stored bundles, only complete records may be kept.)
+  // A signature with its log entry never changes again (the entry's checkpoint is the first that
+  // covered it), so every instance may keep what it has read; one still waiting for its
+  // checkpoint is read again next time.
   private remember(record: SignatureRecord): SignatureRecord {
-    this.cache.set(record.id, record);
+    if (record.bundle.verificationMaterial.tlogEntries.length > 0) this.cache.set(record.id, record);
     return record;
   }
 

@@ -1,39 +1,39 @@
 // Online verification: the pure verifier with this service's keys, plus what only the service
-// knows: whether it actually recorded this signature, and when.
+// knows: whether it actually recorded this signature, when, and where it is in the log. A bundle
+// saved before its log entry existed is completed from the log, so it verifies (with the log's
+// time) without being downloaded again.
 import type { Bundle } from '../core/bundle.ts';
-import { toBase64 } from '../core/bytes.ts';
+import { readClaim, readEnvelope } from '../core/read-bundle.ts';
 import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
 import type { Verdict } from '../core/verdict.ts';
-import type { PrismaClient } from '../db/client.ts';
 import type { KeyService } from './keys.ts';
+import type { SignatureRecord, SignatureService } from './signatures.ts';
 
 export interface OnlineVerdict extends Verdict {
   signatureId: string | null;
   signedAt: Date | null;
-  logIndex: number | null;
 }
 
 export class VerificationService {
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly keys: KeyService,
+    private readonly signatures: SignatureService,
   ) {}
 
   async verify(bundle: unknown, files?: readonly FileDigest[]): Promise<OnlineVerdict> {
-    const verdict = verifyBundle(bundle, { resolveKey: (kid) => this.keys.trusted(kid), ...(files ? { files } : {}) });
-    const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null, logIndex: null };
-    // Only a bundle whose signature checks out is worth looking up: anything else is already invalid.
-    if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code.startsWith('signature_') || r.code.startsWith('key_'))) {
+    const record = await this.recordFor(bundle);
+    const sameSignature = record !== undefined && record.bundle.dsseEnvelope.signatures[0]!.sig === (bundle as Bundle).dsseEnvelope.signatures[0]!.sig;
+    let subject = bundle;
+    if (sameSignature && ((bundle as Bundle).verificationMaterial.tlogEntries ?? []).length === 0 && record.bundle.verificationMaterial.tlogEntries.length > 0) {
+      subject = { ...(bundle as Bundle), verificationMaterial: { ...(bundle as Bundle).verificationMaterial, tlogEntries: record.bundle.verificationMaterial.tlogEntries } };
+    }
+    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), ...(files ? { files } : {}) });
+    const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
+    // Only a bundle whose signature checks out is worth reporting as recorded or not.
+    if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code.startsWith('key_unknown') || r.code === 'key_mismatch')) {
       return online;
     }
-    // The verdict already proved the envelope well formed, and base64 is read canonically, so the
-    // signature's text identifies it without decoding the (possibly large) payload a second time.
-    const sig = (bundle as Bundle).dsseEnvelope.signatures[0]!.sig;
-    const row = await this.prisma.releaseSignature.findUnique({
-      where: { model_version: { model: verdict.model, version: verdict.version } },
-      select: { id: true, signature: true, createdAt: true, logIndex: true },
-    });
-    if (!row || toBase64(row.signature) !== sig) {
+    if (!sameSignature) {
       online.reasons = [
         ...online.reasons,
         { code: 'signature_unrecorded', message: `the service has no record of this signature for ${verdict.model}@${verdict.version}` },
@@ -41,9 +41,16 @@ export class VerificationService {
       online.valid = false;
       return online;
     }
-    online.signatureId = row.id;
-    online.signedAt = row.createdAt;
-    online.logIndex = row.logIndex === null ? null : Number(row.logIndex);
+    online.signatureId = record.id;
+    online.signedAt = record.createdAt;
     return online;
+  }
+
+  private async recordFor(bundle: unknown): Promise<SignatureRecord | undefined> {
+    const envelope = readEnvelope(bundle);
+    if (!envelope.ok) return undefined;
+    const claim = readClaim(envelope.value.payload);
+    if (!claim.ok || claim.value.model === null || claim.value.version === null) return undefined;
+    return this.signatures.findRelease(claim.value.model, claim.value.version);
   }
 }

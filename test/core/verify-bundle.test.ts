@@ -12,11 +12,13 @@ const files = [
 ];
 const bundle = signer.sign('acme/tiny', '1.0', files, ['.git']);
 const resolveKey = (kid: string) => (kid === signer.kid ? signer.trusted : undefined);
+// These bundles are made by a test signer without a log: the log checks have their own tests.
+const requireTlog = false;
 const codes = (v: { reasons: { code: ReasonCode }[] }) => v.reasons.map((r) => r.code);
 
 describe('verifyBundle', () => {
   it('accepts an intact bundle and reports what it signs', () => {
-    const v = verifyBundle(bundle, { resolveKey });
+    const v = verifyBundle(bundle, { resolveKey, requireTlog });
     assert.deepEqual(v.reasons, []);
     assert.equal(v.valid, true);
     assert.equal(v.model, 'acme/tiny');
@@ -27,7 +29,7 @@ describe('verifyBundle', () => {
 
   it('accepts matching files, ignoring ignored paths', () => {
     const present = [...files, { path: '.git/HEAD', sha256: d('c') }].map(({ path, sha256 }) => ({ path, sha256 }));
-    assert.equal(verifyBundle(bundle, { resolveKey, files: present }).valid, true);
+    assert.equal(verifyBundle(bundle, { resolveKey, requireTlog, files: present }).valid, true);
   });
 
   const tampers: [string, () => unknown, ReasonCode][] = [
@@ -58,7 +60,7 @@ describe('verifyBundle', () => {
   ];
   for (const [what, make, expected] of tampers) {
     it(`refuses a change to ${what} with ${expected}`, () => {
-      const v = verifyBundle(make(), { resolveKey });
+      const v = verifyBundle(make(), { resolveKey, requireTlog });
       assert.equal(v.valid, false);
       assert.ok(codes(v).includes(expected), `reasons were ${JSON.stringify(codes(v))}`);
     });
@@ -67,6 +69,7 @@ describe('verifyBundle', () => {
   it('names changed, missing and extra files', () => {
     const v = verifyBundle(bundle, {
       resolveKey,
+      requireTlog,
       files: [
         { path: 'model.safetensors', sha256: d('0') },
         { path: 'extra.bin', sha256: d('1') },
@@ -87,11 +90,15 @@ describe('verifyBundle', () => {
       [{ publicKey: testSigner(9).publicKey }, 'key_mismatch'],
     ];
     for (const [change, expected] of variants) {
-      const v = verifyBundle(bundle, { resolveKey: () => ({ ...signer.trusted, ...change }) });
+      const v = verifyBundle(bundle, { resolveKey: () => ({ ...signer.trusted, ...change }), requireTlog });
       assert.equal(v.valid, false);
       assert.ok(codes(v).includes(expected), `${expected}: ${JSON.stringify(codes(v))}`);
     }
-    const retired = verifyBundle(bundle, { resolveKey: () => ({ ...signer.trusted, status: 'retired' }) });
+    const retired = verifyBundle(bundle, { resolveKey: () => ({ ...signer.trusted, status: 'retired' }), requireTlog });
     assert.equal(retired.valid, true, 'a retired key still verifies what it signed');
+  });
+
+  it('requires a log entry unless told otherwise', () => {
+    assert.deepEqual(codes(verifyBundle(bundle, { resolveKey })), ['tlog_entry_missing']);
   });
 });

@@ -87,6 +87,14 @@ describe('openapi.yaml', () => {
     await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { bundle: signed.json().bundle } });
     await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { bundle: {} } });
     await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { files: [] } });
+    await inject('getCheckpoint', { url: '/v1/log/checkpoint' });
+    await inject('getInclusionProof', { url: '/v1/log/proofs/inclusion?index=0' });
+    await inject('getInclusionProof', { url: '/v1/log/proofs/inclusion?index=0&treeSize=99' });
+    await inject('getInclusionProof', { url: '/v1/log/proofs/inclusion?index=x' });
+    await inject('getConsistencyProof', { url: '/v1/log/proofs/consistency?from=1&to=1' });
+    await inject('getConsistencyProof', { url: '/v1/log/proofs/consistency?from=2&to=1' });
+    await inject('getLogEntries', { url: '/v1/log/entries?start=0&end=1' });
+    await inject('getLogEntries', { url: '/v1/log/entries?start=0&end=5000' });
     await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(admin) });
     await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(pub) });
     await inject('revokeToken', { method: 'DELETE', url: '/v1/admin/tokens/00000000-0000-4000-8000-000000000000', headers: bearer(admin) });

@@ -49,7 +49,8 @@ describe('POST /v1/verify', () => {
       b.dsseEnvelope.signatures[0]!.sig = flipBase64(b.dsseEnvelope.signatures[0]!.sig, index);
       const v = await verify(b);
       assert.equal(v.valid, false);
-      assert.deepEqual(codes(v), ['signature_invalid']);
+      // The log entry was made for the real signature, so it no longer matches either.
+      assert.deepEqual(codes(v), ['signature_invalid', 'tlog_body_mismatch']);
     }
   });
 
@@ -60,7 +61,7 @@ describe('POST /v1/verify', () => {
     });
     const v = await verify(b);
     assert.equal(v.valid, false);
-    assert.deepEqual(codes(v).sort(), ['root_digest_mismatch', 'signature_invalid']);
+    assert.deepEqual(codes(v).sort(), ['root_digest_mismatch', 'signature_invalid', 'tlog_body_mismatch']);
   });
 
   it('one byte of the kid flipped → key_unknown', async () => {
@@ -69,7 +70,7 @@ describe('POST /v1/verify', () => {
     b.verificationMaterial.publicKey.hint = hint.slice(0, 10) + (hint[10] === 'a' ? 'b' : 'a') + hint.slice(11);
     const v = await verify(b);
     assert.equal(v.valid, false);
-    assert.deepEqual(codes(v), ['key_unknown']);
+    assert.deepEqual(codes(v), ['key_unknown', 'tlog_body_mismatch']);
   });
 
   it('names the files that differ from the signed manifest', async () => {
@@ -87,7 +88,7 @@ describe('POST /v1/verify', () => {
 
   it('refuses a bundle signed with a key the service does not hold', async () => {
     const v = await verify(testSigner(3).sign('acme/tiny', '1.0', files));
-    assert.deepEqual(codes(v), ['key_unknown']);
+    assert.deepEqual(codes(v), ['key_unknown', 'tlog_entry_missing']);
   });
 
   it('refuses a valid signature the service never recorded (signature_unrecorded)', async () => {
@@ -101,7 +102,8 @@ describe('POST /v1/verify', () => {
     const offBook = buildBundle({ payload, signature: signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload)), kid: signer.kid });
     const v = await verify(offBook);
     assert.equal(v.valid, false);
-    assert.deepEqual(codes(v), ['signature_unrecorded']);
+    // Off the books also means out of the log: nothing proves when it was made.
+    assert.deepEqual(codes(v), ['tlog_entry_missing', 'signature_unrecorded']);
   });
 
   it('answers any JSON object bundle with a verdict, not an error', async () => {

@@ -1,0 +1,62 @@
+// The transparency log, read-only and public: the latest signed checkpoint, proofs against any
+// tree size it covers, and the entries themselves for monitors. Every bound is checked against
+// the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to.
+import type { FastifyInstance } from 'fastify';
+import { toBase64 } from '../../../core/bytes.ts';
+import { MAX_ENTRIES_PAGE, TlogService } from '../../../services/tlog.ts';
+
+const assertRange = TlogService.assertRange;
+
+export default async function logRoutes(app: FastifyInstance) {
+  const tlog = app.services.tlog;
+
+  app.get('/log/checkpoint', { schema: app.openapi.routeSchema('getCheckpoint') }, async (_request, reply) => {
+    const checkpoint = await tlog.latestCheckpoint();
+    reply.header('cache-control', 'no-cache');
+    return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
+  });
+
+  app.get<{ Querystring: { index: number; treeSize?: number } }>(
+    '/log/proofs/inclusion',
+    { schema: app.openapi.routeSchema('getInclusionProof') },
+    async (request) => {
+      const signed = (await tlog.latestCheckpoint()).size;
+      const { index } = request.query;
+      const treeSize = request.query.treeSize ?? signed;
+      assertRange(treeSize <= signed, `treeSize ${treeSize} is beyond the latest signed checkpoint (size ${signed})`);
+      assertRange(index < treeSize, `index ${index} is not inside a tree of size ${treeSize}`);
+      const [proof, root] = await Promise.all([tlog.inclusionProof(index, treeSize), tlog.rootAt(treeSize)]);
+      return { index, treeSize, rootHash: toBase64(root), hashes: proof.map(toBase64) };
+    },
+  );
+
+  app.get<{ Querystring: { from: number; to?: number } }>(
+    '/log/proofs/consistency',
+    { schema: app.openapi.routeSchema('getConsistencyProof') },
+    async (request) => {
+      const signed = (await tlog.latestCheckpoint()).size;
+      const { from } = request.query;
+      const to = request.query.to ?? signed;
+      assertRange(to <= signed, `to ${to} is beyond the latest signed checkpoint (size ${signed})`);
+      assertRange(from >= 1, 'from must be at least 1: nothing is proved from the empty tree');
+      assertRange(from <= to, `from (${from}) is larger than to (${to})`);
+      const [proof, fromRoot, toRoot] = await Promise.all([tlog.consistencyProof(from, to), tlog.rootAt(from), tlog.rootAt(to)]);
+      return { from, to, fromRoot: toBase64(fromRoot), toRoot: toBase64(toRoot), hashes: proof.map(toBase64) };
+    },
+  );
+
+  app.get<{ Querystring: { start: number; end?: number } }>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request) => {
+    const signed = (await tlog.latestCheckpoint()).size;
+    const { start } = request.query;
+    const requestedEnd = request.query.end ?? Math.min(signed, start + 100);
+    assertRange(requestedEnd <= signed, `end ${requestedEnd} is beyond the latest signed checkpoint (size ${signed})`);
+    assertRange(start < requestedEnd, `start (${start}) must be below end (${requestedEnd})`);
+    const end = Math.min(requestedEnd, start + MAX_ENTRIES_PAGE);
+    const entries = await tlog.entries(start, end);
+    return {
+      start,
+      end,
+      entries: entries.map((e) => ({ index: e.index, signatureId: e.signatureId, leafHash: toBase64(e.leafHash), data: toBase64(e.data) })),
+    };
+  });
+}

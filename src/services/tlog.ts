@@ -1,0 +1,275 @@
+// The transparency log service: sequencing hooks for the signature writer, the checkpointer, and
+// everything the log routes and bundles read.
+//
+// Design (the acknowledgement guarantee and multi-instance safety follow from it):
+// - Sequencing happens inside the transaction that stores a batch of signatures
+//   (signature-writer.ts): it locks the single tlog_state row, numbers the new signatures from
+//   the current size, stores the new tree nodes and the new right edge, and commits with them.
+//   A signature acknowledged with 2xx is therefore always in the tree, and the row lock makes
+//   indexes gapless and unique whatever the number of instances. Batching is the writer's
+//   natural batching, so one lock, one node insert and one commit serve many signatures (the
+//   idea of Tessera's sequencer).
+// - Integration into a signed checkpoint is separate and cheap: after each commit the writing
+//   instance asks its checkpointer for a checkpoint covering the new size; a timer does the same
+//   every `checkpointIntervalMs` in case an instance died between commit and checkpoint. The
+//   checkpointer signs under an advisory lock, from the committed tree, with the current log
+//   key; the tree only ever grows, so no two checkpoints can be inconsistent.
+// - A bundle's entry uses the first checkpoint that covers it, so bundles are stable and carry
+//   the earliest signed time of their entry.
+import { ModelsignError } from '../core/errors.ts';
+import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
+import { edgeRoot, type StoredNode } from '../core/tlog/compact-range.ts';
+import { signCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
+import { hashRanges, nodesFor, rangeHash } from '../core/tlog/proof-build.ts';
+import { leafDataFromDigest } from '../core/tlog/leaf.ts';
+import { subjectName } from '../core/release-name.ts';
+import { buildTlogEntry, type TlogEntry } from '../core/tlog/tlog-entry.ts';
+import { consistencyRanges, inclusionRanges } from '../core/tlog/tree-math.ts';
+import { emptyRoot, leafHash } from '../core/tlog/hash.ts';
+import type { Database } from '../db/client.ts';
+import type { Clock } from './clock.ts';
+import type { KeyService } from './keys.ts';
+import { NodeReader, readTreeEdge } from './tlog-store.ts';
+
+// Serialises checkpoint signing across instances (pg_advisory_xact_lock key).
+const CHECKPOINT_LOCK = '7243043470021519619';
+
+export interface TlogOptions {
+  origin: string;
+  /** How often to look for entries no checkpoint covers yet (e.g. left by a crashed instance). */
+  checkpointIntervalMs?: number;
+  /** Nodes kept in memory per instance (0 disables the cache). */
+  nodeCacheSize?: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface StoredCheckpoint extends SignedCheckpoint {
+  kid: string;
+  /** The size of the checkpoint signed just before this one (entries from here on are first covered by it). */
+  previousSize: number | null;
+}
+
+interface Waiter {
+  size: number;
+  resolve(checkpoint: StoredCheckpoint | undefined): void;
+}
+
+interface CheckpointRow {
+  size: string;
+  note: string;
+  kid: string;
+  timestamp: string;
+}
+
+export const MAX_ENTRIES_PAGE = 1000;
+
+export class TlogService {
+  readonly origin: string;
+  readonly nodes: NodeReader;
+  private latest: StoredCheckpoint | undefined;
+  private readonly recent: StoredCheckpoint[] = [];
+  private waiters: Waiter[] = [];
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private paused = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly keys: KeyService,
+    private readonly clock: Clock,
+    private readonly options: TlogOptions,
+  ) {
+    this.origin = options.origin;
+    this.nodes = new NodeReader(db, options.nodeCacheSize ?? 200_000);
+  }
+
+  async start(): Promise<void> {
+    await this.publish();
+    const every = this.options.checkpointIntervalMs ?? 500;
+    this.timer = setInterval(() => this.request(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const w of this.waiters) w.resolve(undefined);
+    this.waiters = [];
+  }
+
+  /** Test hook: hold back checkpoints (entries are still sequenced) to exercise late integration. */
+  pauseCheckpoints(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) this.request();
+  }
+
+  /** Called by the writer after it committed nodes: keeps them for proofs and asks for a checkpoint. */
+  appended(nodes: readonly StoredNode[]): void {
+    this.nodes.remember(nodes);
+    this.request();
+  }
+
+  /** Resolves with a checkpoint of at least `size` leaves, or undefined after `timeoutMs`. */
+  waitFor(size: number, timeoutMs: number): Promise<StoredCheckpoint | undefined> {
+    if (this.latest && this.latest.size >= size) return Promise.resolve(this.latest);
+    if (timeoutMs <= 0) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter: Waiter = { size, resolve };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      waiter.resolve = (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      };
+      this.waiters.push(waiter);
+      this.request();
+    });
+  }
+
+  /** Coalesces requests: at most one checkpoint run at a time, and one more if asked meanwhile. */
+  request(): void {
+    if (this.paused) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.publish();
+        } catch (err) {
+          this.options.onError?.(err);
+          break;
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Signs a checkpoint for the committed tree if none covers it yet; returns the newest. */
+  async publish(): Promise<StoredCheckpoint> {
+    const checkpoint = await this.db.transaction(async (s) => {
+      await s.query(`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`);
+      const edge = await readTreeEdge(s);
+      const [last] = await s.query<CheckpointRow>(
+        'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" ORDER BY "size" DESC LIMIT 1',
+      );
+      const previous = last ? toStored(last, null) : undefined;
+      if (previous && previous.size >= edge.size) return previous;
+      const signer = this.keys.signer('log');
+      const key = this.keys.get(signer.kid)!;
+      // Never let the signed time go backwards, whatever the clocks of the instances say.
+      const timestamp = Math.max(Math.floor(this.clock.now().getTime() / 1000), previous?.timestamp ?? 0);
+      const rootHash = edgeRoot(edge);
+      const note = signCheckpoint({ origin: this.origin, size: edge.size, rootHash }, { publicKey: key.publicKey, sign: signer.sign }, timestamp);
+      await s.query(
+        'INSERT INTO "tlog_checkpoints" ("size", "root_hash", "note", "kid", "timestamp", "created_at") VALUES ($1::bigint, decode($2, \'base64\'), $3, $4, $5::bigint, $6)',
+        [String(edge.size), Buffer.from(rootHash).toString('base64'), note, signer.kid, String(timestamp), this.clock.now()],
+      );
+      return { origin: this.origin, size: edge.size, rootHash, note, timestamp, kid: signer.kid, previousSize: previous?.size ?? null };
+    });
+    this.observe(checkpoint);
+    return checkpoint;
+  }
+
+  private observe(checkpoint: StoredCheckpoint): void {
+    if (!this.latest || checkpoint.size > this.latest.size) this.latest = checkpoint;
+    if (checkpoint.previousSize !== null || checkpoint.size === 0) {
+      if (!this.recent.some((c) => c.size === checkpoint.size)) {
+        this.recent.push(checkpoint);
+        if (this.recent.length > 64) this.recent.shift();
+      }
+    }
+    const ready = this.waiters.filter((w) => w.size <= this.latest!.size);
+    if (ready.length > 0) {
+      this.waiters = this.waiters.filter((w) => w.size > this.latest!.size);
+      for (const w of ready) w.resolve(this.latest);
+    }
+  }
+
+  /** The newest signed checkpoint in the database. */
+  async latestCheckpoint(): Promise<StoredCheckpoint> {
+    const [row] = await this.db.query<CheckpointRow>(
+      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" ORDER BY "size" DESC LIMIT 1',
+    );
+    if (!row) return this.publish();
+    const c = toStored(row, null);
+    if (!this.latest || c.size > this.latest.size) this.latest = c;
+    return c;
+  }
+
+  /** The first checkpoint whose tree contains `index`, if one has been signed. */
+  async firstCheckpointCovering(index: number): Promise<StoredCheckpoint | undefined> {
+    const hit = this.recent.find((c) => c.previousSize !== null && c.previousSize <= index && index < c.size);
+    if (hit) return hit;
+    const [row] = await this.db.query<CheckpointRow>(
+      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" WHERE "size" > $1::bigint ORDER BY "size" LIMIT 1',
+      [String(index)],
+    );
+    return row ? toStored(row, null) : undefined;
+  }
+
+  async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {
+    const ranges = inclusionRanges(index, treeSize);
+    return hashRanges(ranges, await this.nodes.read(nodesFor(ranges)));
+  }
+
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    const ranges = consistencyRanges(from, to);
+    return hashRanges(ranges, await this.nodes.read(nodesFor(ranges)));
+  }
+
+  /** The bundle entry for a logged signature, or undefined while no checkpoint covers it yet. */
+  async entryFor(index: number, leaf: Uint8Array): Promise<TlogEntry | undefined> {
+    const checkpoint = await this.firstCheckpointCovering(index);
+    if (!checkpoint) return undefined;
+    const proof = await this.inclusionProof(index, checkpoint.size);
+    return buildTlogEntry({ index, logKid: checkpoint.kid, checkpoint, proof, leaf });
+  }
+
+  /** The root hash of the tree's first `size` leaves (any size up to the current one). */
+  async rootAt(size: number): Promise<Uint8Array> {
+    if (size === 0) return emptyRoot();
+    const range = [0, size] as const;
+    return rangeHash(range, await this.nodes.read(nodesFor([range])));
+  }
+
+  /** Leaf data of entries [start, end), derived from the stored signatures. */
+  async entries(start: number, end: number): Promise<LogEntry[]> {
+    const rows = await this.db.query<{ id: string; logIndex: string; model: string; version: string; rootDigest: string; kid: string; payloadSha256: string; signature: Uint8Array }>(
+      `SELECT "id"::text AS "id", "log_index"::text AS "logIndex", "model", "version", "root_digest" AS "rootDigest", "kid",
+              encode(sha256("payload"), 'hex') AS "payloadSha256", "signature"
+       FROM "release_signatures" WHERE "log_index" >= $1::bigint AND "log_index" < $2::bigint ORDER BY "log_index"`,
+      [String(start), String(end)],
+    );
+    if (rows.length !== end - start || rows.some((r, i) => Number(r.logIndex) !== start + i)) {
+      throw new ModelsignError('internal_error', `log entries [${start}, ${end}) are not all stored`);
+    }
+    return rows.map((r) => {
+      const data = leafDataFromDigest({ subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payloadSha256: r.payloadSha256, kid: r.kid, signature: new Uint8Array(r.signature) });
+      return { index: Number(r.logIndex), signatureId: r.id, data, leafHash: leafHash(data) };
+    });
+  }
+
+  /** Refuses a range the signed log does not cover, in the words of the route's parameters. */
+  static assertRange(ok: boolean, message: string): void {
+    if (!ok) throw new ModelsignError('log_range_invalid', message);
+  }
+}
+
+export interface LogEntry {
+  index: number;
+  signatureId: string;
+  data: Uint8Array;
+  leafHash: Uint8Array;
+}
+
+function toStored(row: CheckpointRow, previousSize: number | null): StoredCheckpoint {
+  const c = parseCheckpoint(row.note.slice(0, row.note.lastIndexOf('\n\n') + 1));
+  return { ...c, note: row.note, timestamp: Number(row.timestamp), kid: row.kid, previousSize };
+}
