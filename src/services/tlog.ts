@@ -157,7 +157,7 @@ export class TlogService {
       await s.query(`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`);
       const edge = await readTreeEdge(s);
       const [last] = await s.query<CheckpointRow>(
-        'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" ORDER BY "size" DESC LIMIT 1',
+        'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c ORDER BY c."size" DESC LIMIT 1',
       );
       const previous = last ? toStored(last, null) : undefined;
       if (previous && previous.size >= edge.size) return previous;
@@ -195,7 +195,7 @@ export class TlogService {
   /** The newest signed checkpoint in the database. */
   async latestCheckpoint(): Promise<StoredCheckpoint> {
     const [row] = await this.db.query<CheckpointRow>(
-      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" ORDER BY "size" DESC LIMIT 1',
+      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c ORDER BY c."size" DESC LIMIT 1',
     );
     if (!row) return this.publish();
     const c = toStored(row, null);
@@ -208,7 +208,7 @@ export class TlogService {
     const hit = this.recent.find((c) => c.previousSize !== null && c.previousSize <= index && index < c.size);
     if (hit) return hit;
     const [row] = await this.db.query<CheckpointRow>(
-      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" WHERE "size" > $1::bigint ORDER BY "size" LIMIT 1',
+      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c WHERE c."size" > $1::bigint ORDER BY c."size" LIMIT 1',
       [String(index)],
     );
     return row ? toStored(row, null) : undefined;

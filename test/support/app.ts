@@ -39,7 +39,15 @@ export class MutableClock implements Clock {
   }
 }
 
-export async function createTestApp(options: { clock?: Clock; database?: TestDatabase; kek?: Kek } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  clock?: Clock;
+  database?: TestDatabase;
+  kek?: Kek;
+  tlogWaitMs?: number;
+  checkpointIntervalMs?: number;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const logs: string[] = [];
   const sink = new Writable({
@@ -49,7 +57,15 @@ export async function createTestApp(options: { clock?: Clock; database?: TestDat
     },
   });
   const logger = createLogger('trace', sink);
-  const services = createServices({ db: database.db, kek: options.kek ?? testKek(), logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const services = createServices({
+    db: database.db,
+    kek: options.kek ?? testKek(),
+    logger,
+    logOrigin: 'test.modelsign.local/log',
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.tlogWaitMs !== undefined ? { tlogWaitMs: options.tlogWaitMs } : {}),
+    ...(options.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
+  });
   await services.start();
   const app = await buildApp({ services, logger });
   await app.ready();

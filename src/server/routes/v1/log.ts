@@ -3,9 +3,23 @@
 // the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to.
 import type { FastifyInstance } from 'fastify';
 import { toBase64 } from '../../../core/bytes.ts';
+import { ModelsignError } from '../../../core/errors.ts';
 import { MAX_ENTRIES_PAGE, TlogService } from '../../../services/tlog.ts';
 
 const assertRange = TlogService.assertRange;
+
+// The schema bounds these, but query coercion turns "1e400" into Infinity, which JSON Schema's
+// integer check lets through; only whole numbers up to 2^53-1 are log positions.
+function assertPositions(query: Record<string, number | undefined>): void {
+  const bad = Object.entries(query).filter(([, v]) => v !== undefined && !Number.isSafeInteger(v));
+  if (bad.length > 0) {
+    throw new ModelsignError(
+      'validation_failed',
+      `${bad.map(([k]) => k).join(', ')} must be a whole number from 0 to 9007199254740991`,
+      bad.map(([k]) => ({ path: k, message: 'must be a whole number from 0 to 9007199254740991' })),
+    );
+  }
+}
 
 export default async function logRoutes(app: FastifyInstance) {
   const tlog = app.services.tlog;
@@ -20,6 +34,7 @@ export default async function logRoutes(app: FastifyInstance) {
     '/log/proofs/inclusion',
     { schema: app.openapi.routeSchema('getInclusionProof') },
     async (request) => {
+      assertPositions(request.query);
       const signed = (await tlog.latestCheckpoint()).size;
       const { index } = request.query;
       const treeSize = request.query.treeSize ?? signed;
@@ -34,6 +49,7 @@ export default async function logRoutes(app: FastifyInstance) {
     '/log/proofs/consistency',
     { schema: app.openapi.routeSchema('getConsistencyProof') },
     async (request) => {
+      assertPositions(request.query);
       const signed = (await tlog.latestCheckpoint()).size;
       const { from } = request.query;
       const to = request.query.to ?? signed;
@@ -46,6 +62,7 @@ export default async function logRoutes(app: FastifyInstance) {
   );
 
   app.get<{ Querystring: { start: number; end?: number } }>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request) => {
+    assertPositions(request.query);
     const signed = (await tlog.latestCheckpoint()).size;
     const { start } = request.query;
     const requestedEnd = request.query.end ?? Math.min(signed, start + 100);
