@@ -11,6 +11,7 @@ const USAGE = `Usage: modelsign <command> [options]
 Commands:
   serve                   run the HTTP service
   admin token             issue a token (the first admin token comes from here)
+  log monitor             check that the transparency log only grows (for cron)
 
 Run \`modelsign <command> --help\` for a command's options.`;
 
@@ -19,6 +20,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./cli/serve.ts')).serve,
   'admin token': async () => (await import('./cli/admin-token.ts')).adminToken,
+  'log monitor': async () => (await import('./cli/log-monitor.ts')).logMonitor,
 };
 
 export async function main(argv: string[]): Promise<number> {
