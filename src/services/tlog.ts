@@ -18,7 +18,8 @@
 //   the earliest signed time of their entry.
 import { ModelsignError } from '../core/errors.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
-import { edgeRoot, type StoredNode } from '../core/tlog/compact-range.ts';
+import { edgeRoot, unpackFrontier, type StoredNode } from '../core/tlog/compact-range.ts';
+import { bytesToHex } from '../core/bytes.ts';
 import { signCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
 import { hashRanges, nodesFor, rangeHash } from '../core/tlog/proof-build.ts';
 import { leafDataFromDigest } from '../core/tlog/leaf.ts';
@@ -29,10 +30,8 @@ import { emptyRoot, leafHash } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
-import { NodeReader, readTreeEdge } from './tlog-store.ts';
-
-// Serialises checkpoint signing across instances (pg_advisory_xact_lock key).
-const CHECKPOINT_LOCK = '7243043470021519619';
+import type { PreparedCheckpoint } from './signature-writer.ts';
+import { NodeReader } from './tlog-store.ts';
 
 export interface TlogOptions {
   origin: string;
@@ -45,8 +44,11 @@ export interface TlogOptions {
 
 export interface StoredCheckpoint extends SignedCheckpoint {
   kid: string;
-  /** The size of the checkpoint signed just before this one (entries from here on are first covered by it). */
-  previousSize: number | null;
+  /**
+   * The first index this checkpoint is the first to cover (the size of the checkpoint before it),
+   * when known: checkpoints this instance stored know it, ones read back from the database do not.
+   */
+  coversFrom: number | null;
 }
 
 interface Waiter {
@@ -104,10 +106,28 @@ export class TlogService {
     if (!paused) this.request();
   }
 
-  /** Called by the writer after it committed nodes: keeps them for proofs and asks for a checkpoint. */
-  appended(nodes: readonly StoredNode[]): void {
+  /** WriterLogHooks: the checkpoint of the tree a signing batch is about to make. */
+  prepareCheckpoint(size: number, rootHash: Uint8Array): PreparedCheckpoint | undefined {
+    if (this.paused || !this.keys.hasSigner('log')) return undefined;
+    return this.sign(size, rootHash);
+  }
+
+  /** WriterLogHooks: after a batch committed; asks for a checkpoint if the batch did not carry one. */
+  appended(nodes: readonly StoredNode[], checkpoint?: PreparedCheckpoint & { previousSize: number | null }): void {
     this.nodes.remember(nodes);
-    this.request();
+    if (checkpoint) this.observe({ ...checkpoint, origin: this.origin, coversFrom: checkpoint.previousSize ?? 0 });
+    else this.request();
+  }
+
+  private sign(size: number, rootHash: Uint8Array): PreparedCheckpoint {
+    const signer = this.keys.signer('log');
+    const key = this.keys.get(signer.kid)!;
+    const at = this.clock.now();
+    // Never below the newest signed time this instance knows; the database refuses a time below
+    // the newest stored one, so signed times never go back whatever the instances' clocks say.
+    const timestamp = Math.max(Math.floor(at.getTime() / 1000), this.latest?.timestamp ?? 0);
+    const note = signCheckpoint({ origin: this.origin, size, rootHash }, { publicKey: key.publicKey, sign: signer.sign }, timestamp);
+    return { size, rootHash, note, kid: signer.kid, timestamp, at };
   }
 
   /** Resolves with a checkpoint of at least `size` leaves, or undefined after `timeoutMs`. */
@@ -151,35 +171,46 @@ export class TlogService {
     });
   }
 
-  /** Signs a checkpoint for the committed tree if none covers it yet; returns the newest. */
+  /**
+   * Signs a checkpoint for the committed tree if none covers it yet; returns the newest. The
+   * signing batch usually stores its own checkpoint (signature-writer.ts); this path covers the
+   * rest: a batch whose prediction failed, signatures added by sequenceUnlogged, an instance that
+   * died between commit and checkpoint. tlog_publish stores the note only for the tree as it
+   * still is, under the same lock as appends. The time is read after the tree, so the signed
+   * time is an upper bound on when every entry in it was logged (instances must keep their
+   * clocks synchronised: a clock running behind would sign too early a time).
+   */
   async publish(): Promise<StoredCheckpoint> {
-    const checkpoint = await this.db.transaction(async (s) => {
-      await s.query(`SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK})`);
-      const edge = await readTreeEdge(s);
-      const [last] = await s.query<CheckpointRow>(
-        'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c ORDER BY c."size" DESC LIMIT 1',
+    for (let attempt = 0; ; attempt++) {
+      const [row] = await this.db.query<CheckpointRow & { treeSize: string; frontier: Uint8Array }>(
+        `SELECT s."size"::text AS "treeSize", s."frontier", c."size"::text AS "size", c."note", c."kid", c."timestamp"::text AS "timestamp"
+         FROM "tlog_state" s LEFT JOIN LATERAL (SELECT * FROM "tlog_checkpoints" x ORDER BY x."size" DESC LIMIT 1) c ON true WHERE s."id" = 1`,
       );
-      const previous = last ? toStored(last, null) : undefined;
-      if (previous && previous.size >= edge.size) return previous;
-      const signer = this.keys.signer('log');
-      const key = this.keys.get(signer.kid)!;
-      // Never let the signed time go backwards, whatever the clocks of the instances say.
-      const timestamp = Math.max(Math.floor(this.clock.now().getTime() / 1000), previous?.timestamp ?? 0);
-      const rootHash = edgeRoot(edge);
-      const note = signCheckpoint({ origin: this.origin, size: edge.size, rootHash }, { publicKey: key.publicKey, sign: signer.sign }, timestamp);
-      await s.query(
-        'INSERT INTO "tlog_checkpoints" ("size", "root_hash", "note", "kid", "timestamp", "created_at") VALUES ($1::bigint, decode($2, \'base64\'), $3, $4, $5::bigint, $6)',
-        [String(edge.size), Buffer.from(rootHash).toString('base64'), note, signer.kid, String(timestamp), this.clock.now()],
+      if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
+      const previous = row.note ? toStored(row, null) : undefined;
+      if (previous && (!this.latest || previous.size > this.latest.size)) this.latest = previous;
+      const edge = unpackFrontier(Number(row.treeSize), new Uint8Array(row.frontier));
+      if (previous && previous.size >= edge.size) {
+        this.observe(previous);
+        return previous;
+      }
+      const prepared = this.sign(edge.size, edgeRoot(edge));
+      const [result] = await this.db.query<{ stored: boolean; previous: string | null }>(
+        'SELECT "stored", "previous"::text AS "previous" FROM "tlog_publish"($1::bigint, decode($2, \'hex\'), $3, $4, $5::bigint, $6::timestamptz)',
+        [String(prepared.size), bytesToHex(prepared.rootHash), prepared.note, prepared.kid, String(prepared.timestamp), prepared.at],
       );
-      return { origin: this.origin, size: edge.size, rootHash, note, timestamp, kid: signer.kid, previousSize: previous?.size ?? null };
-    });
-    this.observe(checkpoint);
-    return checkpoint;
+      if (result?.stored) {
+        const checkpoint: StoredCheckpoint = { ...prepared, origin: this.origin, coversFrom: result.previous === null ? 0 : Number(result.previous) };
+        this.observe(checkpoint);
+        return checkpoint;
+      }
+      if (attempt >= 10) throw new Error('could not publish a checkpoint after 10 attempts');
+    }
   }
 
   private observe(checkpoint: StoredCheckpoint): void {
     if (!this.latest || checkpoint.size > this.latest.size) this.latest = checkpoint;
-    if (checkpoint.previousSize !== null || checkpoint.size === 0) {
+    if (checkpoint.coversFrom !== null) {
       if (!this.recent.some((c) => c.size === checkpoint.size)) {
         this.recent.push(checkpoint);
         if (this.recent.length > 64) this.recent.shift();
@@ -205,7 +236,7 @@ export class TlogService {
 
   /** The first checkpoint whose tree contains `index`, if one has been signed. */
   async firstCheckpointCovering(index: number): Promise<StoredCheckpoint | undefined> {
-    const hit = this.recent.find((c) => c.previousSize !== null && c.previousSize <= index && index < c.size);
+    const hit = this.recent.find((c) => c.coversFrom !== null && c.coversFrom <= index && index < c.size);
     if (hit) return hit;
     const [row] = await this.db.query<CheckpointRow>(
       'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c WHERE c."size" > $1::bigint ORDER BY c."size" LIMIT 1',
@@ -269,7 +300,7 @@ export interface LogEntry {
   leafHash: Uint8Array;
 }
 
-function toStored(row: CheckpointRow, previousSize: number | null): StoredCheckpoint {
+function toStored(row: CheckpointRow, coversFrom: number | null): StoredCheckpoint {
   const c = parseCheckpoint(row.note.slice(0, row.note.lastIndexOf('\n\n') + 1));
-  return { ...c, note: row.note, timestamp: Number(row.timestamp), kid: row.kid, previousSize };
+  return { ...c, note: row.note, timestamp: Number(row.timestamp), kid: row.kid, coversFrom };
 }

@@ -29,6 +29,10 @@ const created = (r: SignatureRecord) => ({
   bundle: r.bundle,
 });
 
+// A complete record never changes, so its JSON is made once per cached record (the records are
+// the signature service's cached objects, so identity says "same record").
+const serialized = new WeakMap<SignatureRecord, string>();
+
 export default async function signatureRoutes(app: FastifyInstance) {
   app.post<{ Body: SignBody }>(
     '/signatures',
@@ -47,8 +51,15 @@ export default async function signatureRoutes(app: FastifyInstance) {
 
   app.get<{ Params: { id: string } }>('/signatures/:id', { schema: app.openapi.routeSchema('getSignature') }, async (request, reply) => {
     const record = await app.services.signatures.get(request.params.id);
-    // A signature never changes once made, but its log entry is added later: cache briefly.
-    reply.header('cache-control', record.logIndex === null ? 'no-cache' : 'public, max-age=3600');
-    return record;
+    const complete = record.bundle.verificationMaterial.tlogEntries.length > 0;
+    // A signature never changes once its log entry is in the bundle; until then it may.
+    reply.header('cache-control', complete ? 'public, max-age=3600, immutable' : 'no-cache');
+    if (!complete) return record;
+    let json = serialized.get(record);
+    if (json === undefined) {
+      json = JSON.stringify(record);
+      serialized.set(record, json);
+    }
+    return reply.type('application/json; charset=utf-8').send(json);
   });
 }
