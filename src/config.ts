@@ -1,6 +1,7 @@
 // The only module that reads process.env. Every variable is documented here, in README.md and
 // in .env.example; a bad value stops the service at start with a message naming the variable.
 import path from 'node:path';
+import { parseDuration } from './core/duration.ts';
 
 export interface Config {
   /** PostgreSQL connection string; unset means the embedded PGlite database under dataDir. */
@@ -22,6 +23,8 @@ export interface Config {
   statePollMs: number;
   /** How long a signing call waits for its log entry to be in a signed checkpoint. */
   tlogWaitMs: number;
+  /** Scheduled rotation: period per purpose (MODELSIGN_ROTATE_<PURPOSE>_EVERY), and MODELSIGN_PREPUBLISH. */
+  rotation: { every: Partial<Record<'release' | 'log' | 'token', number>>; prepublishMs: number };
 }
 
 export class ConfigError extends Error {
@@ -62,6 +65,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The origin is the checkpoint's first line and the log key's name in signed notes, where a
   // key name may hold no spaces and no '+'.
   if (!/^[\x21-\x2a\x2c-\x7e]{1,200}$/.test(logOrigin)) throw new ConfigError('MODELSIGN_LOG_ORIGIN must be printable ASCII without spaces or "+", e.g. example.com/modelsign');
+  const duration = (name: string): number | undefined => {
+    const raw = nonEmpty(env, name);
+    if (raw === undefined) return undefined;
+    try {
+      return parseDuration(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a duration such as 90d, 12h, 30m or 45s, got ${JSON.stringify(raw)}`);
+    }
+  };
+  const every: Config['rotation']['every'] = {};
+  for (const purpose of ['release', 'log', 'token'] as const) {
+    const ms = duration(`MODELSIGN_ROTATE_${purpose.toUpperCase()}_EVERY`);
+    if (ms !== undefined) every[purpose] = ms;
+  }
+  const prepublishMs = duration('MODELSIGN_PREPUBLISH') ?? 7 * 86_400_000;
+  for (const [purpose, ms] of Object.entries(every)) {
+    if (prepublishMs >= ms) throw new ConfigError(`MODELSIGN_PREPUBLISH must be shorter than MODELSIGN_ROTATE_${purpose.toUpperCase()}_EVERY`);
+  }
   return {
     databaseUrl,
     dataDir: path.resolve(nonEmpty(env, 'MODELSIGN_DATA_DIR') ?? 'data'),
@@ -74,5 +95,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: integer(env, 'MODELSIGN_DB_POOL_SIZE', 20, 1, 1000),
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
     tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
+    rotation: { every, prepublishMs },
   };
 }

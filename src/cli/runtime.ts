@@ -26,7 +26,7 @@ export async function openRuntime(config: Config, logger: Logger, clock?: Clock)
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
-    const services = createServices({ db, kek, logger, statePollMs: config.statePollMs, logOrigin: config.logOrigin, tlogWaitMs: config.tlogWaitMs, ...(clock ? { clock } : {}) });
+    const services = createServices({ db, kek, logger, statePollMs: config.statePollMs, logOrigin: config.logOrigin, tlogWaitMs: config.tlogWaitMs, rotation: config.rotation, ...(clock ? { clock } : {}) });
     await services.start();
     return {
       db,

@@ -12,6 +12,7 @@ import docsRoutes from './routes/docs.ts';
 import healthRoutes from './routes/health.ts';
 import adminPublisherRoutes from './routes/v1/admin-publishers.ts';
 import adminTokenRoutes from './routes/v1/admin-tokens.ts';
+import adminKeyRoutes from './routes/v1/admin-keys.ts';
 import keyRoutes from './routes/v1/keys.ts';
 import modelRoutes from './routes/v1/models.ts';
 import signatureRoutes from './routes/v1/signatures.ts';
@@ -79,5 +80,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(logRoutes, { prefix: '/v1' });
   await app.register(adminPublisherRoutes, { prefix: '/v1/admin' });
   await app.register(adminTokenRoutes, { prefix: '/v1/admin' });
+  await app.register(adminKeyRoutes, { prefix: '/v1/admin' });
   return app;
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Kek } from './key-wrap.ts';
-import { KeyService } from './keys.ts';
+import { AuditService } from './audit.ts';
+import { KeyService, type RotationSchedule } from './keys.ts';
 import { PublisherService } from './publishers.ts';
 import { SignatureService } from './signatures.ts';
 import { StateWatcher } from './state-watcher.ts';
@@ -19,6 +20,7 @@ export interface Services {
   tokens: TokenService;
   signatures: SignatureService;
   tlog: TlogService;
+  audit: AuditService;
   verification: VerificationService;
   watcher: StateWatcher;
   /** Loads keys (creating them on first start) and starts following other instances. */
@@ -36,13 +38,19 @@ export interface ServiceOptions {
   logOrigin?: string;
   tlogWaitMs?: number;
   checkpointIntervalMs?: number;
+  rotation?: RotationSchedule;
+  /** How often scheduled rotation is checked (it acts only when something is due). */
+  scheduleIntervalMs?: number;
+  auditSealMs?: number;
 }
 
 export function createServices(options: ServiceOptions): Services {
   const { db, kek, logger } = options;
   const clock = options.clock ?? systemClock;
   const prisma = db.prisma;
-  const keys = new KeyService(prisma, kek, clock);
+  const keys = new KeyService(prisma, kek, clock, options.rotation);
+  const audit = new AuditService(db, options.auditSealMs ?? 500, (err) => logger.warn({ err }, 'could not seal audit events'));
+  let scheduleTimer: NodeJS.Timeout | undefined;
   const publishers = new PublisherService(prisma, clock);
   const tokens = new TokenService(prisma, keys, publishers, clock);
   const watcher = new StateWatcher(
@@ -68,6 +76,7 @@ export function createServices(options: ServiceOptions): Services {
     tokens,
     signatures,
     tlog,
+    audit,
     verification: new VerificationService(keys, signatures),
     watcher,
     async start() {
@@ -76,10 +85,18 @@ export function createServices(options: ServiceOptions): Services {
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await tlog.start();
       await watcher.start();
+      audit.start();
+      if (Object.keys(options.rotation?.every ?? {}).length > 0) {
+        await keys.runSchedule();
+        scheduleTimer = setInterval(() => void keys.runSchedule().catch((err) => logger.warn({ err }, 'scheduled rotation failed')), options.scheduleIntervalMs ?? 1000);
+        scheduleTimer.unref();
+      }
     },
     async stop() {
+      clearInterval(scheduleTimer);
       watcher.stop();
       tlog.stop();
+      audit.stop();
     },
   };
 }

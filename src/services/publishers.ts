@@ -77,6 +77,55 @@ export class PublisherService {
     return row ? view(row) : undefined;
   }
 
+  /**
+   * Disables or re-enables a publisher and/or replaces its namespaces. Disabling refuses its
+   * tokens from the next request on this instance (and within one state poll on the others).
+   */
+  async update(idOrName: string, input: { disabled?: boolean | undefined; namespaces?: string[] | undefined }, actor: string): Promise<PublisherView> {
+    if (input.namespaces !== undefined) {
+      const bad = input.namespaces.map((ns, i) => [ns, i] as const).filter(([ns]) => !isNamespace(ns));
+      if (bad.length > 0) {
+        throw new ModelsignError(
+          'invalid_namespace',
+          `namespaces[${bad[0]![1]}] must be lowercase [a-z0-9._-], 1 to 64 characters, starting and ending with a letter or digit`,
+          bad.map(([ns, i]) => ({ path: `namespaces[${i}]`, message: 'invalid namespace', value: ns })),
+        );
+      }
+    }
+    const current = await this.find(idOrName);
+    if (!current) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(idOrName)}`);
+    const namespaces = input.namespaces === undefined ? undefined : [...new Set(input.namespaces)];
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const now = this.clock.now();
+        if (namespaces !== undefined) {
+          const taken = await tx.publisherNamespace.findMany({ where: { namespace: { in: namespaces }, NOT: { publisherId: current.id } }, select: { namespace: true } });
+          if (taken.length > 0) throw this.namespaceTaken(taken.map((t) => t.namespace));
+          await tx.publisherNamespace.deleteMany({ where: { publisherId: current.id, namespace: { notIn: namespaces } } });
+          await tx.publisherNamespace.createMany({ data: namespaces.map((namespace) => ({ namespace, publisherId: current.id })), skipDuplicates: true });
+        }
+        const disabledAt = input.disabled === undefined ? current.disabledAt : input.disabled ? (current.disabledAt ?? now) : null;
+        const row = await tx.publisher.update({ where: { id: current.id }, data: { disabledAt }, select: SELECT });
+        await recordAudit(tx, {
+          actor,
+          action: 'publisher.update',
+          target: `publisher:${current.name}`,
+          details: {
+            id: current.id,
+            ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
+            ...(namespaces !== undefined ? { namespaces, previousNamespaces: current.namespaces } : {}),
+          },
+          at: now,
+        });
+        await bumpStateEpoch(tx);
+        return view(row);
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err) || namespaces === undefined) throw err;
+      throw this.namespaceTaken(namespaces);
+    }
+  }
+
   private namespaceTaken(namespaces: string[]): ModelsignError {
     return new ModelsignError(
       'namespace_taken',

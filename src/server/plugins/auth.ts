@@ -32,6 +32,8 @@ function readHeader(segment: string): { alg?: unknown; kid?: unknown } | undefin
   }
 }
 
+const REFUSALS = new Set(['token_missing', 'token_malformed', 'token_invalid', 'token_expired', 'token_revoked', 'publisher_disabled', 'forbidden_role']);
+
 export default fp(
   async function authPlugin(app) {
     const publicPems = new Map<string, string>();
@@ -97,12 +99,27 @@ export default fp(
       return principal;
     }
 
+    // Refused authentication goes into the audit trail (never the token: only the code, the
+    // route and the client address). A failure to record it is logged, and the refusal stands.
+    async function recordRefusal(request: FastifyRequest, code: string): Promise<void> {
+      try {
+        await app.services.audit.refused({ code, method: request.method, route: request.routeOptions.url ?? request.url, ip: request.ip, at: app.services.clock.now() });
+      } catch (err) {
+        request.log.warn({ err }, 'could not record a refused authentication in the audit trail');
+      }
+    }
+
     app.decorate('requireRole', (...roles: Role[]) => {
       return async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
-        const principal = await authenticate(request);
-        request.principal = principal;
-        if (!roles.includes(principal.role)) {
-          throw new ModelsignError('forbidden_role', `this route is for ${roles.join(' or ')} tokens; this is a ${principal.role} token`);
+        try {
+          const principal = await authenticate(request);
+          request.principal = principal;
+          if (!roles.includes(principal.role)) {
+            throw new ModelsignError('forbidden_role', `this route is for ${roles.join(' or ')} tokens; this is a ${principal.role} token`);
+          }
+        } catch (err) {
+          if (err instanceof ModelsignError && REFUSALS.has(err.code)) await recordRefusal(request, err.code);
+          throw err;
         }
       };
     });

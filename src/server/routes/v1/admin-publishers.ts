@@ -13,6 +13,18 @@ export default async function adminPublisherRoutes(app: FastifyInstance) {
     },
   );
 
+  app.patch<{ Params: { id: string }; Body: { disabled?: boolean; namespaces?: string[] } }>(
+    '/publishers/:id',
+    { schema: app.openapi.routeSchema('updatePublisher'), preHandler: app.requireRole('admin') },
+    async (request) => {
+      const publisher = await app.services.publishers.update(request.params.id, request.body, actorOf(request.principal!));
+      // This instance refuses the publisher's tokens from the next request; others follow
+      // within one state poll.
+      app.services.tokens.invalidate();
+      return publisher;
+    },
+  );
+
   app.get('/publishers', { schema: app.openapi.routeSchema('listPublishers'), preHandler: app.requireRole('admin', 'auditor') }, async () => ({
     items: await app.services.publishers.list(),
   }));

@@ -14,6 +14,7 @@ export function jwkOf(key: KeyRecord) {
     status: key.status,
     createdAt: key.createdAt,
     activatedAt: key.activatedAt,
+    activatesAt: key.activatesAt,
     retiredAt: key.retiredAt,
     revokedAt: key.revokedAt,
     compromisedAt: key.compromisedAt,
@@ -26,6 +27,11 @@ export default async function keyRoutes(app: FastifyInstance) {
     // Short-lived caching: clients must learn of a revocation quickly.
     reply.header('cache-control', 'public, max-age=30');
     return { keys: app.services.keys.list().map(jwkOf) };
+  });
+
+  app.get('/keys/chain', { schema: app.openapi.routeSchema('getKeyChain') }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=30');
+    return app.services.keys.chain();
   });
 
   app.get<{ Params: { kid: string } }>('/keys/:kid', { schema: app.openapi.routeSchema('getKey') }, async (request, reply) => {

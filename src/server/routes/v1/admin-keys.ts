@@ -1,0 +1,36 @@
+// Key lifecycle for admins: rotate and revoke. Both answer with the keys as GET /v1/keys shows them.
+import type { FastifyInstance } from 'fastify';
+import { ModelsignError } from '../../../core/errors.ts';
+import type { KeyPurpose } from '../../../core/verdict.ts';
+import { actorOf } from '../../../services/principal.ts';
+import { jwkOf } from './keys.ts';
+
+export default async function adminKeyRoutes(app: FastifyInstance) {
+  app.post<{ Body: { purpose: KeyPurpose; expectedActive?: string } }>(
+    '/keys/rotate',
+    { schema: app.openapi.routeSchema('rotateKey'), preHandler: app.requireRole('admin') },
+    async (request) => {
+      const { previous, active } = await app.services.keys.rotate(request.body.purpose, actorOf(request.principal!), { expectedActive: request.body.expectedActive });
+      return { previous: jwkOf(previous), active: jwkOf(active) };
+    },
+  );
+
+  app.post<{ Params: { kid: string }; Body: { compromisedAt: string; reason: string } }>(
+    '/keys/:kid/revoke',
+    { schema: app.openapi.routeSchema('revokeKey'), preHandler: app.requireRole('admin') },
+    async (request) => {
+      const compromisedAt = new Date(request.body.compromisedAt);
+      if (Number.isNaN(compromisedAt.getTime())) {
+        throw new ModelsignError('validation_failed', 'compromisedAt must be an RFC 3339 date-time', [{ path: 'compromisedAt', message: 'not a date-time' }]);
+      }
+      const { revoked, replacement } = await app.services.keys.revoke(request.params.kid, { compromisedAt, reason: request.body.reason }, actorOf(request.principal!));
+      return { revoked: jwkOf(revoked), replacement: replacement ? jwkOf(replacement) : null };
+    },
+  );
+
+  app.get<{ Querystring: { limit: number; cursor?: number; action?: string } }>(
+    '/audit',
+    { schema: app.openapi.routeSchema('listAuditEvents'), preHandler: app.requireRole('admin', 'auditor') },
+    async (request) => app.services.audit.list(request.query),
+  );
+}
