@@ -11,6 +11,10 @@ const USAGE = `Usage: modelsign <command> [options]
 Commands:
   serve                   run the HTTP service
   admin token             issue a token (the first admin token comes from here)
+  admin keys              list, rotate and revoke keys
+  admin publisher         list, create, disable, enable publishers; change namespaces
+  admin rewrap            re-encrypt every private key under a new KEK
+  admin audit-verify      check the audit trail's hash chain
   log monitor             check that the transparency log only grows (for cron)
 
 Run \`modelsign <command> --help\` for a command's options.`;
@@ -20,6 +24,10 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./cli/serve.ts')).serve,
   'admin token': async () => (await import('./cli/admin-token.ts')).adminToken,
+  'admin keys': async () => (await import('./cli/admin-keys.ts')).adminKeys,
+  'admin publisher': async () => (await import('./cli/admin-publisher.ts')).adminPublisher,
+  'admin rewrap': async () => (await import('./cli/admin-rewrap.ts')).adminRewrap,
+  'admin audit-verify': async () => (await import('./cli/admin-audit-verify.ts')).adminAuditVerify,
   'log monitor': async () => (await import('./cli/log-monitor.ts')).logMonitor,
 };
 

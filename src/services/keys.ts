@@ -293,6 +293,9 @@ export class KeyService {
   }
 
   private async createKey(tx: Tx, purpose: KeyPurpose, status: 'active' | 'pending', now: Date, actor: string, activatesAt: Date | null): Promise<string> {
+    // After `admin rewrap`, an instance still holding the old KEK must not add keys under it.
+    const foreign = await tx.key.findFirst({ where: { NOT: { kekId: this.kek.id } }, select: { kekId: true } });
+    if (foreign) throw new ModelsignError('kek_mismatch', `stored keys are wrapped under KEK ${foreign.kekId}, this instance holds ${this.kek.id}: restart it with the current KEK`);
     const seed = generateSeed();
     let kid: string;
     let publicKey: Uint8Array;

@@ -1,0 +1,57 @@
+// `modelsign admin keys list|rotate|revoke`: the key lifecycle from the command line.
+import os from 'node:os';
+import type { KeyPurpose } from '../core/verdict.ts';
+import { jwkOf } from '../server/routes/v1/keys.ts';
+import type { KeyRecord } from '../services/keys.ts';
+import { parse, UsageError } from './args.ts';
+import { print, withAdminRuntime } from './admin-runtime.ts';
+
+const USAGE = `Usage: modelsign admin keys list [--json]
+       modelsign admin keys rotate release|log|token [--expected-active KID] [--json]
+       modelsign admin keys revoke KID --compromised-at RFC3339_TIME --reason TEXT [--json]
+
+rotate makes a new key active and retires the active one (a pending key is activated first).
+revoke keeps valid only the signatures the transparency log proves were made before
+--compromised-at; revoking the active key activates a replacement at once.`;
+
+const PURPOSES: KeyPurpose[] = ['release', 'log', 'token'];
+const line = (k: KeyRecord) => `${k.kid}  ${k.purpose.padEnd(7)}  ${k.status.padEnd(7)}  created ${k.createdAt.toISOString()}${k.compromisedAt ? `  compromised ${k.compromisedAt.toISOString()}` : ''}`;
+
+export async function adminKeys(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { json: { type: 'boolean', default: false }, 'expected-active': { type: 'string' }, 'compromised-at': { type: 'string' }, reason: { type: 'string' } },
+    USAGE,
+  );
+  const [action, target] = positionals;
+  const actor = `cli:${os.userInfo().username}`;
+  if (action === 'list') {
+    return withAdminRuntime('keys', async ({ services }) => {
+      const keys = services.keys.list();
+      print(values.json!, { keys: keys.map(jwkOf) }, keys.map(line).join('\n'));
+      return 0;
+    });
+  }
+  if (action === 'rotate') {
+    if (!PURPOSES.includes(target as KeyPurpose)) throw new UsageError(`rotate needs a purpose: ${PURPOSES.join(', ')}\n\n${USAGE}`);
+    return withAdminRuntime('keys', async ({ services }) => {
+      const r = await services.keys.rotate(target as KeyPurpose, actor, { expectedActive: values['expected-active'] });
+      print(values.json!, { previous: jwkOf(r.previous), active: jwkOf(r.active) }, `rotated ${target}: ${r.previous.kid} retired, ${r.active.kid} active`);
+      return 0;
+    });
+  }
+  if (action === 'revoke') {
+    const at = values['compromised-at'] ? new Date(values['compromised-at']) : undefined;
+    if (!target || !at || Number.isNaN(at.getTime()) || !values.reason) throw new UsageError(`revoke needs KID, --compromised-at (an RFC 3339 time) and --reason\n\n${USAGE}`);
+    return withAdminRuntime('keys', async ({ services }) => {
+      const r = await services.keys.revoke(target, { compromisedAt: at, reason: values.reason! }, actor);
+      print(
+        values.json!,
+        { revoked: jwkOf(r.revoked), replacement: r.replacement ? jwkOf(r.replacement) : null },
+        `revoked ${r.revoked.kid} as of ${at.toISOString()}${r.replacement ? `; ${r.replacement.kid} is now the active ${r.replacement.purpose} key` : ''}`,
+      );
+      return 0;
+    });
+  }
+  throw new UsageError(USAGE);
+}
