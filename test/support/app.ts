@@ -8,6 +8,7 @@ import { createLogger } from '../../src/server/logger.ts';
 import type { Clock } from '../../src/services/clock.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import { parseKek, type Kek } from '../../src/services/key-wrap.ts';
+import type { RotationSchedule } from '../../src/services/keys.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {
@@ -45,6 +46,8 @@ export interface TestAppOptions {
   kek?: Kek;
   tlogWaitMs?: number;
   checkpointIntervalMs?: number;
+  rotation?: RotationSchedule;
+  scheduleIntervalMs?: number;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -65,6 +68,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.tlogWaitMs !== undefined ? { tlogWaitMs: options.tlogWaitMs } : {}),
     ...(options.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
+    ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
   });
   await services.start();
   const app = await buildApp({ services, logger });

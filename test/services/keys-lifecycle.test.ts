@@ -1,0 +1,197 @@
+// Acceptance for issue #3 points 1-4: rotation, revocation by logged time, scheduled rotation
+// with an injected clock, and following the rotation chain offline from the first key.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { KeyChainError, verifyKeyChain } from '../../src/core/key-chain.ts';
+import { parseSpkiPem } from '../../src/core/public-key.ts';
+import { verifyBundle } from '../../src/core/verify-bundle.ts';
+import { bearer, createTestApp, MutableClock, type TestApp } from '../support/app.ts';
+import { clone, flipBase64 } from '../support/bundles.ts';
+import { codes, offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
+
+const DAY = 86_400_000;
+
+describe('rotation', () => {
+  let t: TestApp;
+  let admin: string;
+  let pub: string;
+  before(async () => {
+    t = await createTestApp();
+    admin = await t.adminToken();
+    pub = await t.publisherToken('acme');
+  });
+  after(() => t.close());
+
+  it('signs with the new key afterwards; bundles signed before still verify online and offline; /v1/keys shows both', async () => {
+    const before = await signRelease(t, pub, '1.0');
+    assert.equal(before.status, 201);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'release' } });
+    assert.equal(res.statusCode, 200, res.body);
+    const { previous, active } = res.json();
+    assert.equal(previous.kid, before.body.kid);
+    assert.deepEqual([previous.status, active.status], ['retired', 'active']);
+    assert.ok(previous.retiredAt && active.activatedAt);
+
+    const after = await signRelease(t, pub, '2.0');
+    assert.equal(after.body.kid, active.kid);
+    assert.notEqual(after.body.kid, before.body.kid);
+
+    const online = await onlineVerdict(t, before.body.bundle);
+    assert.deepEqual(online.reasons, []);
+    assert.equal(online.keyStatus, 'retired');
+    assert.deepEqual(offlineVerdict(t, before.body.bundle).reasons, []);
+    assert.deepEqual(offlineVerdict(t, after.body.bundle).reasons, []);
+
+    const keys = (await t.app.inject({ url: '/v1/keys' })).json().keys as { kid: string; status: string; purpose: string; activatedAt: string; retiredAt: string | null }[];
+    const old = keys.find((k) => k.kid === previous.kid)!;
+    const now = keys.find((k) => k.kid === active.kid)!;
+    assert.deepEqual([old.status, now.status], ['retired', 'active']);
+    assert.ok(old.retiredAt && now.activatedAt && Date.parse(now.activatedAt) >= Date.parse(old.activatedAt));
+    assert.equal(keys.filter((k) => k.purpose === 'release' && k.status === 'active').length, 1);
+  });
+});
+
+describe('revocation', () => {
+  it('keeps the signature logged before compromisedAt, refuses the later one with the reason, and keeps signing', async () => {
+    const clock = new MutableClock(new Date('2026-12-01T00:00:00.000Z'));
+    const t = await createTestApp({ clock });
+    try {
+      const admin = await t.adminToken();
+      const pub = await t.publisherToken('acme');
+      const early = await signRelease(t, pub, '1.0');
+      clock.advance(10_000);
+      const late = await signRelease(t, pub, '2.0');
+      const kid = early.body.kid;
+      assert.equal(late.body.kid, kid);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/v1/admin/keys/${kid}/revoke`,
+        headers: bearer(admin),
+        payload: { compromisedAt: '2026-12-01T00:00:05.000Z', reason: 'laptop stolen' },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const { revoked, replacement } = res.json();
+      assert.equal(revoked.status, 'revoked');
+      assert.equal(revoked.compromisedAt, '2026-12-01T00:00:05.000Z');
+      assert.ok(replacement && replacement.status === 'active' && replacement.kid !== kid);
+
+      for (const verdict of [await onlineVerdict(t, early.body.bundle), offlineVerdict(t, early.body.bundle)]) {
+        assert.deepEqual(verdict.reasons, []);
+        assert.equal(verdict.keyStatus, 'revoked');
+      }
+      for (const verdict of [await onlineVerdict(t, late.body.bundle), offlineVerdict(t, late.body.bundle)]) {
+        assert.equal(verdict.valid, false);
+        assert.deepEqual(codes(verdict), ['key_revoked']);
+        assert.match(verdict.reasons[0]!.message, /compromised at 2026-12-01T00:00:05.000Z; this signature was logged at 2026-12-01T00:00:10.000Z/);
+      }
+      const next = await signRelease(t, pub, '3.0');
+      assert.equal(next.status, 201);
+      assert.equal(next.body.kid, replacement.kid);
+      assert.deepEqual((await onlineVerdict(t, next.body.bundle)).reasons, []);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('scheduled rotation', () => {
+  it('publishes the next key as pending ahead of time, activates it on time, and no request fails across the switch', async () => {
+    const start = new Date('2027-01-01T00:00:00.000Z');
+    const clock = new MutableClock(start);
+    const t = await createTestApp({ clock, rotation: { every: { release: 90 * DAY }, prepublishMs: 7 * DAY } });
+    try {
+      // Tokens live an hour of the injected clock: take a fresh one after each jump.
+      let pub = await t.publisherToken('acme');
+      const listRelease = async () => ((await t.app.inject({ url: '/v1/keys' })).json().keys as { kid: string; purpose: string; status: string; activatesAt: string | null }[]).filter((k) => k.purpose === 'release');
+      const first = (await listRelease()).find((k) => k.status === 'active')!;
+
+      clock.set(new Date(start.getTime() + 83 * DAY - 1000));
+      await t.services.keys.runSchedule();
+      assert.deepEqual((await listRelease()).map((k) => k.status), ['active'], 'nothing is published before the prepublish window');
+
+      clock.set(new Date(start.getTime() + 83 * DAY + 1000));
+      await t.services.keys.runSchedule();
+      const pending = (await listRelease()).find((k) => k.status === 'pending');
+      assert.ok(pending, 'the next key is published as pending');
+      assert.equal(pending.activatesAt, new Date(start.getTime() + 90 * DAY).toISOString());
+      pub = await t.publisherToken('acme');
+      assert.equal((await signRelease(t, pub, '1.0')).body.kid, first.kid, 'a pending key does not sign');
+      await t.services.keys.runSchedule();
+      assert.equal((await listRelease()).length, 2, 'running the schedule again changes nothing');
+
+      clock.set(new Date(start.getTime() + 90 * DAY - 1000));
+      await t.services.keys.runSchedule();
+      assert.equal((await listRelease()).find((k) => k.status === 'active')!.kid, first.kid);
+
+      // The switch, under signing load.
+      pub = await t.publisherToken('acme');
+      const load = Array.from({ length: 60 }, (_, i) => signRelease(t, pub, `2.${i}`));
+      clock.set(new Date(start.getTime() + 90 * DAY));
+      const [, ...results] = await Promise.all([t.services.keys.runSchedule(), ...load, ...Array.from({ length: 40 }, (_, i) => signRelease(t, pub, `3.${i}`))]);
+      assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.find((r) => r.status !== 201)?.body));
+      const keys = await listRelease();
+      assert.equal(keys.find((k) => k.kid === pending.kid)!.status, 'active');
+      assert.equal(keys.find((k) => k.kid === first.kid)!.status, 'retired');
+      const kids = new Set(results.map((r) => r.body.kid));
+      assert.ok(kids.has(first.kid) || kids.has(pending.kid));
+      for (const r of results) assert.deepEqual((await onlineVerdict(t, r.body.bundle)).reasons, [], r.body.kid);
+      assert.equal((await signRelease(t, pub, '4.0')).body.kid, pending.kid);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('rotation chain', () => {
+  it('takes a client that pinned the first key to a bundle signed three rotations later, and refuses an altered link or a revoked key in it', async () => {
+    const t = await createTestApp();
+    try {
+      const admin = await t.adminToken();
+      const pub = await t.publisherToken('acme');
+      const first = t.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
+      const pem = (await t.app.inject({ url: `/v1/keys/${first.kid}` })).json().pem as string;
+      const pinned = parseSpkiPem(pem)!;
+      const kids = [first.kid];
+      for (let i = 0; i < 3; i++) {
+        const res = await t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'release' } });
+        kids.push(res.json().active.kid);
+      }
+      const signed = await signRelease(t, pub, '1.0');
+      assert.equal(signed.body.kid, kids[3]);
+      const chain = (await t.app.inject({ url: '/v1/keys/chain' })).json();
+      assert.equal(chain.links.filter((l: { purpose: string }) => l.purpose === 'release').length, 3);
+
+      const trusted = verifyKeyChain(chain, pinned);
+      assert.deepEqual(trusted.filter((k) => k.purpose === 'release').map((k) => k.kid), kids);
+      const resolveKey = (kid: string) => trusted.find((k) => k.kid === kid);
+      assert.deepEqual(verifyBundle(signed.body.bundle, { resolveKey }).reasons, []);
+
+      // One link altered: its payload, or its signature.
+      for (const part of ['payload', 'sig'] as const) {
+        const altered = clone(chain);
+        const link = altered.links.find((l: { kid: string }) => l.kid === kids[2]);
+        if (part === 'payload') link.envelope.payload = flipBase64(link.envelope.payload, 60);
+        else link.envelope.signatures[0].sig = flipBase64(link.envelope.signatures[0].sig, 10);
+        assert.throws(() => verifyKeyChain(altered, pinned), (e: unknown) => e instanceof KeyChainError && e.code === 'chain_link_invalid', part);
+      }
+      // A link that introduces another key than it says.
+      const swapped = clone(chain);
+      const links = swapped.links.filter((l: { purpose: string }) => l.purpose === 'release');
+      [links[0].envelope, links[1].envelope] = [links[1].envelope, links[0].envelope];
+      assert.throws(() => verifyKeyChain(swapped, pinned), KeyChainError);
+
+      // A key in the middle revoked: nothing it introduced is trusted any more.
+      const res = await t.app.inject({ method: 'POST', url: `/v1/admin/keys/${kids[1]}/revoke`, headers: bearer(admin), payload: { compromisedAt: new Date().toISOString(), reason: 'leaked' } });
+      assert.equal(res.statusCode, 200, res.body);
+      const after = (await t.app.inject({ url: '/v1/keys/chain' })).json();
+      const now = verifyKeyChain(after, pinned);
+      assert.deepEqual(now.filter((k) => k.purpose === 'release').map((k) => k.kid), kids.slice(0, 2));
+      const verdict = verifyBundle(signed.body.bundle, { resolveKey: (kid) => now.find((k) => k.kid === kid) });
+      assert.deepEqual(codes(verdict), ['key_unknown']);
+      // A pinned key that is not in the chain at all.
+      assert.throws(() => verifyKeyChain(after, t.services.keys.list().find((k) => k.purpose === 'log')!.publicKey), (e: unknown) => e instanceof KeyChainError && e.code === 'chain_pin_unknown');
+    } finally {
+      await t.close();
+    }
+  });
+});
