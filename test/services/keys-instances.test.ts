@@ -1,0 +1,168 @@
+// Acceptance for issue #3 points 5-7 with several instances on one database: concurrent
+// rotations, token revocation and publisher disabling seen by another instance, and KEK rewrap
+// under signing load.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { verifyKeyChain } from '../../src/core/key-chain.ts';
+import { unwrapKey } from '../../src/services/key-wrap.ts';
+import { bearer, createTestApp, testKek, type TestApp } from '../support/app.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
+
+async function activeCount(database: TestDatabase): Promise<number> {
+  const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release' AND "status" = 'active'`);
+  return row!.n;
+}
+
+describe('two instances on one database', () => {
+  let database: TestDatabase;
+  let a: TestApp;
+  let b: TestApp;
+  const kek = testKek();
+  before(async () => {
+    database = await createTestDatabase();
+    [a, b] = await Promise.all([createTestApp({ database, kek }), createTestApp({ database, kek })]);
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    await database.drop();
+  });
+
+  it('asked to rotate at the same moment, rotate once: one new active key', async () => {
+    const current = a.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!.kid;
+    const [adminA, adminB] = await Promise.all([a.adminToken(), b.adminToken()]);
+    const responses = await Promise.all(
+      [a, b].map((t, i) => t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(i === 0 ? adminA : adminB), payload: { purpose: 'release', expectedActive: current } })),
+    );
+    assert.deepEqual(responses.map((r) => r.statusCode).sort(), [200, 409]);
+    assert.equal(responses.find((r) => r.statusCode === 409)!.json().code, 'rotation_conflict');
+    assert.equal(await activeCount(database), 1);
+    const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release'`);
+    assert.equal(row!.n, 2, 'exactly one new key');
+  });
+
+  it('200 concurrent signing requests during rotations all succeed and every bundle verifies', async () => {
+    const pubA = await a.publisherToken('acme');
+    const pubB = await b.publisherToken('acme');
+    const adminA = await a.adminToken();
+    const adminB = await b.adminToken();
+    // Four waves of 50 concurrent requests across both instances, each wave racing a rotation.
+    const results: Awaited<ReturnType<typeof signRelease>>[] = [];
+    const rotated = [];
+    for (let wave = 0; wave < 4; wave++) {
+      const t = wave % 2 ? b : a;
+      const [rotation, ...signed] = await Promise.all([
+        wave < 3 ? t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(t === a ? adminA : adminB), payload: { purpose: 'release' } }) : undefined,
+        ...Array.from({ length: 50 }, (_, i) => signRelease(i % 2 ? a : b, i % 2 ? pubA : pubB, `5.${wave}.${i}`)),
+      ]);
+      if (rotation) rotated.push(rotation);
+      results.push(...(signed as Awaited<ReturnType<typeof signRelease>>[]));
+    }
+    assert.equal(results.length, 200);
+    assert.ok(rotated.every((r) => r.statusCode === 200), rotated.map((r) => r.body).join('\n'));
+    assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.find((r) => r.status !== 201)?.body));
+    assert.equal(await activeCount(database), 1);
+    await a.services.watcher.check();
+    for (const r of results) {
+      assert.deepEqual(offlineVerdict(a, r.body.bundle).reasons, [], r.body.kid);
+      assert.deepEqual((await onlineVerdict(a, r.body.bundle)).reasons, []);
+    }
+    assert.ok(new Set(results.map((r) => r.body.kid)).size >= 2, 'the bundles span rotations');
+    // The chain still leads from the first release key to the active one.
+    const first = a.services.keys.list().filter((k) => k.purpose === 'release')[0]!;
+    const trusted = verifyKeyChain((await a.app.inject({ url: '/v1/keys/chain' })).json(), first.publicKey);
+    const active = a.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
+    assert.ok(trusted.some((k) => k.kid === active.kid));
+  });
+
+  it('a token revoked on one instance is refused by the other within one second', async () => {
+    const token = await a.publisherToken('acme');
+    assert.equal((await signRelease(b, token, '6.0')).status, 201);
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti;
+    const revoked = await a.app.inject({ method: 'DELETE', url: `/v1/admin/tokens/${jti}`, headers: bearer(await a.adminToken()) });
+    assert.equal(revoked.statusCode, 204);
+    const started = performance.now();
+    let answer = await signRelease(b, token, '6.1');
+    for (let i = 1; answer.status !== 401 && performance.now() - started < 1000; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      answer = await signRelease(b, token, `6.1.${i}`);
+    }
+    const elapsed = performance.now() - started;
+    assert.equal(answer.status, 401);
+    assert.equal(answer.body.code, 'token_revoked');
+    assert.ok(elapsed < 1000, `refused after ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('a disabled publisher\'s tokens are refused at once (and by the other instance within one second)', async () => {
+    const token = await a.publisherToken('acme');
+    assert.equal((await signRelease(a, token, '7.0')).status, 201);
+    assert.equal((await signRelease(b, token, '7.1')).status, 201);
+    const res = await a.app.inject({ method: 'PATCH', url: '/v1/admin/publishers/acme', headers: bearer(await a.adminToken()), payload: { disabled: true } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.ok(res.json().disabledAt);
+    const refused = await signRelease(a, token, '7.2');
+    assert.deepEqual([refused.status, refused.body.code], [401, 'publisher_disabled']);
+    const started = performance.now();
+    let other = await signRelease(b, token, '7.3');
+    for (let i = 0; other.status !== 401 && performance.now() - started < 1000; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      other = await signRelease(b, token, `7.3.${i}`);
+    }
+    assert.deepEqual([other.status, other.body.code], [401, 'publisher_disabled']);
+    assert.ok(performance.now() - started < 1000);
+    await a.app.inject({ method: 'PATCH', url: '/v1/admin/publishers/acme', headers: bearer(await a.adminToken()), payload: { disabled: false } });
+  });
+});
+
+describe('KEK rewrap', () => {
+  it('re-encrypts every key under the new KEK while signing goes on; the old KEK decrypts nothing', async () => {
+    const database = await createTestDatabase();
+    const oldKek = testKek();
+    const newKek = testKek();
+    const service = await createTestApp({ database, kek: oldKek });
+    const operator = await createTestApp({ database, kek: oldKek });
+    try {
+      const pub = await service.publisherToken('acme');
+      const load = (async () => {
+        const results = [];
+        for (let wave = 0; wave < 6; wave++) results.push(...(await Promise.all(Array.from({ length: 25 }, (_, i) => signRelease(service, pub, `8.${wave}.${i}`)))));
+        return results;
+      })();
+      await new Promise((r) => setTimeout(r, 20));
+      const count = await operator.services.keys.rewrap(newKek, 'test');
+      const results = await load;
+      assert.ok(results.every((r) => r.status === 201), 'no signing request failed');
+      assert.ok(count >= 3);
+
+      const rows = await database.db.query<{ kid: string; private_key_ct: Uint8Array; kek_id: string }>('SELECT "kid", "private_key_ct", "kek_id" FROM "keys"');
+      for (const row of rows) {
+        assert.equal(row.kek_id, newKek.id);
+        assert.throws(() => unwrapKey(oldKek, row.kid, new Uint8Array(row.private_key_ct)), `old KEK opens ${row.kid}`);
+        assert.equal(unwrapKey(newKek, row.kid, new Uint8Array(row.private_key_ct)).length, 32);
+      }
+      // The instance still on the old KEK keeps signing but may not add keys under it.
+      const admin = await service.adminToken();
+      const refused = await service.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'log' } });
+      assert.deepEqual([refused.statusCode, refused.json().code], [503, 'kek_mismatch']);
+      assert.equal((await signRelease(service, pub, '9.0')).status, 201);
+
+      // Restarted with the new KEK, every key signs: release (bundles), log (checkpoints), token (JWTs).
+      const restarted = await createTestApp({ database, kek: newKek });
+      try {
+        const token = await restarted.publisherToken('acme');
+        const signed = await signRelease(restarted, token, '9.1');
+        assert.equal(signed.status, 201);
+        assert.deepEqual(offlineVerdict(restarted, signed.body.bundle).reasons, []);
+        const rotated = await restarted.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(await restarted.adminToken()), payload: { purpose: 'log' } });
+        assert.equal(rotated.statusCode, 200, rotated.body);
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      await service.close();
+      await operator.close();
+      await database.drop();
+    }
+  });
+});
