@@ -1,0 +1,102 @@
+// The admin commands end to end: publishers, keys, audit-verify (intact, then tampered) and
+// rewrap, against the embedded database in the PGlite pass and PostgreSQL in the other.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
+import { runCli } from '../support/process.ts';
+
+describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-admin-'));
+  const kekFile = path.join(dir, 'kek');
+  const newKekFile = path.join(dir, 'kek.new');
+  let env: Record<string, string>;
+  let dropDb: (() => Promise<void>) | undefined;
+  let url: string | undefined;
+  before(async () => {
+    writeFileSync(kekFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    writeFileSync(newKekFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    if (TEST_DB === 'postgres') {
+      const created = await createPostgresDatabase();
+      url = created.url;
+      dropDb = created.drop;
+      env = { DATABASE_URL: url, MODELSIGN_KEK_FILE: kekFile };
+    } else {
+      env = { MODELSIGN_DATA_DIR: path.join(dir, 'data'), MODELSIGN_KEK_FILE: kekFile };
+    }
+  });
+  after(async () => {
+    await dropDb?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cli = (...args: string[]) => runCli(args, env);
+  const open = async (): Promise<Database> => (url ? openDatabase({ url, poolSize: 2 }) : openDatabase({ dataDir: path.join(dir, 'data'), poolSize: 1 }));
+
+  it('manages publishers', () => {
+    const created = cli('admin', 'publisher', 'create', 'acme', 'acme', 'acme-labs', '--json');
+    assert.equal(created.status, 0, created.stderr);
+    assert.deepEqual(JSON.parse(created.stdout).namespaces, ['acme', 'acme-labs']);
+    assert.equal(cli('admin', 'publisher', 'disable', 'acme').status, 0);
+    const listed = JSON.parse(cli('admin', 'publisher', 'list', '--json').stdout).items;
+    assert.ok(listed[0].disabledAt);
+    const renamed = cli('admin', 'publisher', 'namespaces', 'acme', 'acme');
+    assert.equal(renamed.status, 0, renamed.stderr);
+    assert.match(renamed.stdout, /^acme\s+\S+\s+acme\s+disabled/);
+    const bad = cli('admin', 'publisher', 'namespaces', 'ghost', 'x');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^modelsign: no publisher "ghost"\n$/);
+  });
+
+  it('lists, rotates and revokes keys', () => {
+    const keys = JSON.parse(cli('admin', 'keys', 'list', '--json').stdout).keys as { kid: string; purpose: string; status: string }[];
+    const release = keys.find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const rotated = cli('admin', 'keys', 'rotate', 'release', '--expected-active', release.kid);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    assert.match(rotated.stdout, new RegExp(`rotated release: ${release.kid} retired, [0-9a-f]{64} active`));
+    const stale = cli('admin', 'keys', 'rotate', 'release', '--expected-active', release.kid);
+    assert.equal(stale.status, 1);
+    assert.match(stale.stderr, /rotated meanwhile/);
+    const revoked = cli('admin', 'keys', 'revoke', release.kid, '--compromised-at', new Date().toISOString(), '--reason', 'test');
+    assert.equal(revoked.status, 0, revoked.stderr);
+    const twice = cli('admin', 'keys', 'revoke', release.kid, '--compromised-at', new Date().toISOString(), '--reason', 'test');
+    assert.equal(twice.status, 1);
+    assert.match(twice.stderr, /already revoked/);
+    assert.equal(cli('admin', 'keys', 'rotate', 'everything').status, 2);
+  });
+
+  it('verifies the audit chain and names the first bad event after tampering', async () => {
+    const ok = cli('admin', 'audit-verify');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^audit chain intact: \d+ events/);
+    const db = await open();
+    try {
+      await db.query('ALTER TABLE "audit_events" DISABLE TRIGGER "audit_events_append_only"');
+      await db.query(`UPDATE "audit_events" SET "actor" = 'someone-else' WHERE "seq" = 2`);
+      await db.query('ALTER TABLE "audit_events" ENABLE TRIGGER "audit_events_append_only"');
+    } finally {
+      await db.close();
+    }
+    const broken = cli('admin', 'audit-verify');
+    assert.equal(broken.status, 3);
+    assert.match(broken.stderr, /^modelsign admin audit-verify: audit chain broken at event 2 \(id \d+\): event 2 \(id \d+\) was changed after it was sealed/);
+    const json = JSON.parse(cli('admin', 'audit-verify', '--json').stdout);
+    assert.deepEqual([json.ok, json.firstBad.seq], [false, 2]);
+  });
+
+  it('rewraps every key under a new KEK; the old one no longer opens them', () => {
+    const res = cli('admin', 'rewrap', '--new-kek-file', newKekFile);
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /^re-encrypted \d+ private keys under KEK [0-9a-f]{16}/);
+    const old = cli('admin', 'keys', 'list');
+    assert.equal(old.status, 1, 'the old KEK no longer decrypts the keys');
+    assert.match(old.stderr, /^modelsign: .*(KEK|kek)/);
+    env.MODELSIGN_KEK_FILE = newKekFile;
+    assert.equal(cli('admin', 'keys', 'rotate', 'log').status, 0, 'the new KEK opens and adds keys');
+    assert.equal(cli('admin', 'rewrap').status, 2);
+  });
+});
