@@ -51,6 +51,31 @@ describe('rotation', () => {
   });
 });
 
+describe('token key rotation', () => {
+  it('keeps unexpired tokens working after a rotation, and refuses them once their key is revoked', async () => {
+    const t = await createTestApp();
+    try {
+      const admin = await t.adminToken();
+      const oldPub = await t.publisherToken('acme');
+      const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
+      const rotated = await t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'token' } });
+      assert.equal(rotated.statusCode, 200, rotated.body);
+      assert.equal(rotated.json().previous.kid, kidOf(oldPub));
+      const newPub = await t.publisherToken('acme');
+      assert.equal(kidOf(newPub), rotated.json().active.kid);
+      assert.equal((await signRelease(t, oldPub, '1.0')).status, 201, 'a token of the retired key works until it expires');
+      assert.equal((await signRelease(t, newPub, '2.0')).status, 201);
+      const revoked = await t.app.inject({ method: 'POST', url: `/v1/admin/keys/${kidOf(oldPub)}/revoke`, headers: bearer(await t.adminToken()), payload: { compromisedAt: new Date().toISOString(), reason: 'x' } });
+      assert.equal(revoked.statusCode, 200, revoked.body);
+      const refused = await signRelease(t, oldPub, '3.0');
+      assert.deepEqual([refused.status, refused.body.code], [401, 'token_invalid']);
+      assert.equal((await signRelease(t, newPub, '4.0')).status, 201);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('revocation', () => {
   it('keeps the signature logged before compromisedAt, refuses the later one with the reason, and keeps signing', async () => {
     const clock = new MutableClock(new Date('2026-12-01T00:00:00.000Z'));
