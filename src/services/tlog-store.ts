@@ -19,12 +19,6 @@ export async function lockTreeEdge(session: Query): Promise<TreeEdge> {
   return unpackFrontier(Number(row.size), toBytes(row.frontier));
 }
 
-export async function readTreeEdge(session: Query): Promise<TreeEdge> {
-  const [row] = await session.query<{ size: string; frontier: Uint8Array }>('SELECT "size"::text AS "size", "frontier" FROM "tlog_state" WHERE "id" = 1');
-  if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
-  return unpackFrontier(Number(row.size), toBytes(row.frontier));
-}
-
 // One statement stores the new nodes and the new edge; hashes travel as hex in text[] so the
 // same SQL works through pg and PGlite.
 const APPEND = `

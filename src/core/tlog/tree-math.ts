@@ -16,8 +16,6 @@ export interface NodeId {
 /** [start, end) of leaves. */
 export type LeafRange = readonly [number, number];
 
-export const MAX_TREE_SIZE = Number.MAX_SAFE_INTEGER;
-
 function assertSize(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new TlogError('range_invalid', `${name} must be a whole number from 0 to 2^53-1, got ${value}`);
 }
@@ -98,9 +96,4 @@ export function consistencyRanges(size1: number, size2: number): LeafRange[] {
   }
   if (!complete) out.push([start, end]);
   return out.reverse();
-}
-
-/** The nodes on the right edge of a tree of `size` leaves (its perfect subtrees, largest first). */
-export function frontierNodes(size: number): NodeId[] {
-  return size === 0 ? [] : rangeNodes(0, size);
 }
