@@ -37,6 +37,12 @@ export interface VerifyBundleOptions {
    * entry is what proves when the signature was made, which revocation depends on.
    */
   requireTlog?: boolean;
+  /**
+   * Leave the log entry unchecked: for a caller that trusts no log key (say, only a pinned
+   * release key). Nothing then proves when the signature was made, so a revoked key's
+   * signatures are all refused.
+   */
+  skipTlog?: boolean;
 }
 
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Verdict {
@@ -96,7 +102,9 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
   }
 
   let logged: VerifiedTlogEntry | null = null;
-  if (tlogEntries.length === 0) {
+  if (options.skipTlog) {
+    // not checked: see skipTlog
+  } else if (tlogEntries.length === 0) {
     if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
   } else if (tlogEntries.length > 1) {
     reasons.push({ code: 'tlog_entry_malformed', message: `expected one transparency-log entry, found ${tlogEntries.length}` });

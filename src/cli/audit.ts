@@ -1,0 +1,62 @@
+// `modelsign audit DIR...`: the periodic integrity check of model folders (cron, systemd timer).
+// Each DIR is a model itself (it holds model.sig) or a folder of models: sub-folders (with
+// model.sig) and single checkpoint files (with FILE.sig beside them). Anything without a bundle
+// is reported as unsigned.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from './args.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { loadTrust } from './trust.ts';
+import { TRUST_OPTIONS } from './verify.ts';
+import { describe, verifyModel, type ModelReport } from './verify-model.ts';
+
+const USAGE = `Usage: modelsign audit DIR... (--key PEM [--chain FILE] | --keys JWKS | --server URL) [--log-key PEM] [--json]
+
+Verifies every model under each DIR (sub-folders with model.sig, files with FILE.sig beside them;
+DIR itself when it holds model.sig) and prints one summary. Exit codes: 0 all verified, 1 something
+was tampered with or is unsigned, 3 a key is untrusted or revoked, 4 a path could not be read,
+2 usage. Made for cron or a systemd timer (see README).`;
+
+const IGNORED = new Set(['.git', '.github', '.cache', 'lost+found']);
+
+async function modelsIn(dir: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch {
+    throw new CliFailure(EXIT.io, `${dir}: no such folder`);
+  }
+  if (!info.isDirectory()) throw new CliFailure(EXIT.usage, `${dir} is not a folder; use \`modelsign verify\` for one file`);
+  const entries = await readdir(dir, { withFileTypes: true });
+  if (entries.some((e) => e.name === 'model.sig')) return [dir];
+  const names = new Set(entries.map((e) => e.name));
+  const models: string[] = [];
+  for (const e of entries) {
+    if (IGNORED.has(e.name) || e.name.startsWith('.')) continue;
+    if (e.isFile() && e.name.endsWith('.sig') && names.has(e.name.slice(0, -4))) continue;
+    models.push(path.join(dir, e.name));
+  }
+  return models.sort();
+}
+
+export async function audit(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, TRUST_OPTIONS, USAGE);
+  if (positionals.length === 0) throw new CliFailure(EXIT.usage, `give at least one DIR\n\n${USAGE}`);
+  const server = values.server ?? (values.key || values.keys ? undefined : process.env.MODELSIGN_SERVER);
+  const trust = await loadTrust({ key: values.key, keys: values.keys, server, chain: values.chain, logKey: values['log-key'] });
+  const reports: ModelReport[] = [];
+  for (const dir of positionals) {
+    for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']! }));
+  }
+  const count = (o: string) => reports.filter((r) => r.outcome === o).length;
+  const summary = { models: reports.length, verified: count('verified'), tampered: count('tampered'), unsigned: count('unsigned'), untrusted: count('untrusted'), errors: count('error') };
+  // The worst outcome decides the exit code: tampering or unsigned, then untrusted, then I/O.
+  const exitCode = summary.tampered + summary.unsigned > 0 ? EXIT.tampered : summary.untrusted > 0 ? EXIT.untrusted : summary.errors > 0 ? EXIT.io : EXIT.ok;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ ok: exitCode === EXIT.ok, exitCode, summary, models: reports }) + '\n');
+  } else {
+    for (const r of reports) (r.exitCode === EXIT.ok ? process.stdout : process.stderr).write(describe(r).join('\n') + '\n');
+    process.stdout.write(`audit: ${summary.models} models, ${summary.verified} verified, ${summary.tampered} tampered, ${summary.unsigned} unsigned, ${summary.untrusted} untrusted, ${summary.errors} unreadable\n`);
+  }
+  return exitCode;
+}

@@ -1,0 +1,68 @@
+// `modelsign hash PATH`: the OMS manifest of a model folder or file, computed the way `sign` and
+// `verify` do (same listing rules, same ignore paths).
+import { buildManifest } from '../core/manifest.ts';
+import { parse } from './args.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { hashFiles, progressReporter, type HashedFile } from './hash-files.ts';
+import { DEFAULT_IGNORE_PATHS, listModel, ModelPathError, type ModelListing } from './model-files.ts';
+
+const USAGE = `Usage: modelsign hash PATH [--ignore PATH]... [--allow-symlinks] [--json]
+
+Prints the SHA-256 of every file of a model folder (or of one checkpoint file) and the root
+digest the signature covers. In a folder, ${DEFAULT_IGNORE_PATHS.join(', ')} and --ignore paths
+are left out. Exit codes: 0 ok, 2 usage, 4 a path cannot be read or is refused (symlink, special
+file, unsafe name).`;
+
+export interface HashedModel {
+  listing: ModelListing;
+  files: HashedFile[];
+  ignorePaths: string[];
+  rootDigest: string;
+}
+
+/** Lists and hashes a model; refuses symlinks, special files and unsafe names with one line. */
+export async function hashModel(target: string, options: { ignore: string[]; allowSymlinks: boolean; progress: boolean }): Promise<HashedModel> {
+  let listing: ModelListing;
+  const ignorePaths = [...new Set([...DEFAULT_IGNORE_PATHS, ...options.ignore])];
+  try {
+    listing = await listModel(target, { allowSymlinks: options.allowSymlinks, ignorePaths });
+  } catch (err) {
+    if (err instanceof ModelPathError) throw new CliFailure(EXIT.io, err.message);
+    throw err;
+  }
+  if (listing.problems.length > 0) {
+    const first = listing.problems[0]!;
+    throw new CliFailure(EXIT.io, `${first.message}${listing.problems.length > 1 ? ` (and ${listing.problems.length - 1} more)` : ''}`);
+  }
+  if (listing.files.length === 0) throw new CliFailure(EXIT.io, `${target} holds no files to sign`);
+  const total = listing.files.reduce((n, f) => n + f.size, 0);
+  const progress = options.progress ? progressReporter(total, 'hashing') : undefined;
+  let files: HashedFile[];
+  try {
+    files = await hashFiles(listing.files, (n) => progress?.add(n));
+  } catch (err) {
+    throw new CliFailure(EXIT.io, (err as Error).message);
+  } finally {
+    progress?.done();
+  }
+  const kept = listing.kind === 'folder' ? ignorePaths : [];
+  const manifest = buildManifest(files, kept);
+  return { listing, files: manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size ?? 0 })), ignorePaths: manifest.ignorePaths, rootDigest: manifest.rootDigest };
+}
+
+export async function hash(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { json: { type: 'boolean', default: false }, ignore: { type: 'string', multiple: true, default: [] }, 'allow-symlinks': { type: 'boolean', default: false } },
+    USAGE,
+  );
+  if (positionals.length !== 1) throw new CliFailure(EXIT.usage, `give one PATH\n\n${USAGE}`);
+  const model = await hashModel(positionals[0]!, { ignore: values.ignore!, allowSymlinks: values['allow-symlinks']!, progress: !values.json });
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ path: positionals[0], rootDigest: model.rootDigest, ignorePaths: model.ignorePaths, files: model.files }) + '\n');
+  } else {
+    for (const f of model.files) process.stdout.write(`${f.sha256}  ${f.path}\n`);
+    process.stdout.write(`${model.rootDigest}  (root digest of ${model.files.length} files)\n`);
+  }
+  return EXIT.ok;
+}

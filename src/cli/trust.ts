@@ -1,0 +1,99 @@
+// Which keys a client verification trusts, from the command line:
+// --key PEM         a pinned release key (with --chain FILE or --server, followed along the
+//                   rotation chain to the current keys, log key included);
+// --keys JWKS       a saved key set (GET /v1/keys), statuses included;
+// --server URL      the service's current key set.
+// A --log-key PEM may be added to any of them. Without a log key the log entry cannot be
+// checked, and the report says so.
+import { readFile } from 'node:fs/promises';
+import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
+import { keyIdOf, parseJwk, parseSpkiPem } from '../core/public-key.ts';
+import type { KeyPurpose, KeyStatus } from '../core/verdict.ts';
+import type { TrustedKey } from '../core/verify-bundle.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { fetchJson } from './http.ts';
+
+export interface Trust {
+  resolveKey(kid: string): TrustedKey | undefined;
+  /** Whether a log key is trusted, so log entries can be (and must be) checked. */
+  hasLogKey: boolean;
+  source: string;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliFailure(EXIT.io, `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+async function pem(file: string, what: string): Promise<Uint8Array> {
+  const key = parseSpkiPem(await readText(file, what));
+  if (!key) throw new CliFailure(EXIT.usage, `${file} is not an Ed25519 public key in PEM (SPKI)`);
+  return key;
+}
+
+function fromJwks(doc: unknown, source: string): TrustedKey[] {
+  const keys = (doc as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys)) throw new CliFailure(EXIT.usage, `${source} is not a JWKS ({"keys": [...]})`);
+  const out: TrustedKey[] = [];
+  for (const k of keys as Record<string, unknown>[]) {
+    const publicKey = parseJwk(k);
+    if (!publicKey || typeof k.kid !== 'string' || keyIdOf(publicKey) !== k.kid) continue;
+    out.push({
+      kid: k.kid,
+      publicKey,
+      purpose: (k.purpose as KeyPurpose) ?? 'release',
+      status: (k.status as KeyStatus) ?? 'active',
+      compromisedAt: typeof k.compromisedAt === 'string' ? new Date(k.compromisedAt) : null,
+    });
+  }
+  if (out.length === 0) throw new CliFailure(EXIT.usage, `${source} holds no usable Ed25519 key`);
+  return out;
+}
+
+export async function loadTrust(options: { key?: string | undefined; keys?: string | undefined; server?: string | undefined; chain?: string | undefined; logKey?: string | undefined }): Promise<Trust> {
+  const chosen = [options.key, options.keys].filter(Boolean).length;
+  if (chosen > 1) throw new CliFailure(EXIT.usage, 'give one of --key or --keys');
+  let keys: TrustedKey[];
+  let source: string;
+  if (options.key) {
+    const pinned = await pem(options.key, 'key');
+    source = `pinned key ${keyIdOf(pinned).slice(0, 12)}`;
+    const chainDoc = options.chain ? parseJson(await readText(options.chain, 'chain'), options.chain) : options.server ? await fetchJson(options.server, '/v1/keys/chain') : undefined;
+    if (chainDoc) {
+      try {
+        keys = verifyKeyChain(chainDoc, pinned);
+      } catch (err) {
+        if (err instanceof KeyChainError) throw new CliFailure(EXIT.untrusted, `the rotation chain from ${keyIdOf(pinned).slice(0, 12)} does not check out: ${err.message}`);
+        throw err;
+      }
+      source += ' and its rotation chain';
+    } else {
+      keys = [{ kid: keyIdOf(pinned), publicKey: pinned, purpose: 'release', status: 'active' }];
+    }
+  } else if (options.keys) {
+    keys = fromJwks(parseJson(await readText(options.keys, 'key set'), options.keys), options.keys);
+    source = options.keys;
+  } else if (options.server) {
+    keys = fromJwks(await fetchJson(options.server, '/v1/keys'), `${options.server}/v1/keys`);
+    source = `${options.server}/v1/keys`;
+  } else {
+    throw new CliFailure(EXIT.usage, 'say which keys to trust: --key PEM, --keys JWKS or --server URL');
+  }
+  if (options.logKey) {
+    const log = await pem(options.logKey, 'log key');
+    keys = [...keys.filter((k) => k.kid !== keyIdOf(log)), { kid: keyIdOf(log), publicKey: log, purpose: 'log', status: 'active' }];
+  }
+  const byKid = new Map(keys.map((k) => [k.kid, k]));
+  return { resolveKey: (kid) => byKid.get(kid), hasLogKey: keys.some((k) => k.purpose === 'log'), source };
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliFailure(EXIT.usage, `${file} is not JSON`);
+  }
+}

@@ -1,0 +1,153 @@
+// Checking one model on disk against its bundle: the bundle is read and its resource names
+// checked before any model file is opened; then the files are listed (path safety), hashed and
+// compared, and the signature, key and log entry checked by the same pure verifier the
+// service uses (core/verify-bundle.ts).
+import { lstat, readFile } from 'node:fs/promises';
+import { readClaim, readEnvelope } from '../core/read-bundle.ts';
+import type { Reason } from '../core/verdict.ts';
+import { verifyBundle } from '../core/verify-bundle.ts';
+import { EXIT } from './exit-codes.ts';
+import { hashFiles, type HashedFile } from './hash-files.ts';
+import { defaultBundlePath, listModel, ModelPathError, type FileProblem, type ModelFile } from './model-files.ts';
+import type { Trust } from './trust.ts';
+
+export type Outcome = 'verified' | 'tampered' | 'untrusted' | 'unsigned' | 'error';
+
+export interface ModelReport {
+  path: string;
+  bundle: string;
+  outcome: Outcome;
+  exitCode: number;
+  model: string | null;
+  version: string | null;
+  kid: string | null;
+  keyStatus: string | null;
+  logIndex: number | null;
+  /** Whether the log entry was checked (it cannot be without a trusted log key). */
+  logChecked: boolean;
+  reasons: { code: string; message: string; path?: string }[];
+  changed: string[];
+  missing: string[];
+  extra: string[];
+}
+
+const UNTRUSTED = new Set(['key_unknown', 'key_mismatch', 'key_wrong_purpose', 'key_not_active', 'key_revoked', 'log_key_unknown']);
+
+export interface VerifyDeps {
+  hash: (files: readonly ModelFile[]) => Promise<HashedFile[]>;
+}
+
+export async function verifyModel(
+  target: string,
+  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean },
+  deps: VerifyDeps = { hash: (files) => hashFiles(files) },
+): Promise<ModelReport> {
+  const bundlePath = options.bundle ?? (await defaultBundlePath(target));
+  const report: ModelReport = {
+    path: target,
+    bundle: bundlePath,
+    outcome: 'error',
+    exitCode: EXIT.io,
+    model: null,
+    version: null,
+    kid: null,
+    keyStatus: null,
+    logIndex: null,
+    logChecked: options.trust.hasLogKey,
+    reasons: [],
+    changed: [],
+    missing: [],
+    extra: [],
+  };
+  const fail = (outcome: Outcome, exitCode: number, code: string, message: string) => {
+    report.outcome = outcome;
+    report.exitCode = exitCode;
+    report.reasons.push({ code, message });
+    return report;
+  };
+
+  try {
+    await lstat(target);
+  } catch (err) {
+    return fail('error', EXIT.io, 'path_unreadable', `${target}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = await readFile(bundlePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fail('unsigned', EXIT.io, 'bundle_missing', `no bundle at ${bundlePath}`);
+    return fail('error', EXIT.io, 'bundle_unreadable', `cannot read ${bundlePath}: ${(err as Error).message}`);
+  }
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(text);
+  } catch {
+    return fail('tampered', EXIT.tampered, 'bundle_malformed', `${bundlePath} is not JSON`);
+  }
+  // Resource names are checked before any model file is opened: a bundle naming
+  // ../../etc/passwd must not make us read it.
+  const envelope = readEnvelope(bundle);
+  const claim = envelope.ok ? readClaim(envelope.value.payload) : undefined;
+  if (!envelope.ok || !claim?.ok) {
+    const reasons = !envelope.ok ? envelope.reasons : claim && !claim.ok ? claim.reasons : [];
+    report.reasons.push(...reasons);
+    report.outcome = 'tampered';
+    report.exitCode = EXIT.tampered;
+    return report;
+  }
+
+  let listing;
+  try {
+    listing = await listModel(target, { allowSymlinks: options.allowSymlinks || claim.value.allowSymlinks, ignorePaths: claim.value.ignorePaths });
+  } catch (err) {
+    if (err instanceof ModelPathError) return fail('error', EXIT.io, 'path_unreadable', err.message);
+    throw err;
+  }
+  const hashed = await deps.hash(listing.files);
+  const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, files: hashed, skipTlog: !options.trust.hasLogKey });
+  report.model = verdict.model;
+  report.version = verdict.version;
+  report.kid = verdict.kid;
+  report.keyStatus = verdict.keyStatus;
+  report.logIndex = verdict.logIndex;
+  const reasons: { code: string; message: string; path?: string }[] = [...listing.problems.map(problemReason), ...verdict.reasons];
+  report.reasons = reasons;
+  for (const r of verdict.reasons as Reason[]) {
+    if (r.code === 'file_changed') report.changed.push(r.path!);
+    if (r.code === 'file_missing') report.missing.push(r.path!);
+    if (r.code === 'file_extra') report.extra.push(r.path!);
+  }
+  // A symlink or special file where a signed file should be is a change to that file.
+  for (const p of listing.problems) {
+    if (report.missing.includes(p.path)) {
+      report.missing = report.missing.filter((m) => m !== p.path);
+      report.changed.push(p.path);
+    }
+  }
+  if (reasons.length === 0) {
+    report.outcome = 'verified';
+    report.exitCode = EXIT.ok;
+  } else if (reasons.every((r) => UNTRUSTED.has(r.code))) {
+    report.outcome = 'untrusted';
+    report.exitCode = EXIT.untrusted;
+  } else {
+    report.outcome = 'tampered';
+    report.exitCode = EXIT.tampered;
+  }
+  return report;
+}
+
+function problemReason(p: FileProblem): { code: string; message: string; path: string } {
+  return { code: p.code, message: p.message, path: p.path };
+}
+
+export function describe(report: ModelReport): string[] {
+  const what = report.model ? `${report.model}@${report.version}` : report.path;
+  if (report.outcome === 'verified') {
+    return [`verified: ${report.path} is ${what}, signed by ${report.kid?.slice(0, 12)} (${report.keyStatus})${report.logIndex !== null ? `, log entry ${report.logIndex}` : ''}${report.logChecked ? '' : '; the log entry was not checked (no log key trusted)'}`];
+  }
+  if (report.outcome === 'error' || report.outcome === 'unsigned') return [`${report.outcome}: ${report.reasons[0]?.message ?? report.path}`];
+  const lines = [`${report.outcome}: ${report.path}${report.model ? ` (${what})` : ''}`];
+  for (const r of report.reasons) lines.push(`  ${r.code}${r.path !== undefined ? ` ${r.path}` : ''}: ${r.message}`);
+  return lines;
+}

@@ -1,0 +1,37 @@
+// `modelsign verify PATH`: the check to run before loading a model.
+import { parse } from './args.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { loadTrust } from './trust.ts';
+import { describe, verifyModel } from './verify-model.ts';
+
+export const TRUST_OPTIONS = {
+  key: { type: 'string' },
+  keys: { type: 'string' },
+  server: { type: 'string' },
+  chain: { type: 'string' },
+  'log-key': { type: 'string' },
+  'allow-symlinks': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
+const USAGE = `Usage: modelsign verify PATH [--bundle FILE] (--key PEM [--chain FILE] | --keys JWKS | --server URL)
+                        [--log-key PEM] [--allow-symlinks] [--json]
+
+Recomputes every file's SHA-256 and checks them, the signature, the key (status, rotation chain)
+and the transparency-log entry against the bundle (model.sig in a folder, FILE.sig beside a file,
+or --bundle). Trust: --key pins a release key (with --chain FILE or --server, rotations are
+followed from it); --keys is a saved GET /v1/keys; --server fetches the current keys. The log
+entry is checked whenever a log key is trusted (--keys, --server, a chain, or --log-key).
+Exit codes: 0 verified, 1 tampered (changed, missing, extra or unsigned files, bad signature),
+3 untrusted or revoked key, 2 usage, 4 path or bundle unreadable, 5 service unreachable.`;
+
+export async function verify(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...TRUST_OPTIONS, bundle: { type: 'string' } }, USAGE);
+  if (positionals.length !== 1) throw new CliFailure(EXIT.usage, `give one PATH\n\n${USAGE}`);
+  const server = values.server ?? (values.key || values.keys ? undefined : process.env.MODELSIGN_SERVER);
+  const trust = await loadTrust({ key: values.key, keys: values.keys, server, chain: values.chain, logKey: values['log-key'] });
+  const report = await verifyModel(positionals[0]!, { bundle: values.bundle, trust, allowSymlinks: values['allow-symlinks']! });
+  if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+  else (report.exitCode === EXIT.ok ? process.stdout : process.stderr).write(describe(report).join('\n') + '\n');
+  return report.exitCode;
+}
