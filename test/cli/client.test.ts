@@ -2,7 +2,7 @@
 // running service, the tamper cases, unsafe bundles refused before any file is read, and one line
 // with a distinct exit code for every failure a user can cause.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { EXIT } from '../../src/cli/exit-codes.ts';
 import { loadTrust } from '../../src/cli/trust.ts';
 import { verifyModel } from '../../src/cli/verify-model.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { TAMPERS as tampers } from '../support/tamper.ts';
 import { freePort, runCliAsync } from '../support/process.ts';
 
 describe('modelsign hash, sign, verify, audit', () => {
@@ -75,33 +76,6 @@ describe('modelsign hash, sign, verify, audit', () => {
     assert.equal(audit.status, 0, audit.stderr);
     assert.match(audit.stdout, /audit: 2 models, 2 verified, 0 tampered/);
   });
-
-  const tampers: [string, (root: string) => string][] = [
-    ['one byte of a file changed', (root) => {
-      const p = path.join(root, 'config.json');
-      const b = readFileSync(p);
-      b[3] ^= 1;
-      writeFileSync(p, b);
-      return 'config.json';
-    }],
-    ['a file added', (root) => (writeFileSync(path.join(root, 'tokenizer', 'evil.py'), 'import os\n'), 'tokenizer/evil.py')],
-    ['a file deleted', (root) => (unlinkSync(path.join(root, 'tokenizer', 'vocab', '語彙.txt')), 'tokenizer/vocab/語彙.txt')],
-    ['a file renamed', (root) => (renameSync(path.join(root, 'config.json'), path.join(root, 'config.json.bak')), 'config.json')],
-    ['two files\' contents swapped', (root) => {
-      const a = path.join(root, 'config.json');
-      const b = path.join(root, 'tokenizer', 'tökenizer.json');
-      const [x, y] = [readFileSync(a), readFileSync(b)];
-      writeFileSync(a, y);
-      writeFileSync(b, x);
-      return 'config.json';
-    }],
-    ['a file replaced by a symlink to another file', (root) => {
-      unlinkSync(path.join(root, 'config.json'));
-      symlinkSync('tokenizer/tökenizer.json', path.join(root, 'config.json'));
-      return 'config.json';
-    }],
-    ['a symlink pointing outside the folder', (root) => (symlinkSync('/etc/hostname', path.join(root, 'extra.json')), 'extra.json')],
-  ];
 
   for (const [what, tamper] of tampers) {
     it(`verify and audit catch ${what}, name the file and exit ${EXIT.tampered}`, async () => {

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Loader guard: verify a model file or folder against its modelsign bundle before loading it.
+
+Uses only the Python standard library and pyca/cryptography. It checks, against a release key
+you pinned (the PEM from GET /v1/keys/{kid}):
+
+* the bundle is a modelsign/OMS bundle naming that key (publicKey.hint = SHA-256 of the PEM text),
+* the Ed25519 signature over the DSSE pre-authentication encoding,
+* every resource name is a safe relative path (checked before any file is opened),
+* the subject digest is SHA-256 over the file digests in order,
+* every file: none changed, missing or extra (symlinks and special files are refused).
+
+It does not check the transparency-log entry; use `npx modelsign verify` for that.
+
+In an application (an image-generation app's model manager, say):
+
+    from verify_model import verify_model, ModelVerificationError
+    try:
+        verify_model("models/sdxl.safetensors", "trusted/modelsign-release.pem")
+    except ModelVerificationError as e:
+        raise SystemExit(f"refusing to load: {e}")
+    load_checkpoint("models/sdxl.safetensors")
+
+From a shell: python3 verify_model.py PATH --key PEM [--bundle FILE]
+Exit codes: 0 verified, 1 refused (with the reason), 2 usage or unreadable input.
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import os
+import stat
+import sys
+import unicodedata
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
+PREDICATE_TYPE = "https://model_signing/signature/v1.0"
+CHUNK = 4 * 1024 * 1024
+
+
+class ModelVerificationError(Exception):
+    """The model must not be loaded: the message says why (and names the file)."""
+
+
+def _b64(text, what):
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise ModelVerificationError(f"{what} is not base64")
+
+
+def _path_problem(name):
+    if not isinstance(name, str) or not name:
+        return "is empty or not a string"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in name):
+        return "contains NUL or control characters"
+    if unicodedata.normalize("NFC", name) != name:
+        return "is not in NFC"
+    if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":"):
+        return "is not a relative POSIX path"
+    for segment in name.split("/"):
+        if segment in ("", ".", ".."):
+            return "has an empty, . or .. segment"
+    return None
+
+
+def _sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(CHUNK)
+            if not chunk:
+                return digest.hexdigest()
+            digest.update(chunk)
+
+
+def _ignored(name, ignore_paths):
+    return any(name == p or name.startswith(p + "/") for p in ignore_paths)
+
+
+def _list_files(root, ignore_paths):
+    """Relative POSIX path -> absolute path of every regular file under root."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, root)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        for d in list(dirnames):
+            rel = prefix + d
+            if _ignored(rel, ignore_paths):
+                dirnames.remove(d)
+            elif os.path.islink(os.path.join(dirpath, d)):
+                raise ModelVerificationError(f"{rel} is a symlink")
+        for name in filenames:
+            rel = prefix + name
+            if _ignored(rel, ignore_paths):
+                continue
+            full = os.path.join(dirpath, name)
+            mode = os.lstat(full).st_mode
+            if stat.S_ISLNK(mode):
+                raise ModelVerificationError(f"{rel} is a symlink")
+            if not stat.S_ISREG(mode):
+                raise ModelVerificationError(f"{rel} is not a regular file")
+            found[rel] = full
+    return found
+
+
+def verify_model(path, key_pem_path, bundle_path=None):
+    """Raises ModelVerificationError unless `path` is exactly what the bundle signs."""
+    path = os.fspath(path)
+    is_dir = os.path.isdir(path)
+    if bundle_path is None:
+        bundle_path = os.path.join(path, "model.sig") if is_dir else path + ".sig"
+    if not os.path.lexists(path):
+        raise ModelVerificationError(f"{path}: no such file or folder")
+    try:
+        with open(bundle_path, "rb") as f:
+            bundle = json.load(f)
+    except FileNotFoundError:
+        raise ModelVerificationError(f"no bundle at {bundle_path}: the model is unsigned")
+    except (OSError, ValueError) as e:
+        raise ModelVerificationError(f"cannot read the bundle {bundle_path}: {e}")
+
+    with open(key_pem_path, "rb") as f:
+        pem = f.read()
+    key = load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ModelVerificationError(f"{key_pem_path} is not an Ed25519 public key")
+    kid = hashlib.sha256(pem).hexdigest()
+
+    if not isinstance(bundle, dict) or bundle.get("mediaType") != BUNDLE_MEDIA_TYPE:
+        raise ModelVerificationError("not a modelsign bundle (media type)")
+    hint = ((bundle.get("verificationMaterial") or {}).get("publicKey") or {}).get("hint")
+    if hint != kid:
+        raise ModelVerificationError(f"signed by key {hint}, not the pinned key {kid}")
+    envelope = bundle.get("dsseEnvelope") or {}
+    signatures = envelope.get("signatures") or []
+    if envelope.get("payloadType") != PAYLOAD_TYPE or len(signatures) != 1:
+        raise ModelVerificationError("the envelope is not one in-toto statement with one signature")
+    payload = _b64(envelope.get("payload"), "the payload")
+    signature = _b64(signatures[0].get("sig"), "the signature")
+    pae = b"DSSEv1 %d %s %d %s" % (len(PAYLOAD_TYPE), PAYLOAD_TYPE.encode(), len(payload), payload)
+    try:
+        key.verify(signature, pae)
+    except InvalidSignature:
+        raise ModelVerificationError("the signature does not verify with the pinned key")
+
+    statement = json.loads(payload)
+    if statement.get("predicateType") != PREDICATE_TYPE or len(statement.get("subject") or []) != 1:
+        raise ModelVerificationError("the statement is not an OMS v1.0 statement with one subject")
+    resources = statement["predicate"]["resources"]
+    serialization = statement["predicate"].get("serialization") or {}
+    ignore_paths = serialization.get("ignore_paths") or []
+    # Every name is checked before any model file is opened.
+    for r in resources:
+        problem = _path_problem(r.get("name"))
+        if problem:
+            raise ModelVerificationError(f"unsafe resource name {r.get('name')!r}: {problem}")
+    digests = b"".join(bytes.fromhex(r["digest"]) for r in resources)
+    if hashlib.sha256(digests).hexdigest() != statement["subject"][0]["digest"]["sha256"]:
+        raise ModelVerificationError("the subject digest does not match the resources")
+
+    if is_dir:
+        present = _list_files(path, ignore_paths)
+    else:
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise ModelVerificationError(f"{path} is a symlink or not a regular file")
+        present = {os.path.basename(path): path}
+    signed = {r["name"]: r["digest"] for r in resources}
+    problems = []
+    for name, digest in signed.items():
+        if name not in present:
+            problems.append(f"{name}: missing")
+        elif _sha256_file(present[name]) != digest:
+            problems.append(f"{name}: changed")
+    for name in sorted(set(present) - set(signed)):
+        problems.append(f"{name}: not part of the signed release")
+    if problems:
+        raise ModelVerificationError("; ".join(problems))
+    return statement["subject"][0]["name"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Verify a model against its modelsign bundle before loading it.")
+    parser.add_argument("path")
+    parser.add_argument("--key", required=True, help="the pinned release key (PEM)")
+    parser.add_argument("--bundle", help="the bundle (default: model.sig in a folder, FILE.sig beside a file)")
+    args = parser.parse_args(argv)
+    try:
+        release = verify_model(args.path, args.key, args.bundle)
+    except ModelVerificationError as e:
+        print(f"refused: {args.path}: {e}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"verified: {args.path} is {release}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
