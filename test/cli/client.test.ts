@@ -99,6 +99,13 @@ describe('modelsign hash, sign, verify, audit', () => {
     });
   }
 
+  it('gives the same answers from the prebuilt client commands and from the TypeScript sources', async () => {
+    const prebuilt = await cli('hash', folder, '--json');
+    const sources = await runCliAsync(['hash', folder, '--json'], { ...env, MODELSIGN_NO_PREBUILT: '1' });
+    assert.equal(sources.status, 0, sources.stderr);
+    assert.equal(sources.stdout, prebuilt.stdout);
+  });
+
   it('reports an unsigned model in an audit', async () => {
     const root = mkdtempSync(path.join(dir, 'unsigned-'));
     cpSync(folder, path.join(root, 'signed'), { recursive: true });
