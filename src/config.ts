@@ -1,5 +1,6 @@
-// The only module that reads process.env. Every variable is documented here, in README.md and
-// in .env.example; a bad value stops the service at start with a message naming the variable.
+// The only module under src/ that reads process.env (bin/modelsign.js also reads
+// MODELSIGN_NO_PREBUILT). Every variable is documented here, in README.md and in .env.example;
+// a bad value stops the service at start with a message naming the variable.
 import path from 'node:path';
 import { parseDuration } from './core/duration.ts';
 
@@ -96,5 +97,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
     tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
     rotation: { every, prepublishMs },
+  };
+}
+
+/** What the client commands (hash, sign, verify, audit, log monitor) read from the environment. */
+export interface ClientEnv {
+  /** MODELSIGN_SERVER: the service URL when --server is not given. */
+  server: string | undefined;
+  /** MODELSIGN_TOKEN: the publisher token for `sign` when --token is not given. */
+  token: string | undefined;
+  /** MODELSIGN_PROGRESS_AFTER_MS: how long work runs before a progress bar appears (default 1000). */
+  progressAfterMs: number;
+  /** MODELSIGN_DEBUG: print the stack of an unexpected error (for bug reports). */
+  debug: boolean;
+}
+
+export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
+  return {
+    server: nonEmpty(env, 'MODELSIGN_SERVER'),
+    token: nonEmpty(env, 'MODELSIGN_TOKEN'),
+    progressAfterMs: integer(env, 'MODELSIGN_PROGRESS_AFTER_MS', 1000, 0, 3_600_000),
+    debug: nonEmpty(env, 'MODELSIGN_DEBUG') !== undefined,
   };
 }

@@ -2,6 +2,7 @@
 // Each DIR is a model itself (it holds model.sig) or a folder of models: sub-folders (with
 // model.sig) and single checkpoint files (with FILE.sig beside them). Anything without a bundle
 // is reported as unsigned.
+import { clientEnv } from '../config.ts';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from './args.ts';
@@ -42,7 +43,7 @@ async function modelsIn(dir: string): Promise<string[]> {
 export async function audit(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, TRUST_OPTIONS, USAGE);
   if (positionals.length === 0) throw new CliFailure(EXIT.usage, `give at least one DIR\n\n${USAGE}`);
-  const server = values.server ?? (values.key || values.keys ? undefined : process.env.MODELSIGN_SERVER);
+  const server = values.server ?? (values.key || values.keys ? undefined : clientEnv().server);
   const trust = await loadTrust({ key: values.key, keys: values.keys, server, chain: values.chain, logKey: values['log-key'] });
   const reports: ModelReport[] = [];
   for (const dir of positionals) {

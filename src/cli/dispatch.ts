@@ -1,7 +1,7 @@
 // Running one command: finding it, and turning every failure into one line on stderr and an exit
 // code (never a stack trace). Shared by the full command (main.ts) and the prebuilt client
 // commands (client-main.ts).
-import { ConfigError } from '../config.ts';
+import { clientEnv, ConfigError } from '../config.ts';
 import { isModelsignError } from '../core/errors.ts';
 import { DataDirLockedError } from '../db/data-dir-lock.ts';
 import { MigrationError } from '../db/migrate.ts';
@@ -44,7 +44,7 @@ export async function dispatch(argv: string[], commands: Commands, usage: string
     // Never a stack trace for the user: one line, and the code for "internal error" (sysexits
     // EX_SOFTWARE), distinct from every outcome a command reports.
     process.stderr.write(`modelsign: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (process.env.MODELSIGN_DEBUG) console.error(err);
+    if (clientEnv().debug) console.error(err);
     return 70;
   }
 }

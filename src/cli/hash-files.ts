@@ -2,6 +2,7 @@
 // reading its file in 4 MiB chunks into one reused buffer, so memory stays constant whatever
 // the file sizes and the digest is OpenSSL's (node:crypto) at full speed. One file cannot be
 // hashed in parallel (SHA-256 is sequential); many files are.
+import { clientEnv } from '../config.ts';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ModelFile } from './model-files.ts';
@@ -82,9 +83,13 @@ export async function hashFiles(files: readonly ModelFile[], onProgress?: (bytes
   return results;
 }
 
-/** A progress line on stderr, only on a terminal and only once the work has taken a second. */
+/**
+ * A progress line on stderr, only on a terminal and only once the work has taken a second
+ * (MODELSIGN_PROGRESS_AFTER_MS changes the second, e.g. to 0 to always show it).
+ */
 export function progressReporter(total: number, label: string): { add(bytes: number): void; done(): void } {
   const tty = process.stderr.isTTY === true;
+  const after = clientEnv().progressAfterMs;
   const started = Date.now();
   let done = 0;
   let shown = false;
@@ -103,7 +108,7 @@ export function progressReporter(total: number, label: string): { add(bytes: num
     add(bytes) {
       done += bytes;
       const now = Date.now();
-      if (tty && now - started > 1000 && now - last > 100) {
+      if (tty && now - started >= after && now - last > 100) {
         last = now;
         draw();
       }

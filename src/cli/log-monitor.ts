@@ -3,6 +3,7 @@
 // trusted log key, proves it consistent with the checkpoint saved by the previous run, replays
 // the new entries onto the saved right edge of the tree to check they are exactly what the new
 // checkpoint commits to, and only then saves it. Run it from cron; a non-zero exit is an alarm.
+import { clientEnv } from '../config.ts';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { bytesToHex, equalBytes, fromBase64, fromBase64Url, toBase64 } from '../core/bytes.ts';
 import { appendLeaves, edgeRoot, type TreeEdge } from '../core/tlog/compact-range.ts';
@@ -143,7 +144,7 @@ export async function logMonitor(args: string[]): Promise<number> {
     { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, json: { type: 'boolean', default: false } },
     USAGE,
   );
-  const serverText = values.server ?? process.env.MODELSIGN_SERVER;
+  const serverText = values.server ?? clientEnv().server;
   if (!serverText) throw new UsageError(`--server (or MODELSIGN_SERVER) is required\n\n${USAGE}`);
   if (!values.state) throw new UsageError(`--state is required\n\n${USAGE}`);
   let server: URL;

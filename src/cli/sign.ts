@@ -1,5 +1,6 @@
 // `modelsign sign PATH --model ns/name --version V`: hashes the model, asks the service to sign
 // the manifest, writes the bundle next to the model.
+import { clientEnv } from '../config.ts';
 import { writeFile, rename } from 'node:fs/promises';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
@@ -32,9 +33,9 @@ export async function sign(args: string[]): Promise<number> {
     USAGE,
   );
   if (positionals.length !== 1 || !values.model || !values.version) throw new CliFailure(EXIT.usage, `give PATH, --model and --version\n\n${USAGE}`);
-  const server = values.server ?? process.env.MODELSIGN_SERVER;
+  const server = values.server ?? clientEnv().server;
   serverUrl(server);
-  const token = values.token ?? process.env.MODELSIGN_TOKEN;
+  const token = values.token ?? clientEnv().token;
   if (!token) throw new CliFailure(EXIT.usage, 'give a publisher token: --token or MODELSIGN_TOKEN');
   const target = positionals[0]!;
   const model = await hashModel(target, { ignore: values.ignore!, allowSymlinks: values['allow-symlinks']!, progress: !values.json });

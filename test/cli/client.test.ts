@@ -2,6 +2,7 @@
 // running service, the tamper cases, unsafe bundles refused before any file is read, and one line
 // with a distinct exit code for every failure a user can cause.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { loadTrust } from '../../src/cli/trust.ts';
 import { verifyModel } from '../../src/cli/verify-model.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { TAMPERS as tampers } from '../support/tamper.ts';
-import { freePort, runCliAsync } from '../support/process.ts';
+import { BIN, freePort, runCliAsync } from '../support/process.ts';
 
 describe('modelsign hash, sign, verify, audit', () => {
   let t: TestApp;
@@ -98,6 +99,19 @@ describe('modelsign hash, sign, verify, audit', () => {
       );
     });
   }
+
+  it('draws a progress bar on a terminal', async () => {
+    // util-linux `script` runs the command on a pseudo-terminal.
+    const big = path.join(dir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(200 * 1024 * 1024, 1));
+    const res = spawnSync('script', ['-qec', `${process.execPath} ${BIN} hash ${big}`, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, MODELSIGN_PROGRESS_AFTER_MS: '0' },
+    });
+    assert.equal(res.status, 0, res.stdout);
+    assert.match(res.stdout, /hashing \[[#.]{24}\] 100%  0\.20 GiB \/ 0\.20 GiB/);
+    rmSync(big);
+  });
 
   it('gives the same answers from the prebuilt client commands and from the TypeScript sources', async () => {
     const prebuilt = await cli('hash', folder, '--json');
