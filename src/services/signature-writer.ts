@@ -1,12 +1,12 @@
 // Writes signatures in batches. Requests that arrive while a write is in flight queue up and go
-// to the database together in the next transaction, so N concurrent signing requests cost one
-// lock, a few statements and one commit instead of N ("natural batching": no timer, a lone
-// request is written at once). This is the same idea as Tessera's sequencer, and it is where log
-// indexes are assigned: the transaction that stores a batch locks the log's edge, numbers the new
+// to the database together in the next statement, so N concurrent signing requests cost one
+// lock, one statement and one commit instead of N ("natural batching": no timer, a lone request
+// is written at once). This is the same idea as Tessera's sequencer, and it is where log indexes
+// are assigned: the statement that stores a batch locks the log's edge, numbers the new
 // signatures from the log's size, and appends their leaves (see tlog.ts for the whole design).
 //
-// A signature is acknowledged only after that transaction (signature, audit event, log index,
-// tree nodes) has committed.
+// A signature is acknowledged only after that statement (signature, audit event, log index,
+// tree nodes, usually the checkpoint) has committed.
 import { bytesToHex, hexToBytes } from '../core/bytes.ts';
 import { appendLeaves, edgeRoot, unpackFrontier, type StoredNode, type TreeEdge } from '../core/tlog/compact-range.ts';
 import type { Database } from '../db/client.ts';

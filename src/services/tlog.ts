@@ -1,19 +1,20 @@
-// The transparency log service: sequencing hooks for the signature writer, the checkpointer, and
+// The transparency log service: hooks for the signature writer, the checkpointer, and
 // everything the log routes and bundles read.
 //
 // Design (the acknowledgement guarantee and multi-instance safety follow from it):
-// - Sequencing happens inside the transaction that stores a batch of signatures
-//   (signature-writer.ts): it locks the single tlog_state row, numbers the new signatures from
-//   the current size, stores the new tree nodes and the new right edge, and commits with them.
-//   A signature acknowledged with 2xx is therefore always in the tree, and the row lock makes
-//   indexes gapless and unique whatever the number of instances. Batching is the writer's
-//   natural batching, so one lock, one node insert and one commit serve many signatures (the
-//   idea of Tessera's sequencer).
-// - Integration into a signed checkpoint is separate and cheap: after each commit the writing
-//   instance asks its checkpointer for a checkpoint covering the new size; a timer does the same
-//   every `checkpointIntervalMs` in case an instance died between commit and checkpoint. The
-//   checkpointer signs under an advisory lock, from the committed tree, with the current log
-//   key; the tree only ever grows, so no two checkpoints can be inconsistent.
+// - Sequencing happens in the statement that stores a batch of signatures (signature-writer.ts
+//   calls tlog_append, see the tlog migration): it locks the single tlog_state row, numbers the
+//   new signatures from the current size, stores the new tree nodes and the new right edge, and
+//   commits with them. A signature acknowledged with 2xx is therefore always in the tree, and
+//   the row lock makes indexes gapless and unique whatever the number of instances. Batching is
+//   the writer's natural batching: one lock, one statement and one commit serve many signatures
+//   (the idea of Tessera's sequencer).
+// - Integration: the writer usually stores the batch's checkpoint in that same statement (it
+//   signs the tree it predicts; the database keeps the note only if its own root matches).
+//   Otherwise, and every `checkpointIntervalMs` in case an instance died between commit and
+//   checkpoint, publish() signs the committed tree and tlog_publish stores it under the same
+//   row lock. The tree only ever grows and every stored checkpoint is checked against it, so no
+//   two checkpoints can be inconsistent.
 // - A bundle's entry uses the first checkpoint that covers it, so bundles are stable and carry
 //   the earliest signed time of their entry.
 import { ModelsignError } from '../core/errors.ts';
