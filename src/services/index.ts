@@ -68,6 +68,10 @@ export function createServices(options: ServiceOptions): Services {
     onError: (err) => logger.warn({ err }, 'could not sign a checkpoint'),
   });
   const signatures = new SignatureService(db, keys, tlog, clock, { tlogWaitMs: options.tlogWaitMs ?? 2000 });
+  keys.onReload = () => {
+    signatures.forget();
+    tlog.keysChanged();
+  };
   return {
     db,
     clock,

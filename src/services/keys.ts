@@ -82,6 +82,8 @@ function chainKey(k: KeyRecord) {
 }
 
 export class KeyService {
+  /** Called after every reload (a key changed here or on another instance). */
+  onReload: (() => void) | undefined;
   private records = new Map<string, KeyRecord>();
   private signers = new Map<KeyPurpose, Signer>();
   private loaded = new Map<string, Signer>();
@@ -121,6 +123,7 @@ export class KeyService {
     }
     this.records = records;
     this.signers = signers;
+    this.onReload?.();
   }
 
   signer(purpose: KeyPurpose): Signer {

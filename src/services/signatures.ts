@@ -236,9 +236,14 @@ export class SignatureService {
     return row ? this.remember(await this.complete(toRecord(row), row.payload, row.signature, 0)) : undefined;
   }
 
-  // A signature with its log entry never changes again (the entry's checkpoint is the first that
-  // covered it), so every instance may keep what it has read; one still waiting for its
-  // checkpoint is read again next time.
+  /** Drops every cached record (a key changed: an entry may now need another checkpoint). */
+  forget(): void {
+    this.cache.clear();
+  }
+
+  // A signature with its log entry does not change (the entry's checkpoint is the first that
+  // covered it) until a key changes, when forget() drops everything: every instance may keep
+  // what it has read; one still waiting for its checkpoint is read again next time.
   private remember(record: SignatureRecord): SignatureRecord {
     if (record.bundle.verificationMaterial.tlogEntries.length > 0) this.cache.set(record.id, record);
     return record;

@@ -101,6 +101,12 @@ export class TlogService {
     this.waiters = [];
   }
 
+  /** After a key change: forget which checkpoint covered what, and sign again if the log key changed. */
+  keysChanged(): void {
+    this.recent.length = 0;
+    this.request();
+  }
+
   /** Test hook: hold back checkpoints (entries are still sequenced) to exercise late integration. */
   pauseCheckpoints(paused: boolean): void {
     this.paused = paused;
@@ -185,13 +191,17 @@ export class TlogService {
     for (let attempt = 0; ; attempt++) {
       const [row] = await this.db.query<CheckpointRow & { treeSize: string; frontier: Uint8Array }>(
         `SELECT s."size"::text AS "treeSize", s."frontier", c."size"::text AS "size", c."note", c."kid", c."timestamp"::text AS "timestamp"
-         FROM "tlog_state" s LEFT JOIN LATERAL (SELECT * FROM "tlog_checkpoints" x ORDER BY x."size" DESC LIMIT 1) c ON true WHERE s."id" = 1`,
+         FROM "tlog_state" s LEFT JOIN LATERAL (SELECT * FROM "tlog_checkpoints" x ORDER BY x."size" DESC, x."timestamp" DESC LIMIT 1) c ON true WHERE s."id" = 1`,
       );
       if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
       const previous = row.note ? toStored(row, null) : undefined;
       if (previous && (!this.latest || previous.size > this.latest.size)) this.latest = previous;
       const edge = unpackFrontier(Number(row.treeSize), new Uint8Array(row.frontier));
-      if (previous && previous.size >= edge.size) {
+      // Up to date, unless the newest checkpoint is by a log key that is no longer the active
+      // one: then the same tree is signed again by the new key (after a rotation or revocation,
+      // bundles must not depend on the old key).
+      const signerKid = this.keys.hasSigner('log') ? this.keys.signer('log').kid : undefined;
+      if (previous && previous.size >= edge.size && (previous.kid === signerKid || signerKid === undefined)) {
         this.observe(previous);
         return previous;
       }
@@ -227,7 +237,7 @@ export class TlogService {
   /** The newest signed checkpoint in the database. */
   async latestCheckpoint(): Promise<StoredCheckpoint> {
     const [row] = await this.db.query<CheckpointRow>(
-      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c ORDER BY c."size" DESC LIMIT 1',
+      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c ORDER BY c."size" DESC, c."timestamp" DESC LIMIT 1',
     );
     if (!row) return this.publish();
     const c = toStored(row, null);
@@ -237,11 +247,14 @@ export class TlogService {
 
   /** The first checkpoint whose tree contains `index`, if one has been signed. */
   async firstCheckpointCovering(index: number): Promise<StoredCheckpoint | undefined> {
-    const hit = this.recent.find((c) => c.coversFrom !== null && c.coversFrom <= index && index < c.size);
+    const revoked = this.keys.list().filter((k) => k.purpose === 'log' && k.status === 'revoked').map((k) => k.kid);
+    const hit = this.recent.find((c) => c.coversFrom !== null && c.coversFrom <= index && index < c.size && !revoked.includes(c.kid));
     if (hit) return hit;
+    // Checkpoints of a revoked log key are skipped: the tree was signed again by its successor.
     const [row] = await this.db.query<CheckpointRow>(
-      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c WHERE c."size" > $1::bigint ORDER BY c."size" LIMIT 1',
-      [String(index)],
+      `SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c
+       WHERE c."size" > $1::bigint AND NOT (c."kid" = ANY($2::text[])) ORDER BY c."size", c."timestamp" LIMIT 1`,
+      [String(index), revoked],
     );
     return row ? toStored(row, null) : undefined;
   }

@@ -119,6 +119,37 @@ describe('revocation', () => {
   });
 });
 
+describe('log key revocation', () => {
+  it('signs the tree again with the new log key, so bundles fetched afterwards verify without the revoked key', async () => {
+    const t = await createTestApp();
+    try {
+      const admin = await t.adminToken();
+      const pub = await t.publisherToken('acme');
+      const saved = await signRelease(t, pub, '1.0');
+      const oldLog = t.services.keys.list().find((k) => k.purpose === 'log' && k.status === 'active')!;
+      assert.equal((await onlineVerdict(t, saved.body.bundle)).valid, true);
+      const res = await t.app.inject({ method: 'POST', url: `/v1/admin/keys/${oldLog.kid}/revoke`, headers: bearer(admin), payload: { compromisedAt: new Date().toISOString(), reason: 'log key leaked' } });
+      assert.equal(res.statusCode, 200, res.body);
+      const newLog = res.json().replacement.kid as string;
+      const checkpoint = await t.services.tlog.publish();
+      assert.equal(checkpoint.kid, newLog);
+      assert.equal(checkpoint.size, saved.body.logIndex + 1, 'the same tree, signed again');
+
+      // The bundle saved before depends on the revoked log key...
+      assert.deepEqual(codes(offlineVerdict(t, saved.body.bundle)), ['log_key_unknown']);
+      // ...the one fetched now does not, and verifies offline and online; new signatures too.
+      const fetched = (await t.app.inject({ url: '/v1/models/acme/m/versions/1.0/bundle' })).json();
+      assert.equal(Buffer.from(fetched.verificationMaterial.tlogEntries[0].logId.keyId, 'base64').toString('hex'), newLog);
+      assert.deepEqual(offlineVerdict(t, fetched).reasons, []);
+      assert.deepEqual((await onlineVerdict(t, fetched)).reasons, []);
+      const next = await signRelease(t, pub, '2.0');
+      assert.deepEqual(offlineVerdict(t, next.body.bundle).reasons, []);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('scheduled rotation', () => {
   it('publishes the next key as pending ahead of time, activates it on time, and no request fails across the switch', async () => {
     const start = new Date('2027-01-01T00:00:00.000Z');

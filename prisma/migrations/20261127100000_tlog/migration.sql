@@ -37,23 +37,27 @@ END;
 $$;
 
 -- Stores a checkpoint the caller signed, only if it is for the tree as it stands (same size,
--- same root), it is larger than every stored checkpoint and its signed time is not earlier than
--- theirs. Callers hold the edge row lock, so checkpoints are stored in tree order with
--- non-decreasing times, and `previous` (the size of the checkpoint before this one) is exact.
--- `stored` is false when nothing was stored.
+-- same root), its signed time is not earlier than the newest stored one, and it is larger than
+-- every stored checkpoint, or of the newest size but by another log key (after a log key
+-- rotation or revocation, the tree is signed again by the new key, so bundles need not rely on
+-- a revoked key). Callers hold the edge row lock, so checkpoints are stored in tree order and
+-- `previous` (the size of the newest checkpoint before this one) is exact. `stored` is false
+-- when nothing was stored.
 CREATE FUNCTION "tlog_store_checkpoint"(
   "tree_size" BIGINT, "tree_root" BYTEA, "cp_size" BIGINT, "cp_root" BYTEA, "cp_note" TEXT, "cp_kid" TEXT,
   "cp_timestamp" BIGINT, "cp_at" TIMESTAMPTZ, OUT "stored" BOOLEAN, OUT "previous" BIGINT)
 LANGUAGE plpgsql AS $$
+DECLARE
+  newest RECORD;
 BEGIN
   stored := false;
   IF "cp_note" IS NULL OR "cp_size" <> "tree_size" OR "cp_root" <> "tree_root" THEN RETURN; END IF;
-  SELECT c."size" INTO previous FROM "tlog_checkpoints" c
-  WHERE c."size" = (SELECT max(x."size") FROM "tlog_checkpoints" x);
-  IF previous >= "cp_size" OR EXISTS (SELECT 1 FROM "tlog_checkpoints" c WHERE c."size" = previous AND c."timestamp" > "cp_timestamp") THEN
-    previous := NULL;
+  SELECT c."size", c."timestamp" INTO newest FROM "tlog_checkpoints" c ORDER BY c."size" DESC, c."timestamp" DESC LIMIT 1;
+  IF FOUND AND (newest."size" > "cp_size" OR newest."timestamp" > "cp_timestamp"
+     OR EXISTS (SELECT 1 FROM "tlog_checkpoints" c WHERE c."size" = "cp_size" AND c."kid" = "cp_kid")) THEN
     RETURN;
   END IF;
+  previous := newest."size";
   INSERT INTO "tlog_checkpoints" ("size", "root_hash", "note", "kid", "timestamp", "created_at")
   VALUES ("cp_size", "cp_root", "cp_note", "cp_kid", "cp_timestamp", "cp_at");
   stored := true;
@@ -125,15 +129,17 @@ BEGIN
 END;
 $$;
 
+-- One checkpoint per tree size and log key (a size is signed again only by a new log key).
 CREATE TABLE "tlog_checkpoints" (
-    "size" BIGINT NOT NULL PRIMARY KEY CHECK ("size" >= 0),
+    "size" BIGINT NOT NULL CHECK ("size" >= 0),
     "root_hash" BYTEA NOT NULL CHECK (octet_length("root_hash") = 32),
     -- The signed note exactly as published.
     "note" TEXT NOT NULL,
     "kid" TEXT NOT NULL REFERENCES "keys"("kid"),
     -- The POSIX seconds in the note's timestamp cosignature.
     "timestamp" BIGINT NOT NULL,
-    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY ("size", "kid")
 );
 
 -- Append-only, enforced by the database as well as by the code: history cannot be rewritten
