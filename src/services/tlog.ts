@@ -189,9 +189,14 @@ export class TlogService {
    */
   async publish(): Promise<StoredCheckpoint> {
     for (let attempt = 0; ; attempt++) {
+      const signerKid = this.keys.hasSigner('log') ? this.keys.signer('log').kid : null;
+      // The newest checkpoint, preferring the active log key's among those of the newest size.
       const [row] = await this.db.query<CheckpointRow & { treeSize: string; frontier: Uint8Array }>(
         `SELECT s."size"::text AS "treeSize", s."frontier", c."size"::text AS "size", c."note", c."kid", c."timestamp"::text AS "timestamp"
-         FROM "tlog_state" s LEFT JOIN LATERAL (SELECT * FROM "tlog_checkpoints" x ORDER BY x."size" DESC, x."timestamp" DESC LIMIT 1) c ON true WHERE s."id" = 1`,
+         FROM "tlog_state" s LEFT JOIN LATERAL (
+           SELECT * FROM "tlog_checkpoints" x ORDER BY x."size" DESC, (x."kid" = $1::text) DESC NULLS LAST, x."timestamp" DESC LIMIT 1
+         ) c ON true WHERE s."id" = 1`,
+        [signerKid],
       );
       if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
       const previous = row.note ? toStored(row, null) : undefined;
@@ -200,8 +205,7 @@ export class TlogService {
       // Up to date, unless the newest checkpoint is by a log key that is no longer the active
       // one: then the same tree is signed again by the new key (after a rotation or revocation,
       // bundles must not depend on the old key).
-      const signerKid = this.keys.hasSigner('log') ? this.keys.signer('log').kid : undefined;
-      if (previous && previous.size >= edge.size && (previous.kid === signerKid || signerKid === undefined)) {
+      if (previous && previous.size >= edge.size && (previous.kid === signerKid || signerKid === null)) {
         this.observe(previous);
         return previous;
       }
