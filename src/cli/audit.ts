@@ -2,12 +2,11 @@
 // Each DIR is a model itself (it holds model.sig) or a folder of models: sub-folders (with
 // model.sig) and single checkpoint files (with FILE.sig beside them). Anything without a bundle
 // is reported as unsigned.
-import { clientEnv } from '../config.ts';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
-import { loadTrust } from './trust.ts';
+import { trustFromOptions } from './trust.ts';
 import { TRUST_OPTIONS } from './verify.ts';
 import { describe, verifyModel, type ModelReport } from './verify-model.ts';
 
@@ -43,8 +42,7 @@ async function modelsIn(dir: string): Promise<string[]> {
 export async function audit(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, TRUST_OPTIONS, USAGE);
   if (positionals.length === 0) throw new CliFailure(EXIT.usage, `give at least one DIR\n\n${USAGE}`);
-  const server = values.server ?? (values.key || values.keys ? undefined : clientEnv().server);
-  const trust = await loadTrust({ key: values.key, keys: values.keys, server, chain: values.chain, logKey: values['log-key'] });
+  const trust = await trustFromOptions(values);
   const reports: ModelReport[] = [];
   for (const dir of positionals) {
     for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']! }));

@@ -38,7 +38,7 @@ export function failureOf(status: number, body: unknown, what: string): CliFailu
   const p = (typeof body === 'object' && body !== null ? body : {}) as { code?: string; detail?: string };
   const line = `${what}: ${status}${p.code ? ` ${p.code}` : ''}${p.detail ? `: ${p.detail}` : ''}`;
   if (status === 401 || status === 403) return new CliFailure(EXIT.auth, line);
-  if (status >= 500 || status === 404 && !p.code) return new CliFailure(EXIT.service, line);
+  if (status >= 500 || (status === 404 && !p.code)) return new CliFailure(EXIT.service, line);
   return new CliFailure(EXIT.refused, line);
 }
 

@@ -5,14 +5,16 @@
 // checkpoint commits to, and only then saves it. Run it from cron; a non-zero exit is an alarm.
 import { clientEnv } from '../config.ts';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { bytesToHex, equalBytes, fromBase64, fromBase64Url, toBase64 } from '../core/bytes.ts';
+import { bytesToHex, equalBytes, fromBase64, toBase64 } from '../core/bytes.ts';
 import { appendLeaves, edgeRoot, type TreeEdge } from '../core/tlog/compact-range.ts';
 import { leafHash } from '../core/tlog/hash.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
 import { TlogError } from '../core/tlog/tlog-error.ts';
 import { verifyConsistency } from '../core/tlog/verify-proof.ts';
-import { keyIdOf, parseSpkiPem } from '../core/public-key.ts';
+import { keyIdOf, parseJwk, parseSpkiPem } from '../core/public-key.ts';
 import { parse, UsageError } from './args.ts';
+import { CliFailure } from './exit-codes.ts';
+import { failureOf, request } from './http.ts';
 
 const USAGE = `Usage: modelsign log monitor --server URL --state FILE [--log-key PEM_FILE] [--json]
 
@@ -43,41 +45,27 @@ interface MonitorState {
   checkedAt: string;
 }
 
-class MonitorFailure extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// Failures end the run with the monitor's own exit codes; the HTTP plumbing is the client
+// commands' (http.ts), whose failures all count as "could not read the server" here.
+const MonitorFailure = CliFailure;
 
-async function fetchText(url: URL): Promise<string> {
-  let res: Response;
+async function fetchText(server: URL, path: string): Promise<string> {
+  let answer: { status: number; body: unknown };
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(15_000), headers: { accept: 'text/plain, application/json' } });
+    answer = await request(server.href, path, { headers: { accept: 'text/plain, application/json' } });
   } catch (err) {
-    throw new MonitorFailure(EXIT.io, `cannot reach ${url.origin}: ${(err as Error).message}`);
+    throw err instanceof CliFailure ? new MonitorFailure(EXIT.io, err.message) : err;
   }
-  const body = await res.text();
-  if (!res.ok) {
-    let detail = body.slice(0, 200);
-    try {
-      detail = JSON.parse(body).detail ?? detail;
-    } catch {
-      // not problem+json: show the start of the body
-    }
-    throw new MonitorFailure(EXIT.io, `${url.pathname}${url.search} answered ${res.status}: ${detail}`);
-  }
-  return body;
+  if (answer.status !== 200) throw new MonitorFailure(EXIT.io, failureOf(answer.status, answer.body, `${path} answered`).message);
+  return typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
 }
 
-async function fetchJson(url: URL): Promise<any> {
-  const text = await fetchText(url);
+async function fetchJson(server: URL, path: string): Promise<any> {
+  const text = await fetchText(server, path);
   try {
     return JSON.parse(text);
   } catch {
-    throw new MonitorFailure(EXIT.io, `${url.pathname} did not answer JSON`);
+    throw new MonitorFailure(EXIT.io, `${path} did not answer JSON`);
   }
 }
 
@@ -121,7 +109,7 @@ function verifyWithAny(note: string, keys: PinnedKey[]): { checkpoint: SignedChe
 async function replay(server: URL, edge: TreeEdge, to: number): Promise<TreeEdge> {
   let at = edge.size;
   while (at < to) {
-    const page = await fetchJson(new URL(`/v1/log/entries?start=${at}&end=${to}`, server));
+    const page = await fetchJson(server, `/v1/log/entries?start=${at}&end=${to}`);
     const entries = page.entries as { index: number; leafHash: string; data: string }[];
     if (!Array.isArray(entries) || entries.length === 0) throw new MonitorFailure(EXIT.inconsistent, `the log served no entries from ${at}`);
     const hashes: Uint8Array[] = [];
@@ -172,14 +160,13 @@ export async function logMonitor(args: string[]): Promise<number> {
     }
     if (keys.length === 0) {
       // First run without a pinned key: trust the log keys the server lists now.
-      const listed = await fetchJson(new URL('/v1/keys', server));
+      const listed = await fetchJson(server, '/v1/keys');
       for (const k of listed.keys ?? []) {
-        if (k.purpose !== 'log' || typeof k.x !== 'string') continue;
-        const pub = fromBase64Url(k.x);
+        const pub = k.purpose === 'log' ? parseJwk(k) : undefined;
         if (pub && keyIdOf(pub) === k.kid) keys.push({ kid: k.kid, publicKey: toBase64(pub) });
       }
     }
-    const note = await fetchText(new URL('/v1/log/checkpoint', server));
+    const note = await fetchText(server, '/v1/log/checkpoint');
     const { checkpoint, kid } = verifyWithAny(note, keys);
     let edge: TreeEdge;
     if (!state) {
@@ -194,7 +181,7 @@ export async function logMonitor(args: string[]): Promise<number> {
         throw new MonitorFailure(EXIT.inconsistent, `fork: two different trees of size ${state.size}`);
       }
       if (checkpoint.size > state.size && state.size > 0) {
-        const proof = await fetchJson(new URL(`/v1/log/proofs/consistency?from=${state.size}&to=${checkpoint.size}`, server));
+        const proof = await fetchJson(server, `/v1/log/proofs/consistency?from=${state.size}&to=${checkpoint.size}`);
         try {
           verifyConsistency(state.size, checkpoint.size, (proof.hashes as string[]).map((h) => fromBase64(h) ?? new Uint8Array(0)), oldRoot, checkpoint.rootHash);
         } catch (err) {

@@ -10,6 +10,7 @@ import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
 import { keyIdOf, parseJwk, parseSpkiPem } from '../core/public-key.ts';
 import type { KeyPurpose, KeyStatus } from '../core/verdict.ts';
 import type { TrustedKey } from '../core/verify-bundle.ts';
+import { clientEnv } from '../config.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { fetchJson } from './http.ts';
 
@@ -88,6 +89,15 @@ export async function loadTrust(options: { key?: string | undefined; keys?: stri
   }
   const byKid = new Map(keys.map((k) => [k.kid, k]));
   return { resolveKey: (kid) => byKid.get(kid), hasLogKey: keys.some((k) => k.purpose === 'log'), source };
+}
+
+/**
+ * Trust from the shared options of `verify` and `audit` (TRUST_OPTIONS); MODELSIGN_SERVER stands
+ * in for --server when neither --key nor --keys is given.
+ */
+export function trustFromOptions(values: { key?: string | undefined; keys?: string | undefined; server?: string | undefined; chain?: string | undefined; 'log-key'?: string | undefined }): Promise<Trust> {
+  const server = values.server ?? (values.key || values.keys ? undefined : clientEnv().server);
+  return loadTrust({ key: values.key, keys: values.keys, server, chain: values.chain, logKey: values['log-key'] });
 }
 
 function parseJson(text: string, file: string): unknown {

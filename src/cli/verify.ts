@@ -1,8 +1,7 @@
 // `modelsign verify PATH`: the check to run before loading a model.
-import { clientEnv } from '../config.ts';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
-import { loadTrust } from './trust.ts';
+import { trustFromOptions } from './trust.ts';
 import { describe, verifyModel } from './verify-model.ts';
 
 export const TRUST_OPTIONS = {
@@ -29,8 +28,7 @@ Exit codes: 0 verified, 1 tampered (changed, missing, extra or unsigned files, b
 export async function verify(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...TRUST_OPTIONS, bundle: { type: 'string' } }, USAGE);
   if (positionals.length !== 1) throw new CliFailure(EXIT.usage, `give one PATH\n\n${USAGE}`);
-  const server = values.server ?? (values.key || values.keys ? undefined : clientEnv().server);
-  const trust = await loadTrust({ key: values.key, keys: values.keys, server, chain: values.chain, logKey: values['log-key'] });
+  const trust = await trustFromOptions(values);
   const report = await verifyModel(positionals[0]!, { bundle: values.bundle, trust, allowSymlinks: values['allow-symlinks']! });
   if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
   else (report.exitCode === EXIT.ok ? process.stdout : process.stderr).write(describe(report).join('\n') + '\n');

@@ -207,7 +207,17 @@ export class KeyService {
    */
   async runSchedule(): Promise<void> {
     const due = Object.entries(this.schedule.every) as [KeyPurpose, number][];
-    if (due.length === 0) return;
+    // Every instance runs this every second: decide from the keys it holds whether anything can
+    // be due, and take the lock (a transaction) only then; the transaction decides again.
+    const now = this.clock.now().getTime();
+    const mayAct = due.some(([purpose, every]) => {
+      const active = this.list().find((k) => k.purpose === purpose && k.status === 'active');
+      const pending = this.list().find((k) => k.purpose === purpose && k.status === 'pending');
+      if (!active) return false;
+      if (pending) return pending.activatesAt !== null && pending.activatesAt.getTime() <= now;
+      return now >= (active.activatedAt ?? new Date(now)).getTime() + every - this.schedule.prepublishMs;
+    });
+    if (!mayAct) return;
     const changed = await this.change(async (tx, now) => {
       let any = false;
       for (const [purpose, every] of due) {

@@ -3,14 +3,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { buildBundle, type Bundle } from '../core/bundle.ts';
-import { equalBytes } from '../core/bytes.ts';
+import { equalBytes, hexToBytes } from '../core/bytes.ts';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../core/dsse.ts';
 import { isUuid } from '../core/ids.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
-import { leafHash } from '../core/tlog/hash.ts';
 import { leafDataFromDigest } from '../core/tlog/leaf.ts';
 import type { Database, Prisma, PrismaClient } from '../db/client.ts';
 import type { Clock } from './clock.ts';
@@ -74,9 +73,13 @@ export interface SigningOptions {
   tlogWaitMs: number;
 }
 
-// The same leaf as core/tlog/leaf.ts's leafData, with the payload hashed by node:crypto (several
-// times faster than the portable hash on the signing path).
+// The same leaf and leaf hash as core/tlog (leafData, leafHash), hashed by node:crypto: several
+// times faster than the portable hash on the signing path.
 const LEAF_PREFIX = new Uint8Array([0x00]); // RFC 6962 leaf hash domain separator
+
+function leafHashHex(leaf: Uint8Array): string {
+  return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest('hex');
+}
 
 function leafOf(r: { model: string; version: string; rootDigest: string; kid: string }, payload: Uint8Array, signature: Uint8Array): Uint8Array {
   const payloadSha256 = createHash('sha256').update(payload).digest('hex');
@@ -137,7 +140,7 @@ export class SignatureService {
           'UPDATE "release_signatures" r SET "log_index" = t.i FROM unnest($1::uuid[], $2::bigint[]) AS t(id, i) WHERE r."id" = t.id',
           [rows.map((r) => r.id), rows.map((_, i) => String(edge.size + i))],
         );
-        const leaves = rows.map((r) => leafHash(leafOf({ model: r.model, version: r.version, rootDigest: r.root_digest, kid: r.kid }, new Uint8Array(r.payload), new Uint8Array(r.signature))));
+        const leaves = rows.map((r) => hexToBytes(leafHashHex(leafOf({ model: r.model, version: r.version, rootDigest: r.root_digest, kid: r.kid }, new Uint8Array(r.payload), new Uint8Array(r.signature)))));
         const appended = await appendToTree(s, edge, leaves);
         this.tlog.appended(appended.nodes);
         return rows.length;
@@ -188,10 +191,7 @@ export class SignatureService {
       createdAt: now,
       actor: actorOf(principal),
       details,
-      leafHash: createHash('sha256')
-        .update(LEAF_PREFIX)
-        .update(leafOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature))
-        .digest('hex'),
+      leafHash: leafHashHex(leafOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature)),
     });
     if (result.inserted) {
       const record: SignatureRecord = {

@@ -22,11 +22,11 @@ import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import { edgeRoot, unpackFrontier, type StoredNode } from '../core/tlog/compact-range.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import { signCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
-import { hashRanges, nodesFor, rangeHash } from '../core/tlog/proof-build.ts';
+import { hashRanges, nodesFor } from '../core/tlog/proof-build.ts';
 import { leafDataFromDigest } from '../core/tlog/leaf.ts';
 import { subjectName } from '../core/release-name.ts';
 import { buildTlogEntry, type TlogEntry } from '../core/tlog/tlog-entry.ts';
-import { consistencyRanges, inclusionRanges } from '../core/tlog/tree-math.ts';
+import { consistencyRanges, inclusionRanges, type LeafRange } from '../core/tlog/tree-math.ts';
 import { emptyRoot, leafHash } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
 import type { Clock } from './clock.ts';
@@ -63,6 +63,9 @@ interface CheckpointRow {
   kid: string;
   timestamp: string;
 }
+
+// Read from "tlog_checkpoints" (or a subquery of it) aliased c.
+const CHECKPOINT_COLUMNS = 'c."size"::text AS "size", c."note", c."kid", c."timestamp"::text AS "timestamp"';
 
 export const MAX_ENTRIES_PAGE = 1000;
 
@@ -192,14 +195,14 @@ export class TlogService {
       const signerKid = this.keys.hasSigner('log') ? this.keys.signer('log').kid : null;
       // The newest checkpoint, preferring the active log key's among those of the newest size.
       const [row] = await this.db.query<CheckpointRow & { treeSize: string; frontier: Uint8Array }>(
-        `SELECT s."size"::text AS "treeSize", s."frontier", c."size"::text AS "size", c."note", c."kid", c."timestamp"::text AS "timestamp"
+        `SELECT s."size"::text AS "treeSize", s."frontier", ${CHECKPOINT_COLUMNS}
          FROM "tlog_state" s LEFT JOIN LATERAL (
            SELECT * FROM "tlog_checkpoints" x ORDER BY x."size" DESC, (x."kid" = $1::text) DESC NULLS LAST, x."timestamp" DESC LIMIT 1
          ) c ON true WHERE s."id" = 1`,
         [signerKid],
       );
       if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
-      const previous = row.note ? toStored(row, null) : undefined;
+      const previous = row.note ? toStored(row) : undefined;
       if (previous && (!this.latest || previous.size > this.latest.size)) this.latest = previous;
       const edge = unpackFrontier(Number(row.treeSize), new Uint8Array(row.frontier));
       // Up to date, unless the newest checkpoint is by a log key that is no longer the active
@@ -241,10 +244,10 @@ export class TlogService {
   /** The newest signed checkpoint in the database. */
   async latestCheckpoint(): Promise<StoredCheckpoint> {
     const [row] = await this.db.query<CheckpointRow>(
-      'SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c ORDER BY c."size" DESC, c."timestamp" DESC LIMIT 1',
+      `SELECT ${CHECKPOINT_COLUMNS} FROM "tlog_checkpoints" c ORDER BY c."size" DESC, c."timestamp" DESC LIMIT 1`,
     );
     if (!row) return this.publish();
-    const c = toStored(row, null);
+    const c = toStored(row);
     if (!this.latest || c.size > this.latest.size) this.latest = c;
     return c;
   }
@@ -256,21 +259,36 @@ export class TlogService {
     if (hit) return hit;
     // Checkpoints of a revoked log key are skipped: the tree was signed again by its successor.
     const [row] = await this.db.query<CheckpointRow>(
-      `SELECT "size"::text AS "size", "note", "kid", "timestamp"::text AS "timestamp" FROM "tlog_checkpoints" c
+      `SELECT ${CHECKPOINT_COLUMNS} FROM "tlog_checkpoints" c
        WHERE c."size" > $1::bigint AND NOT (c."kid" = ANY($2::text[])) ORDER BY c."size", c."timestamp" LIMIT 1`,
       [String(index), revoked],
     );
-    return row ? toStored(row, null) : undefined;
+    return row ? toStored(row) : undefined;
+  }
+
+  /** The hashes of leaf ranges, from one read of the nodes they need. */
+  private async hashes(ranges: readonly LeafRange[]): Promise<Uint8Array[]> {
+    return hashRanges(ranges, await this.nodes.read(nodesFor(ranges)));
   }
 
   async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {
-    const ranges = inclusionRanges(index, treeSize);
-    return hashRanges(ranges, await this.nodes.read(nodesFor(ranges)));
+    return this.hashes(inclusionRanges(index, treeSize));
   }
 
   async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
-    const ranges = consistencyRanges(from, to);
-    return hashRanges(ranges, await this.nodes.read(nodesFor(ranges)));
+    return this.hashes(consistencyRanges(from, to));
+  }
+
+  /** An inclusion proof and the root it leads to, from one read. */
+  async inclusionProofWithRoot(index: number, treeSize: number): Promise<{ proof: Uint8Array[]; root: Uint8Array }> {
+    const all = await this.hashes([...inclusionRanges(index, treeSize), [0, treeSize]]);
+    return { proof: all.slice(0, -1), root: all.at(-1)! };
+  }
+
+  /** A consistency proof and the roots at both ends (from >= 1), from one read. */
+  async consistencyProofWithRoots(from: number, to: number): Promise<{ proof: Uint8Array[]; fromRoot: Uint8Array; toRoot: Uint8Array }> {
+    const all = await this.hashes([...consistencyRanges(from, to), [0, from], [0, to]]);
+    return { proof: all.slice(0, -2), fromRoot: all.at(-2)!, toRoot: all.at(-1)! };
   }
 
   /** The bundle entry for a logged signature, or undefined while no checkpoint covers it yet. */
@@ -283,9 +301,7 @@ export class TlogService {
 
   /** The root hash of the tree's first `size` leaves (any size up to the current one). */
   async rootAt(size: number): Promise<Uint8Array> {
-    if (size === 0) return emptyRoot();
-    const range = [0, size] as const;
-    return rangeHash(range, await this.nodes.read(nodesFor([range])));
+    return size === 0 ? emptyRoot() : (await this.hashes([[0, size]]))[0]!;
   }
 
   /** Leaf data of entries [start, end), derived from the stored signatures. */
@@ -318,7 +334,8 @@ export interface LogEntry {
   leafHash: Uint8Array;
 }
 
-function toStored(row: CheckpointRow, coversFrom: number | null): StoredCheckpoint {
+/** A checkpoint read back from the database (which does not say what it first covered). */
+function toStored(row: CheckpointRow): StoredCheckpoint {
   const c = parseCheckpoint(row.note.slice(0, row.note.lastIndexOf('\n\n') + 1));
-  return { ...c, note: row.note, timestamp: Number(row.timestamp), kid: row.kid, coversFrom };
+  return { ...c, note: row.note, timestamp: Number(row.timestamp), kid: row.kid, coversFrom: null };
 }

@@ -30,7 +30,7 @@ export class VerificationService {
     const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), ...(files ? { files } : {}) });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
     // Only a bundle whose signature checks out is worth reporting as recorded or not.
-    if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code.startsWith('key_unknown') || r.code === 'key_mismatch')) {
+    if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code === 'key_unknown' || r.code === 'key_mismatch')) {
       return online;
     }
     if (!sameSignature) {

@@ -11,8 +11,8 @@ import { fromBase64, toBase64 } from '../../src/core/bytes.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { loadTrust } from '../../src/cli/trust.ts';
 import { verifyModel } from '../../src/cli/verify-model.ts';
-import { createTestApp, type TestApp } from '../support/app.ts';
-import { TAMPERS as tampers } from '../support/tamper.ts';
+import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
+import { TAMPERS as tampers, writeTestModel } from '../support/tamper.ts';
 import { BIN, freePort, runCliAsync } from '../support/process.ts';
 
 describe('modelsign hash, sign, verify, audit', () => {
@@ -28,15 +28,9 @@ describe('modelsign hash, sign, verify, audit', () => {
 
   before(async () => {
     t = await createTestApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    server = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    server = await listenTestApp(t);
     env = { MODELSIGN_SERVER: server, MODELSIGN_TOKEN: await t.publisherToken('acme') };
-    mkdirSync(path.join(folder, 'tokenizer', 'vocab'), { recursive: true });
-    writeFileSync(path.join(folder, 'model.safetensors'), Buffer.alloc(3_000_000, 7));
-    writeFileSync(path.join(folder, 'config.json'), '{"layers": 32}\n');
-    writeFileSync(path.join(folder, 'tokenizer', 'tökenizer.json'), '{"ü": 1}\n');
-    writeFileSync(path.join(folder, 'tokenizer', 'vocab', '語彙.txt'), 'a\nb\n');
-    writeFileSync(single, Buffer.alloc(1_000_000, 3));
+    writeTestModel(folder, single);
     const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
     writeFileSync(pem, (await t.app.inject({ url: `/v1/keys/${release.kid}` })).json().pem);
     writeFileSync(jwks, (await t.app.inject({ url: '/v1/keys' })).body);

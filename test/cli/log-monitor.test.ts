@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { appendLeaves, packFrontier } from '../../src/core/tlog/compact-range.ts';
 import { spkiPem } from '../../src/core/public-key.ts';
-import { bearer, createTestApp, sha, testKek, type TestApp } from '../support/app.ts';
+import { bearer, createTestApp, listenTestApp, sha, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { runCliAsync } from '../support/process.ts';
 
@@ -18,9 +18,7 @@ const kek = testKek();
 
 async function serve(database: TestDatabase): Promise<{ t: TestApp; url: string }> {
   const t = await createTestApp({ database, kek });
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = t.app.server.address() as { port: number };
-  return { t, url: `http://127.0.0.1:${address.port}` };
+  return { t, url: await listenTestApp(t) };
 }
 
 async function sign(t: TestApp, from: number, count: number) {

@@ -2,15 +2,15 @@
 // accepts models the service signed and refuses each tamper case, naming the file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
-import { TAMPERS } from '../support/tamper.ts';
+import { TAMPERS, writeTestModel } from '../support/tamper.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../examples/python/verify_model.py', import.meta.url));
 const python = pythonWithCryptography();
@@ -29,14 +29,8 @@ describe('examples/python/verify_model.py', { skip }, () => {
   before(async () => {
     assert.ok(python, 'python3 with cryptography is required');
     t = await createTestApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const env = { MODELSIGN_SERVER: `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`, MODELSIGN_TOKEN: await t.publisherToken('acme') };
-    mkdirSync(path.join(folder, 'tokenizer', 'vocab'), { recursive: true });
-    writeFileSync(path.join(folder, 'model.safetensors'), Buffer.alloc(2_000_000, 5));
-    writeFileSync(path.join(folder, 'config.json'), '{"layers": 32}\n');
-    writeFileSync(path.join(folder, 'tokenizer', 'tökenizer.json'), '{"ü": 1}\n');
-    writeFileSync(path.join(folder, 'tokenizer', 'vocab', '語彙.txt'), 'a\nb\n');
-    writeFileSync(single, Buffer.alloc(500_000, 9));
+    const env = { MODELSIGN_SERVER: await listenTestApp(t), MODELSIGN_TOKEN: await t.publisherToken('acme') };
+    writeTestModel(folder, single);
     for (const [target, model] of [[folder, 'acme/llama-7b'], [single, 'acme/ckpt']] as const) {
       const res = await runCliAsync(['sign', target, '--model', model, '--version', '1.0'], env);
       assert.equal(res.status, 0, res.stderr);

@@ -102,3 +102,9 @@ export const sha = (c: string) => c.repeat(64).slice(0, 64);
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` };
 }
+
+/** Serves the app over HTTP on a free port (for the CLI, which talks to a real service). */
+export async function listenTestApp(t: TestApp): Promise<string> {
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+}

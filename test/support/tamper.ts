@@ -1,8 +1,17 @@
-// The tamper cases of issue #5, applied to a copy of the test model folder (config.json,
-// model.safetensors, tokenizer/tökenizer.json, tokenizer/vocab/語彙.txt); each returns the name
-// of the file a verifier must report.
-import { readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+// The test model of the client tests (a folder with nested folders and unicode names, and a
+// single-file checkpoint), and the tamper cases of issue #5, each applied to a copy of the folder
+// and returning the name of the file a verifier must report.
+import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+export function writeTestModel(folder: string, single: string): void {
+  mkdirSync(path.join(folder, 'tokenizer', 'vocab'), { recursive: true });
+  writeFileSync(path.join(folder, 'model.safetensors'), Buffer.alloc(3_000_000, 7));
+  writeFileSync(path.join(folder, 'config.json'), '{"layers": 32}\n');
+  writeFileSync(path.join(folder, 'tokenizer', 'tökenizer.json'), '{"ü": 1}\n');
+  writeFileSync(path.join(folder, 'tokenizer', 'vocab', '語彙.txt'), 'a\nb\n');
+  writeFileSync(single, Buffer.alloc(1_000_000, 3));
+}
 
 export const TAMPERS: [string, (root: string) => string][] = [
   ['one byte of a file changed', (root) => {

@@ -40,7 +40,7 @@ export default async function logRoutes(app: FastifyInstance) {
       const treeSize = request.query.treeSize ?? signed;
       assertRange(treeSize <= signed, `treeSize ${treeSize} is beyond the latest signed checkpoint (size ${signed})`);
       assertRange(index < treeSize, `index ${index} is not inside a tree of size ${treeSize}`);
-      const [proof, root] = await Promise.all([tlog.inclusionProof(index, treeSize), tlog.rootAt(treeSize)]);
+      const { proof, root } = await tlog.inclusionProofWithRoot(index, treeSize);
       return { index, treeSize, rootHash: toBase64(root), hashes: proof.map(toBase64) };
     },
   );
@@ -56,7 +56,7 @@ export default async function logRoutes(app: FastifyInstance) {
       assertRange(to <= signed, `to ${to} is beyond the latest signed checkpoint (size ${signed})`);
       assertRange(from >= 1, 'from must be at least 1: nothing is proved from the empty tree');
       assertRange(from <= to, `from (${from}) is larger than to (${to})`);
-      const [proof, fromRoot, toRoot] = await Promise.all([tlog.consistencyProof(from, to), tlog.rootAt(from), tlog.rootAt(to)]);
+      const { proof, fromRoot, toRoot } = await tlog.consistencyProofWithRoots(from, to);
       return { from, to, fromRoot: toBase64(fromRoot), toRoot: toBase64(toRoot), hashes: proof.map(toBase64) };
     },
   );
