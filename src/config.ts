@@ -1,6 +1,7 @@
 // The only module under src/ that reads process.env (bin/modelsign.js also reads
 // MODELSIGN_NO_PREBUILT). Every variable is documented here, in README.md and in .env.example;
 // a bad value stops the service at start with a message naming the variable.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from './core/duration.ts';
 
@@ -26,6 +27,14 @@ export interface Config {
   tlogWaitMs: number;
   /** Scheduled rotation: period per purpose (MODELSIGN_ROTATE_<PURPOSE>_EVERY), and MODELSIGN_PREPUBLISH. */
   rotation: { every: Partial<Record<'release' | 'log' | 'token', number>>; prepublishMs: number };
+  /** Requests per minute per client address on public routes, and per token on authenticated ones; 0 turns a limit off. */
+  rateLimit: { publicPerMinute: number; tokenPerMinute: number };
+  /** REDIS_URL: a shared store for the rate limits, so they hold across instances. */
+  redisUrl: string | undefined;
+  /** MODELSIGN_TRUST_PROXY: whose X-Forwarded-For to believe (false, true, a hop count, or addresses/CIDRs). */
+  trustProxy: boolean | number | string[];
+  /** A request that has not been answered within this time is cut off (408 or a closed socket). */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -49,9 +58,39 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
+  const raw = nonEmpty(env, 'MODELSIGN_TRUST_PROXY');
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0 || list.some((a) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) {
+    throw new ConfigError('MODELSIGN_TRUST_PROXY must be true, false, a hop count, or a comma-separated list of proxy addresses or CIDRs');
+  }
+  return list;
+}
+
+/** DATABASE_URL, or the first line of the file DATABASE_URL_FILE names (so the password can be a mounted secret). */
+function databaseUrlOf(env: NodeJS.ProcessEnv): string | undefined {
+  const direct = nonEmpty(env, 'DATABASE_URL');
+  const file = nonEmpty(env, 'DATABASE_URL_FILE');
+  if (direct && file) throw new ConfigError('set DATABASE_URL or DATABASE_URL_FILE, not both');
+  if (!file) return direct;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`DATABASE_URL_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const url = text.split('\n')[0]!.trim();
+  if (url === '') throw new ConfigError(`DATABASE_URL_FILE: ${file} is empty`);
+  return url;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const databaseUrl = nonEmpty(env, 'DATABASE_URL');
+  const databaseUrl = databaseUrlOf(env);
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    // The URL may hold a password: never echo it.
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   const kek = nonEmpty(env, 'MODELSIGN_KEK');
@@ -60,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !kek && !kekFile) {
     throw new ConfigError('with DATABASE_URL set, MODELSIGN_KEK or MODELSIGN_KEK_FILE is required (32 random bytes, e.g. `openssl rand -base64 32`)');
   }
+  const redisUrl = nonEmpty(env, 'REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
   const logLevel = (nonEmpty(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const logOrigin = nonEmpty(env, 'MODELSIGN_LOG_ORIGIN') ?? 'modelsign.local/log';
@@ -97,6 +138,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
     tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
     rotation: { every, prepublishMs },
+    rateLimit: {
+      publicPerMinute: integer(env, 'MODELSIGN_RATE_LIMIT_PUBLIC', 3000, 0, 10_000_000),
+      tokenPerMinute: integer(env, 'MODELSIGN_RATE_LIMIT_TOKEN', 12_000, 0, 10_000_000),
+    },
+    redisUrl,
+    trustProxy: trustProxy(env),
+    requestTimeoutMs: integer(env, 'MODELSIGN_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
   };
 }
 

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   key_already_revoked: 'The key is already revoked.',
   invalid_compromise_time: 'compromisedAt is in the future or before the key existed.',
   log_range_invalid: 'A log index, tree size or range is outside the signed log (or its bounds are reversed).',
+  rate_limited: 'Too many requests from this client address or token; wait for the number of seconds in Retry-After.',
   key_unavailable: 'No usable key of the needed purpose; the service is not ready.',
   kek_mismatch: 'The configured KEK does not decrypt the stored keys.',
   unavailable: 'The database is unreachable; try again shortly.',

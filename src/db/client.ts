@@ -30,6 +30,8 @@ export interface Database {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` in one transaction on one connection, outside Prisma. */
   transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Connection pool state, for metrics (PGlite is one in-process connection). */
+  poolState(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     kind: 'postgres',
     prisma,
     query: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
+    poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async transaction(fn) {
       const client = await pool.connect();
       try {
@@ -108,6 +111,7 @@ export function wrapPGlite(pglite: PGlite, release?: () => void): Database {
     kind: 'pglite',
     prisma,
     query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+    poolState: () => ({ total: 1, idle: 1, waiting: 0 }),
     transaction: (fn) =>
       pglite.transaction((tx) =>
         fn({

@@ -6,7 +6,10 @@ import type { Logger } from 'pino';
 import type { Services } from '../services/index.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi.ts';
 import authPlugin from './plugins/auth.ts';
-import errorsPlugin from './plugins/errors.ts';
+import errorsPlugin, { sendProblem } from './plugins/errors.ts';
+import metricsPlugin from './plugins/metrics.ts';
+import rateLimitPlugin, { type RateLimitOptions } from './plugins/rate-limits.ts';
+import securityPlugin from './plugins/security.ts';
 import servicesPlugin from './plugins/services.ts';
 import docsRoutes from './routes/docs.ts';
 import healthRoutes from './routes/health.ts';
@@ -24,15 +27,29 @@ export interface AppOptions {
   services: Services;
   logger?: Logger | undefined;
   openapi?: OpenApiDocument;
+  /** Per-address and per-token limits; undefined = none (tests that are not about limits). */
+  rateLimit?: RateLimitOptions | undefined;
+  /** X-Forwarded-For trust (Fastify's trustProxy). */
+  trustProxy?: boolean | number | string[];
+  requestTimeoutMs?: number;
+  /** Export Node's process metrics too (a served process; tests leave it off). */
+  processMetrics?: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     openapi: OpenApiDocument;
-    /** Every route registered, as `METHOD /path` (HEAD twins of GET routes left out). */
+    /** Every route registered, as `METHOD /path` (HEAD twins of GET routes and the CORS preflight route left out). */
     routeTable: string[];
+    /** Whether the instance is shutting down: new requests get 503 and readiness fails. */
+    draining: boolean;
+    /** Starts shutting down: refuses new requests from now on; in-flight ones complete. */
+    drain(): void;
   }
 }
+
+// Fastify takes a hop count at run time but not in its types.
+const hopsTrusted = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -49,10 +66,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // Headers must arrive promptly (slowloris); the whole request is bounded by requestTimeout.
+    connectionTimeout: (options.requestTimeoutMs ?? 30_000) * 2,
     keepAliveTimeout: 5_000,
+    trustProxy: typeof options.trustProxy === 'number' ? hopsTrusted(options.trustProxy) : (options.trustProxy ?? false),
+    // Our own onRequest hook answers requests that arrive while draining, with problem+json.
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
+  if (app.server) app.server.headersTimeout = Math.min(10_000, options.requestTimeoutMs ?? 30_000);
 
   app.setValidatorCompiler(validatorCompiler());
   // JSON is the only body this API takes; anything else is 415, not a string to validate.
@@ -61,15 +83,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const routeTable: string[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push(`${method} ${route.url}`);
+    for (const method of [route.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routeTable.push(`${method} ${route.url}`);
+  });
+  app.decorate('draining', false);
+  app.decorate('drain', () => {
+    app.draining = true;
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (app.draining) {
+      reply.header('connection', 'close');
+      return sendProblem(request, reply, 'unavailable', 'this instance is shutting down; retry (another instance will answer)');
+    }
   });
 
   await app.register(errorsPlugin);
   await app.register(servicesPlugin, { services: options.services });
   await app.register(authPlugin);
+  if (options.rateLimit) await app.register(rateLimitPlugin, options.rateLimit);
+  await app.register(securityPlugin);
+  await app.register(metricsPlugin, { processMetrics: options.processMetrics ?? false });
 
   await app.register(healthRoutes);
   await app.register(docsRoutes);

@@ -31,6 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   key_already_revoked: 409,
   invalid_compromise_time: 400,
   log_range_invalid: 400,
+  rate_limited: 429,
   key_unavailable: 503,
   kek_mismatch: 503,
   unavailable: 503,
@@ -45,6 +46,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -79,6 +79,8 @@ export class TlogService {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** performance.now() of the last time this instance saw the log's state (a publish run or a batch's checkpoint). */
+  private lastSeenAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Database,
@@ -110,6 +112,16 @@ export class TlogService {
     this.request();
   }
 
+  /** Whether this instance has seen the log's current state within `maxAgeMs` (readiness). */
+  isCurrent(maxAgeMs: number): boolean {
+    return performance.now() - this.lastSeenAt <= maxAgeMs;
+  }
+
+  /** The newest checkpoint this instance knows of, without a database read (metrics). */
+  latestKnown(): StoredCheckpoint | undefined {
+    return this.latest;
+  }
+
   /** Test hook: hold back checkpoints (entries are still sequenced) to exercise late integration. */
   pauseCheckpoints(paused: boolean): void {
     this.paused = paused;
@@ -125,7 +137,10 @@ export class TlogService {
   /** WriterLogHooks: after a batch committed; asks for a checkpoint if the batch did not carry one. */
   appended(nodes: readonly StoredNode[], checkpoint?: PreparedCheckpoint & { previousSize: number | null }): void {
     this.nodes.remember(nodes);
-    if (checkpoint) this.observe({ ...checkpoint, origin: this.origin, coversFrom: checkpoint.previousSize ?? 0 });
+    if (checkpoint) {
+      this.lastSeenAt = performance.now();
+      this.observe({ ...checkpoint, origin: this.origin, coversFrom: checkpoint.previousSize ?? 0 });
+    }
     else this.request();
   }
 
@@ -209,6 +224,7 @@ export class TlogService {
       // one: then the same tree is signed again by the new key (after a rotation or revocation,
       // bundles must not depend on the old key).
       if (previous && previous.size >= edge.size && (previous.kid === signerKid || signerKid === null)) {
+        this.lastSeenAt = performance.now();
         this.observe(previous);
         return previous;
       }
@@ -218,6 +234,7 @@ export class TlogService {
         [String(prepared.size), bytesToHex(prepared.rootHash), prepared.note, prepared.kid, String(prepared.timestamp), prepared.at],
       );
       if (result?.stored) {
+        this.lastSeenAt = performance.now();
         const checkpoint: StoredCheckpoint = { ...prepared, origin: this.origin, coversFrom: result.previous === null ? 0 : Number(result.previous) };
         this.observe(checkpoint);
         return checkpoint;

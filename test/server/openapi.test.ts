@@ -54,6 +54,7 @@ describe('openapi.yaml', () => {
     await inject('getReadiness', { url: '/readyz' });
     await inject('getOpenApi', { url: '/openapi.yaml' });
     await inject('getDocs', { url: '/docs' });
+    await inject('getMetrics', { url: '/metrics' });
     const publisher = await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });
     await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });
     await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'x' } });

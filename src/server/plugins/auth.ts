@@ -17,6 +17,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyContextConfig {
+    /** Set on routes guarded by requireRole (the rate limits count these per token). */
+    authenticated?: boolean;
+  }
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
@@ -109,8 +113,16 @@ export default fp(
       }
     }
 
+    // Routes guarded by requireRole are marked `config.authenticated`, so the rate limits can
+    // count them per token rather than per address.
+    const guards = new WeakSet<object>();
+    app.addHook('onRoute', (route) => {
+      const pre = route.preHandler === undefined ? [] : [route.preHandler].flat();
+      if (pre.some((h) => guards.has(h))) route.config = { ...route.config, authenticated: true };
+    });
+
     app.decorate('requireRole', (...roles: Role[]) => {
-      return async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
+      const guard = async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
         try {
           const principal = await authenticate(request);
           request.principal = principal;
@@ -122,6 +134,8 @@ export default fp(
           throw err;
         }
       };
+      guards.add(guard);
+      return guard;
     });
   },
   { name: 'modelsign-auth', dependencies: ['modelsign-services'] },

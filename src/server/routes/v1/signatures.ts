@@ -40,7 +40,10 @@ export default async function signatureRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const { created: isNew, record } = await app.services.signatures.sign(request.principal!, request.body);
       reply.code(isNew ? 201 : 200);
-      if (isNew) reply.header('location', `/v1/signatures/${record.id}`);
+      if (isNew) {
+        reply.header('location', `/v1/signatures/${record.id}`);
+        app.metrics.signatureIssued();
+      }
       return created(record);
     },
   );

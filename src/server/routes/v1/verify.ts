@@ -6,6 +6,10 @@ export default async function verifyRoutes(app: FastifyInstance) {
   app.post<{ Body: { bundle: unknown; files?: FileDigest[] } }>(
     '/verify',
     { schema: app.openapi.routeSchema('verifyBundle'), bodyLimit: 8 * 1024 * 1024 },
-    async (request) => app.services.verification.verify(request.body.bundle, request.body.files),
+    async (request) => {
+      const verdict = await app.services.verification.verify(request.body.bundle, request.body.files);
+      app.metrics.verified(verdict);
+      return verdict;
+    },
   );
 }

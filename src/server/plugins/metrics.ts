@@ -1,0 +1,146 @@
+// Prometheus metrics, one registry per app (tests build many apps in one process). Values that
+// live in the database or in services (keys, log size, pool) are read when scraped, so they are
+// right whichever instance changed them; request-path counters are incremented by the routes.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Verdict } from '../../core/verdict.ts';
+import { KEY_PURPOSES } from '../../services/keys.ts';
+
+export interface Metrics {
+  registry: Registry;
+  signatureIssued(): void;
+  verified(verdict: Verdict): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+  interface FastifyRequest {
+    metricsStart: bigint;
+  }
+}
+
+export interface MetricsOptions {
+  /** Also export Node's process metrics (CPU, memory, event-loop lag, GC): on for a served process. */
+  processMetrics?: boolean;
+}
+
+const STATUSES = ['pending', 'active', 'retired', 'revoked'] as const;
+
+function keyMetrics(app: FastifyInstance, registry: Registry) {
+  const count = (filter: (k: ReturnType<FastifyInstance['services']['keys']['list']>[number]) => boolean) => {
+    const byPurpose = new Map<string, number>();
+    for (const k of app.services.keys.list()) if (filter(k)) byPurpose.set(k.purpose, (byPurpose.get(k.purpose) ?? 0) + 1);
+    return byPurpose;
+  };
+  new Gauge({
+    name: 'modelsign_keys',
+    help: 'Keys by purpose and status.',
+    labelNames: ['purpose', 'status'],
+    registers: [registry],
+    collect() {
+      for (const purpose of KEY_PURPOSES) for (const status of STATUSES) this.set({ purpose, status }, 0);
+      for (const k of app.services.keys.list()) this.inc({ purpose: k.purpose, status: k.status });
+    },
+  });
+  // Keys are never deleted, so counting them gives counters that agree across instances and
+  // survive restarts: every key activated after the first of its purpose is one rotation.
+  const cumulative = (name: string, help: string, measure: () => Map<string, number>) => {
+    const seen = new Map<string, number>();
+    new Counter({
+      name,
+      help,
+      labelNames: ['purpose'],
+      registers: [registry],
+      collect() {
+        const now = measure();
+        for (const purpose of KEY_PURPOSES) {
+          const value = now.get(purpose) ?? 0;
+          const delta = value - (seen.get(purpose) ?? 0);
+          this.inc({ purpose }, delta > 0 ? delta : 0);
+          seen.set(purpose, Math.max(value, seen.get(purpose) ?? 0));
+        }
+      },
+    });
+  };
+  cumulative('modelsign_key_rotations_total', 'Key rotations (scheduled, requested, or by revocation of an active key).', () => {
+    const activated = count((k) => k.activatedAt !== null);
+    for (const [p, n] of activated) activated.set(p, Math.max(0, n - 1));
+    return activated;
+  });
+  cumulative('modelsign_key_revocations_total', 'Keys revoked.', () => count((k) => k.status === 'revoked'));
+}
+
+export default fp<MetricsOptions>(
+  async function metricsPlugin(app, options) {
+    const registry = new Registry();
+    if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'modelsign_' });
+
+    const duration = new Histogram({
+      name: 'modelsign_http_request_duration_seconds',
+      help: 'HTTP request durations by method, route and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    const signatures = new Counter({ name: 'modelsign_signatures_issued_total', help: 'Release signatures issued (new ones; repeats of a stored release are not counted).', registers: [registry] });
+    const verifications = new Counter({
+      name: 'modelsign_verifications_total',
+      help: 'Online verifications by verdict (valid or invalid) and first reason.',
+      labelNames: ['verdict', 'reason'],
+      registers: [registry],
+    });
+    keyMetrics(app, registry);
+    new Gauge({
+      name: 'modelsign_log_size',
+      help: 'Entries in the newest signed checkpoint this instance knows.',
+      registers: [registry],
+      collect() {
+        this.set(app.services.tlog.latestKnown()?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'modelsign_checkpoint_age_seconds',
+      help: 'Seconds since the newest signed checkpoint this instance knows was signed.',
+      registers: [registry],
+      collect() {
+        const latest = app.services.tlog.latestKnown();
+        this.set(latest?.timestamp != null ? Math.max(0, Date.now() / 1000 - latest.timestamp) : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'modelsign_db_pool_connections',
+      help: 'Database pool connections: total, idle, and callers waiting for one.',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const state = app.services.db.poolState();
+        this.set({ state: 'total' }, state.total);
+        this.set({ state: 'idle' }, state.idle);
+        this.set({ state: 'waiting' }, state.waiting);
+      },
+    });
+
+    app.decorate('metrics', {
+      registry,
+      signatureIssued: () => signatures.inc(),
+      verified: (verdict: Verdict) => verifications.inc({ verdict: verdict.valid ? 'valid' : 'invalid', reason: verdict.reasons[0]?.code ?? 'none' }),
+    } satisfies Metrics);
+    app.decorateRequest('metricsStart', 0n);
+    app.addHook('onRequest', async (request) => {
+      request.metricsStart = process.hrtime.bigint();
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      // The route pattern, never the raw URL: label values must stay few.
+      const route = request.routeOptions.url ?? 'unmatched';
+      duration.observe({ method: request.method, route, status: String(reply.statusCode) }, Number(process.hrtime.bigint() - request.metricsStart) / 1e9);
+    });
+
+    app.get('/metrics', { schema: app.openapi.routeSchema('getMetrics'), config: { rateLimit: false } }, async (_request, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  },
+  { name: 'modelsign-metrics', dependencies: ['modelsign-services'] },
+);

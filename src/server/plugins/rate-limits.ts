@@ -1,0 +1,64 @@
+// Per-client limits: public routes count requests per client address, publisher and admin routes
+// per token (so one pipeline cannot starve another behind the same NAT). With REDIS_URL the
+// counters live in Redis and hold across instances; without it each instance counts alone.
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Redis } from 'ioredis';
+import { ModelsignError } from '../../core/errors.ts';
+
+export interface RateLimitOptions {
+  /** Requests per minute per client address on public routes; 0 = no limit. */
+  publicPerMinute: number;
+  /** Requests per minute per token on authenticated routes; 0 = no limit. */
+  tokenPerMinute: number;
+  redisUrl?: string | undefined;
+}
+
+const WINDOW_MS = 60_000;
+
+/** The bucket a request counts against. Tokens are hashed: Redis must never hold a bearer token. */
+function bucketOf(request: FastifyRequest): string {
+  const authenticated = request.routeOptions.config?.authenticated === true;
+  const header = request.headers.authorization;
+  if (authenticated && typeof header === 'string' && header !== '') {
+    return `t:${createHash('sha256').update(header).digest('base64url').slice(0, 32)}`;
+  }
+  return `ip:${request.ip}`;
+}
+
+export default fp<RateLimitOptions>(
+  async function rateLimitPlugin(app, options) {
+    let redis: Redis | undefined;
+    if (options.redisUrl) {
+      // Short timeouts and no offline queue: when Redis is away a request must not wait for it
+      // (skipOnError lets it through; availability of signing beats exactness of a counter).
+      redis = new Redis(options.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+      let lastWarning = 0;
+      redis.on('error', (err) => {
+        if (Date.now() - lastWarning < 10_000) return;
+        lastWarning = Date.now();
+        app.log.warn({ err: { message: err.message } }, 'the rate-limit store (Redis) is failing; requests are not being counted');
+      });
+      app.addHook('onClose', async () => {
+        await redis!.quit().catch(() => redis!.disconnect());
+      });
+    }
+    const limitOf = (bucket: string) => (bucket.startsWith('t:') ? options.tokenPerMinute : options.publicPerMinute);
+    await app.register(rateLimit, {
+      global: true,
+      timeWindow: WINDOW_MS,
+      keyGenerator: bucketOf,
+      max: (_request, key) => limitOf(key),
+      allowList: (_request, key) => limitOf(key) === 0,
+      ...(redis ? { redis, nameSpace: 'modelsign-rl:' } : {}),
+      skipOnError: true,
+      addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+      addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
+      errorResponseBuilder: (request, context) =>
+        new ModelsignError('rate_limited', `more than ${context.max} requests a minute from this ${bucketOf(request).startsWith('t:') ? 'token' : 'address'}; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`),
+    });
+  },
+  { name: 'modelsign-rate-limits', dependencies: ['modelsign-errors', 'modelsign-auth'] },
+);
