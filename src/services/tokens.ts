@@ -40,6 +40,7 @@ export interface TokenClaims {
   jti?: unknown;
   sub?: unknown;
   role?: unknown;
+  ns?: unknown;
 }
 
 interface CachedToken {
@@ -137,6 +138,11 @@ export class TokenService {
     if (token.revokedAt) throw new ModelsignError('token_revoked', 'the token has been revoked');
     if (token.expiresAt.getTime() <= this.clock.now().getTime()) throw new ModelsignError('token_expired', 'the token has expired');
     if (token.publisherDisabled) throw new ModelsignError('publisher_disabled', 'the publisher of this token is disabled');
+    // Authority comes from the database, never from the claim; a claim naming more than the
+    // publisher owns means a forged or stale token, and is refused rather than silently narrowed.
+    if (claims.ns !== undefined && (!Array.isArray(claims.ns) || claims.ns.some((n) => typeof n !== 'string' || !token.namespaces.includes(n)))) {
+      throw new ModelsignError('token_invalid', 'the token claims namespaces its publisher does not own; ask an admin for a new token');
+    }
     return { jti, role: token.role, subject: token.subject, publisherId: token.publisherId, namespaces: token.namespaces };
   }
 

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
+import type { RateLimitOptions } from '../../src/server/plugins/rate-limits.ts';
 import type { Clock } from '../../src/services/clock.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import { parseKek, type Kek } from '../../src/services/key-wrap.ts';
@@ -48,6 +49,8 @@ export interface TestAppOptions {
   checkpointIntervalMs?: number;
   rotation?: RotationSchedule;
   scheduleIntervalMs?: number;
+  rateLimit?: RateLimitOptions;
+  requestTimeoutMs?: number;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -71,7 +74,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
   });
   await services.start();
-  const app = await buildApp({ services, logger });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) });
   await app.ready();
   const publishers = new Map<string, string>();
   return {

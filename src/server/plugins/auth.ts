@@ -61,7 +61,7 @@ export default fp(
         },
       },
       decode: { complete: true },
-      verify: { algorithms: ['EdDSA'], allowedIss: TOKEN_ISSUER, requiredClaims: ['jti', 'sub', 'role', 'iat', 'exp'] },
+      verify: { algorithms: ['EdDSA'], allowedIss: TOKEN_ISSUER, requiredClaims: ['iss', 'jti', 'sub', 'role', 'iat', 'exp'] },
     });
 
     app.decorateRequest('principal', null);
