@@ -1,10 +1,13 @@
 // buildApp(): the HTTP face of one modelsign instance. Plugins first (errors, services, auth),
 // then thin routes that validate against openapi.yaml and call services.
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi.ts';
+import { problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import authPlugin from './plugins/auth.ts';
 import errorsPlugin, { sendProblem } from './plugins/errors.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -48,6 +51,20 @@ declare module 'fastify' {
   }
 }
 
+// Errors below HTTP (a request that never completed, oversized headers, garbage bytes) still
+// leave as problem+json, written to the socket because no request object exists.
+function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'malformed_request';
+  const detail = code === 'request_timeout' ? 'the request did not arrive in full in time' : code === 'headers_too_large' ? 'the request headers are too large' : 'the bytes received are not a valid HTTP/1.1 request';
+  this.log.debug({ code: err.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(problem(code, detail));
+    socket.write(`HTTP/1.1 ${problem(code, detail).status} ${STATUS_CODES[problem(code, detail).status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 // Fastify takes a hop count at run time but not in its types.
 const hopsTrusted = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -73,6 +90,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: typeof options.trustProxy === 'number' ? hopsTrusted(options.trustProxy) : (options.trustProxy ?? false),
     // Our own onRequest hook answers requests that arrive while draining, with problem+json.
     return503OnClosing: false,
+    // Node checks request timeouts on this interval (30 s by default, which would let a slow
+    // client hold a connection for up to twice the timeout).
+    http: { connectionsCheckingInterval: Math.min(5_000, Math.ceil((options.requestTimeoutMs ?? 30_000) / 4)) },
+    clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
   if (app.server) app.server.headersTimeout = Math.min(10_000, options.requestTimeoutMs ?? 30_000);
 

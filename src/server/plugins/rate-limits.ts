@@ -34,7 +34,7 @@ export default fp<RateLimitOptions>(
     if (options.redisUrl) {
       // Short timeouts and no offline queue: when Redis is away a request must not wait for it
       // (skipOnError lets it through; availability of signing beats exactness of a counter).
-      redis = new Redis(options.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+      redis = new Redis(options.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
       let lastWarning = 0;
       redis.on('error', (err) => {
         if (Date.now() - lastWarning < 10_000) return;
@@ -44,6 +44,9 @@ export default fp<RateLimitOptions>(
       app.addHook('onClose', async () => {
         await redis!.quit().catch(() => redis!.disconnect());
       });
+      // Connected before the first request (commands are not queued while connecting); if Redis
+      // is down now, ioredis keeps reconnecting in the background and the warning above says so.
+      await redis.connect().catch(() => undefined);
     }
     const limitOf = (bucket: string) => (bucket.startsWith('t:') ? options.tokenPerMinute : options.publicPerMinute);
     await app.register(rateLimit, {
