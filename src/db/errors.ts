@@ -21,3 +21,15 @@ export function isConnectionError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : '';
   return /Cannot use a pool after calling end|Connection terminated|timeout exceeded when trying to connect/.test(message);
 }
+
+/** PostgreSQL refused a value as text (NUL, an invalid byte sequence): bad input, not a failure. */
+export function isInvalidTextError(err: unknown): boolean {
+  const codes = ['22021', '22P05'];
+  if (err instanceof Prisma.PrismaClientKnownRequestError) {
+    const cause = (err.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
+    if (cause?.originalCode && codes.includes(cause.originalCode)) return true;
+    return codes.some((c) => err.message.includes(`Code: \`${c}\``));
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && codes.includes(code);
+}

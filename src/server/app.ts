@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ModelsignError } from '../core/errors.ts';
 import type { Services } from '../services/index.ts';
 import { loadOpenApi, type OpenApiDocument } from './openapi.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
@@ -65,6 +66,18 @@ function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: 
   socket.destroy();
 }
 
+/** The path of the first string holding U+0000 in a parsed request part, if any. */
+function nulIn(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (key.includes('\u0000')) return `${path} (a property name)`;
+    const found = nulIn(child, `${path}/${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 // Fastify takes a hop count at run time but not in its types.
 const hopsTrusted = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -94,6 +107,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // client hold a connection for up to twice the timeout).
     http: { connectionsCheckingInterval: Math.min(5_000, Math.ceil((options.requestTimeoutMs ?? 30_000) / 4)) },
     clientErrorHandler: clientError,
+    // Errors the router raises before any hook or handler (a malformed or overlong path).
+    frameworkErrors: (err, request, reply) => {
+      const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 256 characters' : 'the URL is malformed';
+      void sendProblem(request, reply, 'validation_failed', detail);
+    },
   }) as unknown as FastifyInstance;
   if (app.server) app.server.headersTimeout = Math.min(10_000, options.requestTimeoutMs ?? 30_000);
 
@@ -116,6 +134,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       reply.header('connection', 'close');
       return sendProblem(request, reply, 'unavailable', 'this instance is shutting down; retry (another instance will answer)');
     }
+  });
+
+  // PostgreSQL text cannot hold NUL; JSON and URLs can. Refused here, for every route, so no
+  // query ever sees one (it would fail as a database error, not as bad input).
+  app.addHook('preValidation', async (request) => {
+    // Only the parts a route reads (routes without a query schema ignore the query).
+    const schema = request.routeOptions.schema;
+    if (!schema) return;
+    const where = (schema.params ? nulIn(request.params, 'params') : undefined) ?? (schema.querystring ? nulIn(request.query, 'query') : undefined) ?? (schema.body ? nulIn(request.body, 'body') : undefined);
+    if (where) throw new ModelsignError('validation_failed', `${where} contains a NUL character, which no field accepts`);
   });
 
   await app.register(errorsPlugin);

@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
-import { isConnectionError } from '../../db/errors.ts';
+import { isConnectionError, isInvalidTextError } from '../../db/errors.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
 
 // Fastify's own client errors, by code.
@@ -55,6 +55,10 @@ export default fp(
       if (known) {
         if (known.code === 'key_unavailable' || known.code === 'kek_mismatch') request.log.error({ err }, 'keys unavailable');
         return sendProblem(request, reply, known.code, known.detail, known.errors);
+      }
+      if (isInvalidTextError(err)) {
+        request.log.warn({ err }, 'the database refused a value as text');
+        return sendProblem(request, reply, 'validation_failed', 'a field holds characters that cannot be stored (such as NUL)');
       }
       if (isConnectionError(err)) {
         request.log.warn({ err }, 'database unreachable');
