@@ -1,0 +1,174 @@
+// What the fault tests share: service processes on PostgreSQL whose output is kept (and later
+// searched for secrets), tokens issued through the real CLI, a signing load from many
+// concurrent clients, and checks of what the database holds afterwards.
+import assert from 'node:assert/strict';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { bytesToHex, toBase64, toBase64Url } from '../../../src/core/bytes.ts';
+import { unwrapKey, parseKek } from '../../../src/services/key-wrap.ts';
+import { runCliAsync, startService, type Service } from '../../support/process.ts';
+
+export const FAULT_LOGS = path.resolve('test/.cache/fault-logs');
+
+export interface Deployment {
+  url: string;
+  kek: string;
+  env: Record<string, string>;
+  services: Service[];
+  /** Every line every service process wrote, across restarts. */
+  logs(): string;
+  start(extra?: Record<string, string>): Promise<Service>;
+  token(role: 'admin' | 'publisher' | 'auditor', who: string): Promise<string>;
+  /** Writes the logs (and the secrets to look for) under test/.cache/fault-logs/NAME. */
+  saveLogs(name: string): void;
+}
+
+export function deployment(url: string, extraEnv: Record<string, string> = {}): Deployment {
+  const kek = randomBytes(32).toString('base64');
+  const env = {
+    DATABASE_URL: url,
+    MODELSIGN_KEK: kek,
+    LOG_LEVEL: 'info',
+    MODELSIGN_RATE_LIMIT_PUBLIC: '0',
+    MODELSIGN_RATE_LIMIT_TOKEN: '0',
+    MODELSIGN_DB_POOL_SIZE: '20',
+    ...extraEnv,
+  };
+  const services: Service[] = [];
+  const tokens: string[] = [];
+  const d: Deployment = {
+    url,
+    kek,
+    env,
+    services,
+    logs: () => services.map((s) => s.output()).join('\n'),
+    async start(extra = {}) {
+      const s = await startService({ ...env, ...extra }, 60_000);
+      services.push(s);
+      return s;
+    },
+    async token(role, who) {
+      const args = role === 'publisher' ? ['admin', 'token', '--role', 'publisher', '--publisher', who, '--ttl', '1d', '--json'] : ['admin', 'token', '--role', role, '--subject', who, '--ttl', '1d', '--json'];
+      const r = await runCliAsync(args, env);
+      assert.equal(r.status, 0, r.stderr);
+      const token = JSON.parse(r.stdout).token as string;
+      tokens.push(token);
+      return token;
+    },
+    saveLogs(name) {
+      const dir = path.join(FAULT_LOGS, name);
+      mkdirSync(dir, { recursive: true });
+      services.forEach((s, i) => writeFileSync(path.join(dir, `service-${i}.log`), s.output()));
+      writeFileSync(path.join(dir, 'tokens.json'), JSON.stringify(tokens), { mode: 0o600 });
+    },
+  };
+  return d;
+}
+
+/** The forms a leaked secret would take in text: private keys (raw, hex, base64, PKCS#8), the KEK, tokens. */
+export async function secretForms(url: string, kekText: string, tokens: string[]): Promise<string[]> {
+  const kek = parseKek(kekText, 'fault test KEK');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ kid: string; private_key_ct: Buffer }>('SELECT "kid", "private_key_ct" FROM "keys"');
+  await client.end();
+  const forms: string[] = [kek.key.toString('hex'), kek.key.toString('base64')];
+  for (const row of rows) {
+    const seed = unwrapKey(kek, row.kid, new Uint8Array(row.private_key_ct));
+    const pkcs8 = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+    forms.push(bytesToHex(seed), toBase64(seed), toBase64Url(seed), String(pkcs8.export({ format: 'pem', type: 'pkcs8' })).split('\n')[1]!);
+  }
+  for (const token of tokens) forms.push(token, token.split('.')[2]!);
+  return forms;
+}
+
+export async function assertNoSecretsIn(text: string, url: string, kek: string, tokens: string[]): Promise<void> {
+  assert.ok(text.length > 1000, 'there are logs to search');
+  for (const form of await secretForms(url, kek, tokens)) {
+    assert.ok(!text.includes(form), `a secret appears in the logs (${createHash('sha256').update(form).digest('hex').slice(0, 8)})`);
+  }
+}
+
+export interface Outcome {
+  status: number | 'network' | 'timeout';
+  ms: number;
+  id?: string;
+  logIndex?: number | null;
+  code?: string;
+  contentType?: string;
+  base: string;
+}
+
+export interface Load {
+  outcomes: Outcome[];
+  acked(): Outcome[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `concurrency` clients signing new releases as fast as the service answers, each against
+ * `base()` at the moment it sends (so a restarted service on a new port is picked up).
+ */
+export function signingLoad(base: () => string, token: string, options: { concurrency?: number; namespace?: string; timeoutMs?: number; pauseMs?: number } = {}): Load {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const prefix = randomBytes(3).toString('hex');
+  const worker = async (w: number) => {
+    for (let n = 0; running; n++) {
+      const target = base();
+      const started = Date.now();
+      const body = { model: `${options.namespace ?? 'acme'}/load-${prefix}-${w}`, version: `${n}.0`, files: [{ path: 'w.bin', sha256: createHash('sha256').update(`${prefix}-${w}-${n}`).digest('hex'), size: n }] };
+      try {
+        const res = await fetch(`${target}/v1/signatures`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(options.timeoutMs ?? 40_000),
+        });
+        const text = await res.text();
+        const json = text ? (JSON.parse(text) as { id?: string; logIndex?: number | null; code?: string }) : {};
+        outcomes.push({ status: res.status, ms: Date.now() - started, base: target, contentType: res.headers.get('content-type') ?? '', ...(json.id ? { id: json.id, logIndex: json.logIndex ?? null } : {}), ...(json.code ? { code: json.code } : {}) });
+      } catch (err) {
+        const timeout = (err as Error).name === 'TimeoutError';
+        outcomes.push({ status: timeout ? 'timeout' : 'network', ms: Date.now() - started, base: target });
+        if (!timeout) await new Promise((r) => setTimeout(r, 50));
+      }
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+    }
+  };
+  const workers = Array.from({ length: options.concurrency ?? 50 }, (_, w) => worker(w));
+  return {
+    outcomes,
+    acked: () => outcomes.filter((o) => typeof o.status === 'number' && o.status >= 200 && o.status < 300),
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+    },
+  };
+}
+
+/** The log in the database: every signature has a distinct index, the indexes are 0..n-1, and the tree holds exactly n leaves. */
+export async function assertGaplessLog(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const [counts] = (
+      await client.query<{ n: string; distinct: string; max: string | null; unlogged: string }>(
+        'SELECT count(*)::text AS n, count(DISTINCT "log_index")::text AS distinct, max("log_index")::text AS max, count(*) FILTER (WHERE "log_index" IS NULL)::text AS unlogged FROM "release_signatures"',
+      )
+    ).rows;
+    const [state] = (await client.query<{ size: string }>('SELECT "size"::text AS size FROM "tlog_state" WHERE "id" = 1')).rows;
+    const n = Number(counts!.n);
+    assert.equal(Number(counts!.unlogged), 0, 'every stored signature is in the log');
+    assert.equal(Number(counts!.distinct), n, 'no two signatures share a log index');
+    assert.equal(Number(counts!.max ?? -1), n - 1, 'indexes are 0..n-1: no gap');
+    assert.equal(Number(state!.size), n, 'the tree holds exactly the stored signatures');
+    return n;
+  } finally {
+    await client.end();
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
