@@ -3,6 +3,7 @@
 // wire, are coerced to the types the contract gives them.
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 
 function makeAjv(options: Options): Ajv {
@@ -14,5 +15,28 @@ function makeAjv(options: Options): Ajv {
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const bodies = makeAjv({ coerceTypes: false, allErrors: true });
   const parameters = makeAjv({ coerceTypes: true, allErrors: false });
-  return ({ schema, httpPart }) => (httpPart === 'body' ? bodies : parameters).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  return ({ schema, httpPart }) => {
+    if (httpPart === 'body') return bodies.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+    return finiteOnly(parameters.compile(schema as object)) as ReturnType<FastifySchemaCompiler<unknown>>;
+  };
+}
+
+// Ajv coerces "1e400" to Infinity and then lets it through `type: integer` and `maximum`
+// (Infinity % 1 is NaN); no parameter of this API is infinite, so such values are refused here.
+function finiteOnly(validate: ValidateFunction): ValidateFunction {
+  const wrapped = ((data: unknown) => {
+    if (!validate(data)) {
+      wrapped.errors = validate.errors ?? null;
+      return false;
+    }
+    const bad = data !== null && typeof data === 'object' ? Object.entries(data).find(([, v]) => typeof v === 'number' && !Number.isFinite(v)) : undefined;
+    if (bad) {
+      wrapped.errors = [{ instancePath: `/${bad[0]}`, schemaPath: '#/type', keyword: 'type', params: {}, message: 'must be a finite number' } satisfies ErrorObject];
+      return false;
+    }
+    wrapped.errors = null;
+    return true;
+  }) as ValidateFunction;
+  wrapped.schema = validate.schema;
+  return wrapped;
 }

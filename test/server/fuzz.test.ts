@@ -193,11 +193,13 @@ describe('fuzzing every route from openapi.yaml', () => {
     });
   }
 
-  it('regressions the fuzzer found: NUL in a path, query or body string, and a path segment over 256 characters, are 400 problems', async () => {
+  it('regressions the fuzzer found: NUL in a path, query or body string, a path segment over 256 characters, an infinite number in a query, are 400 problems', async () => {
     const cases = [
       { method: 'GET', url: '/v1/models/%00/x/versions/1/bundle' },
       { method: 'GET', url: '/v1/signatures?model=a%00/b' },
       { method: 'GET', url: `/v1/models/${'a'.repeat(300)}/x/versions/1/bundle` },
+      { method: 'GET', url: '/v1/admin/audit?cursor=1e400', headers: bearer(tokens.admin!) },
+      { method: 'GET', url: '/v1/signatures?limit=1e400' },
       { method: 'POST', url: '/v1/admin/publishers', headers: bearer(tokens.admin!), payload: { name: 'nul\u0000co', namespaces: ['nul'] } },
       { method: 'POST', url: '/v1/verify', payload: { bundle: { '\u0000': 1 } } },
     ] as const;
