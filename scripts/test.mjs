@@ -1,7 +1,10 @@
 // `npm test`: the whole suite on the embedded PGlite, then the database-backed part again on
-// PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres). When
-// PostgreSQL is unreachable the second pass is skipped with a notice, unless
-// MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it), in which case the run fails.
+// PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres), then the
+// quick fault tests (test/faults, real service processes on PostgreSQL) one at a time, so their
+// load does not disturb other tests. When PostgreSQL is unreachable the second pass and the
+// fault tests are skipped with a notice, unless MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it),
+// in which case the run fails. `npm run test:faults` (`--faults`) runs the slow fault tests
+// (*.slow.test.ts), which together take several minutes.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,21 +17,27 @@ function testFiles(dir) {
   return readdirSync(dir)
     .flatMap((name) => {
       const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' ? [] : testFiles(full);
+      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'faults' ? [] : testFiles(full);
       return name.endsWith('.test.ts') ? [full] : [];
     })
     .sort();
 }
 
-const only = process.argv.slice(2);
-const all = only.length > 0 ? only : testFiles('test');
+const faultMode = process.argv[2] === '--faults';
+const only = process.argv.slice(faultMode ? 3 : 2);
+const faultFiles = readdirSync(path.join('test', 'faults'))
+  .filter((name) => name.endsWith('.test.ts') && name.endsWith('.slow.test.ts') === faultMode)
+  .map((name) => path.join('test', 'faults', name))
+  .sort();
+const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : testFiles('test');
+const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : faultFiles;
 // Pure tests (core logic, vectors) do not touch a database: they run once.
 const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')));
 
-function run(label, files, env) {
+function run(label, files, env, concurrency = 2) {
   if (files.length === 0) return 0;
   console.log(`\n# ${label}: ${files.length} files`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   });
@@ -45,6 +54,7 @@ let failed = run('PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PG
 const reach = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/postgres-reachable.ts'], { stdio: 'inherit' });
 if (reach.status === 0) {
   failed += run('PostgreSQL', dbTests, { MODELSIGN_TEST_DB: 'postgres' });
+  failed += run(faultMode ? 'Fault tests (slow)' : 'Fault tests', faults, { MODELSIGN_TEST_DB: 'postgres' }, 1);
 } else if (process.env.MODELSIGN_TEST_REQUIRE_POSTGRES === '1') {
   console.error('PostgreSQL is required (MODELSIGN_TEST_REQUIRE_POSTGRES=1) but unreachable');
   failed += 1;

@@ -94,6 +94,12 @@ export async function assertNoSecretsIn(text: string, url: string, kek: string, 
 export interface Outcome {
   status: number | 'network' | 'timeout';
   ms: number;
+  /** When the answer (or the failure) arrived, Date.now(). */
+  at: number;
+  /** When the request was sent. */
+  sentAt: number;
+  /** For a network failure, its cause (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET...). */
+  cause?: string;
   id?: string;
   logIndex?: number | null;
   code?: string;
@@ -129,10 +135,11 @@ export function signingLoad(base: () => string, token: string, options: { concur
         });
         const text = await res.text();
         const json = text ? (JSON.parse(text) as { id?: string; logIndex?: number | null; code?: string }) : {};
-        outcomes.push({ status: res.status, ms: Date.now() - started, base: target, contentType: res.headers.get('content-type') ?? '', ...(json.id ? { id: json.id, logIndex: json.logIndex ?? null } : {}), ...(json.code ? { code: json.code } : {}) });
+        outcomes.push({ status: res.status, ms: Date.now() - started, at: Date.now(), sentAt: started, base: target, contentType: res.headers.get('content-type') ?? '', ...(json.id ? { id: json.id, logIndex: json.logIndex ?? null } : {}), ...(json.code ? { code: json.code } : {}) });
       } catch (err) {
         const timeout = (err as Error).name === 'TimeoutError';
-        outcomes.push({ status: timeout ? 'timeout' : 'network', ms: Date.now() - started, base: target });
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+        outcomes.push({ status: timeout ? 'timeout' : 'network', ms: Date.now() - started, at: Date.now(), sentAt: started, base: target, cause });
         if (!timeout) await new Promise((r) => setTimeout(r, 50));
       }
       if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
