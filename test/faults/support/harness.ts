@@ -115,15 +115,16 @@ export interface Load {
 
 /**
  * `concurrency` clients signing new releases as fast as the service answers, each against
- * `base()` at the moment it sends (so a restarted service on a new port is picked up).
+ * `base(worker)` at the moment it sends (so a restarted service on a new port is picked up, and
+ * workers can be spread over instances).
  */
-export function signingLoad(base: () => string, token: string, options: { concurrency?: number; namespace?: string; timeoutMs?: number; pauseMs?: number } = {}): Load {
+export function signingLoad(base: (worker: number) => string, token: string, options: { concurrency?: number; namespace?: string; timeoutMs?: number; pauseMs?: number } = {}): Load {
   const outcomes: Outcome[] = [];
   let running = true;
   const prefix = randomBytes(3).toString('hex');
   const worker = async (w: number) => {
     for (let n = 0; running; n++) {
-      const target = base();
+      const target = base(w);
       const started = Date.now();
       const body = { model: `${options.namespace ?? 'acme'}/load-${prefix}-${w}`, version: `${n}.0`, files: [{ path: 'w.bin', sha256: createHash('sha256').update(`${prefix}-${w}-${n}`).digest('hex'), size: n }] };
       try {
