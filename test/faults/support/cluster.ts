@@ -7,6 +7,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../support/process.ts';
 
+/** Whether this machine can run a private cluster (PostgreSQL's server binaries are installed). */
+export function canRunCluster(): boolean {
+  try {
+    binDir();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function binDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
