@@ -39,7 +39,7 @@ export interface VerifyDeps {
 
 export async function verifyModel(
   target: string,
-  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean },
+  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean; expect?: string | undefined },
   deps: VerifyDeps = { hash: (files) => hashFiles(files) },
 ): Promise<ModelReport> {
   const bundlePath = options.bundle ?? (await defaultBundlePath(target));
@@ -111,6 +111,13 @@ export async function verifyModel(
   report.keyStatus = verdict.keyStatus;
   report.logIndex = verdict.logIndex;
   const reasons: { code: string; message: string; path?: string }[] = [...listing.problems.map(problemReason), ...verdict.reasons];
+  // A validly signed release is not necessarily the one the loader wants: an old, vulnerable
+  // version (or another model) swapped in whole, bundle included, verifies on its own.
+  if (options.expect !== undefined && verdict.model !== null) {
+    const signed = `${verdict.model}@${verdict.version}`;
+    const wanted = options.expect.includes('@') ? signed : verdict.model;
+    if (wanted !== options.expect) reasons.push({ code: 'release_unexpected', message: `the bundle signs ${signed}; expected ${options.expect}` });
+  }
   report.reasons = reasons;
   for (const r of verdict.reasons as Reason[]) {
     if (r.code === 'file_changed') report.changed.push(r.path!);

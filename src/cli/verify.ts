@@ -15,7 +15,7 @@ export const TRUST_OPTIONS = {
 } as const;
 
 const USAGE = `Usage: modelsign verify PATH [--bundle FILE] (--key PEM [--chain FILE] | --keys JWKS | --server URL)
-                        [--log-key PEM] [--allow-symlinks] [--json]
+                        [--log-key PEM] [--expect NS/NAME[@VERSION]] [--allow-symlinks] [--json]
 
 Recomputes every file's SHA-256 and checks them, the signature, the key (status, rotation chain)
 and the transparency-log entry against the bundle (model.sig in a folder, FILE.sig beside a file,
@@ -23,13 +23,18 @@ or --bundle). Trust: --key pins a release key (with --chain FILE or --server, ro
 followed from it); --keys is a saved GET /v1/keys; --server fetches the current keys. The log
 entry is checked whenever a log key is trusted (--keys, --server, a chain, or --log-key).
 Exit codes: 0 verified, 1 tampered (changed, missing, extra or unsigned files, bad signature),
-3 untrusted or revoked key, 2 usage, 4 path or bundle unreadable, 5 service unreachable.`;
+3 untrusted or revoked key, 2 usage, 4 path or bundle unreadable, 5 service unreachable.
+--expect pins the release the loader wants: a bundle for another model or version (an old,
+vulnerable release swapped in whole, with its own valid bundle) fails with release_unexpected.`;
+
+const EXPECT = /^[a-z0-9][a-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9][A-Za-z0-9._+-]*)?$/;
 
 export async function verify(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...TRUST_OPTIONS, bundle: { type: 'string' } }, USAGE);
+  const { values, positionals } = parse(args, { ...TRUST_OPTIONS, bundle: { type: 'string' }, expect: { type: 'string' } }, USAGE);
   if (positionals.length !== 1) throw new CliFailure(EXIT.usage, `give one PATH\n\n${USAGE}`);
+  if (values.expect !== undefined && !EXPECT.test(values.expect)) throw new CliFailure(EXIT.usage, `--expect takes NS/NAME or NS/NAME@VERSION, got ${JSON.stringify(values.expect)}`);
   const trust = await trustFromOptions(values);
-  const report = await verifyModel(positionals[0]!, { bundle: values.bundle, trust, allowSymlinks: values['allow-symlinks']! });
+  const report = await verifyModel(positionals[0]!, { bundle: values.bundle, trust, allowSymlinks: values['allow-symlinks']!, expect: values.expect });
   if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
   else (report.exitCode === EXIT.ok ? process.stdout : process.stderr).write(describe(report).join('\n') + '\n');
   return report.exitCode;

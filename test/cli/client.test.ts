@@ -94,6 +94,31 @@ describe('modelsign hash, sign, verify, audit', () => {
     });
   }
 
+  it('verify --expect refuses an older release swapped in whole, bundle and all (rollback)', async () => {
+    const root = mkdtempSync(path.join(dir, 'rollback-'));
+    const v1 = path.join(root, 'v1');
+    const v2 = path.join(root, 'v2');
+    mkdirSync(v1);
+    mkdirSync(v2);
+    writeFileSync(path.join(v1, 'model.safetensors'), 'weights with a known vulnerability');
+    writeFileSync(path.join(v2, 'model.safetensors'), 'fixed weights');
+    for (const [folderPath, version] of [[v1, '1.0'], [v2, '2.0']] as const) {
+      const r = await cli('sign', folderPath, '--model', 'acme/rollback', '--version', version);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    // The attacker replaces the deployed 2.0 with 1.0 and its genuine bundle.
+    rmSync(v2, { recursive: true });
+    cpSync(v1, v2, { recursive: true });
+    assert.equal((await cli('verify', v2, '--keys', jwks)).status, 0, 'on its own, the old release verifies: it is genuinely signed');
+    const pinned = await cli('verify', v2, '--keys', jwks, '--expect', 'acme/rollback@2.0');
+    assert.equal(pinned.status, EXIT.tampered, pinned.stdout + pinned.stderr);
+    assert.match(pinned.stderr, /release_unexpected: the bundle signs acme\/rollback@1\.0; expected acme\/rollback@2\.0/);
+    assert.equal((await cli('verify', v2, '--keys', jwks, '--expect', 'acme/rollback@1.0')).status, 0);
+    assert.equal((await cli('verify', v2, '--keys', jwks, '--expect', 'acme/rollback')).status, 0, 'a model pin without a version accepts any version');
+    assert.equal((await cli('verify', v2, '--keys', jwks, '--expect', 'acme/other')).status, EXIT.tampered);
+    assert.equal((await cli('verify', v2, '--keys', jwks, '--expect', 'not a release')).status, EXIT.usage);
+  });
+
   it('draws a progress bar on a terminal', async () => {
     // util-linux `script` runs the command on a pseudo-terminal.
     const big = path.join(dir, 'big.bin');
