@@ -78,7 +78,9 @@ async function measure(label: string, url: string, options: Parameters<typeof lo
 const db = await createPostgresDatabase();
 const children: ChildProcess[] = [];
 try {
-  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MODELSIGN_DB_POOL_SIZE: '20' };
+  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MODELSIGN_DB_POOL_SIZE: '20',
+    // Limits on but out of reach: the bench measures their cost, not their refusals.
+    MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
   const baseline = await start(['--import', 'tsx', BASELINE], { DATABASE_URL: db.url, POOL_SIZE: '20' });
   children.push(baseline.child);
   const service = await start([BIN, 'serve'], env);

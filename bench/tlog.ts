@@ -85,7 +85,7 @@ try {
   const pg2 = await createPostgresDatabase();
   try {
     const port = await freePort();
-    const env = { ...process.env, DATABASE_URL: pg2.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', PORT: String(port), MODELSIGN_TLOG_WAIT_MS: '0' };
+    const env = { ...process.env, DATABASE_URL: pg2.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', PORT: String(port), MODELSIGN_TLOG_WAIT_MS: '0', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
     const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(child);
     const base = `http://127.0.0.1:${port}`;

@@ -136,13 +136,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  // PostgreSQL text cannot hold NUL; JSON and URLs can. Refused here, for every route, so no
-  // query ever sees one (it would fail as a database error, not as bad input).
+  // PostgreSQL text cannot hold NUL; URLs can. Path and query values go straight into lookups,
+  // so a NUL there is refused for every route before any query sees it. Body fields have their
+  // own validators with more specific codes (invalid_path...); a NUL that gets past them into a
+  // statement is answered 400 by the error handler (isInvalidTextError), not 500.
   app.addHook('preValidation', async (request) => {
     // Only the parts a route reads (routes without a query schema ignore the query).
     const schema = request.routeOptions.schema;
     if (!schema) return;
-    const where = (schema.params ? nulIn(request.params, 'params') : undefined) ?? (schema.querystring ? nulIn(request.query, 'query') : undefined) ?? (schema.body ? nulIn(request.body, 'body') : undefined);
+    const where = (schema.params ? nulIn(request.params, 'params') : undefined) ?? (schema.querystring ? nulIn(request.query, 'query') : undefined);
     if (where) throw new ModelsignError('validation_failed', `${where} contains a NUL character, which no field accepts`);
   });
 
