@@ -128,24 +128,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('drain', () => {
     app.draining = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request are callback-style: async hooks cost a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (app.draining) {
-      reply.header('connection', 'close');
-      return sendProblem(request, reply, 'unavailable', 'this instance is shutting down; retry (another instance will answer)');
-    }
+    if (!app.draining) return done();
+    reply.header('connection', 'close');
+    void sendProblem(request, reply, 'unavailable', 'this instance is shutting down; retry (another instance will answer)');
   });
 
   // PostgreSQL text cannot hold NUL; URLs can. Path and query values go straight into lookups,
   // so a NUL there is refused for every route before any query sees it. Body fields have their
   // own validators with more specific codes (invalid_path...); a NUL that gets past them into a
   // statement is answered 400 by the error handler (isInvalidTextError), not 500.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     // Only the parts a route reads (routes without a query schema ignore the query).
     const schema = request.routeOptions.schema;
-    if (!schema) return;
-    const where = (schema.params ? nulIn(request.params, 'params') : undefined) ?? (schema.querystring ? nulIn(request.query, 'query') : undefined);
-    if (where) throw new ModelsignError('validation_failed', `${where} contains a NUL character, which no field accepts`);
+    const where = schema && ((schema.params ? nulIn(request.params, 'params') : undefined) ?? (schema.querystring ? nulIn(request.query, 'query') : undefined));
+    done(where ? new ModelsignError('validation_failed', `${where} contains a NUL character, which no field accepts`) : undefined);
   });
 
   await app.register(errorsPlugin);

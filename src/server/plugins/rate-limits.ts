@@ -57,7 +57,8 @@ export default fp<RateLimitOptions>(
       allowList: (_request, key) => limitOf(key) === 0,
       ...(redis ? { redis, nameSpace: 'modelsign-rl:' } : {}),
       skipOnError: true,
-      addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+      // The counters only on a refusal: three headers on every answer cost more than they tell.
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
       addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
       errorResponseBuilder: (request, context) =>
         new ModelsignError('rate_limited', `more than ${context.max} requests a minute from this ${bucketOf(request).startsWith('t:') ? 'token' : 'address'}; retry in ${Math.max(1, Math.ceil(context.ttl / 1000))} s`),
