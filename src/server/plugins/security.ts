@@ -53,11 +53,6 @@ const CORS_HEADERS = Object.freeze({
 
 export default fp(
   async function securityPlugin(app) {
-    const headers = SECURITY_HEADERS;
-    app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(headers);
-      done();
-    });
     // CORS is decided per route once, when routes are registered; preflights (OPTIONS, which
     // have no route) by path. Written here rather than with @fastify/cors, whose per-request
     // option handling (a delegator is the only way to open some routes and not others) measured
@@ -66,6 +61,7 @@ export default fp(
       if ([route.method].flat().some((m) => isCorsOpen(m, route.url))) route.config = { ...route.config, corsOpen: true };
     });
     app.addHook('onRequest', (request, reply, done) => {
+      reply.headers(SECURITY_HEADERS);
       if (request.routeOptions.config?.corsOpen === true) {
         // Sent whether or not the request has an Origin, so a shared cache never serves a copy
         // without them to a browser.
