@@ -87,6 +87,8 @@ export class KeyService {
   private records = new Map<string, KeyRecord>();
   private signers = new Map<KeyPurpose, Signer>();
   private loaded = new Map<string, Signer>();
+  private refreshing: Promise<void> | undefined;
+  private refreshedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -124,6 +126,21 @@ export class KeyService {
     this.records = records;
     this.signers = signers;
     this.onReload?.();
+  }
+
+  /**
+   * Reloads now, for a caller that met a kid it does not know (a key another instance created
+   * moments ago, before the state poll): one reload at a time, and at most one per
+   * `minIntervalMs`, so unknown kids sent on purpose cannot turn into a query per request.
+   */
+  async refresh(minIntervalMs = 100): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (performance.now() - this.refreshedAt < minIntervalMs) return;
+    this.refreshedAt = performance.now();
+    this.refreshing = this.reload().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
   }
 
   signer(purpose: KeyPurpose): Signer {

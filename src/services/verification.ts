@@ -27,6 +27,9 @@ export class VerificationService {
     if (sameSignature && ((bundle as Bundle).verificationMaterial.tlogEntries ?? []).length === 0 && record.bundle.verificationMaterial.tlogEntries.length > 0) {
       subject = { ...(bundle as Bundle), verificationMaterial: { ...(bundle as Bundle).verificationMaterial, tlogEntries: record.bundle.verificationMaterial.tlogEntries } };
     }
+    // A release key another instance rotated in moments ago: look before calling it unknown.
+    const hint = (subject as { verificationMaterial?: { publicKey?: { hint?: unknown } } } | null)?.verificationMaterial?.publicKey?.hint;
+    if (typeof hint === 'string' && !this.keys.get(hint)) await this.keys.refresh();
     const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), ...(files ? { files } : {}) });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
     // Only a bundle whose signature checks out is worth reporting as recorded or not.

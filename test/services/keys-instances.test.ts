@@ -166,3 +166,38 @@ describe('KEK rewrap', () => {
     }
   });
 });
+
+describe('a token key rotated in by another instance', () => {
+  it('is found at once when a token names it, not only at the next state poll', async () => {
+    const database = await createTestDatabase();
+    const kek = testKek();
+    const a = await createTestApp({ database, kek });
+    // b would not poll again within the test: only looking up the unknown kid can help it.
+    const b = await createTestApp({ database, kek, statePollMs: 60_000 });
+    try {
+      const rotated = await a.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(await a.adminToken()), payload: { purpose: 'token' } });
+      assert.equal(rotated.statusCode, 200, rotated.body);
+      const fresh = await a.adminToken();
+      const kid = JSON.parse(Buffer.from(fresh.split('.')[0]!, 'base64url').toString()).kid as string;
+      assert.equal(kid, rotated.json().active.kid, 'signed by the new token key');
+      assert.equal(b.services.keys.get(kid), undefined, 'b has not seen the new key yet');
+      const res = await b.app.inject({ url: '/v1/admin/publishers', headers: bearer(fresh) });
+      assert.equal(res.statusCode, 200, res.body);
+      // Same for a bundle signed by a release key b has not seen yet.
+      const rotatedRelease = await a.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(fresh), payload: { purpose: 'release' } });
+      assert.equal(rotatedRelease.statusCode, 200);
+      const signed = await signRelease(a, await a.publisherToken('acme'), '7.0');
+      assert.equal(signed.body.kid, rotatedRelease.json().active.kid);
+      await new Promise((r) => setTimeout(r, 150)); // past refresh()'s 100 ms spacing after the token lookup above
+      assert.equal(b.services.keys.get(signed.body.kid), undefined, 'b has not seen the new release key yet');
+      assert.equal((await onlineVerdict(b, signed.body.bundle)).valid, true);
+      // A kid nobody has is still refused, and does not trigger a reload per request.
+      const forged = `${Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'JWT', kid: 'f'.repeat(64) })).toString('base64url')}.${fresh.split('.')[1]}.${fresh.split('.')[2]}`;
+      for (let i = 0; i < 3; i++) assert.equal((await b.app.inject({ url: '/v1/admin/publishers', headers: bearer(forged) })).json().code, 'token_invalid');
+    } finally {
+      await a.close();
+      await b.close();
+      await database.drop();
+    }
+  });
+});

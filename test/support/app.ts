@@ -51,6 +51,7 @@ export interface TestAppOptions {
   scheduleIntervalMs?: number;
   rateLimit?: RateLimitOptions;
   requestTimeoutMs?: number;
+  statePollMs?: number;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -70,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logOrigin: 'test.modelsign.local/log',
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.tlogWaitMs !== undefined ? { tlogWaitMs: options.tlogWaitMs } : {}),
+    ...(options.statePollMs !== undefined ? { statePollMs: options.statePollMs } : {}),
     ...(options.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
   });

@@ -55,7 +55,12 @@ export default fp(
       secret: {
         public: async (_request: FastifyRequest, token: TokenOrHeader) => {
           const kid = 'header' in token ? token.header.kid : undefined;
-          const pem = typeof kid === 'string' ? pemOf(kid) : undefined;
+          let pem = typeof kid === 'string' ? pemOf(kid) : undefined;
+          // A token key another instance rotated in moments ago: look before refusing.
+          if (!pem && typeof kid === 'string' && !app.services.keys.get(kid)) {
+            await app.services.keys.refresh();
+            pem = pemOf(kid);
+          }
           if (!pem) throw new ModelsignError('token_invalid', 'the token is signed by a key this service does not accept for tokens');
           return pem;
         },
