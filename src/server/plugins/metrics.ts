@@ -125,9 +125,16 @@ export default fp<MetricsOptions>(
       signatureIssued: () => signatures.inc(),
       verified: (verdict: Verdict) => verifications.inc({ verdict: verdict.valid ? 'valid' : 'invalid', reason: verdict.reasons[0]?.code ?? 'none' }),
     } satisfies Metrics);
+    // One child per (method, route, status), found by a string key: prom-client would otherwise
+    // validate and hash the label object on every request.
+    const series = new Map<string, ReturnType<typeof duration.labels>>();
     app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: label values must stay few.
-      duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      const route = request.routeOptions.url ?? 'unmatched';
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let child = series.get(key);
+      if (!child) series.set(key, (child = duration.labels({ method: request.method, route, status: String(reply.statusCode) })));
+      child.observe(reply.elapsedTime / 1000);
       done();
     });
 
