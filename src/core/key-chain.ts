@@ -52,7 +52,8 @@ export class KeyChainError extends Error {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const STATUSES: readonly string[] = ['pending', 'active', 'retired', 'revoked'];
+export const KEY_STATUSES = ['pending', 'active', 'retired', 'revoked'] as const;
+const STATUSES: readonly string[] = KEY_STATUSES;
 
 interface DocKey {
   kid: string;

@@ -43,7 +43,7 @@ export interface AppOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     openapi: OpenApiDocument;
-    /** Every route registered, as `METHOD /path` (HEAD twins of GET routes and the CORS preflight route left out). */
+    /** Every route registered, as `METHOD /path` (HEAD twins of GET routes left out). */
     routeTable: string[];
     /** Whether the instance is shutting down: new requests get 503 and readiness fails. */
     draining: boolean;
@@ -52,16 +52,22 @@ declare module 'fastify' {
   }
 }
 
+const CLIENT_ERROR_DETAIL = {
+  request_timeout: 'the request did not arrive in full in time',
+  headers_too_large: 'the request headers are too large',
+  malformed_request: 'the bytes received are not a valid HTTP/1.1 request',
+} as const;
+
 // Errors below HTTP (a request that never completed, oversized headers, garbage bytes) still
 // leave as problem+json, written to the socket because no request object exists.
 function clientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'malformed_request';
-  const detail = code === 'request_timeout' ? 'the request did not arrive in full in time' : code === 'headers_too_large' ? 'the request headers are too large' : 'the bytes received are not a valid HTTP/1.1 request';
+  const code: keyof typeof CLIENT_ERROR_DETAIL = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'malformed_request';
   this.log.debug({ code: err.code }, 'client error');
   if (socket.writable) {
-    const body = JSON.stringify(problem(code, detail));
-    socket.write(`HTTP/1.1 ${problem(code, detail).status} ${STATUS_CODES[problem(code, detail).status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const answer = problem(code, CLIENT_ERROR_DETAIL[code]);
+    const body = JSON.stringify(answer);
+    socket.write(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
 }
@@ -122,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const routeTable: string[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routeTable.push(`${method} ${route.url}`);
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push(`${method} ${route.url}`);
   });
   app.decorate('draining', false);
   app.decorate('drain', () => {

@@ -29,10 +29,7 @@ describe('SIGKILL under signing load', () => {
 
   it('loses no acknowledged signature, keeps the log gapless and consistent across three kills', { timeout: 10 * 60_000 }, async () => {
     let current: Service = await d.start();
-    const admin = await d.token('admin', 'fault-admin');
-    const created = await fetch(`${current.base}/v1/admin/publishers`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme', namespaces: ['acme'] }) });
-    assert.equal(created.status, 201);
-    const publisher = await d.token('publisher', 'acme');
+    const { admin, publisher } = await d.acme(current);
     tokens = [admin, publisher];
 
     const load = signingLoad(() => current.base, publisher, { concurrency: 50 });
@@ -42,7 +39,6 @@ describe('SIGKILL under signing load', () => {
       const seen = await signedCheckpoint(current.base);
       await sleep(randomInt(300));
       const ackedBefore = load.acked().length;
-      current.child.kill('SIGKILL');
       await current.stop('SIGKILL');
       current = await d.start();
       // The restarted service signs a checkpoint over whatever the dead one committed.

@@ -32,11 +32,9 @@ describe('three instances, 60 s of concurrent signing, rotation, revocation and 
     const first = await d.start();
     const instances: Service[] = [first, ...(await Promise.all([d.start(), d.start()]))];
     const pick = () => instances[randomInt(instances.length)]!;
-    const admin = await d.token('admin', 'fault-admin');
+    const { admin, publisher } = await d.acme(first);
     const call = (s: Service, method: string, url: string, token: string, body?: object) =>
       fetch(`${s.base}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    assert.equal((await call(first, 'POST', '/v1/admin/publishers', admin, { name: 'acme', namespaces: ['acme'] })).status, 201);
-    const publisher = await d.token('publisher', 'acme');
     const startCheckpoint = await signedCheckpoint(first.base);
 
     let running = true;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { canRunCluster, createCluster, type Cluster } from './support/cluster.ts';
-import { assertGaplessLog, assertNoSecretsIn, deployment, signingLoad, sleep, type Deployment } from './support/harness.ts';
+import { assertGaplessLog, assertNoSecretsIn, countBy, deployment, signingLoad, sleep, type Deployment } from './support/harness.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -28,10 +28,7 @@ describe('database outage under load', { skip }, () => {
 
   it('503 problem+json during a 10 s outage, ready again and signing within 5 s of the database returning, nothing acknowledged lost', { timeout: 5 * 60_000 }, async () => {
     const service = await d.start();
-    const admin = await d.token('admin', 'fault-admin');
-    const created = await fetch(`${service.base}/v1/admin/publishers`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme', namespaces: ['acme'] }) });
-    assert.equal(created.status, 201);
-    const publisher = await d.token('publisher', 'acme');
+    const { admin, publisher } = await d.acme(service);
 
     const probes: Array<{ at: number; healthz: number; readyz: number; readyBody: string }> = [];
     let probing = true;
@@ -96,9 +93,3 @@ describe('database outage under load', { skip }, () => {
     await assertNoSecretsIn(d.logs(), cluster.url, d.kek, [admin, publisher]);
   });
 });
-
-function countBy(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
-}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPostgresDatabase } from '../support/db.ts';
-import { assertGaplessLog, assertNoSecretsIn, deployment, signingLoad, sleep, type Deployment } from './support/harness.ts';
+import { assertGaplessLog, assertNoSecretsIn, countBy, deployment, signingLoad, sleep, type Deployment } from './support/harness.ts';
 
 describe('SIGTERM under load', () => {
   let db: Awaited<ReturnType<typeof createPostgresDatabase>>;
@@ -22,10 +22,7 @@ describe('SIGTERM under load', () => {
 
   it('drains: in-flight requests complete, new ones are refused, exit 0 within 10 s, nothing acknowledged lost', { timeout: 3 * 60_000 }, async () => {
     const service = await d.start();
-    const admin = await d.token('admin', 'fault-admin');
-    const created = await fetch(`${service.base}/v1/admin/publishers`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme', namespaces: ['acme'] }) });
-    assert.equal(created.status, 201);
-    const publisher = await d.token('publisher', 'acme');
+    const { admin, publisher } = await d.acme(service);
 
     const load = signingLoad(() => service.base, publisher, { concurrency: 40 });
     await sleep(3000);
@@ -68,9 +65,3 @@ describe('SIGTERM under load', () => {
     await assertNoSecretsIn(d.logs(), db.url, d.kek, [admin, publisher]);
   });
 });
-
-function countBy(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
-}

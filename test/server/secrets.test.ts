@@ -1,11 +1,10 @@
 // Acceptance: after a full flow, no table and no log line holds private key material or a
 // bearer token.
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { bytesToHex, toBase64, toBase64Url } from '../../src/core/bytes.ts';
 import { unwrapKey } from '../../src/services/key-wrap.ts';
 import { bearer, createTestApp, sha, testKek, type TestApp } from '../support/app.ts';
+import { secretForms as formsOf } from '../support/secrets.ts';
 
 describe('no secret leaks', () => {
   let t: TestApp;
@@ -35,16 +34,7 @@ describe('no secret leaks', () => {
   async function secretForms(): Promise<string[]> {
     const keys = await t.services.db.prisma.key.findMany();
     assert.equal(keys.length, 3);
-    const forms: string[] = [];
-    for (const key of keys) {
-      const seed = unwrapKey(kek, key.kid, key.privateKeyCt);
-      const pkcs8 = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
-      forms.push(bytesToHex(seed), toBase64(seed), toBase64Url(seed), toBase64(new Uint8Array(pkcs8.export({ format: 'der', type: 'pkcs8' }))));
-      forms.push(String(pkcs8.export({ format: 'pem', type: 'pkcs8' })).split('\n')[1]!);
-    }
-    forms.push(kek.key.toString('hex'), kek.key.toString('base64'));
-    for (const token of tokens) forms.push(token, token.split('.')[2]!);
-    return forms;
+    return formsOf({ seeds: keys.map((key) => unwrapKey(kek, key.kid, key.privateKeyCt)), kek, tokens });
   }
 
   it('no table holds a private key, the KEK or a token', async () => {

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KEY_STATUSES } from '../../core/key-chain.ts';
 import type { Verdict } from '../../core/verdict.ts';
 import { KEY_PURPOSES } from '../../services/keys.ts';
 
@@ -24,7 +25,6 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
-const STATUSES = ['pending', 'active', 'retired', 'revoked'] as const;
 
 function keyMetrics(app: FastifyInstance, registry: Registry) {
   const count = (filter: (k: ReturnType<FastifyInstance['services']['keys']['list']>[number]) => boolean) => {
@@ -38,7 +38,7 @@ function keyMetrics(app: FastifyInstance, registry: Registry) {
     labelNames: ['purpose', 'status'],
     registers: [registry],
     collect() {
-      for (const purpose of KEY_PURPOSES) for (const status of STATUSES) this.set({ purpose, status }, 0);
+      for (const purpose of KEY_PURPOSES) for (const status of KEY_STATUSES) this.set({ purpose, status }, 0);
       for (const k of app.services.keys.list()) this.inc({ purpose: k.purpose, status: k.status });
     },
   });

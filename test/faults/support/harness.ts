@@ -2,13 +2,13 @@
 // searched for secrets), tokens issued through the real CLI, a signing load from many
 // concurrent clients, and checks of what the database holds afterwards.
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { bytesToHex, toBase64, toBase64Url } from '../../../src/core/bytes.ts';
 import { unwrapKey, parseKek } from '../../../src/services/key-wrap.ts';
 import { runCliAsync, startService, type Service } from '../../support/process.ts';
+import { secretForms } from '../../support/secrets.ts';
 
 export const FAULT_LOGS = path.resolve('test/.cache/fault-logs');
 
@@ -21,6 +21,8 @@ export interface Deployment {
   logs(): string;
   start(extra?: Record<string, string>): Promise<Service>;
   token(role: 'admin' | 'publisher' | 'auditor', who: string): Promise<string>;
+  /** An admin token, the publisher `acme` (created through `service`) and a token for it. */
+  acme(service: Service): Promise<{ admin: string; publisher: string }>;
   /** Writes the logs (and the secrets to look for) under test/.cache/fault-logs/NAME. */
   saveLogs(name: string): void;
 }
@@ -57,6 +59,12 @@ export function deployment(url: string, extraEnv: Record<string, string> = {}): 
       tokens.push(token);
       return token;
     },
+    async acme(service) {
+      const admin = await d.token('admin', 'fault-admin');
+      const created = await fetch(`${service.base}/v1/admin/publishers`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme', namespaces: ['acme'] }) });
+      assert.equal(created.status, 201);
+      return { admin, publisher: await d.token('publisher', 'acme') };
+    },
     saveLogs(name) {
       const dir = path.join(FAULT_LOGS, name);
       mkdirSync(dir, { recursive: true });
@@ -67,26 +75,18 @@ export function deployment(url: string, extraEnv: Record<string, string> = {}): 
   return d;
 }
 
-/** The forms a leaked secret would take in text: private keys (raw, hex, base64, PKCS#8), the KEK, tokens. */
-export async function secretForms(url: string, kekText: string, tokens: string[]): Promise<string[]> {
+/** The secret forms (test/support/secrets.ts) of this deployment's keys, read from its database. */
+async function deploymentSecrets(url: string, kekText: string, tokens: string[]): Promise<string[]> {
   const kek = parseKek(kekText, 'fault test KEK');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query<{ kid: string; private_key_ct: Buffer }>('SELECT "kid", "private_key_ct" FROM "keys"');
-  await client.end();
-  const forms: string[] = [kek.key.toString('hex'), kek.key.toString('base64')];
-  for (const row of rows) {
-    const seed = unwrapKey(kek, row.kid, new Uint8Array(row.private_key_ct));
-    const pkcs8 = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
-    forms.push(bytesToHex(seed), toBase64(seed), toBase64Url(seed), String(pkcs8.export({ format: 'pem', type: 'pkcs8' })).split('\n')[1]!);
-  }
-  for (const token of tokens) forms.push(token, token.split('.')[2]!);
-  return forms;
+  const { rows } = await client.query<{ kid: string; private_key_ct: Buffer }>('SELECT "kid", "private_key_ct" FROM "keys"').finally(() => client.end());
+  return secretForms({ seeds: rows.map((row) => unwrapKey(kek, row.kid, new Uint8Array(row.private_key_ct))), kek, tokens });
 }
 
 export async function assertNoSecretsIn(text: string, url: string, kek: string, tokens: string[]): Promise<void> {
   assert.ok(text.length > 1000, 'there are logs to search');
-  for (const form of await secretForms(url, kek, tokens)) {
+  for (const form of await deploymentSecrets(url, kek, tokens)) {
     assert.ok(!text.includes(form), `a secret appears in the logs (${createHash('sha256').update(form).digest('hex').slice(0, 8)})`);
   }
 }
@@ -180,3 +180,9 @@ export async function assertGaplessLog(url: string): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}

@@ -1,0 +1,20 @@
+// The forms a leaked secret would take in text, for tests that search logs and tables for them:
+// each private key as raw seed in hex, base64 and base64url, as PKCS#8 DER in base64 and as the
+// first line of its PEM; the KEK in hex and base64; each token, and its signature alone.
+import { createPrivateKey } from 'node:crypto';
+import { bytesToHex, toBase64, toBase64Url } from '../../src/core/bytes.ts';
+import type { Kek } from '../../src/services/key-wrap.ts';
+
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+export function secretForms(input: { seeds: Uint8Array[]; kek: Kek; tokens: string[] }): string[] {
+  const forms: string[] = [];
+  for (const seed of input.seeds) {
+    const pkcs8 = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    forms.push(bytesToHex(seed), toBase64(seed), toBase64Url(seed), toBase64(new Uint8Array(pkcs8.export({ format: 'der', type: 'pkcs8' }))));
+    forms.push(String(pkcs8.export({ format: 'pem', type: 'pkcs8' })).split('\n')[1]!);
+  }
+  forms.push(input.kek.key.toString('hex'), input.kek.key.toString('base64'));
+  for (const token of input.tokens) forms.push(token, token.split('.')[2]!);
+  return forms;
+}
