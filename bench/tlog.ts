@@ -2,9 +2,9 @@
 // on PostgreSQL:
 // 1. Inclusion proofs from storage stay O(log n): the median time to build one (the service's
 //    own read path, node cache off, so every proof reads the database) at 1,000 entries and at
-//    1,000,000 entries; target ratio <= 2. The fill appends leaf hashes through the same append
-//    code the service uses for backfills, in batches of 10,000, without signature rows: proof
-//    cost depends only on the tree's storage.
+//    1,000,000 entries; target ratio <= 2. The fill appends leaf hashes through tlog_append, the
+//    log's only writer, in batches of 10,000, without signature rows: proof cost depends only on
+//    the tree's storage.
 // 2. Checkpoint lag under 50-connection signing load: a real `modelsign serve` answering without
 //    waiting for checkpoints (MODELSIGN_TLOG_WAIT_MS=0); for each acknowledged signature, the time
 //    from its 2xx to the first published checkpoint that covers it (polled every 20 ms); target
@@ -20,8 +20,9 @@ import autocannon from 'autocannon';
 import { parseCheckpoint } from '../src/core/tlog/checkpoint.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { NodeReader, appendToTree, lockTreeEdge } from '../src/services/tlog-store.ts';
-import { hashRanges, nodesFor } from '../src/core/tlog/proof-build.ts';
+import { appendToLog, readNodes } from '../src/db/log-store.ts';
+import { hashRanges, nodeKey, nodesFor } from '../src/core/tlog/proof-build.ts';
+import { nodeLogHasher } from '../src/services/node-hasher.ts';
 import { inclusionRanges } from '../src/core/tlog/tree-math.ts';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { freePort } from '../test/support/process.ts';
@@ -35,26 +36,31 @@ const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
-async function proofTimes(reader: NodeReader, size: number): Promise<number[]> {
+type Db = Awaited<ReturnType<typeof openDatabase>>;
+
+// The service's read path without its cache (services/log-reader.ts): one query for the nodes a
+// proof needs, then the hashes.
+async function proofTimes(db: Db, size: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < PROOFS; i++) {
     const index = Math.floor(Math.random() * size);
     const start = performance.now();
     const ranges = inclusionRanges(index, size);
-    const proof = hashRanges(ranges, await reader.read(nodesFor(ranges)));
+    const nodes = new Map((await readNodes(db, nodesFor(ranges))).map((n) => [nodeKey(n), n.hash]));
+    const proof = hashRanges(ranges, (id) => nodes.get(nodeKey(id)), nodeLogHasher);
     times.push(performance.now() - start);
     if (proof.length === 0 && size > 1) throw new Error('empty proof');
   }
   return times;
 }
 
-async function fillTo(db: Awaited<ReturnType<typeof openDatabase>>, target: number): Promise<void> {
+async function fillTo(db: Db, target: number): Promise<void> {
   let size = Number((await db.query<{ size: string }>('SELECT "size"::text AS "size" FROM "tlog_state"'))[0]!.size);
   const started = performance.now();
   while (size < target) {
     const n = Math.min(10_000, target - size);
     const leaves = Array.from({ length: n }, () => new Uint8Array(randomBytes(32)));
-    size = await db.transaction(async (s) => (await appendToTree(s, await lockTreeEdge(s), leaves)).edge.size);
+    size = (await appendToLog(db, leaves)).startSize + n;
     if (Math.floor(size / 100_000) !== Math.floor((size - n) / 100_000) || size === target) process.stdout.write(`  filled ${size} entries (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
   }
 }
@@ -65,15 +71,14 @@ let ok = true;
 try {
   const db = await openDatabase({ url: pg.url, poolSize: 4 });
   await migrate(db);
-  const reader = new NodeReader(db, 0);
 
   console.log(`\n1. inclusion proofs from storage (${PROOFS} random proofs each, database reads every time)`);
   await fillTo(db, 1_000);
-  await proofTimes(reader, 1_000); // warm-up: plans, connections
-  const small = median(await proofTimes(reader, 1_000));
+  await proofTimes(db, 1_000); // warm-up: plans, connections
+  const small = median(await proofTimes(db, 1_000));
   await fillTo(db, ENTRIES);
-  await proofTimes(reader, ENTRIES);
-  const large = median(await proofTimes(reader, ENTRIES));
+  await proofTimes(db, ENTRIES);
+  const large = median(await proofTimes(db, ENTRIES));
   const ratio = large / small;
   console.log(`  median at ${(1_000).toLocaleString('en')} entries:  ${small.toFixed(3)} ms`);
   console.log(`  median at ${ENTRIES.toLocaleString('en')} entries: ${large.toFixed(3)} ms`);

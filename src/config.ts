@@ -1,9 +1,12 @@
 // The only module under src/ that reads process.env (bin/modelsign.js also reads
-// MODELSIGN_NO_PREBUILT). Every variable is documented here, in README.md and in .env.example;
+// MODELSIGN_NO_PREBUILT), and the only place a default is written: every other module takes its
+// settings from a Config. Every variable is documented here, in README.md and in .env.example;
 // a bad value stops the service at start with a message naming the variable.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from './core/duration.ts';
+import { KEY_PURPOSES } from './core/keys/key.ts';
+import type { RotationSchedule } from './core/keys/lifecycle.ts';
 
 export interface Config {
   /** PostgreSQL connection string; unset means the embedded PGlite database under dataDir. */
@@ -26,7 +29,7 @@ export interface Config {
   /** How long a signing call waits for its log entry to be in a signed checkpoint. */
   tlogWaitMs: number;
   /** Scheduled rotation: period per purpose (MODELSIGN_ROTATE_<PURPOSE>_EVERY), and MODELSIGN_PREPUBLISH. */
-  rotation: { every: Partial<Record<'release' | 'log' | 'token', number>>; prepublishMs: number };
+  rotation: RotationSchedule;
   /** Requests per minute per client address on public routes, and per token on authenticated ones; 0 turns a limit off. */
   rateLimit: { publicPerMinute: number; tokenPerMinute: number };
   /** REDIS_URL: a shared store for the rate limits, so they hold across instances. */
@@ -35,7 +38,34 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** A request that has not been answered within this time is cut off (408 or a closed socket). */
   requestTimeoutMs: number;
+  /** How often each instance looks for log entries no checkpoint covers yet (e.g. left by a crashed instance). */
+  checkpointIntervalMs: number;
+  /** How often recorded audit events are sealed into the hash chain. */
+  auditSealMs: number;
+  /** How often scheduled rotation looks whether something is due (it acts only then). */
+  scheduleIntervalMs: number;
+  /** Log tree nodes kept in memory per instance (0: none). */
+  nodeCacheSize: number;
+  /** A kid no instance key has (another instance's new key?) reloads the keys at most this often. */
+  keyRefreshMinIntervalMs: number;
+  /** Readiness: how long the database has to answer, and how recently the checkpointer must have seen the log. */
+  readiness: { dbPingTimeoutMs: number; logCurrentMs: number };
+  /** Signing batches: rows and approximate bytes per statement at most. */
+  signingBatch: { maxRows: number; maxBytes: number };
 }
+
+/** The settings that have no environment variable. Tests override them through a Config. */
+const CHECKPOINT_INTERVAL_MS = 500;
+export const FIXED_SETTINGS = {
+  checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+  auditSealMs: 500,
+  scheduleIntervalMs: 1_000,
+  nodeCacheSize: 200_000,
+  keyRefreshMinIntervalMs: 100,
+  // Ten missed looks at the log means the checkpointer is stuck.
+  readiness: { dbPingTimeoutMs: 1_000, logCurrentMs: 10 * CHECKPOINT_INTERVAL_MS },
+  signingBatch: { maxRows: 256, maxBytes: 8 * 1024 * 1024 },
+} as const satisfies Partial<Config>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -117,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   };
   const every: Config['rotation']['every'] = {};
-  for (const purpose of ['release', 'log', 'token'] as const) {
+  for (const purpose of KEY_PURPOSES) {
     const ms = duration(`MODELSIGN_ROTATE_${purpose.toUpperCase()}_EVERY`);
     if (ms !== undefined) every[purpose] = ms;
   }
@@ -145,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     trustProxy: trustProxy(env),
     requestTimeoutMs: integer(env, 'MODELSIGN_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    ...FIXED_SETTINGS,
+    readiness: { ...FIXED_SETTINGS.readiness },
+    signingBatch: { ...FIXED_SETTINGS.signingBatch },
   };
 }
 

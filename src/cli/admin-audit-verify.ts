@@ -1,14 +1,15 @@
 // `modelsign admin audit-verify`: checks the audit trail's hash chain and names the first event
-// where it breaks. Exit 0 intact, 3 broken.
+// where it breaks. Exit 0 intact, 9 broken (a rewritten history, as for a log fork).
 import { verifyAuditChain } from '../services/audit-chain.ts';
+import { print, withAdminRuntime } from './admin-context.ts';
 import { parse } from './args.ts';
-import { print, withAdminRuntime } from './admin-runtime.ts';
+import { EXIT } from './exit-codes.ts';
 
 const USAGE = `Usage: modelsign admin audit-verify [--json]
 
 Seals the events recorded so far, then recomputes the whole chain. Exit codes: 0 intact;
-3 an event was changed, removed or moved (the first bad one is named); 1 the database could not
-be read.`;
+9 an event was changed, removed or moved (the first bad one is named); 5 the database could not
+be read; 2 usage or configuration.`;
 
 export async function adminAuditVerify(args: string[]): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean', default: false } }, USAGE);
@@ -21,9 +22,9 @@ export async function adminAuditVerify(args: string[]): Promise<number> {
       : `audit chain broken at event ${report.firstBad!.seq}${report.firstBad!.id ? ` (id ${report.firstBad!.id})` : ''}: ${report.firstBad!.problem}`;
     if (!report.ok && !values.json) {
       process.stderr.write(`modelsign admin audit-verify: ${text}\n`);
-      return 3;
+      return EXIT.history;
     }
     print(values.json!, report, text);
-    return report.ok ? 0 : 3;
+    return report.ok ? EXIT.ok : EXIT.history;
   });
 }

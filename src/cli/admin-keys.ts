@@ -1,10 +1,9 @@
 // `modelsign admin keys list|rotate|revoke`: the key lifecycle from the command line.
-import os from 'node:os';
-import type { KeyPurpose } from '../core/verdict.ts';
-import { jwkOf } from '../server/routes/v1/keys.ts';
-import type { KeyRecord } from '../services/keys.ts';
+import { jwkOf } from '../api/keys.ts';
+import { isKeyPurpose, KEY_PURPOSES, type KeyRecord } from '../core/keys/key.ts';
+import { cliActor, print, withAdminRuntime } from './admin-context.ts';
+import { EXIT } from './exit-codes.ts';
 import { parse, UsageError } from './args.ts';
-import { print, withAdminRuntime } from './admin-runtime.ts';
 
 const USAGE = `Usage: modelsign admin keys list [--json]
        modelsign admin keys rotate release|log|token [--expected-active KID] [--json]
@@ -14,7 +13,6 @@ rotate makes a new key active and retires the active one (a pending key is activ
 revoke keeps valid only the signatures the transparency log proves were made before
 --compromised-at; revoking the active key activates a replacement at once.`;
 
-const PURPOSES: KeyPurpose[] = ['release', 'log', 'token'];
 const line = (k: KeyRecord) => `${k.kid}  ${k.purpose.padEnd(7)}  ${k.status.padEnd(7)}  created ${k.createdAt.toISOString()}${k.compromisedAt ? `  compromised ${k.compromisedAt.toISOString()}` : ''}`;
 
 export async function adminKeys(args: string[]): Promise<number> {
@@ -24,20 +22,20 @@ export async function adminKeys(args: string[]): Promise<number> {
     USAGE,
   );
   const [action, target] = positionals;
-  const actor = `cli:${os.userInfo().username}`;
+  const actor = cliActor();
   if (action === 'list') {
     return withAdminRuntime('keys', async ({ services }) => {
       const keys = services.keys.list();
       print(values.json!, { keys: keys.map(jwkOf) }, keys.map(line).join('\n'));
-      return 0;
+      return EXIT.ok;
     });
   }
   if (action === 'rotate') {
-    if (!PURPOSES.includes(target as KeyPurpose)) throw new UsageError(`rotate needs a purpose: ${PURPOSES.join(', ')}\n\n${USAGE}`);
+    if (!isKeyPurpose(target)) throw new UsageError(`rotate needs a purpose: ${KEY_PURPOSES.join(', ')}\n\n${USAGE}`);
     return withAdminRuntime('keys', async ({ services }) => {
-      const r = await services.keys.rotate(target as KeyPurpose, actor, { expectedActive: values['expected-active'] });
+      const r = await services.keys.rotate(target, actor, { expectedActive: values['expected-active'] });
       print(values.json!, { previous: jwkOf(r.previous), active: jwkOf(r.active) }, `rotated ${target}: ${r.previous.kid} retired, ${r.active.kid} active`);
-      return 0;
+      return EXIT.ok;
     });
   }
   if (action === 'revoke') {
@@ -50,7 +48,7 @@ export async function adminKeys(args: string[]): Promise<number> {
         { revoked: jwkOf(r.revoked), replacement: r.replacement ? jwkOf(r.replacement) : null },
         `revoked ${r.revoked.kid} as of ${at.toISOString()}${r.replacement ? `; ${r.replacement.kid} is now the active ${r.replacement.purpose} key` : ''}`,
       );
-      return 0;
+      return EXIT.ok;
     });
   }
   throw new UsageError(USAGE);

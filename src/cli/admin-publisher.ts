@@ -1,8 +1,8 @@
 // `modelsign admin publisher list|create|disable|enable|namespaces`.
-import os from 'node:os';
 import type { PublisherView } from '../services/publishers.ts';
+import { cliActor, print, withAdminRuntime } from './admin-context.ts';
+import { EXIT } from './exit-codes.ts';
 import { parse, UsageError } from './args.ts';
-import { print, withAdminRuntime } from './admin-runtime.ts';
 
 const USAGE = `Usage: modelsign admin publisher list [--json]
        modelsign admin publisher create NAME NAMESPACE... [--json]
@@ -17,13 +17,13 @@ const line = (p: PublisherView) => `${p.name}  ${p.id}  ${p.namespaces.join(',')
 export async function adminPublisher(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } }, USAGE);
   const [action, name, ...rest] = positionals;
-  const actor = `cli:${os.userInfo().username}`;
+  const actor = cliActor();
   const json = values.json!;
   return withAdminRuntime('publisher', async ({ services }) => {
     if (action === 'list') {
       const items = await services.publishers.list();
       print(json, { items }, items.map(line).join('\n'));
-      return 0;
+      return EXIT.ok;
     }
     if (!name) throw new UsageError(USAGE);
     let publisher: PublisherView;
@@ -32,6 +32,6 @@ export async function adminPublisher(args: string[]): Promise<number> {
     else if (action === 'namespaces' && rest.length > 0) publisher = await services.publishers.update(name, { namespaces: rest }, actor);
     else throw new UsageError(USAGE);
     print(json, publisher, line(publisher));
-    return 0;
+    return EXIT.ok;
   });
 }

@@ -1,9 +1,9 @@
 // `modelsign admin rewrap`: re-encrypts every private key under a new KEK, in one transaction.
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
-import { parseKek } from '../services/key-wrap.ts';
+import { parseKek, type Kek } from '../services/key-backends/kek.ts';
+import { adminFailure, cliActor, print, withAdminRuntime } from './admin-context.ts';
 import { parse, UsageError } from './args.ts';
-import { print, withAdminRuntime } from './admin-runtime.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
 
 const USAGE = `Usage: modelsign admin rewrap --new-kek-file FILE [--json]
 
@@ -20,12 +20,17 @@ export async function adminRewrap(args: string[]): Promise<number> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`, 1);
+    throw new CliFailure(EXIT.io, `cannot read ${file}: ${(err as Error).message}`);
   }
-  const next = parseKek(text, file);
+  let next: Kek;
+  try {
+    next = parseKek(text, file);
+  } catch (err) {
+    throw adminFailure(err) ?? err;
+  }
   return withAdminRuntime('rewrap', async ({ services }) => {
-    const count = await services.keys.rewrap(next, `cli:${os.userInfo().username}`);
+    const count = await services.keys.rewrap(next, cliActor());
     print(values.json!, { rewrapped: count, kekId: next.id }, `re-encrypted ${count} private keys under KEK ${next.id}; restart every instance with the new KEK`);
-    return 0;
+    return EXIT.ok;
   });
 }

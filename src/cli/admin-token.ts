@@ -1,17 +1,17 @@
 // `modelsign admin token`: issues a token directly against the database, which is how the first
 // admin token comes to exist. Prints only the JWT (or JSON with --json) on stdout.
 import { existsSync } from 'node:fs';
-import os from 'node:os';
+import { controlSocketPath } from '../api/control.ts';
 import { loadConfig } from '../config.ts';
 import { parseDuration } from '../core/duration.ts';
-import { DataDirLockedError } from '../db/data-dir-lock.ts';
-import { controlSocketPath } from '../server/control-socket.ts';
-import { createLogger } from '../server/logger.ts';
-import type { Role } from '../services/principal.ts';
+import { isRole, ROLES } from '../core/tokens.ts';
 import type { IssuedToken } from '../services/tokens.ts';
+import { DataDirLockedError } from '../app/startup-errors.ts';
+import { openRuntime } from '../app/runtime.ts';
+import { adminFailure, adminLogger, cliActor } from './admin-context.ts';
 import { parse, UsageError } from './args.ts';
 import { sendControl } from './control-client.ts';
-import { openRuntime } from './runtime.ts';
+import { EXIT } from './exit-codes.ts';
 
 const USAGE = `Usage: modelsign admin token --role admin|auditor --subject NAME [--ttl 30d] [--json]
        modelsign admin token --role publisher --publisher NAME_OR_ID [--ttl 30d] [--json]
@@ -19,8 +19,6 @@ const USAGE = `Usage: modelsign admin token --role admin|auditor --subject NAME 
 Issues a token and prints it. Run it where the database is reachable: with DATABASE_URL, or on
 the machine of the embedded database in MODELSIGN_DATA_DIR (when a service holds it, the
 command asks that service through the control socket in the data folder).`;
-
-const ROLES: Role[] = ['admin', 'publisher', 'auditor'];
 
 export async function adminToken(args: string[]): Promise<number> {
   const { values } = parse(
@@ -34,16 +32,15 @@ export async function adminToken(args: string[]): Promise<number> {
     },
     USAGE,
   );
-  const role = values.role as Role | undefined;
-  if (!role || !ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}\n\n${USAGE}`);
+  const role = values.role;
+  if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}\n\n${USAGE}`);
   const ttlMs = parseDuration(values.ttl!);
   const config = loadConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr as never);
   const request = { role, subject: values.subject, publisher: values.publisher, ttlMs };
-  const actor = `cli:${os.userInfo().username}`;
+  const actor = cliActor();
   let issued: IssuedToken;
   try {
-    const runtime = await openRuntime(config, logger);
+    const runtime = await openRuntime(config, adminLogger(config));
     try {
       issued = await runtime.services.tokens.issue(request, actor);
     } finally {
@@ -52,9 +49,13 @@ export async function adminToken(args: string[]): Promise<number> {
   } catch (err) {
     // The embedded database is held by a running service: ask it through its control socket.
     const socket = err instanceof DataDirLockedError ? controlSocketPath(config.dataDir) : undefined;
-    if (!socket || !existsSync(socket)) throw err;
-    issued = (await sendControl(socket, { op: 'issue-token', ...request, actor })) as IssuedToken;
+    if (!socket || !existsSync(socket)) throw adminFailure(err) ?? err;
+    try {
+      issued = (await sendControl(socket, { op: 'issue-token', ...request, actor })) as IssuedToken;
+    } catch (failure) {
+      throw adminFailure(failure) ?? failure;
+    }
   }
   process.stdout.write(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
-  return 0;
+  return EXIT.ok;
 }

@@ -1,7 +1,7 @@
-// The admin commands' side of src/server/control-socket.ts.
+// The admin commands' side of src/app/control-socket.ts.
 import { connect } from 'node:net';
 import { ModelsignError, type ErrorCode } from '../core/errors.ts';
-import type { ControlReply, IssueTokenCommand } from '../server/control-socket.ts';
+import type { ControlReply, IssueTokenCommand } from '../api/control.ts';
 
 export function sendControl(socketPath: string, command: IssueTokenCommand, timeoutMs = 10_000): Promise<unknown> {
   return new Promise((resolve, reject) => {

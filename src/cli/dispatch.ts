@@ -1,13 +1,10 @@
 // Running one command: finding it, and turning every failure into one line on stderr and an exit
-// code (never a stack trace). Shared by the full command (main.ts) and the prebuilt client
-// commands (client-main.ts).
+// code from the one table (exit-codes.ts), never a stack trace. Shared by the full command
+// (main.ts) and the prebuilt client commands (client-main.ts), so it imports nothing heavy.
 import { clientEnv, ConfigError } from '../config.ts';
 import { isModelsignError } from '../core/errors.ts';
-import { DataDirLockedError } from '../db/data-dir-lock.ts';
-import { MigrationError } from '../db/migrate.ts';
-import { KekError } from '../services/key-wrap.ts';
 import { UsageError } from './args.ts';
-import { CliFailure } from './exit-codes.ts';
+import { CliFailure, EXIT, exitCodeOfRefusal } from './exit-codes.ts';
 
 export type Command = (args: string[]) => Promise<number>;
 export type Commands = Record<string, () => Promise<Command>>;
@@ -16,13 +13,13 @@ export async function dispatch(argv: string[], commands: Commands, usage: string
   const [first, second, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(usage + '\n');
-    return first === undefined ? 2 : 0;
+    return first === undefined ? EXIT.usage : EXIT.ok;
   }
   const twoWord = second !== undefined ? commands[`${first} ${second}`] : undefined;
   const load = twoWord ?? commands[first];
   if (!load) {
     process.stderr.write(`modelsign: unknown command ${JSON.stringify([first, second].filter(Boolean).join(' '))}\n\n${usage}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const args = twoWord ? rest : argv.slice(1);
   try {
@@ -37,15 +34,18 @@ export async function dispatch(argv: string[], commands: Commands, usage: string
       else process.stderr.write(`modelsign: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof ConfigError || err instanceof KekError || err instanceof DataDirLockedError || err instanceof MigrationError || isModelsignError(err)) {
+    if (err instanceof ConfigError) {
       process.stderr.write(`modelsign: ${err.message}\n`);
-      return 1;
+      return EXIT.usage;
     }
-    // Never a stack trace for the user: one line, and the code for "internal error" (sysexits
-    // EX_SOFTWARE), distinct from every outcome a command reports.
+    if (isModelsignError(err)) {
+      process.stderr.write(`modelsign: ${err.message}\n`);
+      return exitCodeOfRefusal(err.code);
+    }
+    // Never a stack trace for the user: one line, and the code for "internal error", distinct
+    // from every outcome a command reports.
     process.stderr.write(`modelsign: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
     if (clientEnv().debug) console.error(err);
-    return 70;
+    return EXIT.internal;
   }
 }
-

@@ -1,23 +1,32 @@
-// Exit codes of the client commands (hash, sign, verify, audit, log monitor): each kind of
-// outcome a script may branch on has its own.
+// The exit codes of every `modelsign` command, in one table: each kind of outcome a script or a
+// cron job may branch on has its own code, and means the same whichever command returns it.
+// README.md lists them with the codes they replaced (CHANGELOG.md, 0.2.0).
 export const EXIT = {
-  /** Verified, signed, hashed. */
+  /** Verified, signed, hashed, done. */
   ok: 0,
-  /** A file was changed, added, removed, or the bundle or signature does not check out. */
+  /** A file was changed, added, removed or is unsigned, or the bundle or its signature does not check out. */
   tampered: 1,
-  /** Bad arguments. */
+  /** Bad arguments or configuration (a flag, an environment variable, a KEK that does not open the keys). */
   usage: 2,
-  /** The key is not trusted, is revoked or not yet active, or the log key is unknown. */
+  /** A key is not trusted, is revoked or was never active; a checkpoint is not signed by a trusted log key. */
   untrusted: 3,
-  /** A path or bundle could not be found or read. */
+  /** A path, bundle or state file could not be found, read or written. */
   io: 4,
-  /** The service could not be reached or failed. */
+  /** The service or the database could not be reached, failed, or is held by another process. */
   service: 5,
   /** The service refused the token. */
   auth: 6,
-  /** The service refused the request (e.g. a version already signed with other files). */
+  /** The service refused the request (a version signed with other files, a stale rotation, an unknown publisher...). */
   refused: 7,
+  /** Reserved for the content check: a model file can run code when loaded. */
+  unsafe: 8,
+  /** An append-only history was rewritten: the transparency log forked or rolled back, or the audit chain broke. */
+  history: 9,
+  /** An unexpected error (sysexits EX_SOFTWARE): a bug to report. */
+  internal: 70,
 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A failure the user can act on: one line, and the exit code for its kind. */
 export class CliFailure extends Error {
@@ -28,4 +37,12 @@ export class CliFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The exit code of a service's refusal (a ModelsignError code), as an admin command reports it. */
+export function exitCodeOfRefusal(code: string): ExitCode {
+  if (code === 'unavailable' || code === 'key_unavailable') return EXIT.service;
+  if (code === 'kek_mismatch' || code === 'invalid_duration') return EXIT.usage;
+  if (code.startsWith('token_') || code === 'publisher_disabled' || code === 'forbidden_role') return EXIT.auth;
+  return EXIT.refused;
 }

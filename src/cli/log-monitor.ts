@@ -3,18 +3,21 @@
 // trusted log key, proves it consistent with the checkpoint saved by the previous run, replays
 // the new entries onto the saved right edge of the tree to check they are exactly what the new
 // checkpoint commits to, and only then saves it. Run it from cron; a non-zero exit is an alarm.
+import { readFile } from 'node:fs/promises';
 import { clientEnv } from '../config.ts';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { bytesToHex, equalBytes, fromBase64, toBase64 } from '../core/bytes.ts';
+import { keyIdOf, parseJwk, parseSpkiPem } from '../core/crypto/public-key.ts';
+import { DEFAULT_ALGORITHM, isAlgorithmId } from '../core/crypto/registry.ts';
+import type { PublicKey } from '../core/keys/key.ts';
 import { appendLeaves, edgeRoot, type TreeEdge } from '../core/tlog/compact-range.ts';
 import { leafHash } from '../core/tlog/hash.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
 import { TlogError } from '../core/tlog/tlog-error.ts';
 import { verifyConsistency } from '../core/tlog/verify-proof.ts';
-import { keyIdOf, parseJwk, parseSpkiPem } from '../core/public-key.ts';
-import { parse, UsageError } from './args.ts';
-import { CliFailure } from './exit-codes.ts';
-import { failureOf, request } from './http.ts';
+import { parse } from './args.ts';
+import { CliFailure, EXIT } from './exit-codes.ts';
+import { writeFileAtomic } from './files.ts';
+import { failureOf, fetchJson, request, serverUrl } from './http.ts';
 
 const USAGE = `Usage: modelsign log monitor --server URL --state FILE [--log-key PEM_FILE] [--json]
 
@@ -23,14 +26,14 @@ in FILE: the signature (by a trusted log key), a consistency proof, and every ne
 first run the log keys the server lists are pinned in FILE (trust on first use) unless --log-key
 names one; later runs trust only the pinned keys and --log-key.
 
-Exit codes: 0 the log is consistent (state saved); 3 fork or rollback (the log rewrote or
-dropped history; state kept); 4 the checkpoint is not signed by a trusted log key; 1 the server
-or the state file could not be read; 2 usage.`;
-
-export const EXIT = { ok: 0, io: 1, usage: 2, inconsistent: 3, untrusted: 4 } as const;
+Exit codes: 0 the log is consistent (state saved); 9 fork or rollback (the log rewrote or
+dropped history; state kept); 3 the checkpoint is not signed by a trusted log key; 5 the server
+could not be reached or failed; 4 the state file could not be read or written; 2 usage.`;
 
 interface PinnedKey {
   kid: string;
+  /** Absent in state files written before keys named their algorithm: the default one. */
+  algorithm?: string;
   publicKey: string;
 }
 
@@ -45,29 +48,19 @@ interface MonitorState {
   checkedAt: string;
 }
 
-// Failures end the run with the monitor's own exit codes; the HTTP plumbing is the client
-// commands' (http.ts), whose failures all count as "could not read the server" here.
-const MonitorFailure = CliFailure;
-
 async function fetchText(server: URL, path: string): Promise<string> {
-  let answer: { status: number; body: unknown };
-  try {
-    answer = await request(server.href, path, { headers: { accept: 'text/plain, application/json' } });
-  } catch (err) {
-    throw err instanceof CliFailure ? new MonitorFailure(EXIT.io, err.message) : err;
-  }
-  if (answer.status !== 200) throw new MonitorFailure(EXIT.io, failureOf(answer.status, answer.body, `${path} answered`).message);
+  const answer = await request(server.href, path, { headers: { accept: 'text/plain, application/json' } });
+  if (answer.status !== 200) throw new CliFailure(EXIT.service, failureOf(answer.status, answer.body, `${path} answered`).message);
   return typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
 }
 
-async function fetchJson(server: URL, path: string): Promise<any> {
-  const text = await fetchText(server, path);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new MonitorFailure(EXIT.io, `${path} did not answer JSON`);
-  }
-}
+const pinnedKey = (k: PinnedKey): PublicKey | undefined => {
+  const publicKey = fromBase64(k.publicKey);
+  const algorithm = k.algorithm ?? DEFAULT_ALGORITHM;
+  return publicKey && isAlgorithmId(algorithm) ? { algorithm, publicKey } : undefined;
+};
+
+const pin = (key: PublicKey): PinnedKey => ({ kid: keyIdOf(key), algorithm: key.algorithm, publicKey: toBase64(key.publicKey) });
 
 async function readState(file: string): Promise<MonitorState | undefined> {
   let text: string;
@@ -75,49 +68,53 @@ async function readState(file: string): Promise<MonitorState | undefined> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new MonitorFailure(EXIT.io, `cannot read ${file}: ${(err as Error).message}`);
+    throw new CliFailure(EXIT.io, `cannot read ${file}: ${(err as Error).message}`);
   }
   try {
     const state = JSON.parse(text) as MonitorState;
     if (state.version !== 1 || !Array.isArray(state.frontier) || !Array.isArray(state.logKeys)) throw new Error('unknown layout');
     return state;
   } catch (err) {
-    throw new MonitorFailure(EXIT.io, `${file} is not a monitor state file (${(err as Error).message}); move it away to start over`);
+    throw new CliFailure(EXIT.io, `${file} is not a monitor state file (${(err as Error).message}); move it away to start over`);
   }
 }
 
 async function saveState(file: string, state: MonitorState): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, file);
+  try {
+    await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
+  } catch (err) {
+    throw new CliFailure(EXIT.io, `cannot write ${file}: ${(err as Error).message}`);
+  }
 }
 
 function verifyWithAny(note: string, keys: PinnedKey[]): { checkpoint: SignedCheckpoint; kid: string } {
   let lastError = 'no trusted log key';
   for (const k of keys) {
+    const key = pinnedKey(k);
+    if (!key) continue;
     try {
-      return { checkpoint: verifyCheckpoint(note, fromBase64(k.publicKey)!), kid: k.kid };
+      return { checkpoint: verifyCheckpoint(note, key), kid: k.kid };
     } catch (err) {
-      if (err instanceof TlogError && err.code !== 'note_unverified') throw new MonitorFailure(EXIT.untrusted, `the checkpoint is malformed: ${err.message}`);
+      if (err instanceof TlogError && err.code !== 'note_unverified') throw new CliFailure(EXIT.untrusted, `the checkpoint is malformed: ${err.message}`);
       lastError = (err as Error).message;
     }
   }
-  throw new MonitorFailure(EXIT.untrusted, `the checkpoint is not signed by a trusted log key (${lastError})`);
+  throw new CliFailure(EXIT.untrusted, `the checkpoint is not signed by a trusted log key (${lastError})`);
 }
 
 /** Replays entries [from, to) onto `edge`, checking each entry's leaf hash against its data. */
 async function replay(server: URL, edge: TreeEdge, to: number): Promise<TreeEdge> {
   let at = edge.size;
   while (at < to) {
-    const page = await fetchJson(server, `/v1/log/entries?start=${at}&end=${to}`);
+    const page = (await fetchJson(server.href, `/v1/log/entries?start=${at}&end=${to}`)) as { entries?: unknown };
     const entries = page.entries as { index: number; leafHash: string; data: string }[];
-    if (!Array.isArray(entries) || entries.length === 0) throw new MonitorFailure(EXIT.inconsistent, `the log served no entries from ${at}`);
+    if (!Array.isArray(entries) || entries.length === 0) throw new CliFailure(EXIT.history, `the log served no entries from ${at}`);
     const hashes: Uint8Array[] = [];
     for (const e of entries) {
       const data = fromBase64(e.data);
-      if (e.index !== at + hashes.length || !data) throw new MonitorFailure(EXIT.inconsistent, `entry ${at + hashes.length} is missing or malformed`);
+      if (e.index !== at + hashes.length || !data) throw new CliFailure(EXIT.history, `entry ${at + hashes.length} is missing or malformed`);
       const h = leafHash(data);
-      if (toBase64(h) !== e.leafHash) throw new MonitorFailure(EXIT.inconsistent, `entry ${e.index}: the leaf hash does not match its data`);
+      if (toBase64(h) !== e.leafHash) throw new CliFailure(EXIT.history, `entry ${e.index}: the leaf hash does not match its data`);
       hashes.push(h);
     }
     edge = appendLeaves(edge, hashes).edge;
@@ -132,16 +129,8 @@ export async function logMonitor(args: string[]): Promise<number> {
     { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, json: { type: 'boolean', default: false } },
     USAGE,
   );
-  const serverText = values.server ?? clientEnv().server;
-  if (!serverText) throw new UsageError(`--server (or MODELSIGN_SERVER) is required\n\n${USAGE}`);
-  if (!values.state) throw new UsageError(`--state is required\n\n${USAGE}`);
-  let server: URL;
-  try {
-    server = new URL(serverText);
-    if (server.protocol !== 'http:' && server.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    throw new UsageError(`--server must be an http(s) URL, got ${JSON.stringify(serverText)}`);
-  }
+  const server = serverUrl(values.server ?? clientEnv().server);
+  if (!values.state) throw new CliFailure(EXIT.usage, `--state is required\n\n${USAGE}`);
   const report = (result: Record<string, unknown>, line: string, code: number) => {
     if (values.json) process.stdout.write(JSON.stringify({ ok: code === 0, exitCode: code, ...result }) + '\n');
     else (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
@@ -152,18 +141,18 @@ export async function logMonitor(args: string[]): Promise<number> {
     const keys: PinnedKey[] = [...(state?.logKeys ?? [])];
     if (values['log-key']) {
       const pem = await readFile(values['log-key'], 'utf8').catch((err: Error) => {
-        throw new MonitorFailure(EXIT.io, `cannot read ${values['log-key']}: ${err.message}`);
+        throw new CliFailure(EXIT.io, `cannot read ${values['log-key']}: ${err.message}`);
       });
       const pub = parseSpkiPem(pem);
-      if (!pub) throw new UsageError(`${values['log-key']} is not an Ed25519 public key in PEM`);
-      if (!keys.some((k) => k.kid === keyIdOf(pub))) keys.push({ kid: keyIdOf(pub), publicKey: toBase64(pub) });
+      if (!pub) throw new CliFailure(EXIT.usage, `${values['log-key']} is not a public key in PEM (SPKI) of a known algorithm`);
+      if (!keys.some((k) => k.kid === keyIdOf(pub))) keys.push(pin(pub));
     }
     if (keys.length === 0) {
       // First run without a pinned key: trust the log keys the server lists now.
-      const listed = await fetchJson(server, '/v1/keys');
+      const listed = (await fetchJson(server.href, '/v1/keys')) as { keys?: Record<string, unknown>[] };
       for (const k of listed.keys ?? []) {
         const pub = k.purpose === 'log' ? parseJwk(k) : undefined;
-        if (pub && keyIdOf(pub) === k.kid) keys.push({ kid: k.kid, publicKey: toBase64(pub) });
+        if (pub && keyIdOf(pub) === k.kid) keys.push(pin(pub));
       }
     }
     const note = await fetchText(server, '/v1/log/checkpoint');
@@ -172,26 +161,26 @@ export async function logMonitor(args: string[]): Promise<number> {
     if (!state) {
       edge = await replay(server, { size: 0, frontier: [] }, checkpoint.size);
     } else {
-      if (checkpoint.origin !== state.origin) throw new MonitorFailure(EXIT.inconsistent, `the log's origin changed from ${state.origin} to ${checkpoint.origin}`);
+      if (checkpoint.origin !== state.origin) throw new CliFailure(EXIT.history, `the log's origin changed from ${state.origin} to ${checkpoint.origin}`);
       const oldRoot = fromBase64(state.rootHash)!;
       if (checkpoint.size < state.size) {
-        throw new MonitorFailure(EXIT.inconsistent, `rollback: the log shrank from ${state.size} to ${checkpoint.size} entries`);
+        throw new CliFailure(EXIT.history, `rollback: the log shrank from ${state.size} to ${checkpoint.size} entries`);
       }
       if (checkpoint.size === state.size && !equalBytes(checkpoint.rootHash, oldRoot)) {
-        throw new MonitorFailure(EXIT.inconsistent, `fork: two different trees of size ${state.size}`);
+        throw new CliFailure(EXIT.history, `fork: two different trees of size ${state.size}`);
       }
       if (checkpoint.size > state.size && state.size > 0) {
-        const proof = await fetchJson(server, `/v1/log/proofs/consistency?from=${state.size}&to=${checkpoint.size}`);
+        const proof = (await fetchJson(server.href, `/v1/log/proofs/consistency?from=${state.size}&to=${checkpoint.size}`)) as { hashes: string[] };
         try {
           verifyConsistency(state.size, checkpoint.size, (proof.hashes as string[]).map((h) => fromBase64(h) ?? new Uint8Array(0)), oldRoot, checkpoint.rootHash);
         } catch (err) {
-          throw new MonitorFailure(EXIT.inconsistent, `fork: size ${checkpoint.size} is not an extension of the saved size ${state.size} (${(err as Error).message})`);
+          throw new CliFailure(EXIT.history, `fork: size ${checkpoint.size} is not an extension of the saved size ${state.size} (${(err as Error).message})`);
         }
       }
       edge = await replay(server, { size: state.size, frontier: state.frontier.map((h) => fromBase64(h)!) }, checkpoint.size);
     }
     if (!equalBytes(edgeRoot(edge), checkpoint.rootHash)) {
-      throw new MonitorFailure(EXIT.inconsistent, `fork: the entries the log serves do not hash to the root of its checkpoint of size ${checkpoint.size}`);
+      throw new CliFailure(EXIT.history, `fork: the entries the log serves do not hash to the root of its checkpoint of size ${checkpoint.size}`);
     }
     const grew = checkpoint.size - (state?.size ?? 0);
     await saveState(values.state, {
@@ -210,7 +199,7 @@ export async function logMonitor(args: string[]): Promise<number> {
       EXIT.ok,
     );
   } catch (err) {
-    if (err instanceof MonitorFailure) return report({ error: err.message }, `modelsign log monitor: ${err.message}`, err.exitCode);
+    if (err instanceof CliFailure) return report({ error: err.message }, `modelsign log monitor: ${err.message}`, err.exitCode);
     throw err;
   }
 }

@@ -4,7 +4,7 @@
 // devices are refused (reading one could hang or read a device). Nothing is opened here.
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { compareCodePoints, pathProblem } from '../core/manifest.ts';
+import { compareCodePoints, isIgnoredPath, pathProblem } from '../core/manifest.ts';
 
 /** The paths the OpenSSF model_signing tool ignores in a folder by default (and the bundle itself). */
 export const DEFAULT_IGNORE_PATHS = ['.git', '.gitattributes', '.github', '.gitignore', 'model.sig'];
@@ -35,8 +35,6 @@ export interface ModelListing {
 export class ModelPathError extends Error {
   override readonly name = 'ModelPathError';
 }
-
-const isIgnored = (rel: string, ignore: readonly string[]) => ignore.some((p) => rel === p || rel.startsWith(p + '/'));
 
 export async function listModel(target: string, options: { allowSymlinks: boolean; ignorePaths: readonly string[] }): Promise<ModelListing> {
   const root = path.resolve(target);
@@ -71,7 +69,7 @@ export async function listModel(target: string, options: { allowSymlinks: boolea
     }
     for (const entry of entries) {
       const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (isIgnored(rel, options.ignorePaths)) continue;
+      if (isIgnoredPath(rel, options.ignorePaths)) continue;
       const abs = path.join(dir, entry.name);
       const unsafe = pathProblem(rel);
       if (unsafe) {

@@ -1,9 +1,9 @@
 // `modelsign sign PATH --model ns/name --version V`: hashes the model, asks the service to sign
 // the manifest, writes the bundle next to the model.
 import { clientEnv } from '../config.ts';
-import { writeFile, rename } from 'node:fs/promises';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
+import { writeFileAtomic } from './files.ts';
 import { hashModel } from './hash.ts';
 import { failureOf, request, serverUrl } from './http.ts';
 import { defaultBundlePath } from './model-files.ts';
@@ -47,10 +47,8 @@ export async function sign(args: string[]): Promise<number> {
   });
   if (status !== 200 && status !== 201) throw failureOf(status, body, 'the service did not sign');
   const signed = body as { id: string; kid: string; logIndex: number | null; bundle: unknown };
-  const tmp = `${out}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, JSON.stringify(signed.bundle) + '\n');
-    await rename(tmp, out);
+    await writeFileAtomic(out, JSON.stringify(signed.bundle) + '\n');
   } catch (err) {
     throw new CliFailure(EXIT.io, `cannot write ${out}: ${(err as Error).message}`);
   }

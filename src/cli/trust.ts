@@ -6,11 +6,10 @@
 // A --log-key PEM may be added to any of them. Without a log key the log entry cannot be
 // checked, and the report says so.
 import { readFile } from 'node:fs/promises';
-import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
-import { keyIdOf, parseJwk, parseSpkiPem } from '../core/public-key.ts';
-import type { KeyPurpose, KeyStatus } from '../core/verdict.ts';
-import type { TrustedKey } from '../core/verify-bundle.ts';
 import { clientEnv } from '../config.ts';
+import { keyIdOf, parseJwk, parseSpkiPem } from '../core/crypto/public-key.ts';
+import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
+import { isKeyPurpose, isKeyStatus, type PublicKey, type TrustedKey } from '../core/keys/key.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { fetchJson } from './http.ts';
 
@@ -29,9 +28,9 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-async function pem(file: string, what: string): Promise<Uint8Array> {
+async function pem(file: string, what: string): Promise<PublicKey> {
   const key = parseSpkiPem(await readText(file, what));
-  if (!key) throw new CliFailure(EXIT.usage, `${file} is not an Ed25519 public key in PEM (SPKI)`);
+  if (!key) throw new CliFailure(EXIT.usage, `${file} is not a public key in PEM (SPKI) of a known algorithm`);
   return key;
 }
 
@@ -40,17 +39,17 @@ function fromJwks(doc: unknown, source: string): TrustedKey[] {
   if (!Array.isArray(keys)) throw new CliFailure(EXIT.usage, `${source} is not a JWKS ({"keys": [...]})`);
   const out: TrustedKey[] = [];
   for (const k of keys as Record<string, unknown>[]) {
-    const publicKey = parseJwk(k);
-    if (!publicKey || typeof k.kid !== 'string' || keyIdOf(publicKey) !== k.kid) continue;
+    const key = parseJwk(k);
+    if (!key || typeof k.kid !== 'string' || keyIdOf(key) !== k.kid) continue;
     out.push({
       kid: k.kid,
-      publicKey,
-      purpose: (k.purpose as KeyPurpose) ?? 'release',
-      status: (k.status as KeyStatus) ?? 'active',
+      ...key,
+      purpose: isKeyPurpose(k.purpose) ? k.purpose : 'release',
+      status: isKeyStatus(k.status) ? k.status : 'active',
       compromisedAt: typeof k.compromisedAt === 'string' ? new Date(k.compromisedAt) : null,
     });
   }
-  if (out.length === 0) throw new CliFailure(EXIT.usage, `${source} holds no usable Ed25519 key`);
+  if (out.length === 0) throw new CliFailure(EXIT.usage, `${source} holds no usable public key`);
   return out;
 }
 
@@ -72,7 +71,7 @@ export async function loadTrust(options: { key?: string | undefined; keys?: stri
       }
       source += ' and its rotation chain';
     } else {
-      keys = [{ kid: keyIdOf(pinned), publicKey: pinned, purpose: 'release', status: 'active' }];
+      keys = [{ kid: keyIdOf(pinned), ...pinned, purpose: 'release', status: 'active' }];
     }
   } else if (options.keys) {
     keys = fromJwks(parseJson(await readText(options.keys, 'key set'), options.keys), options.keys);
@@ -85,7 +84,7 @@ export async function loadTrust(options: { key?: string | undefined; keys?: stri
   }
   if (options.logKey) {
     const log = await pem(options.logKey, 'log key');
-    keys = [...keys.filter((k) => k.kid !== keyIdOf(log)), { kid: keyIdOf(log), publicKey: log, purpose: 'log', status: 'active' }];
+    keys = [...keys.filter((k) => k.kid !== keyIdOf(log)), { kid: keyIdOf(log), ...log, purpose: 'log', status: 'active' }];
   }
   const byKid = new Map(keys.map((k) => [k.kid, k]));
   return { resolveKey: (kid) => byKid.get(kid), hasLogKey: keys.some((k) => k.purpose === 'log'), source };

@@ -10,12 +10,12 @@
 //   what the log proves it signed before compromisedAt, but introduces no key after it, so a
 //   client must re-pin after a release key is compromised (as TUF clients do after a root
 //   compromise).
-import { fromBase64, fromBase64Url, fromUtf8, toBase64, utf8 } from './bytes.ts';
+import { fromBase64, fromUtf8, toBase64, utf8 } from './bytes.ts';
+import { algorithmOf, DEFAULT_ALGORITHM } from './crypto/registry.ts';
+import { keyIdOf, parseJwk, verifySignature } from './crypto/public-key.ts';
 import { preAuthEncoding } from './dsse.ts';
-import { ed25519Verify } from './ed25519.ts';
-import { keyIdOf } from './public-key.ts';
-import type { KeyPurpose, KeyStatus } from './verdict.ts';
-import type { TrustedKey } from './verify-bundle.ts';
+import { isObject } from './guards.ts';
+import { isKeyStatus, type PublicKey, type TrustedKey } from './keys/key.ts';
 
 export const KEY_LINK_PAYLOAD_TYPE = 'application/vnd.modelsign.key-link+json';
 export const KEY_LINK_TYPE = 'https://modelsign.dev/key-link/v1';
@@ -28,12 +28,19 @@ export interface KeyLinkStatement {
   createdAt: string;
 }
 
-export function encodeKeyLink(s: { purpose: 'release' | 'log'; signer: Uint8Array; key: Uint8Array; createdAt: Date }): Uint8Array {
+// A v1 statement carries raw public keys and names no algorithm: it introduces keys of the
+// default algorithm only. A key of another algorithm needs a statement that names it.
+function linkedKey(key: PublicKey): { kid: string; publicKey: string } {
+  if (key.algorithm !== DEFAULT_ALGORITHM) throw new TypeError(`a v1 key link cannot introduce a ${key.algorithm} key`);
+  return { kid: keyIdOf(key), publicKey: toBase64(key.publicKey) };
+}
+
+export function encodeKeyLink(s: { purpose: 'release' | 'log'; signer: PublicKey; key: PublicKey; createdAt: Date }): Uint8Array {
   const statement: KeyLinkStatement = {
     _type: KEY_LINK_TYPE,
     purpose: s.purpose,
-    signer: { kid: keyIdOf(s.signer), publicKey: toBase64(s.signer) },
-    key: { kid: keyIdOf(s.key), publicKey: toBase64(s.key) },
+    signer: linkedKey(s.signer),
+    key: linkedKey(s.key),
     createdAt: s.createdAt.toISOString(),
   };
   return utf8(JSON.stringify(statement));
@@ -51,29 +58,19 @@ export class KeyChainError extends Error {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const KEY_STATUSES = ['pending', 'active', 'retired', 'revoked'] as const;
-const STATUSES: readonly string[] = KEY_STATUSES;
+type ChainKey = TrustedKey & { compromisedAt: Date | null };
 
-interface DocKey {
-  kid: string;
-  publicKey: Uint8Array;
-  purpose: KeyPurpose;
-  status: KeyStatus;
-  compromisedAt: Date | null;
-}
-
-function readKeys(doc: Record<string, unknown>): Map<string, DocKey> {
+function readKeys(doc: Record<string, unknown>): Map<string, ChainKey> {
   if (!Array.isArray(doc.keys)) throw new KeyChainError('chain_malformed', 'the chain document needs `keys`');
-  const keys = new Map<string, DocKey>();
+  const keys = new Map<string, ChainKey>();
   for (const k of doc.keys) {
-    const publicKey = isObject(k) && typeof k.x === 'string' ? fromBase64Url(k.x) : undefined;
-    if (!isObject(k) || !publicKey || typeof k.kid !== 'string' || keyIdOf(publicKey) !== k.kid || !STATUSES.includes(String(k.status)) || (k.purpose !== 'release' && k.purpose !== 'log')) {
-      throw new KeyChainError('chain_malformed', 'a chain key needs kid, x (base64url Ed25519 key hashing to kid), purpose release|log and status');
+    const key = parseJwk(k);
+    if (!isObject(k) || !key || typeof k.kid !== 'string' || keyIdOf(key) !== k.kid || !isKeyStatus(k.status) || (k.purpose !== 'release' && k.purpose !== 'log')) {
+      throw new KeyChainError('chain_malformed', 'a chain key needs kid, a public JWK of a known algorithm hashing to kid, purpose release|log and status');
     }
     const compromisedAt = typeof k.compromisedAt === 'string' ? new Date(k.compromisedAt) : null;
     if (compromisedAt && Number.isNaN(compromisedAt.getTime())) throw new KeyChainError('chain_malformed', `bad compromisedAt for ${k.kid}`);
-    keys.set(k.kid, { kid: k.kid, publicKey, purpose: k.purpose, status: k.status as KeyStatus, compromisedAt });
+    keys.set(k.kid, { kid: k.kid, ...key, purpose: k.purpose, status: k.status, compromisedAt });
   }
   return keys;
 }
@@ -82,13 +79,13 @@ function readKeys(doc: Record<string, unknown>): Map<string, DocKey> {
  * The keys a client that pinned `pinned` (a release key) may trust, from a chain document
  * (GET /v1/keys/chain). Throws KeyChainError on a malformed document or an altered link.
  */
-export function verifyKeyChain(doc: unknown, pinned: Uint8Array): TrustedKey[] {
+export function verifyKeyChain(doc: unknown, pinned: PublicKey): TrustedKey[] {
   if (!isObject(doc) || !Array.isArray(doc.links)) throw new KeyChainError('chain_malformed', 'the chain document needs `keys` and `links`');
   const keys = readKeys(doc);
   const pinnedKid = keyIdOf(pinned);
   const pin = keys.get(pinnedKid);
   if (!pin || pin.purpose !== 'release') throw new KeyChainError('chain_pin_unknown', `the pinned key ${pinnedKid} is not a release key of this chain`);
-  const trusted = new Map<string, DocKey>([[pinnedKid, { ...pin, publicKey: pinned }]]);
+  const trusted = new Map<string, ChainKey>([[pinnedKid, { ...pin, algorithm: pinned.algorithm, publicKey: pinned.publicKey }]]);
   for (const [i, link] of doc.links.entries()) {
     if (!isObject(link) || !isObject(link.envelope) || typeof link.signer !== 'string' || typeof link.kid !== 'string') {
       throw new KeyChainError('chain_malformed', `link ${i} needs signer, kid and envelope`);
@@ -99,10 +96,11 @@ export function verifyKeyChain(doc: unknown, pinned: Uint8Array): TrustedKey[] {
     const sig = Array.isArray(env.signatures) && env.signatures.length === 1 && isObject(env.signatures[0]) ? env.signatures[0] : undefined;
     const payload = typeof env.payload === 'string' ? fromBase64(env.payload) : undefined;
     const signature = sig && typeof sig.sig === 'string' ? fromBase64(sig.sig) : undefined;
-    if (env.payloadType !== KEY_LINK_PAYLOAD_TYPE || !payload || !signature || signature.length !== 64) {
-      throw new KeyChainError('chain_link_invalid', `link ${i} (introducing ${link.kid}) is not a DSSE envelope with one Ed25519 signature`);
+    const size = algorithmOf(signer.algorithm).signatureLength;
+    if (env.payloadType !== KEY_LINK_PAYLOAD_TYPE || !payload || !signature || signature.length < size.min || signature.length > size.max) {
+      throw new KeyChainError('chain_link_invalid', `link ${i} (introducing ${link.kid}) is not a DSSE envelope with one ${signer.algorithm} signature`);
     }
-    if (!ed25519Verify(signature, preAuthEncoding(KEY_LINK_PAYLOAD_TYPE, payload), signer.publicKey)) {
+    if (!verifySignature(signer, signature, preAuthEncoding(KEY_LINK_PAYLOAD_TYPE, payload))) {
       throw new KeyChainError('chain_link_invalid', `link ${i} (introducing ${link.kid}) is not signed by ${signer.kid}`);
     }
     let statement: KeyLinkStatement;
@@ -111,12 +109,12 @@ export function verifyKeyChain(doc: unknown, pinned: Uint8Array): TrustedKey[] {
     } catch {
       throw new KeyChainError('chain_link_invalid', `link ${i} does not carry a JSON statement`);
     }
-    const introduced = typeof statement?.key?.publicKey === 'string' ? fromBase64(statement.key.publicKey) : undefined;
+    const raw = typeof statement?.key?.publicKey === 'string' ? fromBase64(statement.key.publicKey) : undefined;
+    const introduced: PublicKey | undefined = raw && raw.length === algorithmOf(DEFAULT_ALGORITHM).publicKeyLength ? { algorithm: DEFAULT_ALGORITHM, publicKey: raw } : undefined;
     if (
       statement._type !== KEY_LINK_TYPE ||
       statement.signer?.kid !== signer.kid ||
       !introduced ||
-      introduced.length !== 32 ||
       keyIdOf(introduced) !== link.kid ||
       statement.key.kid !== link.kid ||
       (statement.purpose !== 'release' && statement.purpose !== 'log')
@@ -126,7 +124,7 @@ export function verifyKeyChain(doc: unknown, pinned: Uint8Array): TrustedKey[] {
     const listed = keys.get(link.kid);
     trusted.set(link.kid, {
       kid: link.kid,
-      publicKey: introduced,
+      ...introduced,
       purpose: statement.purpose,
       // A key the document does not list is taken as it was introduced; a listed one with the
       // status the document gives it (which can only make it less trusted).
@@ -134,5 +132,5 @@ export function verifyKeyChain(doc: unknown, pinned: Uint8Array): TrustedKey[] {
       compromisedAt: listed?.compromisedAt ?? null,
     });
   }
-  return [...trusted.values()].map((k) => ({ kid: k.kid, publicKey: k.publicKey, purpose: k.purpose, status: k.status, compromisedAt: k.compromisedAt }));
+  return [...trusted.values()].map((k) => ({ kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status, compromisedAt: k.compromisedAt }));
 }

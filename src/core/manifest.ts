@@ -46,6 +46,11 @@ export function pathProblem(path: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether `path` is one of `ignorePaths` or inside one of them (the OMS ignore rule). */
+export function isIgnoredPath(path: string, ignorePaths: readonly string[]): boolean {
+  return ignorePaths.some((p) => path === p || path.startsWith(p + '/'));
+}
+
 /**
  * Orders strings by Unicode code point (equivalently, by UTF-8 bytes), as Python's sort does,
  * rather than by UTF-16 code unit as JavaScript's default sort does. Code units D800–DFFF

@@ -4,6 +4,7 @@
 import { fromBase64, fromUtf8, isSha256Hex } from './bytes.ts';
 import { BUNDLE_MEDIA_TYPE } from './bundle.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
+import { isObject } from './guards.ts';
 import { pathProblem } from './manifest.ts';
 import { parseSubjectName } from './release-name.ts';
 import { OMS_PREDICATE_TYPE, STATEMENT_TYPE } from './statement.ts';
@@ -29,7 +30,6 @@ export interface ReleaseClaim {
 
 export type Read<T> = { ok: true; value: T } | { ok: false; reasons: Reason[] };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fail = (code: Reason['code'], message: string, path?: string): { ok: false; reasons: Reason[] } => ({
   ok: false,
   reasons: [path === undefined ? { code, message } : { code, message, path }],

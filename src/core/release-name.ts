@@ -3,6 +3,8 @@
 import { ModelsignError } from './errors.ts';
 
 export const NAMESPACE_PATTERN = '^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$';
+/** NAMESPACE_PATTERN in words, for messages (publisher names follow the same rule). */
+export const NAME_RULE = 'lowercase [a-z0-9._-], 1 to 64 characters, starting and ending with a letter or digit';
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$';
 export const PUBLISHER_NAME_PATTERN = NAMESPACE_PATTERN;
 export const VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$';

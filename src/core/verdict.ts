@@ -1,17 +1,18 @@
 // Why a bundle did not verify. Codes are stable: clients, the CLI and tests branch on them.
+import type { KeyStatus } from './keys/key.ts';
 
 export const REASON_CODES = {
   bundle_malformed: 'The bundle is not a Sigstore bundle with one DSSE envelope and a key hint.',
   bundle_media_type: 'The bundle media type is not application/vnd.dev.sigstore.bundle.v0.3+json.',
   payload_type: 'The DSSE payload type is not application/vnd.in-toto+json.',
   signature_count: 'The envelope must carry exactly one signature.',
-  signature_malformed: 'The signature is not 64 bytes of canonical base64.',
+  signature_malformed: 'The signature is not canonical base64 of a length the key\'s algorithm allows (64 bytes for Ed25519).',
   key_unknown: 'The key named by publicKey.hint is not a trusted key.',
   key_mismatch: 'The trusted key does not hash to the kid the bundle names.',
   key_wrong_purpose: 'The key is not a release-signing key.',
   key_not_active: 'The key was never activated, so nothing it signed is valid.',
   key_revoked: 'The key is revoked and the signature is not proven to predate the compromise.',
-  signature_invalid: 'The Ed25519 signature does not verify over the DSSE pre-authentication encoding.',
+  signature_invalid: 'The signature does not verify over the DSSE pre-authentication encoding with the named key.',
   payload_malformed: 'The payload is not UTF-8 JSON.',
   statement_unsupported: 'The payload is not an in-toto v1 statement with the OMS v1.0 predicate (files, sha256).',
   subject_malformed: 'The statement must have one subject named namespace/name@version with a sha256 digest.',
@@ -38,9 +39,6 @@ export interface Reason {
   message: string;
   path?: string;
 }
-
-export type KeyStatus = 'pending' | 'active' | 'retired' | 'revoked';
-export type KeyPurpose = 'release' | 'log' | 'token';
 
 export interface Verdict {
   valid: boolean;

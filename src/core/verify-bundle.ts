@@ -1,26 +1,18 @@
 // Verification of a modelsign bundle: pure, synchronous, and free of node:crypto and fs, so the
-// same code, with the same Ed25519 rules, runs in the service (/v1/verify), the CLI and a
-// browser. (OpenSSL's Ed25519 verify disagrees with strict RFC 8032 on small-order and
-// mixed-order edge cases, so the service does not swap it in here: one verdict everywhere.) Callers supply the trusted
-// keys and, optionally, the digests of the files they have; the verdict lists every reason the
-// bundle is not valid rather than stopping at the first, so a user sees the whole story.
+// same code, with the same signature rules (core/crypto), runs in the service (/v1/verify), the
+// CLI and a browser. Callers supply the trusted keys and, optionally, the digests of the files
+// they have; the verdict lists every reason the bundle is not valid rather than stopping at the
+// first, so a user sees the whole story. The steps and their order: docs/design/verification.md.
+import { keyIdOf, verifySignature } from './crypto/public-key.ts';
+import { algorithmOf } from './crypto/registry.ts';
 import { preAuthEncoding } from './dsse.ts';
-import { ed25519Verify, ED25519_SIGNATURE_LENGTH } from './ed25519.ts';
-import { rootDigest } from './manifest.ts';
-import { keyIdOf } from './public-key.ts';
+import type { TrustedKey } from './keys/key.ts';
+import { isIgnoredPath, rootDigest } from './manifest.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
-import { leafData } from './tlog/leaf.ts';
+import { entryFacts } from './tlog/entries/entry-kind.ts';
+import { RFC6962, type LogHasher } from './tlog/hash.ts';
 import { checkTlogEntry, type VerifiedTlogEntry } from './tlog/tlog-entry.ts';
-import type { KeyPurpose, KeyStatus, Reason, Verdict } from './verdict.ts';
-
-export interface TrustedKey {
-  kid: string;
-  publicKey: Uint8Array;
-  purpose: KeyPurpose;
-  status: KeyStatus;
-  /** For a revoked key: signatures the log proves were made before this time stay valid. */
-  compromisedAt?: Date | null;
-}
+import type { Reason, Verdict } from './verdict.ts';
 
 export interface FileDigest {
   path: string;
@@ -43,6 +35,18 @@ export interface VerifyBundleOptions {
    * signatures are all refused.
    */
   skipTlog?: boolean;
+  /** The hasher for the log entry (default: the portable one). */
+  hasher?: LogHasher;
+}
+
+function signatureReason(key: TrustedKey, hint: string, signature: Uint8Array, message: Uint8Array): Reason | undefined {
+  const size = algorithmOf(key.algorithm).signatureLength;
+  if (signature.length < size.min || signature.length > size.max) {
+    const expected = size.min === size.max ? `${size.min}` : `${size.min} to ${size.max}`;
+    return { code: 'signature_malformed', message: `signatures by ${key.algorithm} key ${hint} are ${expected} bytes, got ${signature.length}` };
+  }
+  if (!verifySignature(key, signature, message)) return { code: 'signature_invalid', message: 'the signature does not verify over the payload with the named key' };
+  return undefined;
 }
 
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Verdict {
@@ -72,15 +76,12 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     reasons.push({ code: 'key_unknown', message: `no trusted key has kid ${JSON.stringify(hint)}` });
   } else {
     verdict.keyStatus = key.status;
-    if (keyIdOf(key.publicKey) !== hint) reasons.push({ code: 'key_mismatch', message: `trusted key for ${hint} hashes to another kid` });
+    if (keyIdOf(key) !== hint) reasons.push({ code: 'key_mismatch', message: `trusted key for ${hint} hashes to another kid` });
     if (key.purpose !== 'release') reasons.push({ code: 'key_wrong_purpose', message: `key ${hint} is a ${key.purpose} key, not a release key` });
     if (key.status === 'pending') reasons.push({ code: 'key_not_active', message: `key ${hint} is pending and has never signed releases` });
     revoked = key.status === 'revoked';
-    if (signature.length !== ED25519_SIGNATURE_LENGTH) {
-      reasons.push({ code: 'signature_malformed', message: `an Ed25519 signature is 64 bytes, got ${signature.length}` });
-    } else if (!ed25519Verify(signature, preAuthEncoding(payloadType, payload), key.publicKey)) {
-      reasons.push({ code: 'signature_invalid', message: 'the signature does not verify over the payload with the named key' });
-    }
+    const bad = signatureReason(key, hint, signature, preAuthEncoding(payloadType, payload));
+    if (bad) reasons.push(bad);
   }
 
   const claim = readClaim(payload);
@@ -101,23 +102,13 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     reasons.push({ code: 'root_digest_mismatch', message: `subject digest ${release.rootDigest} but the resources hash to ${recomputed}` });
   }
 
-  let logged: VerifiedTlogEntry | null = null;
-  if (options.skipTlog) {
-    // not checked: see skipTlog
-  } else if (tlogEntries.length === 0) {
-    if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
-  } else if (tlogEntries.length > 1) {
-    reasons.push({ code: 'tlog_entry_malformed', message: `expected one transparency-log entry, found ${tlogEntries.length}` });
-  } else {
-    const leaf = leafData({ subject: release.subject, rootDigest: release.rootDigest, payload, kid: hint, signature });
-    const checked = checkTlogEntry(tlogEntries[0], leaf, options.resolveKey);
-    if (checked.ok) {
-      logged = checked.value;
-      verdict.logIndex = logged.logIndex;
-      verdict.integratedTime = logged.integratedTime;
-    } else {
-      reasons.push(...checked.reasons);
-    }
+  const logged = options.skipTlog ? null : checkLogged(tlogEntries, options, reasons, () => {
+    const hasher = options.hasher ?? RFC6962;
+    return entryFacts({ subject: release.subject, rootDigest: release.rootDigest, payload, kid: hint, signature }, hasher.sha256);
+  });
+  if (logged) {
+    verdict.logIndex = logged.logIndex;
+    verdict.integratedTime = logged.integratedTime;
   }
   if (revoked && !loggedBefore(logged, key?.compromisedAt ?? null)) {
     reasons.push(revokedReason(hint, key?.compromisedAt ?? null, logged));
@@ -127,6 +118,27 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
   verdict.reasons = reasons;
   verdict.valid = reasons.length === 0;
   return verdict;
+}
+
+/** The verified log entry, or null (with the reason pushed when one is owed). */
+function checkLogged(
+  tlogEntries: unknown[],
+  options: VerifyBundleOptions,
+  reasons: Reason[],
+  facts: () => ReturnType<typeof entryFacts>,
+): VerifiedTlogEntry | null {
+  if (tlogEntries.length === 0) {
+    if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
+    return null;
+  }
+  if (tlogEntries.length > 1) {
+    reasons.push({ code: 'tlog_entry_malformed', message: `expected one transparency-log entry, found ${tlogEntries.length}` });
+    return null;
+  }
+  const checked = checkTlogEntry(tlogEntries[0], facts(), options.resolveKey, options.hasher);
+  if (checked.ok) return checked.value;
+  reasons.push(...checked.reasons);
+  return null;
 }
 
 // The log's signed time has a resolution of one second and says the entry existed by the end
@@ -146,10 +158,6 @@ function revokedReason(kid: string, compromisedAt: Date | null, logged: Verified
   return { code: 'key_revoked', message: `key ${kid} was compromised at ${when}; this signature was logged at ${at}, not before` };
 }
 
-function isIgnored(path: string, ignorePaths: readonly string[]): boolean {
-  return ignorePaths.some((p) => path === p || path.startsWith(p + '/'));
-}
-
 /** Changed, missing and extra files, each named, in resource order then file order. */
 export function compareFiles(release: ReleaseClaim, files: readonly FileDigest[]): Reason[] {
   const reasons: Reason[] = [];
@@ -162,7 +170,7 @@ export function compareFiles(release: ReleaseClaim, files: readonly FileDigest[]
     else if (actual !== r.digest) reasons.push({ code: 'file_changed', message: `${r.name} has SHA-256 ${actual}, signed ${r.digest}`, path: r.name });
   }
   for (const f of files) {
-    if (!signed.has(f.path) && !isIgnored(f.path, release.ignorePaths)) {
+    if (!signed.has(f.path) && !isIgnoredPath(f.path, release.ignorePaths)) {
       reasons.push({ code: 'file_extra', message: `${f.path} is not part of the signed release`, path: f.path });
     }
   }

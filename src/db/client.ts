@@ -7,11 +7,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from '../generated/prisma/client.ts';
+import { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 
 export { Prisma } from '../generated/prisma/client.ts';
 export type { PrismaClient };
+
+/** Prisma, inside a transaction or not: what the typed store functions take. */
+export type Tx = Prisma.TransactionClient;
 
 export interface SqlSession {
   exec(sql: string): Promise<void>;
@@ -30,28 +33,37 @@ export interface Database {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` in one transaction on one connection, outside Prisma. */
   transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one Prisma interactive transaction. */
+  inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Connection pool state, for metrics (PGlite is one in-process connection). */
   poolState(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
-export interface DatabaseOptions {
-  /** PostgreSQL URL; without it the embedded PGlite is used. */
-  url?: string | undefined;
-  /** PGlite data folder; undefined means an in-memory database (tests). */
-  dataDir?: string | undefined;
-  poolSize?: number;
+export interface PostgresOptions {
+  url: string;
+  /** PostgreSQL connections at most (config.ts: MODELSIGN_DB_POOL_SIZE). */
+  poolSize: number;
   onError?: (err: Error) => void;
 }
 
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options) : openPGlite(options.dataDir);
+export interface PGliteOptions {
+  url?: undefined;
+  /** PGlite data folder; undefined means an in-memory database (tests). */
+  dataDir?: string | undefined;
 }
 
-async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+/** PostgreSQL when a URL is given, the embedded PGlite otherwise. */
+export type DatabaseOptions = PostgresOptions | PGliteOptions;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options as PostgresOptions) : openPGlite((options as PGliteOptions).dataDir);
+}
+
+async function openPostgres(url: string, options: PostgresOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 20,
+    max: options.poolSize,
     connectionTimeoutMillis: 5_000,
     application_name: 'modelsign',
   });
@@ -63,6 +75,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     prisma,
     query: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
     poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    inTransaction: (fn) => prisma.$transaction(fn),
     async transaction(fn) {
       const client = await pool.connect();
       try {
@@ -112,6 +125,7 @@ export function wrapPGlite(pglite: PGlite, release?: () => void): Database {
     prisma,
     query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     poolState: () => ({ total: 1, idle: 1, waiting: 0 }),
+    inTransaction: (fn) => prisma.$transaction(fn),
     transaction: (fn) =>
       pglite.transaction((tx) =>
         fn({

@@ -1,5 +1,6 @@
 // buildApp(): the HTTP face of one modelsign instance. Plugins first (errors, services, auth),
-// then thin routes that validate against openapi.yaml and call services.
+// then thin routes that validate against openapi.yaml, call services and present their results
+// with src/api. The instance around it (runtime, listening, drain) is src/app/instance.ts.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -35,7 +36,8 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions | undefined;
   /** X-Forwarded-For trust (Fastify's trustProxy). */
   trustProxy?: boolean | number | string[];
-  requestTimeoutMs?: number;
+  /** config.ts: MODELSIGN_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs: number;
   /** Export Node's process metrics too (a served process; tests leave it off). */
   processMetrics?: boolean;
 }
@@ -102,16 +104,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    requestTimeout: options.requestTimeoutMs,
     // Headers must arrive promptly (slowloris); the whole request is bounded by requestTimeout.
-    connectionTimeout: (options.requestTimeoutMs ?? 30_000) * 2,
+    connectionTimeout: options.requestTimeoutMs * 2,
     keepAliveTimeout: 5_000,
     trustProxy: typeof options.trustProxy === 'number' ? hopsTrusted(options.trustProxy) : (options.trustProxy ?? false),
     // Our own onRequest hook answers requests that arrive while draining, with problem+json.
     return503OnClosing: false,
     // Node checks request timeouts on this interval (30 s by default, which would let a slow
     // client hold a connection for up to twice the timeout).
-    http: { connectionsCheckingInterval: Math.min(5_000, Math.ceil((options.requestTimeoutMs ?? 30_000) / 4)) },
+    http: { connectionsCheckingInterval: Math.min(5_000, Math.ceil(options.requestTimeoutMs / 4)) },
     clientErrorHandler: clientError,
     // Errors the router raises before any hook or handler (a malformed or overlong path).
     frameworkErrors: (err, request, reply) => {
@@ -119,7 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       void sendProblem(request, reply, 'validation_failed', detail);
     },
   }) as unknown as FastifyInstance;
-  if (app.server) app.server.headersTimeout = Math.min(10_000, options.requestTimeoutMs ?? 30_000);
+  if (app.server) app.server.headersTimeout = Math.min(10_000, options.requestTimeoutMs);
 
   app.setValidatorCompiler(validatorCompiler());
   // JSON is the only body this API takes; anything else is 415, not a string to validate.

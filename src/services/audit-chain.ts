@@ -3,6 +3,7 @@
 // audit_event_text's one-field-a-line rendering. This file recomputes the same from the same
 // columns and names the first event where the chain breaks.
 import { createHash } from 'node:crypto';
+import { chainHead, chainRows } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
 
 export interface ChainProblem {
@@ -21,18 +22,6 @@ export interface ChainReport {
   firstBad: ChainProblem | null;
 }
 
-interface Row {
-  seq: string;
-  id: string;
-  at_ms: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: string;
-  prev_hash: Uint8Array | null;
-  hash: Uint8Array | null;
-}
-
 const ZERO = Buffer.alloc(32);
 const PAGE = 5000;
 
@@ -41,12 +30,11 @@ export function eventText(r: { seq: string; id: string; at_ms: string; actor: st
 }
 
 export async function verifyAuditChain(db: Pick<Database, 'query'>): Promise<ChainReport> {
-  const [head] = await db.query<{ seq: string; hash: Uint8Array }>('SELECT "seq"::text AS "seq", "hash" FROM "audit_head" WHERE "id" = 1');
-  const [{ unsealed }] = (await db.query<{ unsealed: string }>('SELECT count(*)::text AS "unsealed" FROM "audit_events" WHERE "seq" IS NULL')) as [{ unsealed: string }];
+  const { head, unsealed } = await chainHead(db);
   const report = (checked: number, firstBad: ChainProblem | null): ChainReport => ({
     ok: firstBad === null,
     checked,
-    unsealed: Number(unsealed),
+    unsealed,
     head: { seq: Number(head?.seq ?? 0), hash: Buffer.from(head?.hash ?? ZERO).toString('hex') },
     firstBad,
   });
@@ -54,12 +42,7 @@ export async function verifyAuditChain(db: Pick<Database, 'query'>): Promise<Cha
   let expected = 1;
   let after = 0;
   for (;;) {
-    const rows = await db.query<Row>(
-      `SELECT e."seq"::text AS "seq", e."id"::text AS "id", ((extract(epoch FROM e."at") * 1000)::bigint)::text AS "at_ms",
-              e."actor", e."action", e."target", e."details"::text AS "details", e."prev_hash", e."hash"
-       FROM "audit_events" e WHERE e."seq" > $1::bigint ORDER BY e."seq" LIMIT ${PAGE}`,
-      [String(after)],
-    );
+    const rows = await chainRows(db, after, PAGE);
     for (const r of rows) {
       const seq = Number(r.seq);
       if (seq !== expected) return report(expected - 1, { seq: expected, id: null, problem: `event ${expected} is missing (the next sealed event is ${seq})` });

@@ -1,5 +1,7 @@
 // Who is calling: the verified token, joined with the current state of its publisher.
-export type Role = 'admin' | 'publisher' | 'auditor';
+import type { Role } from '../core/tokens.ts';
+
+export type { Role };
 
 export interface Principal {
   jti: string;

@@ -1,23 +1,33 @@
 // Signing releases and reading them back. A (model, version) is immutable: the same manifest
-// again returns the stored signature, a different one is refused.
-import { createHash, randomUUID } from 'node:crypto';
+// again returns the stored signature, a different one is refused. Signing is three steps:
+// authorize (role and namespace), sign (statement, DSSE signature, log leaf), persist (the
+// batching writer; the log index comes back with the commit).
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { buildBundle, type Bundle } from '../core/bundle.ts';
-import { equalBytes, hexToBytes } from '../core/bytes.ts';
+import { buildBundle } from '../core/bundle.ts';
+import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../core/dsse.ts';
-import { isUuid } from '../core/ids.ts';
 import { ModelsignError } from '../core/errors.ts';
+import { isUuid } from '../core/ids.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
+import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
-import { leafDataFromDigest } from '../core/tlog/leaf.ts';
-import type { Database, Prisma, PrismaClient } from '../db/client.ts';
+import { entryFacts, type EntryFacts } from '../core/tlog/entries/entry-kind.ts';
+import { CURRENT_ENTRY_KIND, leafFor } from '../core/tlog/entries/registry.ts';
+import { unpackFrontier, appendLeaves } from '../core/tlog/compact-range.ts';
+import type { LogHasher } from '../core/tlog/hash.ts';
+import type { Database } from '../db/client.ts';
+import { appendToLog, lockLog } from '../db/log-store.ts';
+import { findReleaseSignature, findSignature, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureRow } from '../db/signature-store.ts';
+import type { Checkpointer } from './checkpointer.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
+import type { LogReader } from './log-reader.ts';
 import { actorOf, type Principal } from './principal.ts';
-import { SignatureWriter } from './signature-writer.ts';
-import { appendToTree, lockTreeEdge } from './tlog-store.ts';
-import type { TlogService } from './tlog.ts';
+import type { SignatureWriter } from './signature-writer.ts';
+
+export type { SignatureRecord, SignatureSummary };
 
 export interface SignRequest {
   model: string;
@@ -25,23 +35,6 @@ export interface SignRequest {
   files: ManifestFile[];
   ignorePaths?: string[] | undefined;
 }
-
-export interface SignatureRecord {
-  id: string;
-  model: string;
-  version: string;
-  kid: string;
-  rootDigest: string;
-  publisher: string;
-  files: ManifestFile[];
-  ignorePaths: string[];
-  createdAt: Date;
-  logIndex: number | null;
-  /** The bundle, with its tlog entry once a checkpoint covers the signature. */
-  bundle: Bundle;
-}
-
-export type SignatureSummary = Omit<SignatureRecord, 'files' | 'ignorePaths' | 'bundle'>;
 
 export interface ListQuery {
   model?: string | undefined;
@@ -51,61 +44,15 @@ export interface ListQuery {
   cursor?: string | undefined;
 }
 
-const RECORD_FIELDS = {
-  id: true,
-  model: true,
-  version: true,
-  kid: true,
-  rootDigest: true,
-  files: true,
-  ignorePaths: true,
-  payload: true,
-  signature: true,
-  createdAt: true,
-  logIndex: true,
-  publisher: { select: { name: true } },
-} as const;
-
-type Row = Prisma.ReleaseSignatureGetPayload<{ select: typeof RECORD_FIELDS }>;
-
 export interface SigningOptions {
-  /** How long a signing call waits for a checkpoint covering the new entry. */
+  /** How long a signing call waits for a checkpoint covering the new entry (config.ts). */
   tlogWaitMs: number;
 }
 
-// The same leaf and leaf hash as core/tlog (leafData, leafHash), hashed by node:crypto: several
-// times faster than the portable hash on the signing path.
-const LEAF_PREFIX = new Uint8Array([0x00]); // RFC 6962 leaf hash domain separator
-
-function leafHashHex(leaf: Uint8Array): string {
-  return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest('hex');
-}
-
-function leafOf(r: { model: string; version: string; rootDigest: string; kid: string }, payload: Uint8Array, signature: Uint8Array): Uint8Array {
-  const payloadSha256 = createHash('sha256').update(payload).digest('hex');
-  return leafDataFromDigest({ subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payloadSha256, kid: r.kid, signature });
-}
-
-function toRecord(row: Row): SignatureRecord {
-  return {
-    id: row.id,
-    model: row.model,
-    version: row.version,
-    kid: row.kid,
-    rootDigest: row.rootDigest,
-    publisher: row.publisher.name,
-    // Written only by SignatureWriter, from a validated manifest.
-    files: row.files as unknown as ManifestFile[],
-    ignorePaths: row.ignorePaths,
-    createdAt: row.createdAt,
-    logIndex: row.logIndex === null ? null : Number(row.logIndex),
-    bundle: buildBundle({ payload: row.payload, signature: row.signature, kid: row.kid }),
-  };
-}
-
 export class SignatureService {
-  private readonly prisma: PrismaClient;
-  private readonly writer: SignatureWriter;
+  // A signature with its log entry does not change (the entry's checkpoint is the first that
+  // covered it) until a key changes, when dropCache() empties this: every instance may keep what
+  // it has read; one still waiting for its checkpoint is read again next time.
   private readonly cache = new LRUCache<string, SignatureRecord>({
     maxSize: 64 * 1024 * 1024,
     sizeCalculation: (r) => r.bundle.dsseEnvelope.payload.length * 2 + 1024,
@@ -114,69 +61,25 @@ export class SignatureService {
   constructor(
     private readonly db: Database,
     private readonly keys: KeyService,
-    private readonly tlog: TlogService,
+    private readonly writer: SignatureWriter,
+    private readonly reader: LogReader,
+    private readonly checkpointer: Checkpointer,
     private readonly clock: Clock,
+    private readonly hasher: LogHasher,
     private readonly options: SigningOptions,
-  ) {
-    this.prisma = db.prisma;
-    this.writer = new SignatureWriter(db, tlog);
-  }
-
-  /**
-   * Gives log indexes to signatures stored before the log existed (or by any path that left
-   * log_index empty), oldest first, in batches, under the same lock as the writer.
-   */
-  async sequenceUnlogged(batchSize = 500): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.db.transaction(async (s) => {
-        const edge = await lockTreeEdge(s);
-        const rows = await s.query<{ id: string; model: string; version: string; root_digest: string; kid: string; payload: Uint8Array; signature: Uint8Array }>(
-          'SELECT "id"::text AS "id", "model", "version", "root_digest", "kid", "payload", "signature" FROM "release_signatures" WHERE "log_index" IS NULL ORDER BY "seq" LIMIT $1',
-          [batchSize],
-        );
-        if (rows.length === 0) return 0;
-        await s.query(
-          'UPDATE "release_signatures" r SET "log_index" = t.i FROM unnest($1::uuid[], $2::bigint[]) AS t(id, i) WHERE r."id" = t.id',
-          [rows.map((r) => r.id), rows.map((_, i) => String(edge.size + i))],
-        );
-        const leaves = rows.map((r) => hexToBytes(leafHashHex(leafOf({ model: r.model, version: r.version, rootDigest: r.root_digest, kid: r.kid }, new Uint8Array(r.payload), new Uint8Array(r.signature)))));
-        const appended = await appendToTree(s, edge, leaves);
-        this.tlog.appended(appended.nodes);
-        return rows.length;
-      });
-      total += n;
-      if (n < batchSize) return total;
-    }
-  }
-
-  /** The record with its tlog entry attached when the log has one for it. */
-  private async complete(record: SignatureRecord, payload: Uint8Array, signature: Uint8Array, waitMs: number): Promise<SignatureRecord> {
-    if (record.logIndex === null) return record;
-    if (waitMs > 0) await this.tlog.waitFor(record.logIndex + 1, waitMs);
-    const entry = await this.tlog.entryFor(record.logIndex, leafOf(record, payload, signature));
-    if (entry) record.bundle.verificationMaterial.tlogEntries = [entry];
-    return record;
-  }
+  ) {}
 
   async sign(principal: Principal, request: SignRequest): Promise<{ created: boolean; record: SignatureRecord }> {
-    const { namespace } = assertModelName(request.model);
-    assertVersion(request.version);
-    if (principal.role !== 'publisher' || !principal.publisherId) {
-      throw new ModelsignError('forbidden_role', 'only publisher tokens may sign releases');
-    }
-    if (!principal.namespaces.includes(namespace)) {
-      throw new ModelsignError('forbidden_namespace', `publisher ${principal.subject} does not own namespace ${JSON.stringify(namespace)}`);
-    }
+    authorize(principal, request);
     const manifest = buildManifest(request.files, request.ignorePaths ?? []);
     const payload = encodeStatement(buildStatement(subjectName(request.model, request.version), manifest));
     const signer = this.keys.signer('release');
-    const signature = signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+    const signature = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
     const id = randomUUID();
     const now = this.clock.now();
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
-    const details = { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length };
     const bundle = buildBundle({ payload, signature, kid: signer.kid });
+    const leaf = leafFor(CURRENT_ENTRY_KIND, this.factsOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature));
     const result = await this.writer.write({
       id,
       model: request.model,
@@ -187,11 +90,11 @@ export class SignatureService {
       payloadB64: bundle.dsseEnvelope.payload,
       signatureB64: bundle.dsseEnvelope.signatures[0]!.sig,
       kid: signer.kid,
-      publisherId: principal.publisherId,
+      publisherId: principal.publisherId!,
       createdAt: now,
       actor: actorOf(principal),
-      details,
-      leafHash: leafHashHex(leafOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature)),
+      details: { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length },
+      leafHash: bytesToHex(this.hasher.hashLeaf(leaf)),
     });
     if (result.inserted) {
       const record: SignatureRecord = {
@@ -207,12 +110,10 @@ export class SignatureService {
         logIndex: result.logIndex,
         bundle,
       };
-      return { created: true, record: await this.complete(record, payload, signature, this.options.tlogWaitMs) };
+      return { created: true, record: await this.attachLogEntry(record, payload, signature, this.options.tlogWaitMs) };
     }
-    const existing = await this.prisma.releaseSignature.findUniqueOrThrow({
-      where: { model_version: { model: request.model, version: request.version } },
-      select: RECORD_FIELDS,
-    });
+    const existing = await findReleaseSignature(this.db.prisma, request.model, request.version);
+    if (!existing) throw new ModelsignError('internal_error', `${request.model}@${request.version} was neither stored nor found`);
     if (!equalBytes(existing.payload, payload)) {
       throw new ModelsignError(
         'release_conflict',
@@ -220,33 +121,25 @@ export class SignatureService {
         [{ message: 'existing signature', id: existing.id, rootDigest: existing.rootDigest }],
       );
     }
-    return { created: false, record: await this.complete(toRecord(existing), existing.payload, existing.signature, this.options.tlogWaitMs) };
+    return { created: false, record: await this.attachLogEntry(toRecord(existing), existing.payload, existing.signature, this.options.tlogWaitMs) };
   }
 
   async get(id: string): Promise<SignatureRecord> {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const row = isUuid(id) ? await this.prisma.releaseSignature.findUnique({ where: { id }, select: RECORD_FIELDS }) : null;
+    const row = isUuid(id) ? await findSignature(this.db.prisma, id) : undefined;
     if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
-    return this.remember(await this.complete(toRecord(row), row.payload, row.signature, 0));
+    return this.cacheIfFinal(await this.attachLogEntry(toRecord(row), row.payload, row.signature, 0));
   }
 
   async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
-    const row = await this.prisma.releaseSignature.findUnique({ where: { model_version: { model, version } }, select: RECORD_FIELDS });
-    return row ? this.remember(await this.complete(toRecord(row), row.payload, row.signature, 0)) : undefined;
+    const row = await findReleaseSignature(this.db.prisma, model, version);
+    return row ? this.cacheIfFinal(await this.attachLogEntry(toRecord(row), row.payload, row.signature, 0)) : undefined;
   }
 
   /** Drops every cached record (a key changed: an entry may now need another checkpoint). */
-  forget(): void {
+  dropCache(): void {
     this.cache.clear();
-  }
-
-  // A signature with its log entry does not change (the entry's checkpoint is the first that
-  // covered it) until a key changes, when forget() drops everything: every instance may keep
-  // what it has read; one still waiting for its checkpoint is read again next time.
-  private remember(record: SignatureRecord): SignatureRecord {
-    if (record.bundle.verificationMaterial.tlogEntries.length > 0) this.cache.set(record.id, record);
-    return record;
   }
 
   /** Newest first; the cursor is opaque to clients (the last row's insertion sequence). */
@@ -256,30 +149,83 @@ export class SignatureService {
       if (!/^[1-9][0-9]{0,18}$/.test(query.cursor)) throw new ModelsignError('validation_failed', 'cursor is not one this service returned', [{ path: 'cursor', message: 'invalid cursor' }]);
       before = BigInt(query.cursor);
     }
-    const rows = await this.prisma.releaseSignature.findMany({
-      where: {
-        ...(query.model !== undefined ? { model: query.model } : {}),
-        ...(query.version !== undefined ? { version: query.version } : {}),
-        ...(query.sha256 !== undefined ? { OR: [{ rootDigest: query.sha256 }, { fileDigests: { has: query.sha256 } }] } : {}),
-        ...(before !== undefined ? { seq: { lt: before } } : {}),
-      },
-      orderBy: { seq: 'desc' },
-      take: query.limit + 1,
-      select: { seq: true, id: true, model: true, version: true, kid: true, rootDigest: true, createdAt: true, logIndex: true, publisher: { select: { name: true } } },
-    });
+    const rows = await listSignatureSummaries(this.db.prisma, { model: query.model, version: query.version, sha256: query.sha256, before, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     return {
-      items: page.map((r) => ({
-        id: r.id,
-        model: r.model,
-        version: r.version,
-        kid: r.kid,
-        rootDigest: r.rootDigest,
-        publisher: r.publisher.name,
-        createdAt: r.createdAt,
-        logIndex: r.logIndex === null ? null : Number(r.logIndex),
-      })),
+      items: page.map(({ seq: _seq, ...summary }) => summary),
       nextCursor: rows.length > query.limit ? String(page[page.length - 1]!.seq) : null,
     };
   }
+
+  /**
+   * Gives log indexes to signatures stored before the log existed (or by any path that left
+   * log_index empty), oldest first, in batches, under the lock appends take.
+   */
+  async sequenceUnlogged(batchSize = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const done = await this.db.transaction(async (s) => {
+        await lockLog(s);
+        const rows = await unloggedSignatures(s, batchSize);
+        if (rows.length === 0) return { count: 0, nodes: [] };
+        const leaves = rows.map((r) => this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, this.factsOf(r, r.payload, r.signature))));
+        const start = await appendToLog(s, leaves);
+        await setLogIndexes(
+          s,
+          rows.map((r) => r.id),
+          start.startSize,
+        );
+        return { count: rows.length, nodes: appendLeaves(unpackFrontier(start.startSize, start.startFrontier), leaves, this.hasher).nodes };
+      });
+      if (done.count > 0) this.checkpointer.appended(done.nodes, undefined);
+      total += done.count;
+      if (done.count < batchSize) return total;
+    }
+  }
+
+  private factsOf(r: { model: string; version: string; rootDigest: string; kid: string }, payload: Uint8Array, signature: Uint8Array): EntryFacts {
+    return entryFacts({ subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payload, kid: r.kid, signature }, this.hasher.sha256);
+  }
+
+  /** The record with its tlog entry attached when the log has one for it. */
+  private async attachLogEntry(record: SignatureRecord, payload: Uint8Array, signature: Uint8Array, waitMs: number): Promise<SignatureRecord> {
+    if (record.logIndex === null) return record;
+    if (waitMs > 0) await this.checkpointer.waitFor(record.logIndex + 1, waitMs);
+    const entry = await this.reader.entryFor(record.logIndex, this.factsOf(record, payload, signature));
+    if (entry) record.bundle.verificationMaterial.tlogEntries = [entry];
+    return record;
+  }
+
+  private cacheIfFinal(record: SignatureRecord): SignatureRecord {
+    if (record.bundle.verificationMaterial.tlogEntries.length > 0) this.cache.set(record.id, record);
+    return record;
+  }
+}
+
+/** Only a publisher signs, and only under a namespace it owns (now, not when its token was issued). */
+function authorize(principal: Principal, request: SignRequest): void {
+  const { namespace } = assertModelName(request.model);
+  assertVersion(request.version);
+  if (principal.role !== 'publisher' || !principal.publisherId) {
+    throw new ModelsignError('forbidden_role', 'only publisher tokens may sign releases');
+  }
+  if (!principal.namespaces.includes(namespace)) {
+    throw new ModelsignError('forbidden_namespace', `publisher ${principal.subject} does not own namespace ${JSON.stringify(namespace)}`);
+  }
+}
+
+function toRecord(row: SignatureRow): SignatureRecord {
+  return {
+    id: row.id,
+    model: row.model,
+    version: row.version,
+    kid: row.kid,
+    rootDigest: row.rootDigest,
+    publisher: row.publisher,
+    files: row.files,
+    ignorePaths: row.ignorePaths,
+    createdAt: row.createdAt,
+    logIndex: row.logIndex,
+    bundle: buildBundle({ payload: row.payload, signature: row.signature, kid: row.kid }),
+  };
 }

@@ -1,22 +1,18 @@
-// Bearer tokens: JWTs signed by the `token` key, recorded by jti (never the JWT itself), and
-// checked on every request against the current state of the token and its publisher.
-//
-// Signing is done here rather than with fast-jwt (which @fastify/jwt uses to verify): fast-jwt's
-// signer takes the private key only as PEM text and keeps it in a module-level cache, while we
-// keep private keys inside KeyObjects. A compact JWS over Ed25519 is a few lines.
+// Bearer tokens: JWTs signed by the `token` key (core/jws.ts), recorded by jti (never the JWT
+// itself), and checked on every request against the current state of the token and its publisher.
 import { randomUUID } from 'node:crypto';
-import { toBase64Url, utf8 } from '../core/bytes.ts';
-import { isUuid } from '../core/ids.ts';
 import { ModelsignError } from '../core/errors.ts';
-import type { PrismaClient } from '../db/client.ts';
-import { recordAudit } from './audit.ts';
+import { isUuid } from '../core/ids.ts';
+import { signJwt } from '../core/jws.ts';
+import { TOKEN_ISSUER, type Role } from '../core/tokens.ts';
+import { recordAudit } from '../db/audit-store.ts';
+import type { Database } from '../db/client.ts';
+import { bumpStateEpoch } from '../db/state-epoch.ts';
+import { findTokenRevocation, findTokenState, insertToken, markTokenRevoked, type TokenState } from '../db/token-store.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
-import type { Principal, Role } from './principal.ts';
+import type { Principal } from './principal.ts';
 import type { PublisherService } from './publishers.ts';
-import { bumpStateEpoch } from './state-epoch.ts';
-
-export const TOKEN_ISSUER = 'modelsign';
 
 export interface IssueTokenInput {
   role: Role;
@@ -43,27 +39,17 @@ export interface TokenClaims {
   ns?: unknown;
 }
 
-interface CachedToken {
-  role: Role;
-  subject: string;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  publisherId: string | null;
-  publisherDisabled: boolean;
-  namespaces: string[];
-}
-
 const SUBJECT = /^[\p{L}\p{N}._@:+-]{1,128}$/u;
 const MAX_CACHE = 10_000;
 
 export class TokenService {
   // jti → what the database said, or null for "no such token". Cleared whenever the state epoch
   // moves; `generation` stops a lookup that started before a clear from refilling stale data.
-  private cache = new Map<string, CachedToken | null>();
+  private cache = new Map<string, TokenState | null>();
   private generation = 0;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Database,
     private readonly keys: KeyService,
     private readonly publishers: PublisherService,
     private readonly clock: Clock,
@@ -97,12 +83,9 @@ export class TokenService {
     const exp = iat + Math.ceil(input.ttlMs / 1000);
     const jti = randomUUID();
     const expiresAt = new Date(exp * 1000);
-    const header = { alg: 'EdDSA', typ: 'JWT', kid: signer.kid };
-    const claims = { iss: TOKEN_ISSUER, sub: subject, role: input.role, ...(publisherId ? { ns: namespaces } : {}), jti, iat, exp };
-    const signingInput = `${toBase64Url(utf8(JSON.stringify(header)))}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
-    const token = `${signingInput}.${toBase64Url(signer.sign(utf8(signingInput)))}`;
-    await this.prisma.$transaction(async (tx) => {
-      await tx.token.create({ data: { jti, role: input.role, subject, publisherId, kid: signer.kid, issuedAt: new Date(iat * 1000), expiresAt } });
+    const token = await signJwt({ iss: TOKEN_ISSUER, sub: subject, role: input.role, ...(publisherId ? { ns: namespaces } : {}), jti, iat, exp }, signer);
+    await this.db.inTransaction(async (tx) => {
+      await insertToken(tx, { jti, role: input.role, subject, publisherId, kid: signer.kid, issuedAt: new Date(iat * 1000), expiresAt });
       await recordAudit(tx, { actor, action: 'token.issue', target: `token:${jti}`, details: { role: input.role, subject, expiresAt: expiresAt.toISOString() }, at: now });
     });
     return { token, jti, role: input.role, subject, expiresAt };
@@ -112,11 +95,11 @@ export class TokenService {
   async revoke(jti: string, actor: string): Promise<boolean> {
     if (!isUuid(jti)) throw new ModelsignError('not_found', `no token ${JSON.stringify(jti)}`);
     const now = this.clock.now();
-    const changed = await this.prisma.$transaction(async (tx) => {
-      const row = await tx.token.findUnique({ where: { jti }, select: { revokedAt: true } });
+    const changed = await this.db.inTransaction(async (tx) => {
+      const row = await findTokenRevocation(tx, jti);
       if (!row) throw new ModelsignError('not_found', `no token ${jti}`);
       if (row.revokedAt) return false;
-      await tx.token.update({ where: { jti }, data: { revokedAt: now } });
+      await markTokenRevoked(tx, jti, now);
       await recordAudit(tx, { actor, action: 'token.revoke', target: `token:${jti}`, at: now });
       await bumpStateEpoch(tx);
       return true;
@@ -152,30 +135,11 @@ export class TokenService {
     this.cache.clear();
   }
 
-  private async lookup(jti: string): Promise<CachedToken | null> {
+  private async lookup(jti: string): Promise<TokenState | null> {
     const cached = this.cache.get(jti);
     if (cached !== undefined) return cached;
     const generation = this.generation;
-    const row = await this.prisma.token.findUnique({
-      where: { jti },
-      select: {
-        role: true,
-        subject: true,
-        expiresAt: true,
-        revokedAt: true,
-        publisherId: true,
-        publisher: { select: { disabledAt: true, namespaces: { select: { namespace: true } } } },
-      },
-    });
-    const value: CachedToken | null = row && {
-      role: row.role,
-      subject: row.subject,
-      expiresAt: row.expiresAt,
-      revokedAt: row.revokedAt,
-      publisherId: row.publisherId,
-      publisherDisabled: row.publisher?.disabledAt != null,
-      namespaces: row.publisher?.namespaces.map((n) => n.namespace) ?? [],
-    };
+    const value = await findTokenState(this.db.prisma, jti);
     if (generation === this.generation) {
       if (this.cache.size >= MAX_CACHE) this.cache.clear();
       this.cache.set(jti, value);

@@ -4,10 +4,12 @@
 // time) without being downloaded again.
 import type { Bundle } from '../core/bundle.ts';
 import { readClaim, readEnvelope } from '../core/read-bundle.ts';
-import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
+import type { SignatureRecord } from '../core/signature-record.ts';
+import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Verdict } from '../core/verdict.ts';
+import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
 import type { KeyService } from './keys.ts';
-import type { SignatureRecord, SignatureService } from './signatures.ts';
+import type { SignatureService } from './signatures.ts';
 
 export interface OnlineVerdict extends Verdict {
   signatureId: string | null;
@@ -18,6 +20,7 @@ export class VerificationService {
   constructor(
     private readonly keys: KeyService,
     private readonly signatures: SignatureService,
+    private readonly hasher: LogHasher,
   ) {}
 
   async verify(bundle: unknown, files?: readonly FileDigest[]): Promise<OnlineVerdict> {
@@ -30,7 +33,7 @@ export class VerificationService {
     // A release key another instance rotated in moments ago: look before calling it unknown.
     const hint = (subject as { verificationMaterial?: { publicKey?: { hint?: unknown } } } | null)?.verificationMaterial?.publicKey?.hint;
     if (typeof hint === 'string' && !this.keys.get(hint)) await this.keys.refresh();
-    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), ...(files ? { files } : {}) });
+    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), hasher: this.hasher, ...(files ? { files } : {}) });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
     // Only a bundle whose signature checks out is worth reporting as recorded or not.
     if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code === 'key_unknown' || r.code === 'key_mismatch')) {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { runCli } from '../support/process.ts';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 
 describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-admin-'));
@@ -48,7 +49,7 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
     assert.equal(renamed.status, 0, renamed.stderr);
     assert.match(renamed.stdout, /^acme\s+\S+\s+acme\s+disabled/);
     const bad = cli('admin', 'publisher', 'namespaces', 'ghost', 'x');
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, EXIT.refused);
     assert.match(bad.stderr, /^modelsign: no publisher "ghost"\n$/);
   });
 
@@ -59,12 +60,12 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
     assert.equal(rotated.status, 0, rotated.stderr);
     assert.match(rotated.stdout, new RegExp(`rotated release: ${release.kid} retired, [0-9a-f]{64} active`));
     const stale = cli('admin', 'keys', 'rotate', 'release', '--expected-active', release.kid);
-    assert.equal(stale.status, 1);
+    assert.equal(stale.status, EXIT.refused);
     assert.match(stale.stderr, /rotated meanwhile/);
     const revoked = cli('admin', 'keys', 'revoke', release.kid, '--compromised-at', new Date().toISOString(), '--reason', 'test');
     assert.equal(revoked.status, 0, revoked.stderr);
     const twice = cli('admin', 'keys', 'revoke', release.kid, '--compromised-at', new Date().toISOString(), '--reason', 'test');
-    assert.equal(twice.status, 1);
+    assert.equal(twice.status, EXIT.refused);
     assert.match(twice.stderr, /already revoked/);
     assert.equal(cli('admin', 'keys', 'rotate', 'everything').status, 2);
   });
@@ -82,7 +83,7 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
       await db.close();
     }
     const broken = cli('admin', 'audit-verify');
-    assert.equal(broken.status, 3);
+    assert.equal(broken.status, EXIT.history);
     assert.match(broken.stderr, /^modelsign admin audit-verify: audit chain broken at event 2 \(id \d+\): event 2 \(id \d+\) was changed after it was sealed/);
     const json = JSON.parse(cli('admin', 'audit-verify', '--json').stdout);
     assert.deepEqual([json.ok, json.firstBad.seq], [false, 2]);
@@ -93,7 +94,7 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /^re-encrypted \d+ private keys under KEK [0-9a-f]{16}/);
     const old = cli('admin', 'keys', 'list');
-    assert.equal(old.status, 1, 'the old KEK no longer decrypts the keys');
+    assert.equal(old.status, EXIT.usage, 'the old KEK no longer decrypts the keys');
     assert.match(old.stderr, /^modelsign: .*(KEK|kek)/);
     env.MODELSIGN_KEK_FILE = newKekFile;
     assert.equal(cli('admin', 'keys', 'rotate', 'log').status, 0, 'the new KEK opens and adds keys');

@@ -1,4 +1,4 @@
-// Acceptance for issue #5 points 1, 2, 3 and 7: hash, sign, verify and audit end to end against a
+// Hash, sign, verify and audit end to end against a
 // running service, the tamper cases, unsafe bundles refused before any file is read, and one line
 // with a distinct exit code for every failure a user can cause.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Acceptance: `log monitor` passes on an honest log, and fails when the log's storage is
+// `log monitor` passes on an honest log, and fails when the log's storage is
 // rewritten (a fork: a stored leaf changed and the tree rebuilt over it) or truncated (a
 // rollback). The tampering is done as a database superuser would, around the append-only
 // triggers, on a log served by a fresh instance so no in-memory cache hides it.
@@ -9,10 +9,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { appendLeaves, packFrontier } from '../../src/core/tlog/compact-range.ts';
-import { spkiPem } from '../../src/core/public-key.ts';
+import { spkiPem } from '../../src/core/crypto/public-key.ts';
 import { bearer, createTestApp, listenTestApp, sha, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { runCliAsync } from '../support/process.ts';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 
 const kek = testKek();
 
@@ -80,9 +81,9 @@ describe('modelsign log monitor', () => {
       // A pinned key that is not the log's: the checkpoint is refused as untrusted.
       const pinned = path.join(dir, 'wrong-key.pem');
       const release = t.services.keys.list().find((k) => k.purpose === 'release')!;
-      writeFileSync(pinned, spkiPem(release.publicKey));
+      writeFileSync(pinned, spkiPem(release));
       const untrusted = await runCliAsync(['log', 'monitor', '--server', url, '--state', path.join(dir, 'other.json'), '--log-key', pinned]);
-      assert.equal(untrusted.status, 4, untrusted.stderr);
+      assert.equal(untrusted.status, EXIT.untrusted, untrusted.stderr);
       assert.match(untrusted.stderr, /not signed by a trusted log key/);
     } finally {
       await t.close();
@@ -105,7 +106,7 @@ describe('modelsign log monitor', () => {
       await sign(served.t, 9, 3);
       const saved = readFileSync(state, 'utf8');
       const res = await runCliAsync(['log', 'monitor', '--server', served.url, '--state', state]);
-      assert.equal(res.status, 3, res.stderr + res.stdout);
+      assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
       assert.match(res.stderr, /fork/);
       assert.equal(readFileSync(state, 'utf8'), saved, 'the saved checkpoint is kept');
     } finally {
@@ -125,7 +126,7 @@ describe('modelsign log monitor', () => {
       await database.db.query('ALTER TABLE "release_signatures" DISABLE TRIGGER "release_signatures_log_index_fixed"');
       await database.db.query(`UPDATE "release_signatures" SET "root_digest" = $1 WHERE "log_index" = 6`, [sha('f')]);
       const res = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
-      assert.equal(res.status, 3, res.stderr + res.stdout);
+      assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
       assert.match(res.stderr, /do not hash to the root/);
     } finally {
       await t.close();
@@ -146,7 +147,7 @@ describe('modelsign log monitor', () => {
       await rewriteTree(database, leaves.slice(0, 6), 6);
       served = await serve(database);
       const res = await runCliAsync(['log', 'monitor', '--server', served.url, '--state', state]);
-      assert.equal(res.status, 3, res.stderr + res.stdout);
+      assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
       assert.match(res.stderr, /rollback: the log shrank from 10 to 6/);
     } finally {
       await served.t.close();
@@ -156,7 +157,7 @@ describe('modelsign log monitor', () => {
 
   it('says in one line when the server cannot be reached or the arguments are wrong', async () => {
     const down = await runCliAsync(['log', 'monitor', '--server', 'http://127.0.0.1:9', '--state', path.join(dir, 'x.json')]);
-    assert.equal(down.status, 1);
+    assert.equal(down.status, EXIT.service);
     assert.match(down.stderr, /^modelsign log monitor: cannot reach http:\/\/127\.0\.0\.1:9/);
     assert.equal(down.stderr.trim().split('\n').length, 1);
     const usage = await runCliAsync(['log', 'monitor', '--server', 'ftp://x']);

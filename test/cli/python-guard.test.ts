@@ -1,4 +1,4 @@
-// Acceptance for issue #5 point 5: examples/python/verify_model.py (pyca/cryptography only)
+// `examples/python/verify_model.py` (pyca/cryptography only)
 // accepts models the service signed and refuses each tamper case, naming the file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Acceptance: `modelsign serve` comes up within 15 s on a fresh embedded database and a restart
+// `modelsign serve` comes up within 15 s on a fresh embedded database and a restart
 // keeps keys and data; on PostgreSQL the same, and two instances started together against one
 // empty database both come up with migrations applied once.
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { readMigrations } from '../../src/db/migrate.ts';
 import { sha } from '../support/app.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { runCli, startService, type Service } from '../support/process.ts';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 
 async function signOnce(base: string, adminToken: string, version: string) {
   const post = (url: string, body: object, token: string) =>
@@ -64,7 +65,7 @@ describe('modelsign serve on the embedded database', { skip: TEST_DB !== 'pglite
     const listed = await fetch(`${first.base}/v1/admin/publishers`, { headers: { authorization: `Bearer ${liveToken.token}` } });
     assert.equal(listed.status, 200, 'the token issued through the socket works');
     const refused = runCli(['admin', 'token', '--role', 'publisher', '--publisher', 'ghost'], env);
-    assert.equal(refused.status, 1);
+    assert.equal(refused.status, EXIT.refused);
     assert.match(refused.stderr, /no publisher "ghost"/, 'errors come back through the socket as one line');
     assert.equal(statSync(path.join(dir, 'control.sock')).mode & 0o777, 0o600);
     const secondService = await startService(env).then((s) => (services.push(s), 'started'), (err: Error) => err.message);

@@ -1,4 +1,4 @@
-// Acceptance for issue #5 point 4: the verification module under src/core runs without
+// The verification module under src/core runs without
 // node:crypto, fs or any Node API. It is bundled with esbuild for a neutral platform (any import
 // of a Node module fails the build) and run in a bare vm context that has only what every
 // browser has (TextEncoder, TextDecoder, atob, btoa), where it verifies a service bundle with
@@ -80,8 +80,9 @@ describe('the portable verifier (src/core/verifier.ts)', () => {
     const verify = wycheproofVectors().map((v) => ({ pk: hex(v.publicKey), msg: hex(v.message), sig: hex(v.signature), valid: v.valid, id: v.id }));
     const result = run(
       `const b = (h) => new Uint8Array(h.match(/../g)?.map((x) => parseInt(x, 16)) ?? []);
-       const sign = input_.sign.filter((v) => !verifier.ed25519Verify(b(v.sig), b(v.msg), b(v.pk))).length;
-       const wrong = input_.verify.filter((v) => verifier.ed25519Verify(b(v.sig), b(v.msg), b(v.pk)) !== v.valid).map((v) => v.id);
+       const verify = (v) => verifier.verifySignature({ algorithm: 'Ed25519', publicKey: b(v.pk) }, b(v.sig), b(v.msg));
+       const sign = input_.sign.filter((v) => !verify(v)).length;
+       const wrong = input_.verify.filter((v) => verify(v) !== v.valid).map((v) => v.id);
        return { sign, wrong, count: input_.sign.length + input_.verify.length };`,
       { sign, verify },
     );

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReasonCode } from '../../src/core/verdict.ts';
-import { verifyBundle, type TrustedKey } from '../../src/core/verify-bundle.ts';
+import type { TrustedKey } from '../../src/core/keys/key.ts';
+import { verifyBundle } from '../../src/core/verify-bundle.ts';
 import { clone, editStatement, flipBase64, testSigner } from '../support/bundles.ts';
 
 const d = (c: string) => c.repeat(64);

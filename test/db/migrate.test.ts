@@ -16,7 +16,7 @@ describe('migration runner', () => {
   it('applies each migration once, and refuses an edited or unknown one', async () => {
     const db = TEST_DB === 'postgres' ? undefined : await openDatabase({});
     const pgdb = TEST_DB === 'postgres' ? await createPostgresDatabase() : undefined;
-    const database = db ?? (await openDatabase({ url: pgdb!.url }));
+    const database = db ?? (await openDatabase({ url: pgdb!.url, poolSize: 10 }));
     try {
       const migrations = readMigrations();
       assert.deepEqual(await migrate(database, migrations), migrations.map((m) => m.name));

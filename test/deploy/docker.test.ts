@@ -1,4 +1,4 @@
-// Acceptance ([ops] 9): the Dockerfile and docker-compose.yml, parsed and checked (multi-stage,
+// The Dockerfile and docker-compose.yml, parsed and checked (multi-stage,
 // non-root, read-only root file system, health checks, secrets only from files, no secret in
 // any file), the README's production commands against them, the secrets script run as the
 // README says, and the service itself run the way the image runs it: as an unprivileged user,
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse } from 'yaml';
-import { parseKek } from '../../src/services/key-wrap.ts';
+import { parseKek } from '../../src/services/key-backends/kek.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { BIN, freePort } from '../support/process.ts';
 

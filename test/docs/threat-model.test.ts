@@ -1,4 +1,4 @@
-// Acceptance ([ops] 10): docs/THREAT-MODEL.md has a row for every threat of the malicious-model-
+// `docs/THREAT-MODEL.md` has a row for every threat of the malicious-model-
 // substitution analysis, each naming a control and at least one test file, and every file it
 // names exists (so a renamed or deleted test breaks this test, not the document's truth).
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Acceptance ([ops] 1): under 50-connection signing load on PostgreSQL, the service is killed
+// Under 50-connection signing load on PostgreSQL, the service is killed
 // with SIGKILL three times at random moments and restarted each time. Afterwards every signature
 // acknowledged with 2xx is stored at the log index it was given and verifies offline with its log
 // entry, the log is gapless, and the checkpoint seen before each kill is proved consistent with

@@ -1,4 +1,4 @@
-// Acceptance ([ops] 3): three instances on one PostgreSQL database for 60 s, with signing spread
+// Three instances on one PostgreSQL database for 60 s, with signing spread
 // over all three, key rotations (release, log, token) on random instances, revocation of
 // retired release keys, and token revocations. Throughout: at most one active key per purpose
 // (sampled every 50 ms from the database), and a revoked token refused by every instance within

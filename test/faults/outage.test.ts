@@ -1,4 +1,4 @@
-// Acceptance ([ops] 2): PostgreSQL stops for 10 s under signing load. Meanwhile requests are
+// PostgreSQL stops for 10 s under signing load. Meanwhile requests are
 // answered 503 problem+json (never 500, never later than the request timeout), /readyz fails
 // while /healthz passes; within 5 s of PostgreSQL coming back the same process signs again; no
 // acknowledged signature is lost. The database is a private cluster this test owns (stopping the

@@ -1,4 +1,4 @@
-// Acceptance ([ops] 8): SIGTERM during signing load. Requests already being served complete,
+// SIGTERM during signing load. Requests already being served complete,
 // new ones are refused (503 problem+json while draining, then the port is closed), the process
 // exits 0 within 10 s, and every acknowledged signature is stored and in the log.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Acceptance for issue #3 point 9: bad input to every new route gets a 4xx problem+json with a
+// Bad input to every admin route gets a 4xx problem+json with a
 // stable code, and nothing changes in the database.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Acceptance: missing, malformed, expired, revoked or wrongly signed tokens are 401; a foreign
+// Missing, malformed, expired, revoked or wrongly signed tokens are 401; a foreign
 // namespace is 403; publisher tokens on admin routes are 403.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Acceptance: malformed requests get a 4xx application/problem+json with a stable code, and the
+// Malformed requests get a 4xx application/problem+json with a stable code, and the
 // service keeps answering.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Acceptance: admin token → publisher acme → publisher token → sign acme/tiny@1.0 → public
+// Admin token → publisher acme → publisher token → sign acme/tiny@1.0 → public
 // lookup → verify, over real HTTP, on the database under test.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Acceptance ([ops] 4): property-based fuzzing of every route. Requests are generated from the
+// Property-based fuzzing of every route. Requests are generated from the
 // operations of openapi.yaml (their path and query parameters, their JSON bodies, the headers
 // the service reads), as schema-valid values, known-good requests with one part mutated, and
 // plain garbage. Every answer must be below 500, and every error problem+json with a

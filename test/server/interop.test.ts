@@ -1,4 +1,4 @@
-// Acceptance: independent implementations verify the service's signatures: OpenSSL's
+// Independent implementations verify the service's signatures: OpenSSL's
 // `pkeyutl -verify -rawin` and pyca/cryptography, each with the PEM from /v1/keys/{kid}, over the
 // DSSE pre-authentication encoding.
 import assert from 'node:assert/strict';

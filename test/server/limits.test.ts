@@ -1,4 +1,4 @@
-// Acceptance ([ops] 6): body limits (413), per-address limits on public routes and per-token
+// Body limits (413), per-address limits on public routes and per-token
 // limits on authenticated ones (429 with Retry-After), a budget shared through Redis by two
 // instances; and the response hardening around them: security headers, the CORS policy,
 // request timeouts.

@@ -2,6 +2,7 @@
 // out-of-range request gets a 4xx problem+json with a documented code.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { PublicKey } from '../../src/core/keys/key.ts';
 import { appendLeaves, edgeRoot } from '../../src/core/tlog/compact-range.ts';
 import { leafHash } from '../../src/core/tlog/hash.ts';
 import { verifyCheckpoint } from '../../src/core/tlog/log-note.ts';
@@ -12,7 +13,7 @@ const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 describe('log routes', () => {
   let t: TestApp;
-  let logKey: Uint8Array;
+  let logKey: PublicKey;
   before(async () => {
     t = await createTestApp();
     const token = await t.publisherToken('acme');
@@ -20,7 +21,7 @@ describe('log routes', () => {
       const res = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(token), payload: { model: 'acme/m', version: `1.${i}`, files: [{ path: 'w', sha256: sha(String(i % 10)), size: i }] } });
       assert.equal(res.statusCode, 201);
     }
-    logKey = t.services.keys.list().find((k) => k.purpose === 'log')!.publicKey;
+    logKey = t.services.keys.list().find((k) => k.purpose === 'log')!;
   });
   after(() => t.close());
 

@@ -1,4 +1,4 @@
-// Acceptance ([ops] 7, first half): /metrics parses with an independent Prometheus text parser
+// /metrics parses with an independent Prometheus text parser
 // and moves as expected through a signing flow: requests by route and status, signatures issued,
 // verifications by verdict, rotations, revocations, log size, checkpoint age, pool state.
 import assert from 'node:assert/strict';

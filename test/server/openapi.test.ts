@@ -1,4 +1,4 @@
-// Acceptance: the routes are exactly the operations of openapi.yaml, every response the service
+// The routes are exactly the operations of openapi.yaml, every response the service
 // gives in a scripted session validates against the schema documented for its status and media
 // type, and Redocly's linter passes the document.
 import assert from 'node:assert/strict';

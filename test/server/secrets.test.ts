@@ -1,8 +1,8 @@
-// Acceptance: after a full flow, no table and no log line holds private key material or a
+// After a full flow, no table and no log line holds private key material or a
 // bearer token.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { unwrapKey } from '../../src/services/key-wrap.ts';
+import { unwrapKey } from '../../src/services/key-backends/kek.ts';
 import { bearer, createTestApp, sha, testKek, type TestApp } from '../support/app.ts';
 import { secretForms as formsOf } from '../support/secrets.ts';
 

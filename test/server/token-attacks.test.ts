@@ -1,12 +1,12 @@
-// Acceptance ([ops] 5): every known way of presenting a token this service did not issue, or may
+// Every known way of presenting a token this service did not issue, or may
 // no longer honour, is refused with 401 problem+json and recorded in the audit trail (code,
 // route and address; never the token). Each attack targets the signing route or an admin route
 // and must leave nothing signed or changed.
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, randomUUID, sign as edSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { spkiPem } from '../../src/core/public-key.ts';
-import { TOKEN_ISSUER } from '../../src/services/tokens.ts';
+import { spkiPem } from '../../src/core/crypto/public-key.ts';
+import { TOKEN_ISSUER } from '../../src/core/tokens.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
 
 const b64url = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -19,7 +19,7 @@ describe('token attacks', () => {
   let publisher: string;
   let tokenKid: string;
   /** Signs a JWT with one of the service's own keys, as a thief of that key (or a bug) would. */
-  let forge: (purpose: 'token' | 'release' | 'log', header: Record<string, unknown>, claims: Record<string, unknown>) => string;
+  let forge: (purpose: 'token' | 'release' | 'log', header: Record<string, unknown>, claims: Record<string, unknown>) => Promise<string>;
 
   before(async () => {
     t = await createTestApp();
@@ -27,10 +27,10 @@ describe('token attacks', () => {
     publisher = await t.publisherToken('acme', ['acme']);
     await t.services.publishers.create({ name: 'victim', namespaces: ['victim'] }, 'test');
     tokenKid = t.services.keys.signer('token').kid;
-    forge = (purpose, header, claims) => {
+    forge = async (purpose, header, claims) => {
       const signer = t.services.keys.signer(purpose);
       const input = `${b64url({ alg: 'EdDSA', typ: 'JWT', kid: signer.kid, ...header })}.${b64url(claims)}`;
-      return `${input}.${Buffer.from(signer.sign(new TextEncoder().encode(input))).toString('base64url')}`;
+      return `${input}.${Buffer.from(await signer.sign(new TextEncoder().encode(input))).toString('base64url')}`;
     };
   });
   after(() => t.close());
@@ -64,7 +64,7 @@ describe('token attacks', () => {
   it('the real tokens work (the attacks below differ from them in one thing each)', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(publisher), payload: body('1.0') });
     assert.equal(res.statusCode, 201, res.body);
-    const forged = forge('token', {}, claimsOf(publisher));
+    const forged = await forge('token', {}, claimsOf(publisher));
     assert.equal((await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(forged), payload: body('1.1') })).statusCode, 201, 'a re-signed copy of the real claims is accepted');
   });
 
@@ -75,7 +75,7 @@ describe('token attacks', () => {
   });
 
   it('HS256 signed with the public key as the HMAC secret', async () => {
-    const pem = spkiPem(t.services.keys.get(tokenKid)!.publicKey);
+    const pem = spkiPem(t.services.keys.get(tokenKid)!);
     for (const secret of [pem, pem.trim(), Buffer.from(t.services.keys.get(tokenKid)!.publicKey)]) {
       const input = `${b64url({ alg: 'HS256', typ: 'JWT', kid: tokenKid })}.${b64url(claimsOf(admin))}`;
       const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
@@ -94,27 +94,27 @@ describe('token attacks', () => {
   });
 
   it('a kid naming a release or log key (even correctly signed by that key)', async () => {
-    await expectRefused(forge('release', {}, claimsOf(admin)), 'token_invalid', 'admin');
-    await expectRefused(forge('log', {}, claimsOf(publisher)), 'token_invalid');
+    await expectRefused(await forge('release', {}, claimsOf(admin)), 'token_invalid', 'admin');
+    await expectRefused(await forge('log', {}, claimsOf(publisher)), 'token_invalid');
   });
 
   it('expired', async () => {
-    await expectRefused(forge('token', {}, { ...claimsOf(publisher), iat: now() - 7200, exp: now() - 60 }), 'token_expired');
+    await expectRefused(await forge('token', {}, { ...claimsOf(publisher), iat: now() - 7200, exp: now() - 60 }), 'token_expired');
   });
 
   it('nbf in the future', async () => {
-    await expectRefused(forge('token', {}, { ...claimsOf(publisher), nbf: now() + 3600 }), 'token_invalid');
+    await expectRefused(await forge('token', {}, { ...claimsOf(publisher), nbf: now() + 3600 }), 'token_invalid');
   });
 
   it('wrong iss (and none)', async () => {
     assert.notEqual(TOKEN_ISSUER, 'https://evil.example');
-    await expectRefused(forge('token', {}, { ...claimsOf(admin), iss: 'https://evil.example' }), 'token_invalid', 'admin');
+    await expectRefused(await forge('token', {}, { ...claimsOf(admin), iss: 'https://evil.example' }), 'token_invalid', 'admin');
     const { iss: _iss, ...noIssuer } = claimsOf(admin);
-    await expectRefused(forge('token', {}, noIssuer), 'token_invalid', 'admin');
+    await expectRefused(await forge('token', {}, noIssuer), 'token_invalid', 'admin');
   });
 
   it('a jti the service never issued, with otherwise perfect claims', async () => {
-    await expectRefused(forge('token', {}, { ...claimsOf(admin), jti: randomUUID() }), 'token_invalid', 'admin');
+    await expectRefused(await forge('token', {}, { ...claimsOf(admin), jti: randomUUID() }), 'token_invalid', 'admin');
   });
 
   it('revoked jti', async () => {
@@ -129,7 +129,7 @@ describe('token attacks', () => {
     const [h, , s] = publisher.split('.');
     const widened = { ...claimsOf(publisher), ns: ['acme', 'victim'] };
     await expectRefused(`${h}.${b64url(widened)}.${s}`, 'token_invalid');
-    const resigned = forge('token', {}, widened);
+    const resigned = await forge('token', {}, widened);
     await expectRefused(resigned, 'token_invalid');
     // Not even in the namespace it does own: the whole token is bad.
     const res = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(resigned), payload: body('9.9', 'victim/model') });

@@ -1,4 +1,4 @@
-// Acceptance: flipping one byte of the payload, the signature, a file digest or the kid in a
+// Flipping one byte of the payload, the signature, a file digest or the kid in a
 // bundle makes /v1/verify answer valid: false with a reason naming what failed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -99,7 +99,7 @@ describe('POST /v1/verify', () => {
     const { preAuthEncoding, IN_TOTO_PAYLOAD_TYPE } = await import('../../src/core/dsse.ts');
     const payload = encodeStatement(buildStatement('acme/tiny@6.6.6', buildManifest(files)));
     const signer = t.services.keys.signer('release');
-    const offBook = buildBundle({ payload, signature: signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload)), kid: signer.kid });
+    const offBook = buildBundle({ payload, signature: await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload)), kid: signer.kid });
     const v = await verify(offBook);
     assert.equal(v.valid, false);
     // Off the books also means out of the log: nothing proves when it was made.

@@ -1,4 +1,4 @@
-// Acceptance for issue #3 point 8: after a scripted session every event is in the audit trail in
+// After a scripted session every event is in the audit trail in
 // order, hash-chained; editing, deleting or reordering one row breaks the chain at that event.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

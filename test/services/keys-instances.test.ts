@@ -1,10 +1,10 @@
-// Acceptance for issue #3 points 5-7 with several instances on one database: concurrent
+// With several instances on one database: concurrent
 // rotations, token revocation and publisher disabling seen by another instance, and KEK rewrap
 // under signing load.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyKeyChain } from '../../src/core/key-chain.ts';
-import { unwrapKey } from '../../src/services/key-wrap.ts';
+import { unwrapKey } from '../../src/services/key-backends/kek.ts';
 import { bearer, createTestApp, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
@@ -71,7 +71,7 @@ describe('two instances on one database', () => {
     assert.ok(new Set(results.map((r) => r.body.kid)).size >= 2, 'the bundles span rotations');
     // The chain still leads from the first release key to the active one.
     const first = a.services.keys.list().filter((k) => k.purpose === 'release')[0]!;
-    const trusted = verifyKeyChain((await a.app.inject({ url: '/v1/keys/chain' })).json(), first.publicKey);
+    const trusted = verifyKeyChain((await a.app.inject({ url: '/v1/keys/chain' })).json(), first);
     const active = a.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
     assert.ok(trusted.some((k) => k.kid === active.kid));
   });

@@ -1,10 +1,11 @@
-// Acceptance: three instances signing concurrently on one database produce a gapless log with
+// Three instances signing concurrently on one database produce a gapless log with
 // unique indexes, and every checkpoint any of them published is consistent with every other.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyCheckpoint, type SignedCheckpoint } from '../../src/core/tlog/log-note.ts';
 import { verifyConsistency } from '../../src/core/tlog/verify-proof.ts';
-import { verifyBundle, type TrustedKey } from '../../src/core/verify-bundle.ts';
+import type { TrustedKey } from '../../src/core/keys/key.ts';
+import { verifyBundle } from '../../src/core/verify-bundle.ts';
 import { bearer, createTestApp, sha, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -50,15 +51,15 @@ describe('three instances on one database', () => {
 
     // Every bundle verifies offline with the keys any instance publishes.
     const keys = new Map<string, TrustedKey>();
-    for (const k of apps[0]!.services.keys.list()) keys.set(k.kid, { kid: k.kid, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
+    for (const k of apps[0]!.services.keys.list()) keys.set(k.kid, { kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
     for (const r of results) {
       const v = verifyBundle(r.json().bundle, { resolveKey: (kid) => keys.get(kid) });
       assert.deepEqual(v.reasons, [], `bundle ${r.json().logIndex}`);
     }
 
-    await Promise.all(apps.map((a) => a.services.tlog.waitFor(270, 5000)));
+    await Promise.all(apps.map((a) => a.services.checkpointer.waitFor(270, 5000)));
     const notes = await database.db.query<{ note: string; kid: string }>('SELECT "note", "kid" FROM "tlog_checkpoints" c ORDER BY c."size"');
-    const checkpoints: SignedCheckpoint[] = notes.map((n) => verifyCheckpoint(n.note, keys.get(n.kid)!.publicKey));
+    const checkpoints: SignedCheckpoint[] = notes.map((n) => verifyCheckpoint(n.note, keys.get(n.kid)!));
     assert.equal(checkpoints.at(-1)!.size, 270);
     assert.equal(new Set(checkpoints.map((c) => c.size)).size, checkpoints.length, 'one checkpoint per size');
     // Consistency between every pair (each proof served by a different instance in turn).
@@ -68,7 +69,7 @@ describe('three instances on one database', () => {
         const a = checkpoints[i]!;
         const b = checkpoints[j]!;
         if (a.size === 0) continue;
-        const proof = await apps[pairs % 3]!.services.tlog.consistencyProof(a.size, b.size);
+        const proof = await apps[pairs % 3]!.services.log.consistencyProof(a.size, b.size);
         verifyConsistency(a.size, b.size, proof, a.rootHash, b.rootHash);
         pairs++;
       }

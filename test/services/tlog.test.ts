@@ -1,4 +1,4 @@
-// Acceptance for the transparency log against the service's own storage: proofs equal a naive
+// The transparency log against the service's own storage: proofs equal a naive
 // RFC 6962 tree for every pair up to 300 leaves; an acknowledged signature is always in a
 // gapless log, even with failures injected inside the storing transaction; bundles verify
 // offline with the release and log keys alone, and every alteration is refused with a reason.
@@ -8,26 +8,36 @@ import type { Bundle } from '../../src/core/bundle.ts';
 import { readClaim, readEnvelope } from '../../src/core/read-bundle.ts';
 import { checkTlogEntry } from '../../src/core/tlog/tlog-entry.ts';
 import { leafHash } from '../../src/core/tlog/hash.ts';
-import { leafData } from '../../src/core/tlog/leaf.ts';
+import { entryFacts } from '../../src/core/tlog/entries/entry-kind.ts';
+import { CURRENT_ENTRY_KIND, leafFor } from '../../src/core/tlog/entries/registry.ts';
 import { verifyCheckpoint } from '../../src/core/tlog/log-note.ts';
 import { hashRanges, nodeKey } from '../../src/core/tlog/proof-build.ts';
 import { consistencyRanges, inclusionRanges } from '../../src/core/tlog/tree-math.ts';
 import { verifyConsistency, verifyInclusion } from '../../src/core/tlog/verify-proof.ts';
 import type { ReasonCode } from '../../src/core/verdict.ts';
-import { verifyBundle, type TrustedKey } from '../../src/core/verify-bundle.ts';
-import { NodeReader } from '../../src/services/tlog-store.ts';
+import type { TrustedKey } from '../../src/core/keys/key.ts';
+import { verifyBundle } from '../../src/core/verify-bundle.ts';
+import { LogReader } from '../../src/services/log-reader.ts';
+import { nodeLogHasher } from '../../src/services/node-hasher.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
 import { clone, flipBase64 } from '../support/bundles.ts';
 import { NaiveTree } from '../support/naive-merkle.ts';
 
 
 function leafOfBundle(bundle: Bundle): Uint8Array {
+  return leafFor(CURRENT_ENTRY_KIND, factsOfBundle(bundle));
+}
+
+function factsOfBundle(bundle: Bundle) {
   const env = readEnvelope(bundle);
   assert.ok(env.ok);
   const claim = readClaim(env.value.payload);
   assert.ok(claim.ok);
-  return leafData({ subject: claim.value.subject, rootDigest: claim.value.rootDigest, payload: env.value.payload, kid: env.value.hint, signature: env.value.signature });
+  return entryFacts({ subject: claim.value.subject, rootDigest: claim.value.rootDigest, payload: env.value.payload, kid: env.value.hint, signature: env.value.signature });
 }
+
+/** A reader of the service's log without any cache: every read goes to the database. */
+const coldReader = (t: TestApp) => new LogReader(t.database.db, t.services.keys, nodeLogHasher, { origin: t.services.log.origin, nodeCacheSize: 0 });
 
 async function signMany(t: TestApp, token: string, prefix: string, count: number, wave = 50) {
   const results: { status: number; body: any }[] = [];
@@ -70,7 +80,7 @@ describe('transparency log storage', () => {
     const log = await storedLog(t);
     assert.deepEqual(log.indexes, Array.from({ length: 300 }, (_, i) => i));
     assert.equal(log.size, 300);
-    const leaves = await new NodeReader(t.database.db, 0).read(log.indexes.map((index) => ({ level: 0, index })));
+    const leaves = await coldReader(t).nodes(log.indexes.map((index) => ({ level: 0, index })));
     for (const s of signed) {
       assert.equal(typeof s.body.logIndex, 'number');
       assert.deepEqual(leaves({ level: 0, index: s.body.logIndex }), leafHash(leafOfBundle(s.body.bundle)));
@@ -79,8 +89,7 @@ describe('transparency log storage', () => {
 
   it('builds from its storage the same proofs as a naive tree, for every pair up to 300 leaves', async () => {
     const log = await storedLog(t);
-    const reader = new NodeReader(t.database.db, 0);
-    const leafLookup = await reader.read(log.indexes.map((index) => ({ level: 0, index })));
+    const leafLookup = await coldReader(t).nodes(log.indexes.map((index) => ({ level: 0, index })));
     const naive = new NaiveTree(log.indexes.map((index) => leafLookup({ level: 0, index })!));
     const rows = await t.database.db.query<{ level: number; idx: string; hash: Uint8Array }>('SELECT "level", "idx"::text AS "idx", "hash" FROM "tlog_nodes"');
     const stored = new Map(rows.map((r) => [`${r.level}/${r.idx}`, new Uint8Array(r.hash)]));
@@ -107,7 +116,7 @@ describe('transparency log storage', () => {
       const size = 1 + Math.floor(Math.random() * 300);
       pairs.push([Math.floor(Math.random() * size), size]);
     }
-    const cold = new (t.services.tlog.constructor as any)(t.database.db, t.services.keys, t.services.clock, { origin: t.services.tlog.origin, nodeCacheSize: 0 });
+    const cold = coldReader(t);
     for (const [index, size] of pairs) {
       assert.deepEqual(await cold.inclusionProof(index, size), naive.inclusion(index, size), `db inclusion ${index}/${size}`);
       const from = index + 1;
@@ -124,16 +133,16 @@ describe('transparency log storage', () => {
     assert.equal(rows[0]!.size, '0', 'the empty tree is checkpointed at start');
     const logKey = t.services.keys.get(rows.at(-1)!.kid)!;
     assert.equal(logKey.purpose, 'log');
-    const checkpoints = rows.map((r) => verifyCheckpoint(r.note, logKey.publicKey));
+    const checkpoints = rows.map((r) => verifyCheckpoint(r.note, logKey));
     for (const [i, c] of checkpoints.entries()) {
       assert.equal(c.origin, 'test.modelsign.local/log');
       assert.equal(c.size, Number(rows[i]!.size));
       assert.equal(c.timestamp, Number(rows[i]!.timestamp));
-      assert.deepEqual(c.rootHash, await t.services.tlog.rootAt(c.size));
+      assert.deepEqual(c.rootHash, await t.services.log.rootAt(c.size));
       if (i > 0) {
         assert.ok(c.timestamp! >= checkpoints[i - 1]!.timestamp!, 'signed time never goes back');
         const prev = checkpoints[i - 1]!;
-        if (prev.size > 0) verifyConsistency(prev.size, c.size, await t.services.tlog.consistencyProof(prev.size, c.size), prev.rootHash, c.rootHash);
+        if (prev.size > 0) verifyConsistency(prev.size, c.size, await t.services.log.consistencyProof(prev.size, c.size), prev.rootHash, c.rootHash);
       }
     }
   });
@@ -144,7 +153,7 @@ describe('transparency log storage', () => {
     const index: number = signed[123]!.body.logIndex;
     assert.equal(entry.logIndex, String(index));
     const keys = new Map<string, TrustedKey>();
-    for (const k of t.services.keys.list()) if (k.purpose !== 'token') keys.set(k.kid, { kid: k.kid, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
+    for (const k of t.services.keys.list()) if (k.purpose !== 'token') keys.set(k.kid, { kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
     const resolveKey = (kid: string) => keys.get(kid);
     const ok = verifyBundle(JSON.parse(JSON.stringify(bundle)), { resolveKey });
     assert.deepEqual(ok.reasons, []);
@@ -194,7 +203,7 @@ describe('transparency log storage', () => {
   it('keeps a revoked key\'s signature valid only when the log proves it predates the compromise', async () => {
     const bundle: Bundle = signed[5]!.body.bundle;
     const keys = new Map<string, TrustedKey>();
-    for (const k of t.services.keys.list()) keys.set(k.kid, { kid: k.kid, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
+    for (const k of t.services.keys.list()) keys.set(k.kid, { kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
     const time = Number((bundle.verificationMaterial.tlogEntries[0] as any).integratedTime);
     const revokedAt = (ms: number) => (kid: string) => {
       const k = keys.get(kid);
@@ -212,7 +221,7 @@ describe('transparency log storage', () => {
   it('checkTlogEntry refuses a checkpoint signed by another log key', async () => {
     const bundle: Bundle = signed[0]!.body.bundle;
     const other = t.services.keys.list().find((k) => k.purpose === 'release')!;
-    const r = checkTlogEntry(bundle.verificationMaterial.tlogEntries[0], leafOfBundle(bundle), (kid) => {
+    const r = checkTlogEntry(bundle.verificationMaterial.tlogEntries[0], factsOfBundle(bundle), (kid) => {
       const k = t.services.keys.get(kid)!;
       return { ...k, publicKey: other.publicKey };
     });
@@ -259,10 +268,9 @@ describe('acknowledged signatures and injected failures', () => {
     const next = await signMany(t, token, '3', 1);
     assert.equal(next[0]!.status, 201);
     const all = await storedLog(t);
-    const reader = new NodeReader(t.database.db, 0);
-    const leaves = await reader.read(all.indexes.map((index) => ({ level: 0, index })));
+    const leaves = await coldReader(t).nodes(all.indexes.map((index) => ({ level: 0, index })));
     const naive = new NaiveTree(all.indexes.map((index) => leaves({ level: 0, index })!));
-    const checkpoint = await t.services.tlog.latestCheckpoint();
+    const checkpoint = await t.services.log.latestCheckpoint();
     assert.equal(checkpoint.size, all.size);
     assert.deepEqual(checkpoint.rootHash, naive.root(all.size));
   });
@@ -277,7 +285,7 @@ describe('late integration', () => {
 
   it('returns the index when no checkpoint arrives in time, and the complete bundle later', async () => {
     const token = await t.publisherToken('acme');
-    t.services.tlog.pauseCheckpoints(true);
+    t.services.checkpointer.pauseCheckpoints(true);
     const res = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(token), payload: { model: 'acme/late', version: '1', files: [{ path: 'a', sha256: sha('a'), size: 1 }] } });
     assert.equal(res.statusCode, 201);
     const body = res.json();
@@ -288,8 +296,8 @@ describe('late integration', () => {
     const verdict = await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle: body.bundle } });
     assert.deepEqual(verdict.json().reasons.map((r: { code: string }) => r.code), ['tlog_entry_missing']);
 
-    t.services.tlog.pauseCheckpoints(false);
-    await t.services.tlog.waitFor(1, 5000);
+    t.services.checkpointer.pauseCheckpoints(false);
+    await t.services.checkpointer.waitFor(1, 5000);
     const later = await t.app.inject({ url: '/v1/models/acme/late/versions/1/bundle' });
     const complete = later.json();
     assert.equal(complete.verificationMaterial.tlogEntries.length, 1);

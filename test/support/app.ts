@@ -3,13 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { createServices } from '../../src/app/create-services.ts';
+import { createLogger } from '../../src/app/logger.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { RotationSchedule } from '../../src/core/keys/lifecycle.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { createLogger } from '../../src/server/logger.ts';
 import type { RateLimitOptions } from '../../src/server/plugins/rate-limits.ts';
 import type { Clock } from '../../src/services/clock.ts';
-import { createServices, type Services } from '../../src/services/index.ts';
-import { parseKek, type Kek } from '../../src/services/key-wrap.ts';
-import type { RotationSchedule } from '../../src/services/keys.ts';
+import type { Services } from '../../src/services/index.ts';
+import { KekWrappedBackend } from '../../src/services/key-backends/kek-wrapped.ts';
+import { parseKek, type Kek } from '../../src/services/key-backends/kek.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export interface TestApp {
@@ -22,6 +25,11 @@ export interface TestApp {
   /** Creates the publisher (if needed) and returns a token for it. */
   publisherToken(name: string, namespaces?: string[]): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The configuration of an instance under test: the defaults (config.ts) with `overrides`. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), logOrigin: 'test.modelsign.local/log', ...overrides };
 }
 
 export function testKek() {
@@ -64,19 +72,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
   });
   const logger = createLogger('trace', sink);
-  const services = createServices({
-    db: database.db,
-    kek: options.kek ?? testKek(),
-    logger,
-    logOrigin: 'test.modelsign.local/log',
-    ...(options.clock ? { clock: options.clock } : {}),
+  const config = testConfig({
     ...(options.tlogWaitMs !== undefined ? { tlogWaitMs: options.tlogWaitMs } : {}),
     ...(options.statePollMs !== undefined ? { statePollMs: options.statePollMs } : {}),
     ...(options.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
+    // Tests with a schedule run it by hand (keys.runSchedule) unless they ask for a period.
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
+  const services = createServices(config, { db: database.db, backend: new KekWrappedBackend(options.kek ?? testKek()), logger, clock: options.clock });
   await services.start();
-  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}) });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs });
   await app.ready();
   const publishers = new Map<string, string>();
   return {

@@ -2,18 +2,18 @@
 import { buildBundle, type Bundle } from '../../src/core/bundle.ts';
 import { fromBase64, toBase64 } from '../../src/core/bytes.ts';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../../src/core/dsse.ts';
-import { ed25519PublicKey, ed25519Sign } from '../../src/core/ed25519.ts';
+import { ed25519PublicKey, ed25519Sign } from '../../src/core/crypto/ed25519.ts';
+import { keyIdOf } from '../../src/core/crypto/public-key.ts';
+import type { TrustedKey } from '../../src/core/keys/key.ts';
 import { buildManifest, type ManifestFile } from '../../src/core/manifest.ts';
-import { keyIdOf } from '../../src/core/public-key.ts';
 import { subjectName } from '../../src/core/release-name.ts';
 import { buildStatement, encodeStatement } from '../../src/core/statement.ts';
-import type { TrustedKey } from '../../src/core/verify-bundle.ts';
 
 export function testSigner(seedByte = 7) {
   const seed = new Uint8Array(32).fill(seedByte);
   const publicKey = ed25519PublicKey(seed);
-  const kid = keyIdOf(publicKey);
-  const trusted: TrustedKey = { kid, publicKey, purpose: 'release', status: 'active' };
+  const kid = keyIdOf({ algorithm: 'Ed25519', publicKey });
+  const trusted: TrustedKey = { kid, algorithm: 'Ed25519', publicKey, purpose: 'release', status: 'active' };
   return {
     kid,
     publicKey,

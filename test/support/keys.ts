@@ -2,7 +2,8 @@
 // an instance publishes.
 import assert from 'node:assert/strict';
 import type { Bundle } from '../../src/core/bundle.ts';
-import { verifyBundle, type TrustedKey } from '../../src/core/verify-bundle.ts';
+import { trustedKeyOf } from '../../src/core/keys/key.ts';
+import { verifyBundle } from '../../src/core/verify-bundle.ts';
 import { bearer, sha, type TestApp } from './app.ts';
 
 export async function signRelease(t: TestApp, token: string, version: string, model = 'acme/m') {
@@ -18,7 +19,7 @@ export async function onlineVerdict(t: TestApp, bundle: unknown) {
 
 /** Verifies with the public keys the instance lists (as a client that fetched /v1/keys would). */
 export function offlineVerdict(t: TestApp, bundle: unknown) {
-  const keys = new Map<string, TrustedKey>(t.services.keys.list().map((k) => [k.kid, { kid: k.kid, publicKey: k.publicKey, purpose: k.purpose, status: k.status, compromisedAt: k.compromisedAt }]));
+  const keys = new Map(t.services.keys.list().map((k) => [k.kid, trustedKeyOf(k)]));
   return verifyBundle(bundle, { resolveKey: (kid) => keys.get(kid) });
 }
 

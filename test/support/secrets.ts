@@ -3,7 +3,7 @@
 // first line of its PEM; the KEK in hex and base64; each token, and its signature alone.
 import { createPrivateKey } from 'node:crypto';
 import { bytesToHex, toBase64, toBase64Url } from '../../src/core/bytes.ts';
-import type { Kek } from '../../src/services/key-wrap.ts';
+import type { Kek } from '../../src/services/key-backends/kek.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 

@@ -1,7 +1,7 @@
-// Appending to the tree. The state needed to append is only the right edge of the tree (the
+// The tree's right edge. The state needed to append is only the right edge of the tree (the
 // hashes of its perfect subtrees, largest first, as in transparency-dev's compact ranges); each
 // append yields the new nodes to store, and the root folds from that edge.
-import { emptyRoot, HASH_SIZE, nodeHash } from './hash.ts';
+import { HASH_SIZE, RFC6962, type LogHasher } from './hash.ts';
 import type { NodeId } from './tree-math.ts';
 import { TlogError } from './tlog-error.ts';
 
@@ -15,7 +15,10 @@ export interface TreeEdge {
   frontier: Uint8Array[];
 }
 
-export function appendLeaves(edge: TreeEdge, leafHashes: readonly Uint8Array[]): { edge: TreeEdge; nodes: StoredNode[] } {
+// The log's storage appends in SQL (tlog_append, the only writer of the tree); this is the same
+// computation for those who need it without writing: a signing batch predicting the tree it will
+// make, a monitor replaying entries, and the tests that hold the two to the same vectors.
+export function appendLeaves(edge: TreeEdge, leafHashes: readonly Uint8Array[], hasher: LogHasher = RFC6962): { edge: TreeEdge; nodes: StoredNode[] } {
   const frontier = [...edge.frontier];
   const nodes: StoredNode[] = [];
   let size = edge.size;
@@ -26,7 +29,7 @@ export function appendLeaves(edge: TreeEdge, leafHashes: readonly Uint8Array[]):
     let index = size;
     nodes.push({ level, index, hash });
     while (index % 2 === 1) {
-      hash = nodeHash(frontier.pop()!, hash);
+      hash = hasher.hashChildren(frontier.pop()!, hash);
       level++;
       index = (index - 1) / 2;
       nodes.push({ level, index, hash });
@@ -37,11 +40,11 @@ export function appendLeaves(edge: TreeEdge, leafHashes: readonly Uint8Array[]):
   return { edge: { size, frontier }, nodes };
 }
 
-export function edgeRoot(edge: TreeEdge): Uint8Array {
+export function edgeRoot(edge: TreeEdge, hasher: LogHasher = RFC6962): Uint8Array {
   const f = edge.frontier;
-  if (f.length === 0) return emptyRoot();
+  if (f.length === 0) return hasher.emptyRoot();
   let root = f[f.length - 1]!;
-  for (let i = f.length - 2; i >= 0; i--) root = nodeHash(f[i]!, root);
+  for (let i = f.length - 2; i >= 0; i--) root = hasher.hashChildren(f[i]!, root);
   return root;
 }
 

@@ -1,6 +1,6 @@
 // Turns the ranges of tree-math.ts into hashes. Building is split in two so that storage can
 // fetch every node a proof needs in one read: `nodesFor` names them, `hashRanges` combines them.
-import { nodeHash } from './hash.ts';
+import { RFC6962, type LogHasher } from './hash.ts';
 import { rangeNodes, type LeafRange, type NodeId } from './tree-math.ts';
 import { TlogError } from './tlog-error.ts';
 
@@ -16,15 +16,15 @@ export function nodesFor(ranges: readonly LeafRange[]): NodeId[] {
 }
 
 /** The RFC 6962 hash of leaves [start, end): its perfect nodes folded from the right. */
-export function rangeHash(range: LeafRange, lookup: NodeLookup): Uint8Array {
+export function rangeHash(range: LeafRange, lookup: NodeLookup, hasher: LogHasher = RFC6962): Uint8Array {
   const ids = rangeNodes(range[0], range[1]);
   let hash = need(ids[ids.length - 1]!, lookup);
-  for (let i = ids.length - 2; i >= 0; i--) hash = nodeHash(need(ids[i]!, lookup), hash);
+  for (let i = ids.length - 2; i >= 0; i--) hash = hasher.hashChildren(need(ids[i]!, lookup), hash);
   return hash;
 }
 
-export function hashRanges(ranges: readonly LeafRange[], lookup: NodeLookup): Uint8Array[] {
-  return ranges.map((r) => rangeHash(r, lookup));
+export function hashRanges(ranges: readonly LeafRange[], lookup: NodeLookup, hasher: LogHasher = RFC6962): Uint8Array[] {
+  return ranges.map((r) => rangeHash(r, lookup, hasher));
 }
 
 function need(id: NodeId, lookup: NodeLookup): Uint8Array {

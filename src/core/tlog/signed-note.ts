@@ -1,12 +1,10 @@
 // C2SP signed-note: text, a blank line, then "— <name> base64(keyID || signature)" lines.
-// Key IDs are SHA-256(name || "\n" || type || public key)[:4]; Ed25519 note signatures are type
-// 0x01 and tlog-cosignature timestamped Ed25519 signatures type 0x04.
+// Key IDs are SHA-256(name || "\n" || type || public key)[:4]; the signature types of an
+// algorithm are in its registry record (core/crypto).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromBase64, fromUtf8, toBase64, utf8 } from '../bytes.ts';
 import { TlogError } from './tlog-error.ts';
 
-export const SIGNATURE_TYPE_ED25519 = 0x01;
-export const SIGNATURE_TYPE_COSIGNATURE = 0x04;
 const MAX_SIGNATURES = 16;
 const MAX_NOTE_BYTES = 16 * 1024;
 

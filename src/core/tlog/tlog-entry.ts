@@ -3,17 +3,19 @@
 //   logIndex, logId.keyId (base64 of the log key's kid bytes), kindVersion,
 //   integratedTime (the checkpoint's cosignature time, POSIX seconds),
 //   inclusionProof {logIndex, rootHash, treeSize, hashes[], checkpoint.envelope (signed note)},
-//   canonicalizedBody (base64 of the leaf data, leaf.ts).
+//   canonicalizedBody (base64 of the leaf data, made by the entry's kind: entries/).
 // The checkpoint is the first one the log signed that covers the entry, so the bundle is the
 // same whenever it is fetched and integratedTime is the earliest signed time for the entry.
 import { bytesToHex, equalBytes, fromBase64, hexToBytes, isSha256Hex, toBase64 } from '../bytes.ts';
+import { isObject, parseDecimal } from '../guards.ts';
+import type { KeyPurpose, KeyStatus, PublicKey } from '../keys/key.ts';
 import type { Reason } from '../verdict.ts';
-import { leafHash } from './hash.ts';
+import type { EntryFacts, KindVersion } from './entries/entry-kind.ts';
+import { entryKindOf } from './entries/registry.ts';
+import { RFC6962, type LogHasher } from './hash.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from './log-note.ts';
 import { TlogError } from './tlog-error.ts';
 import { verifyInclusion } from './verify-proof.ts';
-
-export const TLOG_KIND = { kind: 'modelsign-release', version: '1' } as const;
 
 export interface TlogEntry {
   logIndex: string;
@@ -35,6 +37,7 @@ export interface TlogEntryParts {
   logKid: string;
   checkpoint: SignedCheckpoint;
   proof: readonly Uint8Array[];
+  kindVersion: Readonly<KindVersion>;
   leaf: Uint8Array;
 }
 
@@ -42,7 +45,7 @@ export function buildTlogEntry(p: TlogEntryParts): TlogEntry {
   return {
     logIndex: String(p.index),
     logId: { keyId: toBase64(hexToBytes(p.logKid)) },
-    kindVersion: { ...TLOG_KIND },
+    kindVersion: { kind: p.kindVersion.kind, version: p.kindVersion.version },
     integratedTime: String(p.checkpoint.timestamp ?? 0),
     inclusionProof: {
       logIndex: String(p.index),
@@ -55,11 +58,10 @@ export function buildTlogEntry(p: TlogEntryParts): TlogEntry {
   };
 }
 
-export interface LogKey {
+export interface LogKey extends PublicKey {
   kid: string;
-  publicKey: Uint8Array;
-  purpose: string;
-  status: string;
+  purpose: KeyPurpose;
+  status: KeyStatus;
 }
 
 export interface VerifiedTlogEntry {
@@ -70,25 +72,26 @@ export interface VerifiedTlogEntry {
   integratedTime: number | null;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const decimal = (v: unknown): number | undefined => (typeof v === 'string' && /^(0|[1-9][0-9]{0,15})$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : undefined);
-
 type Result = { ok: true; value: VerifiedTlogEntry } | { ok: false; reasons: Reason[] };
 const refuse = (code: Reason['code'], message: string): Result => ({ ok: false, reasons: [{ code, message }] });
 
 /**
- * Checks one entry against the leaf data recomputed from the bundle and a trusted log key:
- * the checkpoint's signature, that the proof is for the checkpoint's tree, and the inclusion
- * proof of the leaf. Returns reasons rather than throwing, like verifyBundle.
+ * Checks one entry against the facts of the bundle and a trusted log key: the entry's kind makes
+ * the leaf from the facts; then the checkpoint's signature, that the proof is for the
+ * checkpoint's tree, and the inclusion proof of the leaf. Returns reasons rather than throwing,
+ * like verifyBundle.
  */
-export function checkTlogEntry(entry: unknown, leaf: Uint8Array, resolveKey: (kid: string) => LogKey | undefined): Result {
+export function checkTlogEntry(entry: unknown, facts: EntryFacts, resolveKey: (kid: string) => LogKey | undefined, hasher: LogHasher = RFC6962): Result {
   if (!isObject(entry) || !isObject(entry.logId) || !isObject(entry.inclusionProof) || !isObject(entry.inclusionProof.checkpoint)) {
     return refuse('tlog_entry_malformed', 'a tlog entry needs logId, inclusionProof and inclusionProof.checkpoint');
   }
+  const kind = entryKindOf(entry.kindVersion);
+  if (!kind) return refuse('tlog_entry_malformed', `the tlog entry's kindVersion ${JSON.stringify(entry.kindVersion)?.slice(0, 80)} is not a kind this verifier knows`);
+  const leaf = kind.leafData(facts);
   const proof = entry.inclusionProof;
-  const index = decimal(entry.logIndex);
-  const proofIndex = decimal(proof.logIndex);
-  const treeSize = decimal(proof.treeSize);
+  const index = parseDecimal(entry.logIndex);
+  const proofIndex = parseDecimal(proof.logIndex);
+  const treeSize = parseDecimal(proof.treeSize);
   const rootHash = typeof proof.rootHash === 'string' ? fromBase64(proof.rootHash) : undefined;
   const hashes = Array.isArray(proof.hashes) && proof.hashes.length <= 64 ? proof.hashes.map((h) => (typeof h === 'string' ? fromBase64(h) : undefined)) : undefined;
   const logKeyId = typeof entry.logId.keyId === 'string' ? fromBase64(entry.logId.keyId) : undefined;
@@ -105,7 +108,7 @@ export function checkTlogEntry(entry: unknown, leaf: Uint8Array, resolveKey: (ki
   if (key.status === 'revoked' || key.status === 'pending') return refuse('log_key_unknown', `the log key ${logKid} is ${key.status}`);
   let checkpoint: SignedCheckpoint;
   try {
-    checkpoint = verifyCheckpoint(envelope, key.publicKey);
+    checkpoint = verifyCheckpoint(envelope, key);
   } catch (err) {
     return refuse('checkpoint_signature_invalid', err instanceof TlogError ? err.message : 'the checkpoint does not verify');
   }
@@ -116,7 +119,7 @@ export function checkTlogEntry(entry: unknown, leaf: Uint8Array, resolveKey: (ki
     return refuse('checkpoint_mismatch', 'integratedTime differs from the checkpoint\'s signed time');
   }
   try {
-    verifyInclusion(index, treeSize, leafHash(leaf), hashes as Uint8Array[], rootHash);
+    verifyInclusion(index, treeSize, hasher.hashLeaf(leaf), hashes as Uint8Array[], rootHash, hasher);
   } catch (err) {
     return refuse('inclusion_proof_invalid', `the inclusion proof does not verify: ${err instanceof Error ? err.message : String(err)}`);
   }

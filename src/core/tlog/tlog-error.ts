@@ -6,7 +6,8 @@ export type TlogErrorCode =
   | 'range_invalid'
   | 'note_malformed'
   | 'note_unverified'
-  | 'checkpoint_malformed';
+  | 'checkpoint_malformed'
+  | 'kind_unknown';
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';

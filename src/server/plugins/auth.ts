@@ -1,14 +1,15 @@
-// Bearer-token authentication: @fastify/jwt checks the signature (EdDSA, the token key named by
-// the header's kid), issuer and expiry; TokenService then checks revocation and the publisher's
+// Bearer-token authentication: @fastify/jwt checks the signature (by the token key named by the
+// header's kid, with the JWS alg of that key's algorithm), issuer and expiry; TokenService then checks revocation and the publisher's
 // current state. Routes declare who may call them with `preHandler: app.requireRole(...)`.
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { fromBase64Url, fromUtf8 } from '../../core/bytes.ts';
+import { spkiPem } from '../../core/crypto/public-key.ts';
+import { ALGORITHMS, algorithmOf, algorithmOfJws } from '../../core/crypto/registry.ts';
 import { ModelsignError } from '../../core/errors.ts';
-import { spkiPem } from '../../core/public-key.ts';
-import type { Principal, Role } from '../../services/principal.ts';
-import { TOKEN_ISSUER } from '../../services/tokens.ts';
+import { TOKEN_ISSUER, type Role } from '../../core/tokens.ts';
+import type { Principal } from '../../services/principal.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,18 +37,22 @@ function readHeader(segment: string): { alg?: unknown; kid?: unknown } | undefin
   }
 }
 
+// Every JWS alg some key algorithm uses; which one a token may use is its key's.
+const JWS_ALGS = [...new Set(Object.values(ALGORITHMS).map((a) => a.jwsAlg))];
+
 const REFUSALS = new Set(['token_missing', 'token_malformed', 'token_invalid', 'token_expired', 'token_revoked', 'publisher_disabled', 'forbidden_role']);
 
 export default fp(
   async function authPlugin(app) {
     const publicPems = new Map<string, string>();
-    const pemOf = (kid: string): string | undefined => {
+    const pemOf = (kid: string, alg: unknown): string | undefined => {
       const key = app.services.keys.get(kid);
       // Only token keys verify tokens: a JWT "signed" by a release or log key is refused. A
       // retired token key still verifies the tokens it issued until they expire.
       if (!key || key.purpose !== 'token' || (key.status !== 'active' && key.status !== 'retired')) return undefined;
+      if (algorithmOf(key.algorithm).jwsAlg !== alg) return undefined;
       let pem = publicPems.get(kid);
-      if (!pem) publicPems.set(kid, (pem = spkiPem(key.publicKey)));
+      if (!pem) publicPems.set(kid, (pem = spkiPem(key)));
       return pem;
     };
 
@@ -55,24 +60,25 @@ export default fp(
       secret: {
         public: async (_request: FastifyRequest, token: TokenOrHeader) => {
           const kid = 'header' in token ? token.header.kid : undefined;
-          let pem = typeof kid === 'string' ? pemOf(kid) : undefined;
+          const alg = 'header' in token ? token.header.alg : undefined;
+          let pem = typeof kid === 'string' ? pemOf(kid, alg) : undefined;
           // A token key another instance rotated in moments ago: look before refusing.
           if (!pem && typeof kid === 'string' && !app.services.keys.get(kid)) {
             await app.services.keys.refresh();
-            pem = pemOf(kid);
+            pem = pemOf(kid, alg);
           }
           if (!pem) throw new ModelsignError('token_invalid', 'the token is signed by a key this service does not accept for tokens');
           return pem;
         },
       },
       decode: { complete: true },
-      verify: { algorithms: ['EdDSA'], allowedIss: TOKEN_ISSUER, requiredClaims: ['iss', 'jti', 'sub', 'role', 'iat', 'exp'] },
+      verify: { algorithms: JWS_ALGS as never, allowedIss: TOKEN_ISSUER, requiredClaims: ['iss', 'jti', 'sub', 'role', 'iat', 'exp'] },
     });
 
     app.decorateRequest('principal', null);
 
     // Tokens already verified, by their text: a release pipeline sends the same token many
-    // times, and the Ed25519 check is the largest CPU cost of a signing request. A hit still
+    // times, and the signature check is the largest CPU cost of a signing request. A hit still
     // goes through TokenService (revocation, expiry, publisher state) and re-checks that the key
     // that signed the token is still accepted, so nothing is trusted longer than it should be.
     const verified = new Map<string, { kid: string; claims: Record<string, unknown> }>();
@@ -84,12 +90,12 @@ export default fp(
       const match = BEARER.exec(header);
       if (!match) throw new ModelsignError('token_malformed', 'the Authorization header must be `Bearer <JWT>` (three base64url segments)');
       const jwtHeader = readHeader(match[1]!);
-      if (!jwtHeader || jwtHeader.alg !== 'EdDSA' || typeof jwtHeader.kid !== 'string') {
-        throw new ModelsignError('token_malformed', 'the token header must be JSON with alg EdDSA and a kid');
+      if (!jwtHeader || !algorithmOfJws(jwtHeader.alg) || typeof jwtHeader.kid !== 'string') {
+        throw new ModelsignError('token_malformed', `the token header must be JSON with alg ${JWS_ALGS.join(' or ')} and a kid`);
       }
       const token = header.slice(7);
       const hit = verified.get(token);
-      if (hit && pemOf(hit.kid)) return app.services.tokens.authenticate(hit.claims);
+      if (hit && pemOf(hit.kid, jwtHeader.alg)) return app.services.tokens.authenticate(hit.claims);
       let claims: Record<string, unknown>;
       try {
         // `decode.complete` hands the header (and its kid) to the key lookup; the verifier

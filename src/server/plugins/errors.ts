@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
-import { isConnectionError, isInvalidTextError } from '../../db/errors.ts';
+import { failureKind } from '../../services/failures.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
 
 // Fastify's own client errors, by code.
@@ -56,11 +56,12 @@ export default fp(
         if (known.code === 'key_unavailable' || known.code === 'kek_mismatch') request.log.error({ err }, 'keys unavailable');
         return sendProblem(request, reply, known.code, known.detail, known.errors);
       }
-      if (isInvalidTextError(err)) {
+      const kind = failureKind(err);
+      if (kind === 'invalid_text') {
         request.log.warn({ err }, 'the database refused a value as text');
         return sendProblem(request, reply, 'validation_failed', 'a field holds characters that cannot be stored (such as NUL)');
       }
-      if (isConnectionError(err)) {
+      if (kind === 'database_unavailable') {
         request.log.warn({ err }, 'database unreachable');
         return sendProblem(request, reply, 'unavailable', 'the database is unreachable; try again shortly');
       }

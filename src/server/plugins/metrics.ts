@@ -4,9 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { KEY_STATUSES } from '../../core/key-chain.ts';
+import { KEY_PURPOSES, KEY_STATUSES, type KeyRecord } from '../../core/keys/key.ts';
 import type { Verdict } from '../../core/verdict.ts';
-import { KEY_PURPOSES } from '../../services/keys.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -27,7 +26,7 @@ export interface MetricsOptions {
 
 
 function keyMetrics(app: FastifyInstance, registry: Registry) {
-  const count = (filter: (k: ReturnType<FastifyInstance['services']['keys']['list']>[number]) => boolean) => {
+  const count = (filter: (k: KeyRecord) => boolean) => {
     const byPurpose = new Map<string, number>();
     for (const k of app.services.keys.list()) if (filter(k)) byPurpose.set(k.purpose, (byPurpose.get(k.purpose) ?? 0) + 1);
     return byPurpose;
@@ -95,7 +94,7 @@ export default fp<MetricsOptions>(
       help: 'Entries in the newest signed checkpoint this instance knows.',
       registers: [registry],
       collect() {
-        this.set(app.services.tlog.latestKnown()?.size ?? 0);
+        this.set(app.services.log.latestKnown()?.size ?? 0);
       },
     });
     new Gauge({
@@ -103,7 +102,7 @@ export default fp<MetricsOptions>(
       help: 'Seconds since the newest signed checkpoint this instance knows was signed.',
       registers: [registry],
       collect() {
-        const latest = app.services.tlog.latestKnown();
+        const latest = app.services.log.latestKnown();
         this.set(latest?.timestamp != null ? Math.max(0, Date.now() / 1000 - latest.timestamp) : Number.NaN);
       },
     });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ed25519PublicKey, ed25519Sign } from '../../../src/core/ed25519.ts';
+import { ed25519PublicKey } from '../../../src/core/crypto/ed25519.ts';
 import { formatCheckpoint, parseCheckpoint } from '../../../src/core/tlog/checkpoint.ts';
 import { cosignedMessage, signCheckpoint, verifyCheckpoint } from '../../../src/core/tlog/log-note.ts';
 import { formatSignedNote, noteKeyId, parseSignedNote } from '../../../src/core/tlog/signed-note.ts';
 import { TlogError } from '../../../src/core/tlog/tlog-error.ts';
+import { referenceSigner } from '../../support/signers.ts';
 
 const seed = new Uint8Array(32).fill(3);
-const key = { publicKey: ed25519PublicKey(seed), sign: (m: Uint8Array) => ed25519Sign(m, seed) };
+const key = referenceSigner(seed);
 const root = new Uint8Array(32).fill(9);
 const code = (fn: () => unknown) => {
   try {
@@ -54,22 +55,22 @@ describe('C2SP signed notes and checkpoints', () => {
     );
   });
 
-  it('signs a checkpoint with a note signature and a timestamp cosignature that verify', () => {
-    const note = signCheckpoint({ origin: 'example.com/log', size: 42, rootHash: root }, key, 1_800_000_000);
+  it('signs a checkpoint with a note signature and a timestamp cosignature that verify', async () => {
+    const note = await signCheckpoint({ origin: 'example.com/log', size: 42, rootHash: root }, key, 1_800_000_000);
     const lines = note.split('\n');
     assert.deepEqual(lines.slice(0, 4), ['example.com/log', '42', Buffer.from(root).toString('base64'), '']);
     assert.ok(lines[4]!.startsWith('— example.com/log ') && lines[5]!.startsWith('— example.com/log '));
-    const v = verifyCheckpoint(note, key.publicKey);
+    const v = verifyCheckpoint(note, key);
     assert.deepEqual([v.origin, v.size, v.timestamp], ['example.com/log', 42, 1_800_000_000]);
     assert.deepEqual(v.rootHash, root);
     // A client that knows only signed-note still verifies it: drop the cosignature line.
     const plain = lines.slice(0, 5).join('\n') + '\n';
-    assert.equal(verifyCheckpoint(plain, key.publicKey).timestamp, null);
+    assert.equal(verifyCheckpoint(plain, key).timestamp, null);
   });
 
-  it('refuses altered, foreign and malformed notes with codes', () => {
-    const note = signCheckpoint({ origin: 'example.com/log', size: 42, rootHash: root }, key, 1_800_000_000);
-    const other = ed25519PublicKey(new Uint8Array(32).fill(4));
+  it('refuses altered, foreign and malformed notes with codes', async () => {
+    const note = await signCheckpoint({ origin: 'example.com/log', size: 42, rootHash: root }, key, 1_800_000_000);
+    const other = { algorithm: 'Ed25519' as const, publicKey: ed25519PublicKey(new Uint8Array(32).fill(4)) };
     const cases: [string, string, string][] = [
       ['size changed', note.replace('\n42\n', '\n43\n'), 'note_unverified'],
       ['origin changed', note.replace('example.com/log\n42', 'example.com/lag\n42'), 'note_unverified'],
@@ -77,15 +78,15 @@ describe('C2SP signed notes and checkpoints', () => {
       ['no blank line', note.replace('\n\n', '\n'), 'note_malformed'],
       ['control character', note.replace('example.com/log\n42', 'example.com/log\t\n42'), 'note_malformed'],
       ['bad base64', note.replace(/— example.com\/log (\S+)\n/, '— example.com/log !!!\n'), 'note_malformed'],
-      ['size with a leading zero', signCheckpoint({ origin: 'example.com/log', size: 42, rootHash: root }, key, 1).replace('\n42\n', '\n042\n'), 'checkpoint_malformed'],
+      ['size with a leading zero', (await signCheckpoint({ origin: 'example.com/log', size: 42, rootHash: root }, key, 1)).replace('\n42\n', '\n042\n'), 'checkpoint_malformed'],
       ['not a checkpoint', formatSignedNote({ text: 'hello\n', signatures: [{ name: 'x', keyId: 1, signature: new Uint8Array(64) }] }), 'checkpoint_malformed'],
     ];
-    for (const [what, text, expected] of cases) assert.equal(code(() => verifyCheckpoint(text, key.publicKey)), expected, what);
+    for (const [what, text, expected] of cases) assert.equal(code(() => verifyCheckpoint(text, key)), expected, what);
     assert.equal(code(() => verifyCheckpoint(note, other)), 'note_unverified', 'another key');
     const cosigLine = note.split('\n')[5]!;
     const raw = Buffer.from(cosigLine.split(' ')[2]!, 'base64');
     raw.writeBigUInt64BE(1_700_000_000n, 4);
     const backdated = note.replace(cosigLine, `— example.com/log ${raw.toString('base64')}`);
-    assert.equal(code(() => verifyCheckpoint(backdated, key.publicKey)), 'note_unverified', 'a backdated cosignature');
+    assert.equal(code(() => verifyCheckpoint(backdated, key)), 'note_unverified', 'a backdated cosignature');
   });
 });

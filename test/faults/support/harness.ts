@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { unwrapKey, parseKek } from '../../../src/services/key-wrap.ts';
+import { unwrapKey, parseKek } from '../../../src/services/key-backends/kek.ts';
 import { runCliAsync, startService, type Service } from '../../support/process.ts';
 import { secretForms } from '../../support/secrets.ts';
 

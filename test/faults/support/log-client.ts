@@ -1,16 +1,17 @@
 // Reading and checking the log of a running service the way an outside monitor would: signed
 // checkpoints verified with the published log keys, consistency proofs verified between them.
 import assert from 'node:assert/strict';
-import { fromBase64, fromBase64Url } from '../../../src/core/bytes.ts';
+import { fromBase64 } from '../../../src/core/bytes.ts';
+import { parseJwk } from '../../../src/core/crypto/public-key.ts';
+import type { TrustedKey } from '../../../src/core/keys/key.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from '../../../src/core/tlog/log-note.ts';
 import { verifyConsistency } from '../../../src/core/tlog/verify-proof.ts';
-import type { TrustedKey } from '../../../src/core/verify-bundle.ts';
 
 export async function publishedKeys(base: string): Promise<TrustedKey[]> {
   const res = await fetch(`${base}/v1/keys`);
   assert.equal(res.status, 200);
   const { keys } = (await res.json()) as { keys: Array<{ kid: string; x: string; purpose: TrustedKey['purpose']; status: TrustedKey['status']; compromisedAt: string | null }> };
-  return keys.map((k) => ({ kid: k.kid, publicKey: fromBase64Url(k.x)!, purpose: k.purpose, status: k.status, compromisedAt: k.compromisedAt ? new Date(k.compromisedAt) : null }));
+  return keys.map((k) => ({ kid: k.kid, ...parseJwk(k)!, purpose: k.purpose, status: k.status, compromisedAt: k.compromisedAt ? new Date(k.compromisedAt) : null }));
 }
 
 /** The service's newest checkpoint, its signature checked against the log keys it publishes. */
@@ -21,7 +22,7 @@ export async function signedCheckpoint(base: string, keys?: TrustedKey[]): Promi
   const logKeys = (keys ?? (await publishedKeys(base))).filter((k) => k.purpose === 'log');
   for (const key of logKeys) {
     try {
-      return verifyCheckpoint(note, key.publicKey);
+      return verifyCheckpoint(note, key);
     } catch {
       /* signed by another of the log keys */
     }

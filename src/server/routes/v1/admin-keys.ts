@@ -1,9 +1,9 @@
 // Key lifecycle for admins: rotate and revoke. Both answer with the keys as GET /v1/keys shows them.
 import type { FastifyInstance } from 'fastify';
+import { jwkOf } from '../../../api/keys.ts';
 import { ModelsignError } from '../../../core/errors.ts';
-import type { KeyPurpose } from '../../../core/verdict.ts';
+import type { KeyPurpose } from '../../../core/keys/key.ts';
 import { actorOf } from '../../../services/principal.ts';
-import { jwkOf } from './keys.ts';
 
 export default async function adminKeyRoutes(app: FastifyInstance) {
   app.post<{ Body: { purpose: KeyPurpose; expectedActive?: string } }>(

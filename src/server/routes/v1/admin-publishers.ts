@@ -17,11 +17,9 @@ export default async function adminPublisherRoutes(app: FastifyInstance) {
     '/publishers/:id',
     { schema: app.openapi.routeSchema('updatePublisher'), preHandler: app.requireRole('admin') },
     async (request) => {
-      const publisher = await app.services.publishers.update(request.params.id, request.body, actorOf(request.principal!));
-      // This instance refuses the publisher's tokens from the next request; others follow
-      // within one state poll.
-      app.services.tokens.invalidate();
-      return publisher;
+      // This instance refuses a disabled publisher's tokens from the next request; others
+      // follow within one state poll.
+      return app.services.publishers.update(request.params.id, request.body, actorOf(request.principal!));
     },
   );
 

@@ -1,26 +1,7 @@
 // Public keys: the JWKS clients cache, and single keys with their PEM (the kid is its SHA-256).
 import type { FastifyInstance } from 'fastify';
+import { chainDocument, jwkOf, keyView } from '../../../api/keys.ts';
 import { ModelsignError } from '../../../core/errors.ts';
-import { spkiPem, toJwk } from '../../../core/public-key.ts';
-import type { KeyRecord } from '../../../services/keys.ts';
-
-export function jwkOf(key: KeyRecord) {
-  return {
-    ...toJwk(key.publicKey),
-    kid: key.kid,
-    alg: 'EdDSA',
-    use: 'sig',
-    purpose: key.purpose,
-    status: key.status,
-    createdAt: key.createdAt,
-    activatedAt: key.activatedAt,
-    activatesAt: key.activatesAt,
-    retiredAt: key.retiredAt,
-    revokedAt: key.revokedAt,
-    compromisedAt: key.compromisedAt,
-    reason: key.reason,
-  };
-}
 
 export default async function keyRoutes(app: FastifyInstance) {
   app.get('/keys', { schema: app.openapi.routeSchema('listKeys') }, async (_request, reply) => {
@@ -31,13 +12,13 @@ export default async function keyRoutes(app: FastifyInstance) {
 
   app.get('/keys/chain', { schema: app.openapi.routeSchema('getKeyChain') }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=30');
-    return app.services.keys.chain();
+    return chainDocument(await app.services.keys.chain());
   });
 
   app.get<{ Params: { kid: string } }>('/keys/:kid', { schema: app.openapi.routeSchema('getKey') }, async (request, reply) => {
     const key = app.services.keys.get(request.params.kid);
     if (!key) throw new ModelsignError('not_found', `no key with kid ${JSON.stringify(request.params.kid)}`);
     reply.header('cache-control', 'public, max-age=30');
-    return { kid: key.kid, jwk: jwkOf(key), pem: spkiPem(key.publicKey) };
+    return keyView(key);
   });
 }

@@ -1,7 +1,8 @@
 // Signing releases (publishers) and reading signatures (everyone).
 import type { FastifyInstance } from 'fastify';
+import { signatureView } from '../../../api/signatures.ts';
 import type { ManifestFile } from '../../../core/manifest.ts';
-import type { SignatureRecord } from '../../../services/signatures.ts';
+import type { SignatureRecord } from '../../../core/signature-record.ts';
 
 interface SignBody {
   model: string;
@@ -18,17 +19,6 @@ interface ListQuery {
   cursor?: string;
 }
 
-const created = (r: SignatureRecord) => ({
-  id: r.id,
-  model: r.model,
-  version: r.version,
-  kid: r.kid,
-  rootDigest: r.rootDigest,
-  createdAt: r.createdAt,
-  logIndex: r.logIndex,
-  bundle: r.bundle,
-});
-
 // A complete record never changes, so its JSON is made once per cached record (the records are
 // the signature service's cached objects, so identity says "same record").
 const serialized = new WeakMap<SignatureRecord, string>();
@@ -44,7 +34,7 @@ export default async function signatureRoutes(app: FastifyInstance) {
         reply.header('location', `/v1/signatures/${record.id}`);
         app.metrics.signatureIssued();
       }
-      return created(record);
+      return signatureView(record);
     },
   );
 

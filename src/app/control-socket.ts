@@ -4,30 +4,9 @@
 // files and the KEK beside it, so the socket grants nothing new. One JSON line in, one out.
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import path from 'node:path';
+import { controlSocketPath, type ControlReply, type IssueTokenCommand } from '../api/control.ts';
 import { isModelsignError } from '../core/errors.ts';
 import type { Services } from '../services/index.ts';
-import type { Role } from '../services/principal.ts';
-
-export const CONTROL_SOCKET = 'control.sock';
-// sun_path holds 108 bytes on Linux, 104 on macOS.
-const MAX_SOCKET_PATH = 100;
-
-export interface IssueTokenCommand {
-  op: 'issue-token';
-  role: Role;
-  subject?: string | undefined;
-  publisher?: string | undefined;
-  ttlMs: number;
-  actor: string;
-}
-
-export type ControlReply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
-
-export function controlSocketPath(dataDir: string): string | undefined {
-  const file = path.join(dataDir, CONTROL_SOCKET);
-  return Buffer.byteLength(file) <= MAX_SOCKET_PATH ? file : undefined;
-}
 
 export async function startControlSocket(dataDir: string, services: Services, warn: (m: string) => void): Promise<Server | undefined> {
   const file = controlSocketPath(dataDir);

@@ -4,7 +4,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ModelsignError } from '../core/errors.ts';
+import { ModelsignError } from '../../core/errors.ts';
 
 const FORMAT = 0x01;
 const NONCE = 12;
@@ -53,14 +53,16 @@ export function loadKek(source: KekSource, warn: (message: string) => void): Kek
   return parseKek(readFileSync(file, 'utf8'), file);
 }
 
-export function wrapKey(kek: Kek, kid: string, seed: Uint8Array): Uint8Array {
+/** Encrypts a private key's material for the row of `kid`. */
+export function wrapKey(kek: Kek, kid: string, material: Uint8Array): Uint8Array {
   const nonce = randomBytes(NONCE);
   const cipher = createCipheriv('aes-256-gcm', kek.key, nonce);
   cipher.setAAD(Buffer.from(kid, 'utf8'));
-  const ct = Buffer.concat([cipher.update(seed), cipher.final()]);
+  const ct = Buffer.concat([cipher.update(material), cipher.final()]);
   return new Uint8Array(Buffer.concat([Buffer.from([FORMAT]), nonce, ct, cipher.getAuthTag()]));
 }
 
+/** The material `wrapKey` encrypted; throws kek_mismatch for another KEK, kid or a damaged blob. */
 export function unwrapKey(kek: Kek, kid: string, blob: Uint8Array): Uint8Array {
   const buf = Buffer.from(blob);
   if (buf.length < 1 + NONCE + TAG || buf[0] !== FORMAT) {

@@ -1,0 +1,103 @@
+// The import boundaries of src/ (docs/design/README.md), checked on every file's imports, type-only
+// and dynamic ones included: which layers a layer may import, whether it may use Node's built-in
+// modules, and which packages. `npm run lint:layers` prints the violations; `npm test` runs it
+// (test/architecture/layers.test.ts), and feeds it forbidden imports to show it bites.
+//
+// The TypeScript compiler (already a dev dependency) lists each file's imports: a short check
+// here rather than ESLint or dependency-cruiser, which would add a toolchain for one rule.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+export type Layer = 'core' | 'api' | 'web' | 'db' | 'services' | 'server' | 'cli' | 'app' | 'config' | 'main' | 'generated';
+
+interface Rule {
+  /** Layers whose modules this layer may import (its own is always allowed). */
+  may: Layer[];
+  /** Whether node:* built-ins may be imported. */
+  node: boolean;
+  /** Packages it may import: 'any', or name prefixes. */
+  packages: 'any' | string[];
+  /** Why, for the report. */
+  why: string;
+}
+
+export const RULES: Record<Exclude<Layer, 'generated'>, Rule> = {
+  core: { may: [], node: false, packages: ['@noble/'], why: 'core is pure: no I/O, no other layer, no package but @noble/*' },
+  api: { may: ['core'], node: false, packages: [], why: 'api (response shapes) imports only core' },
+  web: { may: ['core', 'api'], node: false, packages: [], why: 'the browser console imports only core and api' },
+  db: { may: ['core', 'generated'], node: true, packages: 'any', why: 'db imports only core (and the generated Prisma client)' },
+  services: { may: ['db', 'core'], node: true, packages: 'any', why: 'services import db and core, never the server, the CLI or the composition root' },
+  server: { may: ['services', 'api', 'core'], node: true, packages: 'any', why: 'the server reaches the database only through services' },
+  cli: { may: ['app', 'services', 'api', 'core', 'config'], node: true, packages: 'any', why: 'the CLI never imports the server or the database layer' },
+  app: { may: ['server', 'services', 'db', 'api', 'core', 'config', 'cli'], node: true, packages: 'any', why: 'the composition root may import anything' },
+  config: { may: ['core'], node: true, packages: [], why: 'config.ts reads the environment and imports only core' },
+  main: { may: ['cli'], node: true, packages: [], why: 'main.ts only dispatches to commands' },
+};
+
+/** The layer of a path relative to the repository root (src/...), or undefined outside src. */
+export function layerOf(file: string): Layer | undefined {
+  const parts = file.split('/');
+  if (parts[0] !== 'src') return undefined;
+  if (parts[1] === 'config.ts') return 'config';
+  if (parts[1] === 'main.ts') return 'main';
+  return (['core', 'api', 'web', 'db', 'services', 'server', 'cli', 'app', 'generated'] as const).find((l) => l === parts[1]);
+}
+
+export interface Violation {
+  file: string;
+  specifier: string;
+  message: string;
+}
+
+/** Checks the imports of `files` (path relative to the repository root → source text). */
+export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
+  const violations: Violation[] = [];
+  for (const [file, text] of files) {
+    const from = layerOf(file);
+    if (!from || from === 'generated') continue;
+    const rule = RULES[from];
+    for (const { fileName: specifier } of ts.preProcessFile(text, true, true).importedFiles) {
+      const refuse = (message: string) => violations.push({ file, specifier, message: `${message} (${rule.why})` });
+      if (specifier.startsWith('.')) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
+        const to = layerOf(target);
+        if (!to) refuse(`${from} imports ${target}, outside src`);
+        else if (to !== from && !rule.may.includes(to)) refuse(`${from} imports ${to} (${target})`);
+      } else if (specifier.startsWith('node:') || BUILTINS.has(specifier)) {
+        if (!rule.node) refuse(`${from} imports the Node built-in ${specifier}`);
+      } else if (rule.packages !== 'any' && !rule.packages.some((p) => specifier.startsWith(p))) {
+        refuse(`${from} imports the package ${specifier}`);
+      }
+    }
+  }
+  return violations;
+}
+
+const BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'net', 'http', 'https', 'child_process', 'worker_threads', 'stream', 'url', 'util', 'events', 'zlib', 'tls', 'dns', 'vm', 'buffer', 'process', 'timers', 'readline']);
+
+/** Every .ts file under src/ (but the generated client), as checkLayers takes them. */
+export function sourceFiles(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) {
+        if (rel !== 'src/generated') walk(rel);
+      } else if (e.name.endsWith('.ts')) {
+        out.set(rel, readFileSync(path.join(root, rel), 'utf8'));
+      }
+    }
+  };
+  walk('src');
+  return out;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  const violations = checkLayers(sourceFiles(root));
+  for (const v of violations) console.error(`${v.file}: ${JSON.stringify(v.specifier)}: ${v.message}`);
+  console.log(violations.length === 0 ? 'layers: every import of src/ keeps to its layer' : `layers: ${violations.length} forbidden imports`);
+  process.exitCode = violations.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,49 @@
+// How keys are shown: the JWK of GET /v1/keys (RFC 8037 / RFC 7518 members from the key's
+// algorithm, plus kid, purpose, status and lifecycle times), one key with its PEM, and the
+// rotation chain document core/key-chain.ts verifies. Used by the routes, the admin commands
+// and the web console alike.
+import { toBase64 } from '../core/bytes.ts';
+import { algorithmOf } from '../core/crypto/registry.ts';
+import { spkiPem, toJwk } from '../core/crypto/public-key.ts';
+import { KEY_LINK_PAYLOAD_TYPE } from '../core/key-chain.ts';
+import type { KeyLink, KeyRecord } from '../core/keys/key.ts';
+
+export function jwkOf(key: KeyRecord) {
+  return {
+    ...toJwk(key),
+    kid: key.kid,
+    alg: algorithmOf(key.algorithm).jwsAlg,
+    use: 'sig',
+    purpose: key.purpose,
+    status: key.status,
+    createdAt: key.createdAt,
+    activatedAt: key.activatedAt,
+    activatesAt: key.activatesAt,
+    retiredAt: key.retiredAt,
+    revokedAt: key.revokedAt,
+    compromisedAt: key.compromisedAt,
+    reason: key.reason,
+  };
+}
+
+export type KeyJwk = ReturnType<typeof jwkOf>;
+
+/** GET /v1/keys/{kid}. */
+export function keyView(key: KeyRecord) {
+  return { kid: key.kid, jwk: jwkOf(key), pem: spkiPem(key) };
+}
+
+/** GET /v1/keys/chain: the release and log keys, and the links that introduce them. */
+export function chainDocument(chain: { keys: readonly KeyRecord[]; links: readonly KeyLink[] }) {
+  return {
+    keys: chain.keys.map((k) => ({ kid: k.kid, ...toJwk(k), purpose: k.purpose, status: k.status, createdAt: k.createdAt, compromisedAt: k.compromisedAt })),
+    links: chain.links.map((l) => ({
+      seq: l.seq,
+      purpose: l.purpose,
+      signer: l.signerKid,
+      kid: l.kid,
+      createdAt: l.createdAt,
+      envelope: { payloadType: KEY_LINK_PAYLOAD_TYPE, payload: toBase64(l.payload), signatures: [{ keyid: l.signerKid, sig: toBase64(l.signature) }] },
+    })),
+  };
+}

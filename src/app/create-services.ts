@@ -1,0 +1,100 @@
+// The composition root of the services: builds every service of one instance over one database,
+// wires the events between them (a key change empties the caches that depend on keys; a
+// publisher change drops cached tokens), and lists the background work with its period. Nothing
+// below src/app constructs a service or starts a timer on its own.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { AuditService } from '../services/audit.ts';
+import { Checkpointer } from '../services/checkpointer.ts';
+import { systemClock, type Clock } from '../services/clock.ts';
+import { HealthService } from '../services/health.ts';
+import type { Services } from '../services/index.ts';
+import type { KeyBackend } from '../services/key-backends/key-backend.ts';
+import { KeyService } from '../services/keys.ts';
+import { LogReader } from '../services/log-reader.ts';
+import { nodeLogHasher } from '../services/node-hasher.ts';
+import { periodic, type Periodic } from '../services/periodic.ts';
+import { PublisherService } from '../services/publishers.ts';
+import { SignatureWriter } from '../services/signature-writer.ts';
+import { SignatureService } from '../services/signatures.ts';
+import { StateWatcher } from '../services/state-watcher.ts';
+import { TokenService } from '../services/tokens.ts';
+import { VerificationService } from '../services/verification.ts';
+
+/** What the services take from the configuration. */
+export type ServicesConfig = Pick<
+  Config,
+  'logOrigin' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'readiness' | 'signingBatch'
+>;
+
+export interface ServiceDeps {
+  db: Database;
+  backend: KeyBackend;
+  logger: Logger;
+  clock?: Clock | undefined;
+}
+
+export function createServices(config: ServicesConfig, deps: ServiceDeps): Services {
+  const { db, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const hasher = nodeLogHasher;
+  const warn = (what: string) => (err: unknown) => logger.warn({ err }, what);
+
+  const keys = new KeyService(db, deps.backend, clock, { schedule: config.rotation, refreshMinIntervalMs: config.keyRefreshMinIntervalMs });
+  const audit = new AuditService(db);
+  // Publishers and tokens know each other only through this event.
+  let dropTokens = () => {};
+  const publishers = new PublisherService(db, clock, () => dropTokens());
+  const tokens = new TokenService(db, keys, publishers, clock);
+  dropTokens = () => tokens.invalidate();
+  const log = new LogReader(db, keys, hasher, { origin: config.logOrigin, nodeCacheSize: config.nodeCacheSize });
+  const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
+  const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
+  const signatures = new SignatureService(db, keys, writer, log, checkpointer, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
+  const watcher = new StateWatcher(db, async () => {
+    tokens.invalidate();
+    await keys.reload();
+  });
+  keys.onChange(() => {
+    signatures.dropCache();
+    checkpointer.keysChanged();
+  });
+  const scheduled = Object.keys(config.rotation.every).length > 0;
+
+  const background: Periodic[] = [
+    periodic('checkpoint', config.checkpointIntervalMs, () => checkpointer.checkpointNow(), warn('could not sign a checkpoint')),
+    periodic('state poll', config.statePollMs, () => watcher.check(), warn('could not poll for state changes')),
+    periodic('audit seal', config.auditSealMs, () => audit.seal(), warn('could not seal audit events')),
+    ...(scheduled ? [periodic('scheduled rotation', config.scheduleIntervalMs, () => keys.runSchedule(), warn('scheduled rotation failed'))] : []),
+  ];
+
+  return {
+    db,
+    clock,
+    keys,
+    publishers,
+    tokens,
+    signatures,
+    log,
+    checkpointer,
+    audit,
+    verification: new VerificationService(keys, signatures, hasher),
+    health: new HealthService(db, keys, checkpointer, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
+    watcher,
+    async start() {
+      await keys.start();
+      const sequenced = await signatures.sequenceUnlogged();
+      if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
+      await checkpointer.checkpointNow();
+      await watcher.start();
+      if (scheduled) await keys.runSchedule();
+      for (const job of background) job.start();
+    },
+    async stop() {
+      await Promise.all(background.map((job) => job.stop()));
+      await checkpointer.stop();
+      await Promise.all([audit.seal.idle(), watcher.check.idle(), keys.idle()]);
+    },
+  };
+}

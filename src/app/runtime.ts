@@ -1,0 +1,49 @@
+// Opening one instance's world: configuration, database (migrated), key backend and services,
+// started. Shared by the service (instance.ts) and the admin commands, which run where the
+// database is reachable as one short-lived instance.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { openDatabase, type Database } from '../db/client.ts';
+import { migrate } from '../db/migrate.ts';
+import type { Clock } from '../services/clock.ts';
+import type { Services } from '../services/index.ts';
+import { KekWrappedBackend } from '../services/key-backends/kek-wrapped.ts';
+import { loadKek } from '../services/key-backends/kek.ts';
+import { createServices } from './create-services.ts';
+
+export interface Runtime {
+  db: Database;
+  services: Services;
+  /** Stops the services (and their background work), then closes the database. */
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, logger: Logger, clock?: Clock): Promise<Runtime> {
+  const embedded = config.databaseUrl === undefined;
+  const kek = loadKek({ kek: config.kek, kekFile: config.kekFile, dataDir: embedded ? config.dataDir : undefined }, (m) => logger.warn(m));
+  const db = await openDatabase(
+    config.databaseUrl === undefined
+      ? { dataDir: config.dataDir }
+      : { url: config.databaseUrl, poolSize: config.dbPoolSize, onError: (err) => logger.warn({ err }, 'database connection error') },
+  );
+  let services: Services | undefined;
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+    services = createServices(config, { db, backend: new KekWrappedBackend(kek), logger, clock });
+    await services.start();
+    const started = services;
+    return {
+      db,
+      services: started,
+      async close() {
+        await started.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await services?.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+// What every admin command shares: who it acts as in the audit trail, its logger (warnings and
+// errors to stderr, so stdout stays the command's output), and the short-lived instance it runs
+// against the database, with startup failures turned into one line and an exit code.
+import os from 'node:os';
+import { createLogger } from '../app/logger.ts';
+import { openRuntime, type Runtime } from '../app/runtime.ts';
+import { DataDirLockedError, startupFailure } from '../app/startup-errors.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { isModelsignError } from '../core/errors.ts';
+import { CliFailure, EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+
+/** How the audit trail names whoever runs an admin command. */
+export function cliActor(): string {
+  return `cli:${os.userInfo().username}`;
+}
+
+export function adminLogger(config: Config) {
+  return createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr as never);
+}
+
+/** A failure of an admin command as the CliFailure it reports, when it is one a user can act on. */
+export function adminFailure(err: unknown): CliFailure | undefined {
+  if (err instanceof CliFailure) return err;
+  const startup = startupFailure(err);
+  if (startup) return new CliFailure(startup.kind === 'configuration' ? EXIT.usage : EXIT.service, startup.message);
+  if (isModelsignError(err)) return new CliFailure(exitCodeOfRefusal(err.code), err.message);
+  return undefined;
+}
+
+/** Runs `fn` on a short-lived instance opened on the configured database. */
+export async function withAdminRuntime<T>(command: string, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  let runtime: Runtime;
+  try {
+    runtime = await openRuntime(config, adminLogger(config));
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      throw new CliFailure(EXIT.service, `${err.message}; stop it to run \`modelsign admin ${command}\` on the embedded database, or use the HTTP API with an admin token`);
+    }
+    throw adminFailure(err) ?? err;
+  }
+  try {
+    return await fn(runtime);
+  } catch (err) {
+    throw adminFailure(err) ?? err;
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
+}

@@ -1,0 +1,51 @@
+// The publishers and publisher_namespaces tables. A namespace is a row of its own, so ownership
+// is exclusive by primary key: no two publishers can sign under the same namespace.
+import type { Tx } from './client.ts';
+
+export interface PublisherRow {
+  id: string;
+  name: string;
+  namespaces: string[];
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+const SELECT = { id: true, name: true, createdAt: true, disabledAt: true, namespaces: { select: { namespace: true } } } as const;
+
+type Selected = { id: string; name: string; createdAt: Date; disabledAt: Date | null; namespaces: { namespace: string }[] };
+
+function toRow(row: Selected): PublisherRow {
+  return { id: row.id, name: row.name, namespaces: row.namespaces.map((n) => n.namespace).sort(), createdAt: row.createdAt, disabledAt: row.disabledAt };
+}
+
+export async function listPublishers(session: Tx): Promise<PublisherRow[]> {
+  return (await session.publisher.findMany({ select: SELECT, orderBy: { createdAt: 'asc' } })).map(toRow);
+}
+
+export async function findPublisher(session: Tx, by: { id: string } | { name: string }): Promise<PublisherRow | undefined> {
+  const row = await session.publisher.findUnique({ where: by, select: SELECT });
+  return row ? toRow(row) : undefined;
+}
+
+/** Which of `namespaces` belong to a publisher other than `except`. */
+export async function takenNamespaces(session: Tx, namespaces: readonly string[], except?: string): Promise<string[]> {
+  const rows = await session.publisherNamespace.findMany({
+    where: { namespace: { in: [...namespaces] }, ...(except ? { NOT: { publisherId: except } } : {}) },
+    select: { namespace: true },
+  });
+  return rows.map((r) => r.namespace);
+}
+
+export async function insertPublisher(tx: Tx, p: { id: string; name: string; namespaces: readonly string[]; createdAt: Date }): Promise<PublisherRow> {
+  return toRow(await tx.publisher.create({ data: { id: p.id, name: p.name, createdAt: p.createdAt, namespaces: { create: p.namespaces.map((namespace) => ({ namespace })) } }, select: SELECT }));
+}
+
+/** Makes `namespaces` exactly the publisher's namespaces. */
+export async function replaceNamespaces(tx: Tx, publisherId: string, namespaces: readonly string[]): Promise<void> {
+  await tx.publisherNamespace.deleteMany({ where: { publisherId, namespace: { notIn: [...namespaces] } } });
+  await tx.publisherNamespace.createMany({ data: namespaces.map((namespace) => ({ namespace, publisherId })), skipDuplicates: true });
+}
+
+export async function setPublisherDisabledAt(tx: Tx, publisherId: string, disabledAt: Date | null): Promise<PublisherRow> {
+  return toRow(await tx.publisher.update({ where: { id: publisherId }, data: { disabledAt }, select: SELECT }));
+}

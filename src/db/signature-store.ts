@@ -1,0 +1,199 @@
+// The release_signatures table. Signatures are written in batches by one statement that also
+// numbers them in the log (tlog_append), stores their tree nodes, usually their checkpoint, and
+// their audit events, so an acknowledged signature is always in the log (docs/design/log.md).
+import type { SignatureRecord } from '../core/signature-record.ts';
+import type { Database, Prisma, SqlSession, Tx } from './client.ts';
+import type { CheckpointToStore } from './log-store.ts';
+
+export interface SignatureInsert {
+  id: string;
+  model: string;
+  version: string;
+  rootDigest: string;
+  files: { path: string; sha256: string; size?: number | undefined }[];
+  ignorePaths: string[];
+  /** Base64 of the signed payload and of the signature, as they appear in the bundle. */
+  payloadB64: string;
+  signatureB64: string;
+  kid: string;
+  publisherId: string;
+  createdAt: Date;
+  /** The `signature.create` audit event's actor and details. */
+  actor: string;
+  details: Record<string, unknown>;
+  /** Hex RFC 6962 leaf hash of the signature's log entry. */
+  leafHash: string;
+}
+
+export interface InsertedSignature {
+  id: string;
+  logIndex: number;
+}
+
+export interface BatchResult {
+  /** The signatures stored, by log index; a release already signed is not among them. */
+  inserted: InsertedSignature[];
+  /** The tree before the batch (size and packed right edge), when anything was stored. */
+  start: { size: number; frontier: Uint8Array } | undefined;
+  /** Whether the checkpoint passed in was stored, and the size of the one before it. */
+  checkpoint: { stored: boolean; previous: number | null };
+}
+
+// One statement stores a whole batch, with one JSON parameter (the same SQL works through pg and
+// PGlite, and the bundle's base64 strings are reused rather than re-encoded):
+// - `fresh`: the requests whose release is not signed yet (a release asked for twice in one
+//   batch is stored once, the first time);
+// - `seq`: tlog_append locks the log's edge row, stores the tree nodes of the fresh leaves and
+//   returns the edge as it was, whose size numbers the fresh rows; a checkpoint the caller
+//   signed for the tree it predicted is stored too if the prediction holds;
+// - the signatures, with their log indexes, and their audit events.
+// The existence check runs on the statement's snapshot, taken before the lock: a release stored
+// by another instance in between makes the unique index refuse the statement (and the writer
+// retry its rows singly) rather than number a row that is not inserted.
+const INSERT_BATCH = `
+  WITH input AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+      "id" uuid, "model" text, "version" text, "rootDigest" text, "files" jsonb, "ignorePaths" jsonb,
+      "payloadB64" text, "signatureB64" text, "kid" text, "publisherId" uuid, "createdAt" timestamptz,
+      "actor" text, "details" jsonb, "leafHash" text
+    )) WITH ORDINALITY AS t
+  ), fresh AS MATERIALIZED (
+    SELECT DISTINCT ON (i."model", i."version") i.* FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM "release_signatures" r WHERE r."model" = i."model" AND r."version" = i."version")
+    ORDER BY i."model", i."version", i."ordinality"
+  ), seq AS MATERIALIZED (
+    SELECT a.* FROM (SELECT array_agg(decode(f."leafHash", 'hex') ORDER BY f."ordinality") AS leaves FROM fresh f) l,
+         LATERAL "tlog_append"(l.leaves, $2::bigint, decode($3, 'hex'), $4, $5, $6::bigint, $7::timestamptz) a
+  ), numbered AS (
+    SELECT f.*, s."start_size" + row_number() OVER (ORDER BY f."ordinality") - 1 AS "logIndex" FROM fresh f, seq s
+  ), ins AS (
+    INSERT INTO "release_signatures"
+      ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at", "log_index")
+    SELECT "id", "model", "version", "rootDigest", "files",
+           ARRAY(SELECT f->>'sha256' FROM jsonb_array_elements("files") AS f),
+           ARRAY(SELECT jsonb_array_elements_text("ignorePaths")),
+           decode("payloadB64", 'base64'), decode("signatureB64", 'base64'), "kid", "publisherId", "createdAt", "logIndex"
+    FROM numbered ORDER BY "logIndex"
+    RETURNING "id", "log_index"
+  ), audit AS (
+    INSERT INTO "audit_events" ("at", "actor", "action", "target", "details")
+    SELECT n."createdAt", n."actor", 'signature.create', 'signature:' || n."id"::text, n."details" || jsonb_build_object('logIndex', n."logIndex")
+    FROM numbered n ORDER BY n."logIndex"
+  )
+  SELECT i."id"::text AS "id", i."log_index"::text AS "logIndex", s."start_size"::text AS "startSize", s."start_frontier" AS "startFrontier",
+         s."cp_stored" AS "checkpointStored", s."cp_previous"::text AS "checkpointPrevious"
+  FROM ins i, seq s ORDER BY i."log_index"`;
+
+export async function insertSignatureBatch(db: Pick<Database, 'query'>, rows: readonly SignatureInsert[], checkpoint: CheckpointToStore | undefined): Promise<BatchResult> {
+  const result = await db.query<{ id: string; logIndex: string; startSize: string; startFrontier: Uint8Array; checkpointStored: boolean; checkpointPrevious: string | null }>(INSERT_BATCH, [
+    JSON.stringify(rows),
+    checkpoint ? String(checkpoint.size) : null,
+    checkpoint ? Buffer.from(checkpoint.rootHash).toString('hex') : null,
+    checkpoint?.note ?? null,
+    checkpoint?.kid ?? null,
+    checkpoint ? String(checkpoint.timestamp) : null,
+    checkpoint?.at ?? null,
+  ]);
+  const first = result[0];
+  return {
+    inserted: result.map((r) => ({ id: r.id, logIndex: Number(r.logIndex) })),
+    start: first ? { size: Number(first.startSize), frontier: new Uint8Array(first.startFrontier) } : undefined,
+    checkpoint: { stored: first?.checkpointStored === true, previous: first?.checkpointPrevious == null ? null : Number(first.checkpointPrevious) },
+  };
+}
+
+/** A stored signature as read back: a record without its bundle, and what the bundle is made of. */
+export type SignatureRow = Omit<SignatureRecord, 'bundle'> & { payload: Uint8Array; signature: Uint8Array };
+
+const ROW_FIELDS = {
+  id: true,
+  model: true,
+  version: true,
+  kid: true,
+  rootDigest: true,
+  files: true,
+  ignorePaths: true,
+  payload: true,
+  signature: true,
+  createdAt: true,
+  logIndex: true,
+  publisher: { select: { name: true } },
+} as const;
+
+type Selected = Prisma.ReleaseSignatureGetPayload<{ select: typeof ROW_FIELDS }>;
+
+function toRow(row: Selected): SignatureRow {
+  return {
+    ...row,
+    publisher: row.publisher.name,
+    // Written only by insertSignatureBatch, from a validated manifest.
+    files: row.files as unknown as SignatureRow['files'],
+    payload: new Uint8Array(row.payload),
+    signature: new Uint8Array(row.signature),
+    logIndex: row.logIndex === null ? null : Number(row.logIndex),
+  };
+}
+
+export async function findSignature(session: Tx, id: string): Promise<SignatureRow | undefined> {
+  const row = await session.releaseSignature.findUnique({ where: { id }, select: ROW_FIELDS });
+  return row ? toRow(row) : undefined;
+}
+
+export async function findReleaseSignature(session: Tx, model: string, version: string): Promise<SignatureRow | undefined> {
+  const row = await session.releaseSignature.findUnique({ where: { model_version: { model, version } }, select: ROW_FIELDS });
+  return row ? toRow(row) : undefined;
+}
+
+/** A signature without its manifest and bundle, with its insertion sequence (the paging cursor). */
+export type SignatureSummaryRow = Omit<SignatureRow, 'files' | 'ignorePaths' | 'payload' | 'signature'> & { seq: bigint };
+
+/** Newest first, `limit` of them, before the insertion sequence `before` when given. */
+export async function listSignatureSummaries(
+  session: Tx,
+  query: { model?: string | undefined; version?: string | undefined; sha256?: string | undefined; before?: bigint | undefined; limit: number },
+): Promise<SignatureSummaryRow[]> {
+  const rows = await session.releaseSignature.findMany({
+    where: {
+      ...(query.model !== undefined ? { model: query.model } : {}),
+      ...(query.version !== undefined ? { version: query.version } : {}),
+      ...(query.sha256 !== undefined ? { OR: [{ rootDigest: query.sha256 }, { fileDigests: { has: query.sha256 } }] } : {}),
+      ...(query.before !== undefined ? { seq: { lt: query.before } } : {}),
+    },
+    orderBy: { seq: 'desc' },
+    take: query.limit,
+    select: { seq: true, id: true, model: true, version: true, kid: true, rootDigest: true, createdAt: true, logIndex: true, publisher: { select: { name: true } } },
+  });
+  return rows.map((r) => ({ ...r, publisher: r.publisher.name, logIndex: r.logIndex === null ? null : Number(r.logIndex) }));
+}
+
+/** Signatures without a log index (stored before the log existed), oldest first. */
+export async function unloggedSignatures(s: Pick<SqlSession, 'query'>, limit: number): Promise<{ id: string; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }[]> {
+  const rows = await s.query<{ id: string; model: string; version: string; root_digest: string; kid: string; payload: Uint8Array; signature: Uint8Array }>(
+    'SELECT "id"::text AS "id", "model", "version", "root_digest", "kid", "payload", "signature" FROM "release_signatures" WHERE "log_index" IS NULL ORDER BY "seq" LIMIT $1',
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, model: r.model, version: r.version, rootDigest: r.root_digest, kid: r.kid, payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature) }));
+}
+
+/** Gives `ids` the log indexes `start`, `start + 1`, ... in order. */
+export async function setLogIndexes(s: Pick<SqlSession, 'query'>, ids: readonly string[], start: number): Promise<void> {
+  await s.query('UPDATE "release_signatures" r SET "log_index" = t.i FROM unnest($1::uuid[], $2::bigint[]) AS t(id, i) WHERE r."id" = t.id', [
+    [...ids],
+    ids.map((_, i) => String(start + i)),
+  ]);
+}
+
+/** What the leaves of log entries [start, end) are made of, by index (payloads hashed in the database). */
+export async function logEntryFacts(
+  db: Pick<Database, 'query'>,
+  start: number,
+  end: number,
+): Promise<{ id: string; logIndex: number; model: string; version: string; rootDigest: string; kid: string; payloadSha256: string; signature: Uint8Array }[]> {
+  const rows = await db.query<{ id: string; logIndex: string; model: string; version: string; rootDigest: string; kid: string; payloadSha256: string; signature: Uint8Array }>(
+    `SELECT "id"::text AS "id", "log_index"::text AS "logIndex", "model", "version", "root_digest" AS "rootDigest", "kid",
+            encode(sha256("payload"), 'hex') AS "payloadSha256", "signature"
+     FROM "release_signatures" WHERE "log_index" >= $1::bigint AND "log_index" < $2::bigint ORDER BY "log_index"`,
+    [String(start), String(end)],
+  );
+  return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), signature: new Uint8Array(r.signature) }));
+}

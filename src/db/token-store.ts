@@ -1,0 +1,64 @@
+// The tokens table: one row per issued token (its jti, never the JWT), joined with its
+// publisher's current state when a request presents it.
+import type { Role } from '../core/tokens.ts';
+import type { Tx } from './client.ts';
+
+export interface TokenRow {
+  jti: string;
+  role: Role;
+  subject: string;
+  publisherId: string | null;
+  /** kid of the token key that signed the JWT. */
+  kid: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export async function insertToken(tx: Tx, row: TokenRow): Promise<void> {
+  await tx.token.create({ data: row });
+}
+
+/** A token with what authentication needs of its publisher now. */
+export interface TokenState {
+  role: Role;
+  subject: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  publisherId: string | null;
+  publisherDisabled: boolean;
+  namespaces: string[];
+}
+
+export async function findTokenState(session: Tx, jti: string): Promise<TokenState | null> {
+  const row = await session.token.findUnique({
+    where: { jti },
+    select: {
+      role: true,
+      subject: true,
+      expiresAt: true,
+      revokedAt: true,
+      publisherId: true,
+      publisher: { select: { disabledAt: true, namespaces: { select: { namespace: true } } } },
+    },
+  });
+  return (
+    row && {
+      role: row.role,
+      subject: row.subject,
+      expiresAt: row.expiresAt,
+      revokedAt: row.revokedAt,
+      publisherId: row.publisherId,
+      publisherDisabled: row.publisher?.disabledAt != null,
+      namespaces: row.publisher?.namespaces.map((n) => n.namespace) ?? [],
+    }
+  );
+}
+
+/** Whether the token exists (undefined: no such token) and whether it is revoked already. */
+export async function findTokenRevocation(tx: Tx, jti: string): Promise<{ revokedAt: Date | null } | undefined> {
+  return (await tx.token.findUnique({ where: { jti }, select: { revokedAt: true } })) ?? undefined;
+}
+
+export async function markTokenRevoked(tx: Tx, jti: string, at: Date): Promise<void> {
+  await tx.token.update({ where: { jti }, data: { revokedAt: at } });
+}

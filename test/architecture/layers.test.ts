@@ -1,0 +1,61 @@
+// Every import in src/ keeps to its layer (core pure; api only core; db ← services ← server | cli;
+// the CLI never imports the server; the web console only core and api), and the check bites: fed
+// files with forbidden imports, it names each one.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkLayers, layerOf, sourceFiles } from '../../scripts/check-layers.ts';
+
+const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+describe('import boundaries', () => {
+  it('holds for every file of src/', () => {
+    const files = sourceFiles(root);
+    assert.ok(files.size > 80, `${files.size} files checked`);
+    assert.deepEqual(checkLayers(files), []);
+  });
+
+  it('refuses a CLI command that imports the server, and a core module that imports a service or does I/O', () => {
+    const violations = checkLayers(
+      new Map([
+        ['src/cli/evil.ts', "import { buildApp } from '../server/app.ts';\nimport { createLogger } from '../server/../app/logger.ts';"],
+        ['src/core/evil.ts', "import type { KeyService } from '../services/keys.ts';\nimport { readFileSync } from 'node:fs';\nimport pino from 'pino';\nimport { sha256 } from '@noble/hashes/sha2.js';"],
+      ]),
+    );
+    assert.deepEqual(
+      violations.map((v) => [v.file, v.specifier]),
+      [
+        ['src/cli/evil.ts', '../server/app.ts'],
+        ['src/core/evil.ts', '../services/keys.ts'],
+        ['src/core/evil.ts', 'node:fs'],
+        ['src/core/evil.ts', 'pino'],
+      ],
+    );
+    assert.match(violations[0]!.message, /^cli imports server \(src\/server\/app\.ts\)/);
+    assert.match(violations[1]!.message, /^core imports services/);
+  });
+
+  it('refuses the other crossings: server to db, db to services, api to services, web to the server, dynamic imports too', () => {
+    const violations = checkLayers(
+      new Map([
+        ['src/server/evil.ts', "import { migrate } from '../db/migrate.ts';"],
+        ['src/db/evil.ts', "import type { Services } from '../services/index.ts';"],
+        ['src/api/evil.ts', "import type { KeyService } from '../services/keys.ts';\nimport { readFile } from 'fs';"],
+        ['src/web/evil.ts', "const m = await import('../server/app.ts');"],
+        ['src/services/evil.ts', "import { startInstance } from '../app/instance.ts';"],
+      ]),
+    );
+    assert.deepEqual(
+      violations.map((v) => v.file),
+      ['src/server/evil.ts', 'src/db/evil.ts', 'src/api/evil.ts', 'src/api/evil.ts', 'src/web/evil.ts', 'src/services/evil.ts'],
+    );
+  });
+
+  it('knows the layer of every kind of path', () => {
+    assert.deepEqual(
+      ['src/core/tlog/hash.ts', 'src/config.ts', 'src/main.ts', 'src/app/instance.ts', 'src/generated/prisma/client.ts', 'test/x.ts'].map(layerOf),
+      ['core', 'config', 'main', 'app', 'generated', undefined],
+    );
+  });
+});
