@@ -1,5 +1,5 @@
 // `npm run bench:hash`: `modelsign hash` against `openssl dgst -sha256` on the same files, in
-// one run (issue #5): a 2 GiB file (target: >= 0.9x openssl's throughput), and a folder of
+// one run: a 2 GiB file (target: >= 0.9x openssl's throughput), and a folder of
 // 8 files of 256 MiB against openssl hashing them one after another (target: >= 1.6x on 2
 // cores), with modelsign's peak memory (target: <= 200 MB RSS, from GNU time's maxresident).
 // Files are written once (random data) and read through the page cache by both tools; each

@@ -1,7 +1,7 @@
 // `npm run bench:sign`: POST /v1/signatures and GET /v1/signatures/{id} of a real modelsign
 // process on PostgreSQL, each against a baseline measured in the same run on the same machine
 // and database (bench/baseline-server.ts), with the same load generator. Prints throughput,
-// the ratio to the baseline and p99 latency. Targets (issue #2): signing ratio >= 0.6 with p99
+// the ratio to the baseline and p99 latency. Targets: signing ratio >= 0.6 with p99
 // <= 60 ms; reads ratio >= 0.4.
 //
 // Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL

@@ -1,4 +1,4 @@
-// `npm run bench:tlog`: the transparency log's two speed targets (issue #4), measured in one run
+// `npm run bench:tlog`: the transparency log's two speed targets, measured in one run
 // on PostgreSQL:
 // 1. Inclusion proofs from storage stay O(log n): the median time to build one (the service's
 //    own read path, node cache off, so every proof reads the database) at 1,000 entries and at

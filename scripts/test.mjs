@@ -1,12 +1,13 @@
 // `npm test`: the whole suite on the embedded PGlite, then the database-backed part again on
-// PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres), then the
+// PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres: the files
+// outside test/core that reach test/support/db.ts through their imports), then the
 // quick fault tests (test/faults, real service processes on PostgreSQL) one at a time, so their
 // load does not disturb other tests. When PostgreSQL is unreachable the second pass and the
 // fault tests are skipped with a notice, unless MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it),
 // in which case the run fails. `npm run test:faults` (`--faults`) runs the slow fault tests
 // (*.slow.test.ts), which together take several minutes.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,8 +32,19 @@ const faultFiles = readdirSync(path.join('test', 'faults'))
   .sort();
 const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : testFiles('test');
 const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : faultFiles;
-// Pure tests (core logic, vectors) do not touch a database: they run once.
-const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')));
+/** Whether `file` imports test/support/db.ts, directly or through other test files. */
+function usesDatabase(file, seen = new Set()) {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  if (file === path.join('test', 'support', 'db.ts')) return true;
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from\s+|import\()\s*'(\.[^']+\.ts)'/g)]
+    .map((m) => path.join(path.dirname(file), m[1]))
+    .some((dep) => dep.startsWith('test') && existsSync(dep) && usesDatabase(dep, seen));
+}
+
+// Pure tests (core logic, vectors) and tests that never open a database run once.
+const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && usesDatabase(f));
 
 function run(label, files, env, concurrency = 2) {
   if (files.length === 0) return 0;
