@@ -56,7 +56,7 @@ export interface Config {
 
 /** The settings that have no environment variable. Tests override them through a Config. */
 const CHECKPOINT_INTERVAL_MS = 500;
-export const FIXED_SETTINGS = {
+const FIXED_SETTINGS = {
   checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
   auditSealMs: 500,
   scheduleIntervalMs: 1_000,

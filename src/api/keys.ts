@@ -26,8 +26,6 @@ export function jwkOf(key: KeyRecord) {
   };
 }
 
-export type KeyJwk = ReturnType<typeof jwkOf>;
-
 /** GET /v1/keys/{kid}. */
 export function keyView(key: KeyRecord) {
   return { kid: key.kid, jwk: jwkOf(key), pem: spkiPem(key) };

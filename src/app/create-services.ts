@@ -43,11 +43,9 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
 
   const keys = new KeyService(db, deps.backend, clock, { schedule: config.rotation, refreshMinIntervalMs: config.keyRefreshMinIntervalMs });
   const audit = new AuditService(db);
-  // Publishers and tokens know each other only through this event.
-  let dropTokens = () => {};
-  const publishers = new PublisherService(db, clock, () => dropTokens());
+  // A publisher change drops the tokens this instance has cached (others follow the state epoch).
+  const publishers = new PublisherService(db, clock, () => tokens.invalidate());
   const tokens = new TokenService(db, keys, publishers, clock);
-  dropTokens = () => tokens.invalidate();
   const log = new LogReader(db, keys, hasher, { origin: config.logOrigin, nodeCacheSize: config.nodeCacheSize });
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);

@@ -132,5 +132,5 @@ export function verifyKeyChain(doc: unknown, pinned: PublicKey): TrustedKey[] {
       compromisedAt: listed?.compromisedAt ?? null,
     });
   }
-  return [...trusted.values()].map((k) => ({ kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status, compromisedAt: k.compromisedAt }));
+  return [...trusted.values()];
 }

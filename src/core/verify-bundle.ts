@@ -9,7 +9,7 @@ import { preAuthEncoding } from './dsse.ts';
 import type { TrustedKey } from './keys/key.ts';
 import { isIgnoredPath, rootDigest } from './manifest.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
-import { entryFacts } from './tlog/entries/entry-kind.ts';
+import { entryFacts, type EntryFacts } from './tlog/entries/entry-kind.ts';
 import { RFC6962, type LogHasher } from './tlog/hash.ts';
 import { checkTlogEntry, type VerifiedTlogEntry } from './tlog/tlog-entry.ts';
 import type { Reason, Verdict } from './verdict.ts';
@@ -125,7 +125,8 @@ function checkLogged(
   tlogEntries: unknown[],
   options: VerifyBundleOptions,
   reasons: Reason[],
-  facts: () => ReturnType<typeof entryFacts>,
+  /** Made only when there is an entry to check (it hashes the payload). */
+  facts: () => EntryFacts,
 ): VerifiedTlogEntry | null {
   if (tlogEntries.length === 0) {
     if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });

@@ -3,7 +3,7 @@
 // migration) keep one active and one pending key per purpose whatever the code does.
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
 import { algorithmOf } from '../core/crypto/registry.ts';
-import type { KeyLink, KeyPurpose, KeyRecord, KeyStatus } from '../core/keys/key.ts';
+import type { KeyLink, KeyPurpose, KeyRecord, KeyStatus, PublicKey } from '../core/keys/key.ts';
 import type { KeyChange, KeyState } from '../core/keys/lifecycle.ts';
 import type { Tx } from './client.ts';
 
@@ -57,10 +57,12 @@ export async function findKeyState(tx: Tx, kid: string): Promise<KeyState | unde
   return (await tx.key.findUnique({ where: { kid }, select: STATE_FIELDS })) ?? undefined;
 }
 
-/** The public half of one key. */
-export async function findPublicKey(tx: Tx, kid: string): Promise<{ kid: string; algorithm: AlgorithmId; publicKey: Uint8Array } | undefined> {
-  const row = await tx.key.findUnique({ where: { kid }, select: { kid: true, algorithm: true, publicKey: true } });
-  return row ? { kid: row.kid, algorithm: algorithmOf(row.algorithm).id, publicKey: new Uint8Array(row.publicKey) } : undefined;
+/** One key's public half and stored private material, in one read (what a backend loads a signer from). */
+export async function storedKey(tx: Tx, kid: string): Promise<{ key: PublicKey; material: StoredKeyMaterial } | undefined> {
+  const row = await tx.key.findUnique({ where: { kid }, select: { algorithm: true, publicKey: true, privateKeyCt: true, kekId: true } });
+  return row
+    ? { key: { algorithm: algorithmOf(row.algorithm).id, publicKey: new Uint8Array(row.publicKey) }, material: { privateKeyCt: new Uint8Array(row.privateKeyCt), kekId: row.kekId } }
+    : undefined;
 }
 
 export interface NewKeyRow {
@@ -94,11 +96,6 @@ export async function insertKey(tx: Tx, key: NewKeyRow): Promise<void> {
 /** Persists a lifecycle change (core/keys/lifecycle.ts `transition`). */
 export async function applyKeyChange(tx: Tx, kid: string, change: KeyChange): Promise<void> {
   await tx.key.update({ where: { kid }, data: change });
-}
-
-export async function keyMaterial(tx: Tx, kid: string): Promise<StoredKeyMaterial> {
-  const row = await tx.key.findUniqueOrThrow({ where: { kid }, select: { privateKeyCt: true, kekId: true } });
-  return { privateKeyCt: new Uint8Array(row.privateKeyCt), kekId: row.kekId };
 }
 
 /** Every key's material, locked until the transaction ends (a concurrent change waits). */

@@ -5,8 +5,7 @@
 // sequenceUnlogged, an instance that died between commit and checkpoint, a log key rotated.
 // tlog_publish stores a checkpoint only for the tree as it still is, under the lock appends take,
 // so no two checkpoints can be inconsistent. docs/design/log.md.
-import type { StoredNode } from '../core/tlog/compact-range.ts';
-import { edgeRoot, unpackFrontier } from '../core/tlog/compact-range.ts';
+import { edgeRoot, unpackFrontier, type StoredNode } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import { signCheckpoint } from '../core/tlog/log-note.ts';
 import type { Database } from '../db/client.ts';
@@ -137,16 +136,15 @@ export class Checkpointer implements WriterLogHooks {
       const signerKid = this.keys.hasSigner('log') ? this.keys.signer('log').kid : null;
       const head = await readLogHead(this.db, signerKid);
       const previous = head.checkpoint ? storedCheckpointOf(head.checkpoint) : undefined;
+      if (previous) this.observe(previous);
       const edge = unpackFrontier(head.size, head.frontier);
       // Up to date, unless the newest checkpoint is by a log key that is no longer the active
       // one: then the same tree is signed again by the new key (after a rotation or revocation,
       // bundles must not depend on the old key).
       if (previous && previous.size >= edge.size && (previous.kid === signerKid || signerKid === null)) {
         this.lastSeenAt = performance.now();
-        this.observe(previous);
         return previous;
       }
-      if (previous) this.reader.observe(previous);
       const prepared = await this.sign(edge.size, edgeRoot(edge, this.hasher));
       const result = await publishCheckpoint(this.db, prepared);
       if (result.stored) {

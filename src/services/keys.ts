@@ -16,15 +16,14 @@ import type { Database, Tx } from '../db/client.ts';
 import {
   applyKeyChange,
   findKeyState,
-  findPublicKey,
   hasKeyLink,
   insertKey,
   insertKeyLink,
-  keyMaterial,
   keyStates,
   listKeyLinks,
   listKeyRecords,
   lockKeys,
+  storedKey,
   type KeyLinkRow,
 } from '../db/key-store.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
@@ -84,7 +83,7 @@ export class KeyService {
       for (const purpose of missing) await this.createKey(tx, purpose, { status: 'active', now, actor: 'system', activatesAt: null });
       // A database from before the rotation chain: introduce its log key too.
       const [log] = await keyStates(tx, { purpose: 'log', statuses: ['active'] });
-      if (log && !(await hasKeyLink(tx, log.kid))) await this.signIntroduction(tx, 'log', (await findPublicKey(tx, log.kid))!, log.kid, now);
+      if (log && !(await hasKeyLink(tx, log.kid))) await this.signIntroduction(tx, 'log', (await storedKey(tx, log.kid))!.key, log.kid, now);
       return missing.length > 0;
     });
     await this.reload();
@@ -256,9 +255,9 @@ export class KeyService {
   private async signerFor(session: Tx, kid: string): Promise<Signer> {
     const known = this.signers.get(kid);
     if (known) return known;
-    const key = await findPublicKey(session, kid);
-    if (!key) throw new ModelsignError('key_unavailable', `no key ${kid}`);
-    const signer = await this.backend.load(kid, key, await keyMaterial(session, kid));
+    const stored = await storedKey(session, kid);
+    if (!stored) throw new ModelsignError('key_unavailable', `no key ${kid}`);
+    const signer = await this.backend.load(kid, stored.key, stored.material);
     this.signers.set(kid, signer);
     return signer;
   }

@@ -79,7 +79,7 @@ export class SignatureService {
     const now = this.clock.now();
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
     const bundle = buildBundle({ payload, signature, kid: signer.kid });
-    const leaf = leafFor(CURRENT_ENTRY_KIND, this.factsOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature));
+    const facts = this.factsOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature);
     const result = await this.writer.write({
       id,
       model: request.model,
@@ -94,7 +94,7 @@ export class SignatureService {
       createdAt: now,
       actor: actorOf(principal),
       details: { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length },
-      leafHash: bytesToHex(this.hasher.hashLeaf(leaf)),
+      leafHash: bytesToHex(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, facts))),
     });
     if (result.inserted) {
       const record: SignatureRecord = {
@@ -110,7 +110,7 @@ export class SignatureService {
         logIndex: result.logIndex,
         bundle,
       };
-      return { created: true, record: await this.attachLogEntry(record, payload, signature, this.options.tlogWaitMs) };
+      return { created: true, record: await this.attachLogEntry(record, facts, this.options.tlogWaitMs) };
     }
     const existing = await findReleaseSignature(this.db.prisma, request.model, request.version);
     if (!existing) throw new ModelsignError('internal_error', `${request.model}@${request.version} was neither stored nor found`);
@@ -121,7 +121,7 @@ export class SignatureService {
         [{ message: 'existing signature', id: existing.id, rootDigest: existing.rootDigest }],
       );
     }
-    return { created: false, record: await this.attachLogEntry(toRecord(existing), existing.payload, existing.signature, this.options.tlogWaitMs) };
+    return { created: false, record: await this.attachLogEntry(toRecord(existing), this.rowFacts(existing), this.options.tlogWaitMs) };
   }
 
   async get(id: string): Promise<SignatureRecord> {
@@ -129,12 +129,12 @@ export class SignatureService {
     if (cached) return cached;
     const row = isUuid(id) ? await findSignature(this.db.prisma, id) : undefined;
     if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
-    return this.cacheIfFinal(await this.attachLogEntry(toRecord(row), row.payload, row.signature, 0));
+    return this.cacheIfFinal(await this.attachLogEntry(toRecord(row), this.rowFacts(row), 0));
   }
 
   async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
     const row = await findReleaseSignature(this.db.prisma, model, version);
-    return row ? this.cacheIfFinal(await this.attachLogEntry(toRecord(row), row.payload, row.signature, 0)) : undefined;
+    return row ? this.cacheIfFinal(await this.attachLogEntry(toRecord(row), this.rowFacts(row), 0)) : undefined;
   }
 
   /** Drops every cached record (a key changed: an entry may now need another checkpoint). */
@@ -168,7 +168,7 @@ export class SignatureService {
         await lockLog(s);
         const rows = await unloggedSignatures(s, batchSize);
         if (rows.length === 0) return { count: 0, nodes: [] };
-        const leaves = rows.map((r) => this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, this.factsOf(r, r.payload, r.signature))));
+        const leaves = rows.map((r) => this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, this.rowFacts(r))));
         const start = await appendToLog(s, leaves);
         await setLogIndexes(
           s,
@@ -187,11 +187,15 @@ export class SignatureService {
     return entryFacts({ subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payload, kid: r.kid, signature }, this.hasher.sha256);
   }
 
+  private rowFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }): EntryFacts {
+    return this.factsOf(row, row.payload, row.signature);
+  }
+
   /** The record with its tlog entry attached when the log has one for it. */
-  private async attachLogEntry(record: SignatureRecord, payload: Uint8Array, signature: Uint8Array, waitMs: number): Promise<SignatureRecord> {
+  private async attachLogEntry(record: SignatureRecord, facts: EntryFacts, waitMs: number): Promise<SignatureRecord> {
     if (record.logIndex === null) return record;
     if (waitMs > 0) await this.checkpointer.waitFor(record.logIndex + 1, waitMs);
-    const entry = await this.reader.entryFor(record.logIndex, this.factsOf(record, payload, signature));
+    const entry = await this.reader.entryFor(record.logIndex, facts);
     if (entry) record.bundle.verificationMaterial.tlogEntries = [entry];
     return record;
   }

@@ -44,5 +44,4 @@ export const RFC6962: LogHasher = rfc6962Hasher(portableSha256);
 
 // The portable hasher's operations by name, for clients (verifier.ts) and tests.
 export const leafHash = (data: Uint8Array): Uint8Array => RFC6962.hashLeaf(data);
-export const nodeHash = (left: Uint8Array, right: Uint8Array): Uint8Array => RFC6962.hashChildren(left, right);
 export const emptyRoot = (): Uint8Array => RFC6962.emptyRoot();

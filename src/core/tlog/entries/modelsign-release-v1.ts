@@ -14,7 +14,7 @@
 import { toBase64, utf8 } from '../../bytes.ts';
 import type { EntryKind } from './entry-kind.ts';
 
-export const LEAF_HEADER = 'modelsign/tlog-leaf/v1';
+const LEAF_HEADER = 'modelsign/tlog-leaf/v1';
 
 export const MODELSIGN_RELEASE_V1: EntryKind = {
   kindVersion: { kind: 'modelsign-release', version: '1' },
