@@ -20,8 +20,17 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** The transparency log's origin line in checkpoints. */
-  logOrigin: string;
+  /**
+   * MODELSIGN_PUBLIC_URL: where clients reach the service. A new log's origin is its host name,
+   * the trusted root's baseUrl is this URL, and (with trusted publishing) it is the OIDC audience.
+   */
+  publicUrl: string;
+  /**
+   * MODELSIGN_LOG_ORIGIN: the origin of a log created before MODELSIGN_PUBLIC_URL existed, or of a
+   * new log that must not be named after the public URL's host. A log's origin never changes:
+   * one stored in the database wins, and a different value here stops the start.
+   */
+  logOrigin: string | undefined;
   /** Upper bound on PostgreSQL connections per instance. */
   dbPoolSize: number;
   /** How often each instance polls for revocations and key changes made by other instances. */
@@ -100,6 +109,25 @@ function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
   return list;
 }
 
+/** What a checkpoint origin may be: a C2SP note key name (no spaces, no '+'), printable ASCII. */
+export function isLogOrigin(origin: string): boolean {
+  return /^[\x21-\x2a\x2c-\x7e]{1,200}$/.test(origin);
+}
+
+/** An http(s) URL without query, fragment or credentials, without a trailing slash. */
+function publicUrlOf(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`MODELSIGN_PUBLIC_URL must be an absolute http(s) URL such as https://modelsign.example.com, got ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || !isLogOrigin(url.hostname)) {
+    throw new ConfigError('MODELSIGN_PUBLIC_URL must be an http(s) URL with a host name and no query, fragment or credentials, e.g. https://modelsign.example.com');
+  }
+  return url.href.replace(/\/$/, '');
+}
+
 /** DATABASE_URL, or the first line of the file DATABASE_URL_FILE names (so the password can be a mounted secret). */
 function databaseUrlOf(env: NodeJS.ProcessEnv): string | undefined {
   const direct = nonEmpty(env, 'DATABASE_URL');
@@ -133,10 +161,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
   const logLevel = (nonEmpty(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const logOrigin = nonEmpty(env, 'MODELSIGN_LOG_ORIGIN') ?? 'modelsign.local/log';
+  const logOrigin = nonEmpty(env, 'MODELSIGN_LOG_ORIGIN');
   // The origin is the checkpoint's first line and the log key's name in signed notes, where a
   // key name may hold no spaces and no '+'.
-  if (!/^[\x21-\x2a\x2c-\x7e]{1,200}$/.test(logOrigin)) throw new ConfigError('MODELSIGN_LOG_ORIGIN must be printable ASCII without spaces or "+", e.g. example.com/modelsign');
+  if (logOrigin !== undefined && !isLogOrigin(logOrigin)) throw new ConfigError('MODELSIGN_LOG_ORIGIN must be printable ASCII without spaces or "+", e.g. example.com/modelsign');
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const publicUrl = publicUrlOf(nonEmpty(env, 'MODELSIGN_PUBLIC_URL') ?? `http://localhost:${port}`);
   const duration = (name: string): number | undefined => {
     const raw = nonEmpty(env, name);
     if (raw === undefined) return undefined;
@@ -161,8 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kek,
     kekFile: kekFile === undefined ? undefined : path.resolve(kekFile),
     host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port,
     logLevel,
+    publicUrl,
     logOrigin,
     dbPoolSize: integer(env, 'MODELSIGN_DB_POOL_SIZE', 20, 1, 1000),
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),

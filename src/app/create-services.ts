@@ -12,6 +12,7 @@ import { HealthService } from '../services/health.ts';
 import type { Services } from '../services/index.ts';
 import type { KeyBackend } from '../services/key-backends/key-backend.ts';
 import { KeyService } from '../services/keys.ts';
+import { isHostOrigin, settleLogOrigin } from '../services/log-origin.ts';
 import { LogReader } from '../services/log-reader.ts';
 import { nodeLogHasher } from '../services/node-hasher.ts';
 import { periodic, type Periodic } from '../services/periodic.ts';
@@ -25,7 +26,7 @@ import { VerificationService } from '../services/verification.ts';
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'readiness' | 'signingBatch'
+  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'readiness' | 'signingBatch'
 >;
 
 export interface ServiceDeps {
@@ -46,7 +47,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   // A publisher change drops the tokens this instance has cached (others follow the state epoch).
   const publishers = new PublisherService(db, clock, () => tokens.invalidate());
   const tokens = new TokenService(db, keys, publishers, clock);
-  const log = new LogReader(db, keys, hasher, { origin: config.logOrigin, nodeCacheSize: config.nodeCacheSize });
+  const log = new LogReader(db, keys, hasher, { nodeCacheSize: config.nodeCacheSize });
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
   const signatures = new SignatureService(db, keys, writer, log, checkpointer, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
@@ -80,7 +81,13 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     verification: new VerificationService(keys, signatures, hasher),
     health: new HealthService(db, keys, checkpointer, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
     watcher,
+    publicUrl: config.publicUrl,
     async start() {
+      const origin = await settleLogOrigin(db, { configured: config.logOrigin, publicUrl: config.publicUrl });
+      log.useOrigin(origin);
+      if (!isHostOrigin(origin, config.publicUrl)) {
+        logger.warn({ origin, publicUrl: config.publicUrl }, 'the log origin is not the public URL\'s host name: sigstore-go and cosign will not verify this log\'s bundles (sigstore-js and modelsign will); see README, "Verifying with other tools"');
+      }
       await keys.start();
       const sequenced = await signatures.sequenceUnlogged();
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');

@@ -9,12 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { clientEnv } from '../config.ts';
 import { keyIdOf, parseJwk, parseSpkiPem } from '../core/crypto/public-key.ts';
 import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
+import { keySet } from '../core/keys/key-set.ts';
 import { isKeyPurpose, isKeyStatus, type PublicKey, type TrustedKey } from '../core/keys/key.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { fetchJson } from './http.ts';
 
 export interface Trust {
   resolveKey(kid: string): TrustedKey | undefined;
+  logKeys(): Iterable<TrustedKey>;
   /** Whether a log key is trusted, so log entries can be (and must be) checked. */
   hasLogKey: boolean;
   source: string;
@@ -86,8 +88,7 @@ export async function loadTrust(options: { key?: string | undefined; keys?: stri
     const log = await pem(options.logKey, 'log key');
     keys = [...keys.filter((k) => k.kid !== keyIdOf(log)), { kid: keyIdOf(log), ...log, purpose: 'log', status: 'active' }];
   }
-  const byKid = new Map(keys.map((k) => [k.kid, k]));
-  return { resolveKey: (kid) => byKid.get(kid), hasLogKey: keys.some((k) => k.purpose === 'log'), source };
+  return { ...keySet(keys), hasLogKey: keys.some((k) => k.purpose === 'log'), source };
 }
 
 /**

@@ -104,7 +104,7 @@ export async function verifyModel(
     throw err;
   }
   const hashed = await deps.hash(listing.files);
-  const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, files: hashed, skipTlog: !options.trust.hasLogKey });
+  const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, logKeys: options.trust.logKeys, files: hashed, skipTlog: !options.trust.hasLogKey });
   report.model = verdict.model;
   report.version = verdict.version;
   report.kid = verdict.kid;

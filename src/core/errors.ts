@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   invalid_model_name: 'The model name is not `namespace/name` with the allowed characters.',
   invalid_version: 'The version has characters or a length that are not allowed.',
   invalid_namespace: 'A namespace has characters or a length that are not allowed.',
+  invalid_algorithm: 'A signing algorithm is not one of ed25519, ecdsa-p256.',
   invalid_duration: 'A duration is not a number followed by s, m, h or d, or is out of range.',
   token_missing: 'The route needs a bearer token in the Authorization header.',
   token_malformed: 'The Authorization header or the token in it is not a well-formed bearer JWT.',

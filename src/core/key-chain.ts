@@ -3,6 +3,10 @@
 // key active before it, and each log key by one signed by the active release key. Following the
 // links from the pinned key yields the trusted release and log keys.
 //
+// ECDSA P-256 release keys join the same chain: the active Ed25519 release key introduces the
+// first one, and each ECDSA key introduces the next; a statement names a key's algorithm when it
+// is not the default. So one pinned key (of either algorithm) leads to the keys of both.
+//
 // Rules (verifyKeyChain):
 // - a link counts only if its signer is already trusted, is a release key and is not revoked;
 //   a link from a trusted signer that does not verify is an error (the chain was altered);
@@ -11,7 +15,8 @@
 //   client must re-pin after a release key is compromised (as TUF clients do after a root
 //   compromise).
 import { fromBase64, fromUtf8, toBase64, utf8 } from './bytes.ts';
-import { algorithmOf, DEFAULT_ALGORITHM } from './crypto/registry.ts';
+import type { AlgorithmId } from './crypto/algorithm.ts';
+import { algorithmOf, DEFAULT_ALGORITHM, isAlgorithmId } from './crypto/registry.ts';
 import { keyIdOf, parseJwk, verifySignature } from './crypto/public-key.ts';
 import { preAuthEncoding } from './dsse.ts';
 import { isObject } from './guards.ts';
@@ -20,19 +25,39 @@ import { isKeyStatus, type PublicKey, type TrustedKey } from './keys/key.ts';
 export const KEY_LINK_PAYLOAD_TYPE = 'application/vnd.modelsign.key-link+json';
 export const KEY_LINK_TYPE = 'https://modelsign.dev/key-link/v1';
 
+interface LinkedKey {
+  kid: string;
+  /** The raw public key, standard base64 (RFC 8032 for Ed25519, the uncompressed point for ECDSA). */
+  publicKey: string;
+  /** The key's algorithm; absent means the default (Ed25519), as in every link made before ECDSA keys. */
+  algorithm?: AlgorithmId;
+}
+
 export interface KeyLinkStatement {
   _type: typeof KEY_LINK_TYPE;
   purpose: 'release' | 'log';
-  signer: { kid: string; publicKey: string };
-  key: { kid: string; publicKey: string };
+  signer: LinkedKey;
+  key: LinkedKey;
   createdAt: string;
 }
 
-// A v1 statement carries raw public keys and names no algorithm: it introduces keys of the
-// default algorithm only. A key of another algorithm needs a statement that names it.
-function linkedKey(key: PublicKey): { kid: string; publicKey: string } {
-  if (key.algorithm !== DEFAULT_ALGORITHM) throw new TypeError(`a v1 key link cannot introduce a ${key.algorithm} key`);
-  return { kid: keyIdOf(key), publicKey: toBase64(key.publicKey) };
+// A key of the default algorithm is written as before the algorithm member existed, so links
+// made by earlier versions and by this one read alike.
+function linkedKey(key: PublicKey): LinkedKey {
+  return { kid: keyIdOf(key), publicKey: toBase64(key.publicKey), ...(key.algorithm === DEFAULT_ALGORITHM ? {} : { algorithm: key.algorithm }) };
+}
+
+/** The key a statement introduces, if it is a well-formed key of a known algorithm. */
+function introducedKey(linked: LinkedKey | undefined): PublicKey | undefined {
+  const algorithm = linked?.algorithm ?? DEFAULT_ALGORITHM;
+  const raw = typeof linked?.publicKey === 'string' ? fromBase64(linked.publicKey) : undefined;
+  if (!isAlgorithmId(algorithm) || !raw) return undefined;
+  try {
+    algorithmOf(algorithm).spki(raw);
+  } catch {
+    return undefined;
+  }
+  return { algorithm, publicKey: raw };
 }
 
 export function encodeKeyLink(s: { purpose: 'release' | 'log'; signer: PublicKey; key: PublicKey; createdAt: Date }): Uint8Array {
@@ -96,8 +121,7 @@ export function verifyKeyChain(doc: unknown, pinned: PublicKey): TrustedKey[] {
     const sig = Array.isArray(env.signatures) && env.signatures.length === 1 && isObject(env.signatures[0]) ? env.signatures[0] : undefined;
     const payload = typeof env.payload === 'string' ? fromBase64(env.payload) : undefined;
     const signature = sig && typeof sig.sig === 'string' ? fromBase64(sig.sig) : undefined;
-    const size = algorithmOf(signer.algorithm).signatureLength;
-    if (env.payloadType !== KEY_LINK_PAYLOAD_TYPE || !payload || !signature || signature.length < size.min || signature.length > size.max) {
+    if (env.payloadType !== KEY_LINK_PAYLOAD_TYPE || !payload || !signature || algorithmOf(signer.algorithm).signatureProblem(signature) !== undefined) {
       throw new KeyChainError('chain_link_invalid', `link ${i} (introducing ${link.kid}) is not a DSSE envelope with one ${signer.algorithm} signature`);
     }
     if (!verifySignature(signer, signature, preAuthEncoding(KEY_LINK_PAYLOAD_TYPE, payload))) {
@@ -109,8 +133,7 @@ export function verifyKeyChain(doc: unknown, pinned: PublicKey): TrustedKey[] {
     } catch {
       throw new KeyChainError('chain_link_invalid', `link ${i} does not carry a JSON statement`);
     }
-    const raw = typeof statement?.key?.publicKey === 'string' ? fromBase64(statement.key.publicKey) : undefined;
-    const introduced: PublicKey | undefined = raw && raw.length === algorithmOf(DEFAULT_ALGORITHM).publicKeyLength ? { algorithm: DEFAULT_ALGORITHM, publicKey: raw } : undefined;
+    const introduced = isObject(statement) ? introducedKey(statement.key) : undefined;
     if (
       statement._type !== KEY_LINK_TYPE ||
       statement.signer?.kid !== signer.kid ||

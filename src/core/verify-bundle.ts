@@ -9,8 +9,8 @@ import { preAuthEncoding } from './dsse.ts';
 import type { TrustedKey } from './keys/key.ts';
 import { isIgnoredPath, rootDigest } from './manifest.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
-import { entryFacts, type EntryFacts } from './tlog/entries/entry-kind.ts';
-import { RFC6962, type LogHasher } from './tlog/hash.ts';
+import type { EntryFacts } from './tlog/entries/entry-kind.ts';
+import type { LogHasher } from './tlog/hash.ts';
 import { checkTlogEntry, type VerifiedTlogEntry } from './tlog/tlog-entry.ts';
 import type { Reason, Verdict } from './verdict.ts';
 
@@ -22,6 +22,12 @@ export interface FileDigest {
 export interface VerifyBundleOptions {
   /** Looks up a trusted key by kid; undefined when the kid is not trusted. */
   resolveKey: (kid: string) => TrustedKey | undefined;
+  /**
+   * The trusted log keys, which a Rekor v2 entry names by a log ID derived from the key and the
+   * checkpoint's origin (core/keys/key-set.ts builds both lookups from a list of keys). Without
+   * it, only first-format entries (which name the log key by kid) can be checked.
+   */
+  logKeys?: () => Iterable<TrustedKey>;
   /** The files actually present (already excluding anything the caller never hashes). */
   files?: readonly FileDigest[];
   /**
@@ -40,11 +46,10 @@ export interface VerifyBundleOptions {
 }
 
 function signatureReason(key: TrustedKey, hint: string, signature: Uint8Array, message: Uint8Array): Reason | undefined {
-  const size = algorithmOf(key.algorithm).signatureLength;
-  if (signature.length < size.min || signature.length > size.max) {
-    const expected = size.min === size.max ? `${size.min}` : `${size.min} to ${size.max}`;
-    return { code: 'signature_malformed', message: `signatures by ${key.algorithm} key ${hint} are ${expected} bytes, got ${signature.length}` };
-  }
+  // A signature of the other algorithm (64 raw Ed25519 bytes for an ECDSA key, DER for an
+  // Ed25519 key) or a malformed DER value is named as such, not merely as "does not verify".
+  const problem = algorithmOf(key.algorithm).signatureProblem(signature);
+  if (problem !== undefined) return { code: 'signature_malformed', message: `key ${hint} is an ${key.algorithm} key: ${problem}` };
   if (!verifySignature(key, signature, message)) return { code: 'signature_invalid', message: 'the signature does not verify over the payload with the named key' };
   return undefined;
 }
@@ -102,10 +107,12 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     reasons.push({ code: 'root_digest_mismatch', message: `subject digest ${release.rootDigest} but the resources hash to ${recomputed}` });
   }
 
-  const logged = options.skipTlog ? null : checkLogged(tlogEntries, options, reasons, () => {
-    const hasher = options.hasher ?? RFC6962;
-    return entryFacts({ subject: release.subject, rootDigest: release.rootDigest, payload, kid: hint, signature }, hasher.sha256);
-  });
+  // The leaf is rebuilt from the bundle and the trusted key it names: without a key there is
+  // nothing to rebuild it from (key_unknown already makes the verdict invalid), but a missing
+  // entry is still worth saying.
+  let logged: VerifiedTlogEntry | null = null;
+  if (!options.skipTlog && key) logged = checkLogged(tlogEntries, options, reasons, { subject: release.subject, rootDigest: release.rootDigest, payloadType, payload, kid: hint, key, signature });
+  else if (!options.skipTlog && tlogEntries.length === 0 && (options.requireTlog ?? true)) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
   if (logged) {
     verdict.logIndex = logged.logIndex;
     verdict.integratedTime = logged.integratedTime;
@@ -125,8 +132,7 @@ function checkLogged(
   tlogEntries: unknown[],
   options: VerifyBundleOptions,
   reasons: Reason[],
-  /** Made only when there is an entry to check (it hashes the payload). */
-  facts: () => EntryFacts,
+  facts: EntryFacts,
 ): VerifiedTlogEntry | null {
   if (tlogEntries.length === 0) {
     if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
@@ -136,7 +142,7 @@ function checkLogged(
     reasons.push({ code: 'tlog_entry_malformed', message: `expected one transparency-log entry, found ${tlogEntries.length}` });
     return null;
   }
-  const checked = checkTlogEntry(tlogEntries[0], facts(), options.resolveKey, options.hasher);
+  const checked = checkTlogEntry(tlogEntries[0], facts, options, options.hasher);
   if (checked.ok) return checked.value;
   reasons.push(...checked.reasons);
   return null;

@@ -1,6 +1,6 @@
 // The keys and key_links tables. Key changes run in one transaction under KEYS_LOCK (taken by
 // lockKeys), so instances asked at the same moment serialise; partial unique indexes (keys
-// migration) keep one active and one pending key per purpose whatever the code does.
+// migrations) keep one active and one pending key per purpose and algorithm whatever the code does.
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
 import { algorithmOf } from '../core/crypto/registry.ts';
 import type { KeyLink, KeyPurpose, KeyRecord, KeyStatus, PublicKey } from '../core/keys/key.ts';
@@ -25,7 +25,7 @@ const RECORD_FIELDS = {
   reason: true,
 } as const;
 
-const STATE_FIELDS = { kid: true, purpose: true, status: true, createdAt: true, activatedAt: true, activatesAt: true } as const;
+const STATE_FIELDS = { kid: true, purpose: true, algorithm: true, status: true, createdAt: true, activatedAt: true, activatesAt: true } as const;
 
 /** The private half of a key as a row keeps it: AES-256-GCM ciphertext under the KEK named by kekId. */
 export interface StoredKeyMaterial {
@@ -40,21 +40,24 @@ export async function lockKeys(tx: Tx): Promise<void> {
 
 /** Every key, oldest first, without private material. */
 export async function listKeyRecords(session: Tx): Promise<KeyRecord[]> {
-  const rows = await session.key.findMany({ select: RECORD_FIELDS, orderBy: { createdAt: 'asc' } });
+  // Keys made in one transaction share a time: the default algorithm's first, as KEY_SLOTS makes them.
+  const rows = await session.key.findMany({ select: RECORD_FIELDS, orderBy: [{ createdAt: 'asc' }, { algorithm: 'desc' }, { purpose: 'asc' }] });
   // A row of an algorithm this version does not know stops the load rather than being misread.
   return rows.map((r) => ({ ...r, algorithm: algorithmOf(r.algorithm).id, publicKey: new Uint8Array(r.publicKey) }));
 }
 
 /** The lifecycle facts of keys, optionally of one purpose and some statuses. */
 export async function keyStates(tx: Tx, filter: { purpose?: KeyPurpose; statuses?: KeyStatus[] } = {}): Promise<KeyState[]> {
-  return tx.key.findMany({
+  const rows = await tx.key.findMany({
     where: { ...(filter.purpose ? { purpose: filter.purpose } : {}), ...(filter.statuses ? { status: { in: filter.statuses } } : {}) },
     select: STATE_FIELDS,
   });
+  return rows.map((r) => ({ ...r, algorithm: algorithmOf(r.algorithm).id }));
 }
 
 export async function findKeyState(tx: Tx, kid: string): Promise<KeyState | undefined> {
-  return (await tx.key.findUnique({ where: { kid }, select: STATE_FIELDS })) ?? undefined;
+  const row = await tx.key.findUnique({ where: { kid }, select: STATE_FIELDS });
+  return row ? { ...row, algorithm: algorithmOf(row.algorithm).id } : undefined;
 }
 
 /** One key's public half and stored private material, in one read (what a backend loads a signer from). */

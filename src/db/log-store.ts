@@ -115,3 +115,15 @@ export async function readTree(db: Query): Promise<{ size: number; frontier: Uin
   if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
   return { size: Number(row.size), frontier: toBytes(row.frontier) };
 }
+
+/** The log's origin as stored, or null for a log that has none yet. */
+export async function readLogOrigin(db: Query): Promise<string | null> {
+  const [row] = await db.query<{ origin: string | null }>('SELECT "origin" FROM "tlog_state" WHERE "id" = 1');
+  if (!row) throw new Error('tlog_state is missing its row; the tlog migration did not run');
+  return row.origin;
+}
+
+/** Gives a log without an origin this one (an instance starting at the same moment may win). */
+export async function claimLogOrigin(db: Query, origin: string): Promise<void> {
+  await db.query('UPDATE "tlog_state" SET "origin" = $1 WHERE "id" = 1 AND "origin" IS NULL', [origin]);
+}

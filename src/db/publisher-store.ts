@@ -6,16 +6,26 @@ export interface PublisherRow {
   id: string;
   name: string;
   namespaces: string[];
+  /** Namespace → the algorithm (AlgorithmId) its releases are signed with. */
+  signingAlgorithms: Record<string, string>;
   createdAt: Date;
   disabledAt: Date | null;
 }
 
-const SELECT = { id: true, name: true, createdAt: true, disabledAt: true, namespaces: { select: { namespace: true } } } as const;
+const SELECT = { id: true, name: true, createdAt: true, disabledAt: true, namespaces: { select: { namespace: true, signingAlgorithm: true } } } as const;
 
-type Selected = { id: string; name: string; createdAt: Date; disabledAt: Date | null; namespaces: { namespace: string }[] };
+type Selected = { id: string; name: string; createdAt: Date; disabledAt: Date | null; namespaces: { namespace: string; signingAlgorithm: string }[] };
 
 function toRow(row: Selected): PublisherRow {
-  return { id: row.id, name: row.name, namespaces: row.namespaces.map((n) => n.namespace).sort(), createdAt: row.createdAt, disabledAt: row.disabledAt };
+  const namespaces = [...row.namespaces].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
+  return {
+    id: row.id,
+    name: row.name,
+    namespaces: namespaces.map((n) => n.namespace),
+    signingAlgorithms: Object.fromEntries(namespaces.map((n) => [n.namespace, n.signingAlgorithm])),
+    createdAt: row.createdAt,
+    disabledAt: row.disabledAt,
+  };
 }
 
 export async function listPublishers(session: Tx): Promise<PublisherRow[]> {
@@ -48,4 +58,11 @@ export async function replaceNamespaces(tx: Tx, publisherId: string, namespaces:
 
 export async function setPublisherDisabledAt(tx: Tx, publisherId: string, disabledAt: Date | null): Promise<PublisherRow> {
   return toRow(await tx.publisher.update({ where: { id: publisherId }, data: { disabledAt }, select: SELECT }));
+}
+
+/** Sets the signing algorithm of some of a publisher's namespaces. */
+export async function setSigningAlgorithms(tx: Tx, publisherId: string, algorithms: Readonly<Record<string, string>>): Promise<void> {
+  for (const [namespace, signingAlgorithm] of Object.entries(algorithms)) {
+    await tx.publisherNamespace.update({ where: { namespace, publisherId }, data: { signingAlgorithm } });
+  }
 }

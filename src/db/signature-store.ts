@@ -21,8 +21,9 @@ export interface SignatureInsert {
   /** The `signature.create` audit event's actor and details. */
   actor: string;
   details: Record<string, unknown>;
-  /** Hex RFC 6962 leaf hash of the signature's log entry. */
+  /** Hex RFC 6962 leaf hash of the signature's log entry, and the entry's kind (`kind/version`). */
   leafHash: string;
+  entryKind: string;
 }
 
 export interface InsertedSignature {
@@ -55,7 +56,7 @@ const INSERT_BATCH = `
     SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
       "id" uuid, "model" text, "version" text, "rootDigest" text, "files" jsonb, "ignorePaths" jsonb,
       "payloadB64" text, "signatureB64" text, "kid" text, "publisherId" uuid, "createdAt" timestamptz,
-      "actor" text, "details" jsonb, "leafHash" text
+      "actor" text, "details" jsonb, "leafHash" text, "entryKind" text
     )) WITH ORDINALITY AS t
   ), fresh AS MATERIALIZED (
     SELECT DISTINCT ON (i."model", i."version") i.* FROM input i
@@ -68,11 +69,11 @@ const INSERT_BATCH = `
     SELECT f.*, s."start_size" + row_number() OVER (ORDER BY f."ordinality") - 1 AS "logIndex" FROM fresh f, seq s
   ), ins AS (
     INSERT INTO "release_signatures"
-      ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at", "log_index")
+      ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at", "log_index", "entry_kind")
     SELECT "id", "model", "version", "rootDigest", "files",
            ARRAY(SELECT f->>'sha256' FROM jsonb_array_elements("files") AS f),
            ARRAY(SELECT jsonb_array_elements_text("ignorePaths")),
-           decode("payloadB64", 'base64'), decode("signatureB64", 'base64'), "kid", "publisherId", "createdAt", "logIndex"
+           decode("payloadB64", 'base64'), decode("signatureB64", 'base64'), "kid", "publisherId", "createdAt", "logIndex", "entryKind"
     FROM numbered ORDER BY "logIndex"
     RETURNING "id", "log_index"
   ), audit AS (
@@ -103,7 +104,7 @@ export async function insertSignatureBatch(db: Pick<Database, 'query'>, rows: re
 }
 
 /** A stored signature as read back: a record without its bundle, and what the bundle is made of. */
-export type SignatureRow = Omit<SignatureRecord, 'bundle'> & { payload: Uint8Array; signature: Uint8Array };
+export type SignatureRow = Omit<SignatureRecord, 'bundle'> & { payload: Uint8Array; signature: Uint8Array; entryKind: string };
 
 const ROW_FIELDS = {
   id: true,
@@ -117,6 +118,7 @@ const ROW_FIELDS = {
   signature: true,
   createdAt: true,
   logIndex: true,
+  entryKind: true,
   publisher: { select: { name: true } },
 } as const;
 
@@ -145,7 +147,7 @@ export async function findReleaseSignature(session: Tx, model: string, version: 
 }
 
 /** A signature without its manifest and bundle, with its insertion sequence (the paging cursor). */
-export type SignatureSummaryRow = Omit<SignatureRow, 'files' | 'ignorePaths' | 'payload' | 'signature'> & { seq: bigint };
+export type SignatureSummaryRow = Omit<SignatureRow, 'files' | 'ignorePaths' | 'payload' | 'signature' | 'entryKind'> & { seq: bigint };
 
 /** Newest first, `limit` of them, before the insertion sequence `before` when given. */
 export async function listSignatureSummaries(
@@ -175,25 +177,26 @@ export async function unloggedSignatures(s: Pick<SqlSession, 'query'>, limit: nu
   return rows.map((r) => ({ id: r.id, model: r.model, version: r.version, rootDigest: r.root_digest, kid: r.kid, payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature) }));
 }
 
-/** Gives `ids` the log indexes `start`, `start + 1`, ... in order. */
-export async function setLogIndexes(s: Pick<SqlSession, 'query'>, ids: readonly string[], start: number): Promise<void> {
-  await s.query('UPDATE "release_signatures" r SET "log_index" = t.i FROM unnest($1::uuid[], $2::bigint[]) AS t(id, i) WHERE r."id" = t.id', [
+/** Gives `ids` the log indexes `start`, `start + 1`, ... in order, as entries of `entryKind`. */
+export async function setLogIndexes(s: Pick<SqlSession, 'query'>, ids: readonly string[], start: number, entryKind: string): Promise<void> {
+  await s.query('UPDATE "release_signatures" r SET "log_index" = t.i, "entry_kind" = $3 FROM unnest($1::uuid[], $2::bigint[]) AS t(id, i) WHERE r."id" = t.id', [
     [...ids],
     ids.map((_, i) => String(start + i)),
+    entryKind,
   ]);
 }
 
-/** What the leaves of log entries [start, end) are made of, by index (payloads hashed in the database). */
-export async function logEntryFacts(
+/** What the leaves of log entries [start, end) are made of, by index. */
+export async function logEntryRows(
   db: Pick<Database, 'query'>,
   start: number,
   end: number,
-): Promise<{ id: string; logIndex: number; model: string; version: string; rootDigest: string; kid: string; payloadSha256: string; signature: Uint8Array }[]> {
-  const rows = await db.query<{ id: string; logIndex: string; model: string; version: string; rootDigest: string; kid: string; payloadSha256: string; signature: Uint8Array }>(
+): Promise<{ id: string; logIndex: number; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string }[]> {
+  const rows = await db.query<{ id: string; logIndex: string; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string }>(
     `SELECT "id"::text AS "id", "log_index"::text AS "logIndex", "model", "version", "root_digest" AS "rootDigest", "kid",
-            encode(sha256("payload"), 'hex') AS "payloadSha256", "signature"
+            "payload", "signature", "entry_kind" AS "entryKind"
      FROM "release_signatures" WHERE "log_index" >= $1::bigint AND "log_index" < $2::bigint ORDER BY "log_index"`,
     [String(start), String(end)],
   );
-  return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), signature: new Uint8Array(r.signature) }));
+  return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature) }));
 }

@@ -27,6 +27,8 @@ export interface TokenState {
   publisherId: string | null;
   publisherDisabled: boolean;
   namespaces: string[];
+  /** The algorithm each namespace signs with (an AlgorithmId). */
+  signingAlgorithms: Record<string, string>;
 }
 
 export async function findTokenState(session: Tx, jti: string): Promise<TokenState | null> {
@@ -38,7 +40,7 @@ export async function findTokenState(session: Tx, jti: string): Promise<TokenSta
       expiresAt: true,
       revokedAt: true,
       publisherId: true,
-      publisher: { select: { disabledAt: true, namespaces: { select: { namespace: true } } } },
+      publisher: { select: { disabledAt: true, namespaces: { select: { namespace: true, signingAlgorithm: true } } } },
     },
   });
   return (
@@ -50,6 +52,7 @@ export async function findTokenState(session: Tx, jti: string): Promise<TokenSta
       publisherId: row.publisherId,
       publisherDisabled: row.publisher?.disabledAt != null,
       namespaces: row.publisher?.namespaces.map((n) => n.namespace) ?? [],
+      signingAlgorithms: Object.fromEntries(row.publisher?.namespaces.map((n) => [n.namespace, n.signingAlgorithm]) ?? []),
     }
   );
 }

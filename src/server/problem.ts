@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_model_name: 400,
   invalid_version: 400,
   invalid_namespace: 400,
+  invalid_algorithm: 400,
   invalid_duration: 400,
   token_missing: 401,
   token_malformed: 401,

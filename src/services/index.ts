@@ -26,6 +26,8 @@ export interface Services {
   verification: VerificationService;
   health: HealthService;
   watcher: StateWatcher;
+  /** MODELSIGN_PUBLIC_URL: the trusted root's baseUrl (the log's origin is `log.origin`). */
+  publicUrl: string;
   /** Loads keys (creating them on first start), catches the log up, and starts the background work. */
   start(): Promise<void>;
   /** Stops the background work and waits for it; the database stays open (its owner closes it). */

@@ -9,8 +9,20 @@ import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
 import { preAuthEncoding } from '../core/dsse.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { encodeKeyLink, KEY_LINK_PAYLOAD_TYPE } from '../core/key-chain.ts';
-import { KEY_PURPOSES, trustedKeyOf, type KeyPurpose, type KeyRecord, type PublicKey, type TrustedKey } from '../core/keys/key.ts';
-import { missingPurposes, planRevocation, planRotation, scheduledActions, transition, type Revocation, type RotationPlan, type RotationSchedule } from '../core/keys/lifecycle.ts';
+import { trustedKeyOf, type KeyPurpose, type KeyRecord, type PublicKey, type TrustedKey } from '../core/keys/key.ts';
+import {
+  KEY_SLOTS,
+  missingSlots,
+  planRevocation,
+  planRotation,
+  scheduledActions,
+  slotName,
+  transition,
+  type KeySlot,
+  type Revocation,
+  type RotationPlan,
+  type RotationSchedule,
+} from '../core/keys/lifecycle.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database, Tx } from '../db/client.ts';
 import {
@@ -40,8 +52,8 @@ export interface KeyServiceOptions {
 
 export class KeyService {
   private records = new Map<string, KeyRecord>();
-  /** The active key's signer per purpose. */
-  private active = new Map<KeyPurpose, Signer>();
+  /** The active key's signer per slot (slotKey). */
+  private active = new Map<string, Signer>();
   /** Every signer this instance has loaded, by kid: a key is decrypted once per process. */
   private signers = new Map<string, Signer>();
   private readonly listeners: (() => void)[] = [];
@@ -79,8 +91,8 @@ export class KeyService {
   /** Creates the missing active keys, then loads every key. Safe to run on many instances at once. */
   async start(): Promise<void> {
     await this.inKeysLock(async (tx, now) => {
-      const missing = missingPurposes(await keyStates(tx, { statuses: ['active'] }));
-      for (const purpose of missing) await this.createKey(tx, purpose, { status: 'active', now, actor: 'system', activatesAt: null });
+      const missing = missingSlots(await keyStates(tx, { statuses: ['active'] }));
+      for (const slot of missing) await this.createKey(tx, slot, { status: 'active', now, actor: 'system', activatesAt: null });
       // A database from before the rotation chain: introduce its log key too.
       const [log] = await keyStates(tx, { purpose: 'log', statuses: ['active'] });
       if (log && !(await hasKeyLink(tx, log.kid))) await this.signIntroduction(tx, 'log', (await storedKey(tx, log.kid))!.key, log.kid, now);
@@ -92,24 +104,26 @@ export class KeyService {
   /** Re-reads the key table; loads an active key's signer only when it is new to this instance. */
   async reload(): Promise<void> {
     const list = await listKeyRecords(this.db.prisma);
-    const active = new Map<KeyPurpose, Signer>();
-    for (const purpose of KEY_PURPOSES) {
-      const key = list.find((r) => r.purpose === purpose && r.status === 'active');
-      if (key) active.set(purpose, await this.signerFor(this.db.prisma, key.kid));
+    const active = new Map<string, Signer>();
+    for (const slot of KEY_SLOTS) {
+      const key = list.find((r) => r.purpose === slot.purpose && r.algorithm === slot.algorithm && r.status === 'active');
+      if (key) active.set(slotKey(slot), await this.signerFor(this.db.prisma, key.kid));
     }
     this.records = new Map(list.map((r) => [r.kid, r]));
     this.active = active;
     for (const listener of this.listeners) listener();
   }
 
-  signer(purpose: KeyPurpose): Signer {
-    const signer = this.active.get(purpose);
-    if (!signer) throw new ModelsignError('key_unavailable', `no active ${purpose} key is loaded`);
+  /** The active key of a purpose (for release keys, of an algorithm: the default unless named). */
+  signer(purpose: KeyPurpose, algorithm: AlgorithmId = DEFAULT_ALGORITHM): Signer {
+    const slot = { purpose, algorithm };
+    const signer = this.active.get(slotKey(slot));
+    if (!signer) throw new ModelsignError('key_unavailable', `no active ${slotName(slot)} key is loaded`);
     return signer;
   }
 
-  hasSigner(purpose: KeyPurpose): boolean {
-    return this.active.has(purpose);
+  hasSigner(purpose: KeyPurpose, algorithm: AlgorithmId = DEFAULT_ALGORITHM): boolean {
+    return this.active.has(slotKey({ purpose, algorithm }));
   }
 
   list(): KeyRecord[] {
@@ -125,15 +139,43 @@ export class KeyService {
     return record && trustedKeyOf(record);
   }
 
+  /** The log keys, as a verifier trusts them (a Rekor v2 entry names its log key by a derived ID). */
+  trustedLogKeys(): TrustedKey[] {
+    return this.list().filter((k) => k.purpose === 'log').map(trustedKeyOf);
+  }
+
+  /**
+   * The public half of a key this service made (a stored signature's or checkpoint's): reloads
+   * once for a kid another instance created moments ago; still unknown is a broken invariant.
+   */
+  async publicKey(kid: string): Promise<PublicKey> {
+    if (!this.records.has(kid)) await this.refresh();
+    const record = this.records.get(kid);
+    if (!record) throw new ModelsignError('internal_error', `no key ${kid} is stored`);
+    return { algorithm: record.algorithm, publicKey: record.publicKey };
+  }
+
   /**
    * Makes a new key active and retires the active one, in one transaction (lifecycle.ts,
    * planRotation: a pending key is the one activated; `expectedActive` guards against rotating
-   * twice on one view).
+   * twice on one view). Release keys rotate per algorithm: the one named, else the algorithm of
+   * `expectedActive`, else the default.
    */
-  async rotate(purpose: KeyPurpose, actor: string, options: { expectedActive?: string | undefined } = {}): Promise<{ previous: KeyRecord; active: KeyRecord }> {
+  async rotate(
+    purpose: KeyPurpose,
+    actor: string,
+    options: { expectedActive?: string | undefined; algorithm?: AlgorithmId | undefined } = {},
+  ): Promise<{ previous: KeyRecord; active: KeyRecord }> {
     const result = await this.inKeysLock(async (tx, now) => {
-      const plan = planRotation(await keyStates(tx, { purpose }), purpose, options.expectedActive);
-      return { previous: plan.current, active: await this.activateNext(tx, purpose, plan, now, actor, 'manual') };
+      const states = await keyStates(tx, { purpose });
+      const expected = options.expectedActive === undefined ? undefined : states.find((k) => k.kid === options.expectedActive);
+      const algorithm = options.algorithm ?? expected?.algorithm ?? DEFAULT_ALGORITHM;
+      if (purpose !== 'release' && algorithm !== DEFAULT_ALGORITHM) {
+        throw new ModelsignError('validation_failed', `${purpose} keys are ${DEFAULT_ALGORITHM}; only release keys come in other algorithms`);
+      }
+      const slot = { purpose, algorithm };
+      const plan = planRotation(states, slot, options.expectedActive);
+      return { previous: plan.current, active: await this.activateNext(tx, slot, plan, now, actor, 'manual') };
     });
     await this.reload();
     return { previous: this.records.get(result.previous)!, active: this.records.get(result.active)! };
@@ -148,13 +190,14 @@ export class KeyService {
     const result = await this.inKeysLock(async (tx, now) => {
       const key = await findKeyState(tx, kid);
       const { replace } = planRevocation(key, kid, revocation.compromisedAt, now);
-      const replacement = replace ? await this.activateNext(tx, key!.purpose, planRotation(await keyStates(tx, { purpose: key!.purpose }), key!.purpose), now, actor, 'revocation') : null;
+      const slot = { purpose: key!.purpose, algorithm: key!.algorithm };
+      const replacement = replace ? await this.activateNext(tx, slot, planRotation(await keyStates(tx, { purpose: key!.purpose }), slot), now, actor, 'revocation') : null;
       await applyKeyChange(tx, kid, transition(key!, 'revoked', now, revocation));
       await recordAudit(tx, {
         actor,
         action: 'key.revoke',
         target: `key:${kid}`,
-        details: { purpose: key!.purpose, compromisedAt: revocation.compromisedAt.toISOString(), reason: revocation.reason, replacement },
+        details: { purpose: key!.purpose, algorithm: key!.algorithm, compromisedAt: revocation.compromisedAt.toISOString(), reason: revocation.reason, replacement },
         at: now,
       });
       return { replacement };
@@ -173,8 +216,8 @@ export class KeyService {
     const changed = await this.inKeysLock(async (tx, now) => {
       const actions = scheduledActions(await keyStates(tx, { statuses: ['active', 'pending'] }), this.options.schedule, now);
       for (const action of actions) {
-        if (action.kind === 'activate') await this.activateNext(tx, action.purpose, { current: action.current, pending: action.pending }, now, 'system', 'scheduled');
-        else await this.createKey(tx, action.purpose, { status: 'pending', now, actor: 'system', activatesAt: action.activatesAt });
+        if (action.kind === 'activate') await this.activateNext(tx, action.slot, { current: action.current, pending: action.pending }, now, 'system', 'scheduled');
+        else await this.createKey(tx, action.slot, { status: 'pending', now, actor: 'system', activatesAt: action.activatesAt });
       }
       return actions.length > 0;
     });
@@ -210,39 +253,41 @@ export class KeyService {
   }
 
   /** Activates the planned pending key (or a new one) and retires the current one; returns the new kid. */
-  private async activateNext(tx: Tx, purpose: KeyPurpose, plan: RotationPlan, now: Date, actor: string, why: 'manual' | 'scheduled' | 'revocation'): Promise<string> {
+  private async activateNext(tx: Tx, slot: KeySlot, plan: RotationPlan, now: Date, actor: string, why: 'manual' | 'scheduled' | 'revocation'): Promise<string> {
     // A new key is made pending first, so that its link is signed while `current` is still the
     // active release key. When `current` is being revoked the link is signed by a compromised
     // key; clients refuse links from revoked keys (core/key-chain.ts) and must re-pin.
-    const next = plan.pending ?? (await this.createKey(tx, purpose, { status: 'pending', now, actor, activatesAt: null }));
+    const next = plan.pending ?? (await this.createKey(tx, slot, { status: 'pending', now, actor, activatesAt: null }));
     await applyKeyChange(tx, plan.current, transition({ kid: plan.current, status: 'active' }, 'retired', now));
     await applyKeyChange(tx, next, transition({ kid: next, status: 'pending' }, 'active', now));
-    await recordAudit(tx, { actor, action: 'key.rotate', target: `key:${next}`, details: { purpose, previous: plan.current, reason: why }, at: now });
+    await recordAudit(tx, { actor, action: 'key.rotate', target: `key:${next}`, details: { purpose: slot.purpose, algorithm: slot.algorithm, previous: plan.current, reason: why }, at: now });
     return next;
   }
 
-  private async createKey(
-    tx: Tx,
-    purpose: KeyPurpose,
-    key: { status: 'active' | 'pending'; now: Date; actor: string; activatesAt: Date | null },
-    algorithm: AlgorithmId = DEFAULT_ALGORITHM,
-  ): Promise<string> {
+  private async createKey(tx: Tx, slot: KeySlot, key: { status: 'active' | 'pending'; now: Date; actor: string; activatesAt: Date | null }): Promise<string> {
+    const { purpose, algorithm } = slot;
     const made = await this.backend.generate(tx, algorithm);
     await insertKey(tx, { kid: made.kid, purpose, ...made.publicKey, material: made.material, status: key.status, createdAt: key.now, activatesAt: key.activatesAt });
     await recordAudit(tx, {
       actor: key.actor,
       action: key.activatesAt ? 'key.prepublish' : 'key.create',
       target: `key:${made.kid}`,
-      details: { purpose, status: key.status, ...(key.activatesAt ? { activatesAt: key.activatesAt.toISOString() } : {}) },
+      details: { purpose, algorithm, status: key.status, ...(key.activatesAt ? { activatesAt: key.activatesAt.toISOString() } : {}) },
       at: key.now,
     });
     if (purpose === 'release' || purpose === 'log') await this.signIntroduction(tx, purpose, made.publicKey, made.kid, key.now);
     return made.kid;
   }
 
-  /** Signs the statement introducing a release or log key with the release key active now. */
+  /**
+   * Signs the statement introducing a release or log key. A release key is introduced by the
+   * active release key of its own algorithm; the first key of an algorithm, and every log key,
+   * by the active default (Ed25519) release key. So the chain from any pinned release key
+   * reaches the keys of both algorithms (core/key-chain.ts).
+   */
   private async signIntroduction(tx: Tx, purpose: 'release' | 'log', key: PublicKey, kid: string, now: Date): Promise<void> {
-    const signerKid = (await keyStates(tx, { purpose: 'release', statuses: ['active'] })).find((k) => k.kid !== kid)?.kid;
+    const active = (await keyStates(tx, { purpose: 'release', statuses: ['active'] })).filter((k) => k.kid !== kid);
+    const signerKid = (purpose === 'release' ? active.find((k) => k.algorithm === key.algorithm) : undefined)?.kid ?? active.find((k) => k.algorithm === DEFAULT_ALGORITHM)?.kid;
     // The very first release key has nobody to introduce it: clients pin it.
     if (!signerKid) return;
     const signer = await this.signerFor(tx, signerKid);
@@ -262,3 +307,5 @@ export class KeyService {
     return signer;
   }
 }
+
+const slotKey = (slot: KeySlot): string => `${slot.purpose}/${slot.algorithm}`;

@@ -5,11 +5,10 @@
 // reader what they wrote. docs/design/log.md.
 import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';
-import { subjectName } from '../core/release-name.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import type { StoredNode } from '../core/tlog/compact-range.ts';
-import type { EntryFacts } from '../core/tlog/entries/entry-kind.ts';
-import { CURRENT_ENTRY_KIND, leafFor } from '../core/tlog/entries/registry.ts';
+import type { EntryFacts, KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import { entryKindNamed } from '../core/tlog/entries/registry.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { SignedCheckpoint } from '../core/tlog/log-note.ts';
 import { hashRanges, nodeKey, nodesFor, type NodeLookup } from '../core/tlog/proof-build.ts';
@@ -17,8 +16,9 @@ import { buildTlogEntry, type TlogEntry } from '../core/tlog/tlog-entry.ts';
 import { consistencyRanges, inclusionRanges, type LeafRange, type NodeId } from '../core/tlog/tree-math.ts';
 import type { Database } from '../db/client.ts';
 import { firstCheckpointCovering, latestCheckpoint, readNodes, type CheckpointRow } from '../db/log-store.ts';
-import { logEntryFacts } from '../db/signature-store.ts';
+import { logEntryRows } from '../db/signature-store.ts';
 import type { KeyService } from './keys.ts';
+import { rowEntryFacts } from './signatures.ts';
 
 export interface StoredCheckpoint extends SignedCheckpoint {
   kid: string;
@@ -32,12 +32,17 @@ export interface StoredCheckpoint extends SignedCheckpoint {
 export interface LogEntry {
   index: number;
   signatureId: string;
+  kindVersion: Readonly<KindVersion>;
   data: Uint8Array;
   leafHash: Uint8Array;
+  /** The release the entry signs, and the signed DSSE payload (a monitor checks the body against it). */
+  model: string;
+  version: string;
+  payloadType: string;
+  payload: Uint8Array;
 }
 
 export interface LogReaderOptions {
-  origin: string;
   /** Nodes kept in memory per instance (0 disables the cache). */
   nodeCacheSize: number;
 }
@@ -52,7 +57,7 @@ export function storedCheckpointOf(row: CheckpointRow): StoredCheckpoint {
 }
 
 export class LogReader {
-  readonly origin: string;
+  private logOrigin: string | undefined;
   private latest: StoredCheckpoint | undefined;
   private readonly recent: StoredCheckpoint[] = [];
   private readonly nodeCache: LRUCache<string, Uint8Array> | undefined;
@@ -63,8 +68,17 @@ export class LogReader {
     private readonly hasher: LogHasher,
     options: LogReaderOptions,
   ) {
-    this.origin = options.origin;
     this.nodeCache = options.nodeCacheSize > 0 ? new LRUCache({ max: options.nodeCacheSize }) : undefined;
+  }
+
+  /** The log's origin (services/log-origin.ts), known once the instance has started. */
+  get origin(): string {
+    if (this.logOrigin === undefined) throw new Error('the log origin is read before the instance started');
+    return this.logOrigin;
+  }
+
+  useOrigin(origin: string): void {
+    this.logOrigin = origin;
   }
 
   /** A checkpoint the writer or the checkpointer stored or read: newest, and what it first covers. */
@@ -137,23 +151,36 @@ export class LogReader {
   }
 
   /** The bundle entry for a logged signature, or undefined while no checkpoint covers it yet. */
-  async entryFor(index: number, facts: EntryFacts): Promise<TlogEntry | undefined> {
+  async entryFor(index: number, kindVersion: KindVersion, facts: EntryFacts): Promise<TlogEntry | undefined> {
     const checkpoint = await this.firstCheckpointCovering(index);
     if (!checkpoint) return undefined;
     const proof = await this.inclusionProof(index, checkpoint.size);
-    return buildTlogEntry({ index, logKid: checkpoint.kid, checkpoint, proof, kindVersion: CURRENT_ENTRY_KIND, leaf: leafFor(CURRENT_ENTRY_KIND, facts) });
+    const kind = entryKindNamed(`${kindVersion.kind}/${kindVersion.version}`);
+    return buildTlogEntry({
+      index,
+      logKid: checkpoint.kid,
+      logKey: await this.keys.publicKey(checkpoint.kid),
+      checkpoint,
+      proof,
+      kindVersion: kind.kindVersion,
+      leaf: kind.leafData(facts, this.hasher.sha256),
+    });
   }
 
-  /** Leaf data of entries [start, end), derived from the stored signatures. */
+  /** Entries [start, end): leaf data derived from the stored signatures, with the release and payload. */
   async entries(start: number, end: number): Promise<LogEntry[]> {
-    const rows = await logEntryFacts(this.db, start, end);
+    const rows = await logEntryRows(this.db, start, end);
     if (rows.length !== end - start || rows.some((r, i) => r.logIndex !== start + i)) {
       throw new ModelsignError('internal_error', `log entries [${start}, ${end}) are not all stored`);
     }
-    return rows.map((r) => {
-      const data = leafFor(CURRENT_ENTRY_KIND, { subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payloadSha256: r.payloadSha256, kid: r.kid, signature: r.signature });
-      return { index: r.logIndex, signatureId: r.id, data, leafHash: this.hasher.hashLeaf(data) };
-    });
+    const entries: LogEntry[] = [];
+    for (const r of rows) {
+      const kind = entryKindNamed(r.entryKind);
+      const facts = rowEntryFacts(r, await this.keys.publicKey(r.kid));
+      const data = kind.leafData(facts, this.hasher.sha256);
+      entries.push({ index: r.logIndex, signatureId: r.id, kindVersion: kind.kindVersion, data, leafHash: this.hasher.hashLeaf(data), model: r.model, version: r.version, payloadType: facts.payloadType, payload: r.payload });
+    }
+    return entries;
   }
 
   /** The hashes of leaf ranges, from one read of the nodes they need. */

@@ -1,4 +1,5 @@
 // Who is calling: the verified token, joined with the current state of its publisher.
+import type { AlgorithmId } from '../core/crypto/algorithm.ts';
 import type { Role } from '../core/tokens.ts';
 
 export type { Role };
@@ -10,6 +11,8 @@ export interface Principal {
   publisherId: string | null;
   /** The publisher's namespaces now, not when the token was issued. */
   namespaces: readonly string[];
+  /** The algorithm each of those namespaces signs releases with, now. */
+  signingAlgorithms: Readonly<Record<string, AlgorithmId>>;
 }
 
 /** How the audit trail names an actor. */

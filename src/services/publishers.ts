@@ -1,17 +1,24 @@
 // Publishers: release pipelines allowed to sign under the namespaces they own. Ownership is
 // exclusive (one row per namespace), so no two publishers can sign the same model name.
 import { randomUUID } from 'node:crypto';
+import type { AlgorithmId } from '../core/crypto/algorithm.ts';
+import { ALGORITHM_NAMES, algorithmNamed, algorithmOf, isAlgorithmId } from '../core/crypto/registry.ts';
 import { ModelsignError, type ErrorDetail } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { isNamespace, NAME_RULE, PUBLISHER_NAME_PATTERN } from '../core/release-name.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { findPublisher, insertPublisher, listPublishers, replaceNamespaces, setPublisherDisabledAt, takenNamespaces, type PublisherRow } from '../db/publisher-store.ts';
+import { findPublisher, insertPublisher, listPublishers, replaceNamespaces, setPublisherDisabledAt, setSigningAlgorithms, takenNamespaces, type PublisherRow } from '../db/publisher-store.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
 import type { Clock } from './clock.ts';
 
+/** A publisher as admins see it: signing algorithms by their names (`ed25519`, `ecdsa-p256`). */
 export type PublisherView = PublisherRow;
+
+function view(row: PublisherRow): PublisherView {
+  return { ...row, signingAlgorithms: Object.fromEntries(Object.entries(row.signingAlgorithms).map(([ns, id]) => [ns, isAlgorithmId(id) ? algorithmOf(id).name : id])) };
+}
 
 const PUBLISHER_NAME = new RegExp(PUBLISHER_NAME_PATTERN);
 
@@ -43,7 +50,7 @@ export class PublisherService {
         return row;
       });
       this.onChanged();
-      return created;
+      return view(created);
     } catch (err) {
       // Two creations racing past the checks above: the constraints decide, we explain.
       if (!isUniqueViolation(err)) throw err;
@@ -54,19 +61,34 @@ export class PublisherService {
   }
 
   async list(): Promise<PublisherView[]> {
-    return listPublishers(this.db.prisma);
+    return (await listPublishers(this.db.prisma)).map(view);
   }
 
   /** By id or by name. */
   async find(idOrName: string): Promise<PublisherView | undefined> {
-    return findPublisher(this.db.prisma, isUuid(idOrName) ? { id: idOrName } : { name: idOrName });
+    const row = await findPublisher(this.db.prisma, isUuid(idOrName) ? { id: idOrName } : { name: idOrName });
+    return row && view(row);
   }
 
   /**
-   * Disables or re-enables a publisher and/or replaces its namespaces. Disabling refuses its
-   * tokens from the next request on this instance (and within one state poll on the others).
+   * Disables or re-enables a publisher, replaces its namespaces, and/or sets the signing
+   * algorithm of some of them (by name: `ed25519`, `ecdsa-p256`). Disabling refuses its tokens
+   * from the next request on this instance (and within one state poll on the others); a new
+   * algorithm signs the namespace's next release.
    */
-  async update(idOrName: string, input: { disabled?: boolean | undefined; namespaces?: string[] | undefined }, actor: string): Promise<PublisherView> {
+  async update(
+    idOrName: string,
+    input: { disabled?: boolean | undefined; namespaces?: string[] | undefined; signingAlgorithms?: Record<string, string> | undefined },
+    actor: string,
+  ): Promise<PublisherView> {
+    const algorithms: Record<string, AlgorithmId> = {};
+    const bad: ErrorDetail[] = [];
+    for (const [ns, name] of Object.entries(input.signingAlgorithms ?? {})) {
+      const alg = algorithmNamed(name);
+      if (alg) algorithms[ns] = alg.id;
+      else bad.push({ path: `signingAlgorithms.${ns}`, message: `must be one of ${ALGORITHM_NAMES.join(', ')}`, value: name });
+    }
+    if (bad.length > 0) throw new ModelsignError('invalid_algorithm', `signingAlgorithms: ${JSON.stringify(bad[0]!.value)} is not a signing algorithm; use one of ${ALGORITHM_NAMES.join(', ')}`, bad);
     if (input.namespaces !== undefined) {
       const bad = input.namespaces.map((ns, i) => [ns, i] as const).filter(([ns]) => !isNamespace(ns));
       if (bad.length > 0) {
@@ -88,6 +110,16 @@ export class PublisherService {
           if (taken.length > 0) throw namespaceTaken(taken);
           await replaceNamespaces(tx, current.id, namespaces);
         }
+        const owned = namespaces ?? current.namespaces;
+        const foreign = Object.keys(algorithms).filter((ns) => !owned.includes(ns));
+        if (foreign.length > 0) {
+          throw new ModelsignError(
+            'invalid_namespace',
+            `signingAlgorithms names ${foreign.map((n) => JSON.stringify(n)).join(', ')}, not a namespace of ${current.name}`,
+            foreign.map((n) => ({ path: `signingAlgorithms.${n}`, message: 'not a namespace of this publisher', value: n })),
+          );
+        }
+        if (Object.keys(algorithms).length > 0) await setSigningAlgorithms(tx, current.id, algorithms);
         const disabledAt = input.disabled === undefined ? current.disabledAt : input.disabled ? (current.disabledAt ?? now) : null;
         const row = await setPublisherDisabledAt(tx, current.id, disabledAt);
         await recordAudit(tx, {
@@ -98,6 +130,9 @@ export class PublisherService {
             id: current.id,
             ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
             ...(namespaces !== undefined ? { namespaces, previousNamespaces: current.namespaces } : {}),
+            ...(Object.keys(algorithms).length > 0
+              ? { signingAlgorithms: Object.fromEntries(Object.keys(algorithms).map((ns) => [ns, input.signingAlgorithms![ns]])), previousSigningAlgorithms: current.signingAlgorithms }
+              : {}),
           },
           at: now,
         });
@@ -105,7 +140,7 @@ export class PublisherService {
         return row;
       });
       this.onChanged();
-      return updated;
+      return view(updated);
     } catch (err) {
       if (!isUniqueViolation(err) || namespaces === undefined) throw err;
       throw namespaceTaken(namespaces);

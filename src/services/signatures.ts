@@ -11,10 +11,13 @@ import { ModelsignError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
+import type { PublicKey } from '../core/keys/key.ts';
 import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
-import { entryFacts, type EntryFacts } from '../core/tlog/entries/entry-kind.ts';
-import { CURRENT_ENTRY_KIND, leafFor } from '../core/tlog/entries/registry.ts';
+import type { AlgorithmId } from '../core/crypto/algorithm.ts';
+import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
+import { kindVersionKey, type EntryFacts, type KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import { CURRENT_ENTRY_KIND, entryKindNamed, leafFor } from '../core/tlog/entries/registry.ts';
 import { unpackFrontier, appendLeaves } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
@@ -70,16 +73,24 @@ export class SignatureService {
   ) {}
 
   async sign(principal: Principal, request: SignRequest): Promise<{ created: boolean; record: SignatureRecord }> {
-    authorize(principal, request);
+    const algorithm = authorize(principal, request);
     const manifest = buildManifest(request.files, request.ignorePaths ?? []);
     const payload = encodeStatement(buildStatement(subjectName(request.model, request.version), manifest));
-    const signer = this.keys.signer('release');
+    const signer = this.keys.signer('release', algorithm);
     const signature = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
     const id = randomUUID();
     const now = this.clock.now();
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
     const bundle = buildBundle({ payload, signature, kid: signer.kid });
-    const facts = this.factsOf({ model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid }, payload, signature);
+    const facts: EntryFacts = {
+      subject: subjectName(request.model, request.version),
+      rootDigest: manifest.rootDigest,
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      payload,
+      kid: signer.kid,
+      key: { algorithm: signer.algorithm, publicKey: signer.publicKey },
+      signature,
+    };
     const result = await this.writer.write({
       id,
       model: request.model,
@@ -94,7 +105,8 @@ export class SignatureService {
       createdAt: now,
       actor: actorOf(principal),
       details: { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length },
-      leafHash: bytesToHex(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, facts))),
+      leafHash: bytesToHex(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, facts, this.hasher.sha256))),
+      entryKind: kindVersionKey(CURRENT_ENTRY_KIND),
     });
     if (result.inserted) {
       const record: SignatureRecord = {
@@ -110,7 +122,7 @@ export class SignatureService {
         logIndex: result.logIndex,
         bundle,
       };
-      return { created: true, record: await this.attachLogEntry(record, facts, this.options.tlogWaitMs) };
+      return { created: true, record: await this.attachLogEntry(record, CURRENT_ENTRY_KIND, facts, this.options.tlogWaitMs) };
     }
     const existing = await findReleaseSignature(this.db.prisma, request.model, request.version);
     if (!existing) throw new ModelsignError('internal_error', `${request.model}@${request.version} was neither stored nor found`);
@@ -121,7 +133,7 @@ export class SignatureService {
         [{ message: 'existing signature', id: existing.id, rootDigest: existing.rootDigest }],
       );
     }
-    return { created: false, record: await this.attachLogEntry(toRecord(existing), this.rowFacts(existing), this.options.tlogWaitMs) };
+    return { created: false, record: await this.attachRowEntry(existing, this.options.tlogWaitMs) };
   }
 
   async get(id: string): Promise<SignatureRecord> {
@@ -129,12 +141,12 @@ export class SignatureService {
     if (cached) return cached;
     const row = isUuid(id) ? await findSignature(this.db.prisma, id) : undefined;
     if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
-    return this.cacheIfFinal(await this.attachLogEntry(toRecord(row), this.rowFacts(row), 0));
+    return this.cacheIfFinal(await this.attachRowEntry(row, 0));
   }
 
   async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
     const row = await findReleaseSignature(this.db.prisma, model, version);
-    return row ? this.cacheIfFinal(await this.attachLogEntry(toRecord(row), this.rowFacts(row), 0)) : undefined;
+    return row ? this.cacheIfFinal(await this.attachRowEntry(row, 0)) : undefined;
   }
 
   /** Drops every cached record (a key changed: an entry may now need another checkpoint). */
@@ -168,12 +180,14 @@ export class SignatureService {
         await lockLog(s);
         const rows = await unloggedSignatures(s, batchSize);
         if (rows.length === 0) return { count: 0, nodes: [] };
-        const leaves = rows.map((r) => this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, this.rowFacts(r))));
+        const leaves: Uint8Array[] = [];
+        for (const r of rows) leaves.push(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, await this.rowFacts(r), this.hasher.sha256)));
         const start = await appendToLog(s, leaves);
         await setLogIndexes(
           s,
           rows.map((r) => r.id),
           start.startSize,
+          kindVersionKey(CURRENT_ENTRY_KIND),
         );
         return { count: rows.length, nodes: appendLeaves(unpackFrontier(start.startSize, start.startFrontier), leaves, this.hasher).nodes };
       });
@@ -183,19 +197,19 @@ export class SignatureService {
     }
   }
 
-  private factsOf(r: { model: string; version: string; rootDigest: string; kid: string }, payload: Uint8Array, signature: Uint8Array): EntryFacts {
-    return entryFacts({ subject: subjectName(r.model, r.version), rootDigest: r.rootDigest, payload, kid: r.kid, signature }, this.hasher.sha256);
+  private async rowFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }): Promise<EntryFacts> {
+    return rowEntryFacts(row, await this.keys.publicKey(row.kid));
   }
 
-  private rowFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }): EntryFacts {
-    return this.factsOf(row, row.payload, row.signature);
+  private async attachRowEntry(row: SignatureRow, waitMs: number): Promise<SignatureRecord> {
+    return this.attachLogEntry(toRecord(row), entryKindNamed(row.entryKind).kindVersion, await this.rowFacts(row), waitMs);
   }
 
   /** The record with its tlog entry attached when the log has one for it. */
-  private async attachLogEntry(record: SignatureRecord, facts: EntryFacts, waitMs: number): Promise<SignatureRecord> {
+  private async attachLogEntry(record: SignatureRecord, kindVersion: KindVersion, facts: EntryFacts, waitMs: number): Promise<SignatureRecord> {
     if (record.logIndex === null) return record;
     if (waitMs > 0) await this.checkpointer.waitFor(record.logIndex + 1, waitMs);
-    const entry = await this.reader.entryFor(record.logIndex, facts);
+    const entry = await this.reader.entryFor(record.logIndex, kindVersion, facts);
     if (entry) record.bundle.verificationMaterial.tlogEntries = [entry];
     return record;
   }
@@ -206,8 +220,16 @@ export class SignatureService {
   }
 }
 
-/** Only a publisher signs, and only under a namespace it owns (now, not when its token was issued). */
-function authorize(principal: Principal, request: SignRequest): void {
+/** What a log leaf is made of for a stored signature, given its key's public half. */
+export function rowEntryFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }, key: PublicKey): EntryFacts {
+  return { subject: subjectName(row.model, row.version), rootDigest: row.rootDigest, payloadType: IN_TOTO_PAYLOAD_TYPE, payload: row.payload, kid: row.kid, key, signature: row.signature };
+}
+
+/**
+ * Only a publisher signs, and only under a namespace it owns (now, not when its token was
+ * issued); returns the algorithm the namespace signs with.
+ */
+function authorize(principal: Principal, request: SignRequest): AlgorithmId {
   const { namespace } = assertModelName(request.model);
   assertVersion(request.version);
   if (principal.role !== 'publisher' || !principal.publisherId) {
@@ -216,6 +238,7 @@ function authorize(principal: Principal, request: SignRequest): void {
   if (!principal.namespaces.includes(namespace)) {
     throw new ModelsignError('forbidden_namespace', `publisher ${principal.subject} does not own namespace ${JSON.stringify(namespace)}`);
   }
+  return principal.signingAlgorithms[namespace] ?? DEFAULT_ALGORITHM;
 }
 
 function toRecord(row: SignatureRow): SignatureRecord {

@@ -33,7 +33,7 @@ export class VerificationService {
     // A release key another instance rotated in moments ago: look before calling it unknown.
     const hint = (subject as { verificationMaterial?: { publicKey?: { hint?: unknown } } } | null)?.verificationMaterial?.publicKey?.hint;
     if (typeof hint === 'string' && !this.keys.get(hint)) await this.keys.refresh();
-    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), hasher: this.hasher, ...(files ? { files } : {}) });
+    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), logKeys: () => this.keys.trustedLogKeys(), hasher: this.hasher, ...(files ? { files } : {}) });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
     // Only a bundle whose signature checks out is worth reporting as recorded or not.
     if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code === 'key_unknown' || r.code === 'key_mismatch')) {

@@ -54,8 +54,8 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
   });
 
   it('lists, rotates and revokes keys', () => {
-    const keys = JSON.parse(cli('admin', 'keys', 'list', '--json').stdout).keys as { kid: string; purpose: string; status: string }[];
-    const release = keys.find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const keys = JSON.parse(cli('admin', 'keys', 'list', '--json').stdout).keys as { kid: string; purpose: string; alg: string; status: string }[];
+    const release = keys.find((k) => k.purpose === 'release' && k.alg === 'EdDSA' && k.status === 'active')!;
     const rotated = cli('admin', 'keys', 'rotate', 'release', '--expected-active', release.kid);
     assert.equal(rotated.status, 0, rotated.stderr);
     assert.match(rotated.stdout, new RegExp(`rotated release: ${release.kid} retired, [0-9a-f]{64} active`));

@@ -31,7 +31,7 @@ describe('modelsign hash, sign, verify, audit', () => {
     server = await listenTestApp(t);
     env = { MODELSIGN_SERVER: server, MODELSIGN_TOKEN: await t.publisherToken('acme') };
     writeTestModel(folder, single);
-    const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!;
     writeFileSync(pem, (await t.app.inject({ url: `/v1/keys/${release.kid}` })).json().pem);
     writeFileSync(jwks, (await t.app.inject({ url: '/v1/keys' })).body);
   });

@@ -35,7 +35,7 @@ describe('examples/python/verify_model.py', { skip }, () => {
       const res = await runCliAsync(['sign', target, '--model', model, '--version', '1.0'], env);
       assert.equal(res.status, 0, res.stderr);
     }
-    const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!;
     writeFileSync(pem, (await t.app.inject({ url: `/v1/keys/${release.kid}` })).json().pem);
   });
   after(async () => {

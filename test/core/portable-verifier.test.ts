@@ -50,7 +50,7 @@ describe('the portable verifier (src/core/verifier.ts)', () => {
   it('verifies a service bundle with its log entry, follows the rotation chain, and refuses a tampered one', async () => {
     const admin = await t.adminToken();
     const pub = await t.publisherToken('acme');
-    const first = t.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const first = t.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!;
     await t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'release' } });
     const signed = await signRelease(t, pub, '1.0');
     const chain = (await t.app.inject({ url: '/v1/keys/chain' })).json();
@@ -59,12 +59,12 @@ describe('the portable verifier (src/core/verifier.ts)', () => {
     const result = run(
       `const pinned = verifier.parseSpkiPem(input_.pem);
        const keys = verifier.verifyKeyChain(input_.chain, pinned);
-       const resolveKey = (kid) => keys.find((k) => k.kid === kid);
-       const ok = verifier.verifyBundle(input_.bundle, { resolveKey, files: input_.files });
+       const trust = verifier.keySet(keys);
+       const ok = verifier.verifyBundle(input_.bundle, { ...trust, files: input_.files });
        const tampered = JSON.parse(JSON.stringify(input_.bundle));
        tampered.verificationMaterial.tlogEntries[0].inclusionProof.treeSize = '999';
-       const bad = verifier.verifyBundle(tampered, { resolveKey });
-       const changed = verifier.verifyBundle(input_.bundle, { resolveKey, files: [{ path: 'w.bin', sha256: 'f'.repeat(64) }] });
+       const bad = verifier.verifyBundle(tampered, trust);
+       const changed = verifier.verifyBundle(input_.bundle, { ...trust, files: [{ path: 'w.bin', sha256: 'f'.repeat(64) }] });
        return { ok: ok.reasons, logIndex: ok.logIndex, bad: bad.reasons.map((r) => r.code), changed: changed.reasons.map((r) => r.code), trusted: keys.length };`,
       { pem, chain, bundle: signed.body.bundle, files },
     );

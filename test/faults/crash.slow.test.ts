@@ -3,6 +3,7 @@
 // acknowledged with 2xx is stored at the log index it was given and verifies offline with its log
 // entry, the log is gapless, and the checkpoint seen before each kill is proved consistent with
 // the one after the restart.
+import { keySet } from '../../src/core/keys/key-set.ts';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -71,7 +72,7 @@ describe('SIGKILL under signing load', () => {
 
     // The restarted service completed every bundle: each verifies offline, log entry included.
     const keys = await publishedKeys(current.base);
-    const resolveKey = (kid: string) => keys.find((k) => k.kid === kid);
+    const trust = keySet(keys);
     let verified = 0;
     const queue = [...ids];
     await Promise.all(
@@ -80,7 +81,7 @@ describe('SIGKILL under signing load', () => {
           const res = await fetch(`${current.base}/v1/signatures/${id}`);
           assert.equal(res.status, 200);
           const { bundle } = (await res.json()) as { bundle: unknown };
-          const verdict = verifyBundle(bundle, { resolveKey });
+          const verdict = verifyBundle(bundle, trust);
           assert.ok(verdict.valid, `${id}: ${JSON.stringify(verdict.reasons)}`);
           assert.equal(verdict.logIndex, stored.get(id));
           verified++;

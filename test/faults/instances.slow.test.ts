@@ -3,6 +3,7 @@
 // retired release keys, and token revocations. Throughout: at most one active key per purpose
 // (sampled every 50 ms from the database), and a revoked token refused by every instance within
 // 1 s. Afterwards: no duplicate or missing log index, and every acknowledged bundle verifies.
+import { keySet } from '../../src/core/keys/key-set.ts';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -140,7 +141,7 @@ describe('three instances, 60 s of concurrent signing, rotation, revocation and 
 
     await assertGaplessLog(db.url);
     const keys = await publishedKeys(first.base);
-    const resolveKey = (kid: string) => keys.find((k) => k.kid === kid);
+    const trust = keySet(keys);
     const queue = acked.map((o) => o.id!);
     let verified = 0;
     await Promise.all(
@@ -148,7 +149,7 @@ describe('three instances, 60 s of concurrent signing, rotation, revocation and 
         for (let id = queue.pop(); id; id = queue.pop()) {
           const res = await fetch(`${instances[w % 3]!.base}/v1/signatures/${id}`);
           assert.equal(res.status, 200);
-          const verdict = verifyBundle(((await res.json()) as { bundle: unknown }).bundle, { resolveKey });
+          const verdict = verifyBundle(((await res.json()) as { bundle: unknown }).bundle, trust);
           assert.ok(verdict.valid, `${id}: ${JSON.stringify(verdict.reasons)}`);
           verified++;
         }

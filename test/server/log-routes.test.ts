@@ -1,6 +1,8 @@
 // The log routes: what they serve verifies against the signed checkpoint, and every malformed or
 // out-of-range request gets a 4xx problem+json with a documented code.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { preAuthEncoding } from '../../src/core/dsse.ts';
 import { after, before, describe, it } from 'node:test';
 import type { PublicKey } from '../../src/core/keys/key.ts';
 import { appendLeaves, edgeRoot } from '../../src/core/tlog/compact-range.ts';
@@ -33,7 +35,7 @@ describe('log routes', () => {
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     const c = verifyCheckpoint(res.body, logKey);
     assert.equal(c.size, 21);
-    assert.equal(c.origin, 'test.modelsign.local/log');
+    assert.equal(c.origin, 'tlog.modelsign.test');
   });
 
   it('serves inclusion and consistency proofs that verify, and entries that rebuild the root', async () => {
@@ -44,7 +46,14 @@ describe('log routes', () => {
     for (const e of entries.entries) {
       const data = b64(e.data);
       assert.deepEqual(leafHash(data), b64(e.leafHash));
-      assert.match(Buffer.from(data).toString('utf8'), /^modelsign\/tlog-leaf\/v1\nsubject acme\/m@1\.\d+\nroot [0-9a-f]{64}\npayload [0-9a-f]{64}\nkid [0-9a-f]{64}\nsig \S+\n$/);
+      // A Rekor v2 hashedrekord body, whose digest is SHA-256 of the PAE of the payload served beside it.
+      assert.deepEqual(e.kindVersion, { kind: 'hashedrekord', version: '0.0.2' });
+      assert.deepEqual(JSON.parse(Buffer.from(data).toString('utf8')), e.body);
+      assert.match(e.release.version, /^1\.\d+$/);
+      assert.equal(e.release.model, 'acme/m');
+      const pae = preAuthEncoding(e.payloadType, b64(e.payload));
+      assert.equal(e.body.spec.hashedRekordV002.data.digest, createHash('sha256').update(pae).digest('base64'));
+      assert.match(JSON.parse(Buffer.from(b64(e.payload)).toString()).subject[0].name, new RegExp(`^acme/m@${e.release.version.replace('.', '\\.')}$`));
       edge = appendLeaves(edge, [b64(e.leafHash)]).edge;
     }
     assert.deepEqual(edgeRoot(edge), c.rootHash);

@@ -89,7 +89,8 @@ describe('openapi.yaml', () => {
     await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { bundle: {} } });
     await inject('verifyBundle', { method: 'POST', url: '/v1/verify', payload: { files: [] } });
     await inject('getKeyChain', { url: '/v1/keys/chain' });
-    const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!.kid;
+    await inject('getTrustedRoot', { url: '/v1/trusted-root' });
+    const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!.kid;
     await inject('rotateKey', { method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'release', expectedActive: release } });
     await inject('rotateKey', { method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'release', expectedActive: release } });
     await inject('rotateKey', { method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'nope' } });

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { unwrapKey } from '../../src/services/key-backends/kek.ts';
 import { bearer, createTestApp, sha, testKek, type TestApp } from '../support/app.ts';
 import { secretForms as formsOf } from '../support/secrets.ts';
+import type { AlgorithmId } from '../../src/core/crypto/algorithm.ts';
 
 describe('no secret leaks', () => {
   let t: TestApp;
@@ -33,8 +34,13 @@ describe('no secret leaks', () => {
 
   async function secretForms(): Promise<string[]> {
     const keys = await t.services.db.prisma.key.findMany();
-    assert.equal(keys.length, 3);
-    return formsOf({ seeds: keys.map((key) => unwrapKey(kek, key.kid, key.privateKeyCt)), kek, tokens });
+    // Release keys of both algorithms, the log key and the token key.
+    assert.equal(keys.length, 4);
+    return formsOf({
+      keys: keys.map((key) => ({ key: { algorithm: key.algorithm as AlgorithmId, publicKey: new Uint8Array(key.publicKey) }, material: unwrapKey(kek, key.kid, key.privateKeyCt) })),
+      kek,
+      tokens,
+    });
   }
 
   it('no table holds a private key, the KEK or a token', async () => {

@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
 
 async function activeCount(database: TestDatabase): Promise<number> {
-  const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release' AND "status" = 'active'`);
+  const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release' AND "algorithm" = 'Ed25519' AND "status" = 'active'`);
   return row!.n;
 }
 
@@ -30,7 +30,7 @@ describe('two instances on one database', () => {
   });
 
   it('asked to rotate at the same moment, rotate once: one new active key', async () => {
-    const current = a.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!.kid;
+    const current = a.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!.kid;
     const [adminA, adminB] = await Promise.all([a.adminToken(), b.adminToken()]);
     const responses = await Promise.all(
       [a, b].map((t, i) => t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(i === 0 ? adminA : adminB), payload: { purpose: 'release', expectedActive: current } })),
@@ -38,7 +38,7 @@ describe('two instances on one database', () => {
     assert.deepEqual(responses.map((r) => r.statusCode).sort(), [200, 409]);
     assert.equal(responses.find((r) => r.statusCode === 409)!.json().code, 'rotation_conflict');
     assert.equal(await activeCount(database), 1);
-    const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release'`);
+    const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release' AND "algorithm" = 'Ed25519'`);
     assert.equal(row!.n, 2, 'exactly one new key');
   });
 
@@ -72,7 +72,7 @@ describe('two instances on one database', () => {
     // The chain still leads from the first release key to the active one.
     const first = a.services.keys.list().filter((k) => k.purpose === 'release')[0]!;
     const trusted = verifyKeyChain((await a.app.inject({ url: '/v1/keys/chain' })).json(), first);
-    const active = a.services.keys.list().find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const active = a.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!;
     assert.ok(trusted.some((k) => k.kid === active.kid));
   });
 

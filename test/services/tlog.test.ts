@@ -8,7 +8,9 @@ import type { Bundle } from '../../src/core/bundle.ts';
 import { readClaim, readEnvelope } from '../../src/core/read-bundle.ts';
 import { checkTlogEntry } from '../../src/core/tlog/tlog-entry.ts';
 import { leafHash } from '../../src/core/tlog/hash.ts';
-import { entryFacts } from '../../src/core/tlog/entries/entry-kind.ts';
+import type { EntryFacts } from '../../src/core/tlog/entries/entry-kind.ts';
+import { keySet } from '../../src/core/keys/key-set.ts';
+import { portableSha256 } from '../../src/core/tlog/hash.ts';
 import { CURRENT_ENTRY_KIND, leafFor } from '../../src/core/tlog/entries/registry.ts';
 import { verifyCheckpoint } from '../../src/core/tlog/log-note.ts';
 import { hashRanges, nodeKey } from '../../src/core/tlog/proof-build.ts';
@@ -24,20 +26,33 @@ import { clone, flipBase64 } from '../support/bundles.ts';
 import { NaiveTree } from '../support/naive-merkle.ts';
 
 
-function leafOfBundle(bundle: Bundle): Uint8Array {
-  return leafFor(CURRENT_ENTRY_KIND, factsOfBundle(bundle));
+function leafOfBundle(bundle: Bundle, t: TestApp): Uint8Array {
+  return leafFor(CURRENT_ENTRY_KIND, factsOfBundle(bundle, t), portableSha256);
 }
 
-function factsOfBundle(bundle: Bundle) {
+function factsOfBundle(bundle: Bundle, t: TestApp): EntryFacts {
   const env = readEnvelope(bundle);
   assert.ok(env.ok);
   const claim = readClaim(env.value.payload);
   assert.ok(claim.ok);
-  return entryFacts({ subject: claim.value.subject, rootDigest: claim.value.rootDigest, payload: env.value.payload, kid: env.value.hint, signature: env.value.signature });
+  const key = t.services.keys.get(env.value.hint)!;
+  return {
+    subject: claim.value.subject,
+    rootDigest: claim.value.rootDigest,
+    payloadType: env.value.payloadType,
+    payload: env.value.payload,
+    kid: env.value.hint,
+    key: { algorithm: key.algorithm, publicKey: key.publicKey },
+    signature: env.value.signature,
+  };
 }
 
 /** A reader of the service's log without any cache: every read goes to the database. */
-const coldReader = (t: TestApp) => new LogReader(t.database.db, t.services.keys, nodeLogHasher, { origin: t.services.log.origin, nodeCacheSize: 0 });
+const coldReader = (t: TestApp) => {
+  const reader = new LogReader(t.database.db, t.services.keys, nodeLogHasher, { nodeCacheSize: 0 });
+  reader.useOrigin(t.services.log.origin);
+  return reader;
+};
 
 async function signMany(t: TestApp, token: string, prefix: string, count: number, wave = 50) {
   const results: { status: number; body: any }[] = [];
@@ -83,7 +98,7 @@ describe('transparency log storage', () => {
     const leaves = await coldReader(t).nodes(log.indexes.map((index) => ({ level: 0, index })));
     for (const s of signed) {
       assert.equal(typeof s.body.logIndex, 'number');
-      assert.deepEqual(leaves({ level: 0, index: s.body.logIndex }), leafHash(leafOfBundle(s.body.bundle)));
+      assert.deepEqual(leaves({ level: 0, index: s.body.logIndex }), leafHash(leafOfBundle(s.body.bundle, t)));
     }
   });
 
@@ -135,7 +150,7 @@ describe('transparency log storage', () => {
     assert.equal(logKey.purpose, 'log');
     const checkpoints = rows.map((r) => verifyCheckpoint(r.note, logKey));
     for (const [i, c] of checkpoints.entries()) {
-      assert.equal(c.origin, 'test.modelsign.local/log');
+      assert.equal(c.origin, 'tlog.modelsign.test');
       assert.equal(c.size, Number(rows[i]!.size));
       assert.equal(c.timestamp, Number(rows[i]!.timestamp));
       assert.deepEqual(c.rootHash, await t.services.log.rootAt(c.size));
@@ -154,8 +169,8 @@ describe('transparency log storage', () => {
     assert.equal(entry.logIndex, String(index));
     const keys = new Map<string, TrustedKey>();
     for (const k of t.services.keys.list()) if (k.purpose !== 'token') keys.set(k.kid, { kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
-    const resolveKey = (kid: string) => keys.get(kid);
-    const ok = verifyBundle(JSON.parse(JSON.stringify(bundle)), { resolveKey });
+    const trust = keySet(keys.values());
+    const ok = verifyBundle(JSON.parse(JSON.stringify(bundle)), trust);
     assert.deepEqual(ok.reasons, []);
     assert.equal(ok.logIndex, index);
     assert.ok(ok.integratedTime! > 1_700_000_000);
@@ -168,7 +183,8 @@ describe('transparency log storage', () => {
       ['the root hash', (e) => (e.inclusionProof.rootHash = flipBase64(e.inclusionProof.rootHash, 3)), 'checkpoint_mismatch'],
       ['the integrated time', (e) => (e.integratedTime = String(Number(e.integratedTime) - 100)), 'checkpoint_mismatch'],
       ['the checkpoint text (size)', (e) => (e.inclusionProof.checkpoint.envelope = e.inclusionProof.checkpoint.envelope.replace(`\n${e.inclusionProof.treeSize}\n`, `\n${Number(e.inclusionProof.treeSize) + 1}\n`)), 'checkpoint_signature_invalid'],
-      ['the checkpoint text (origin)', (e) => (e.inclusionProof.checkpoint.envelope = e.inclusionProof.checkpoint.envelope.replace('test.modelsign', 'evil.modelsign')), 'checkpoint_signature_invalid'],
+      // The log ID is derived from the origin: another origin names no trusted log.
+      ['the checkpoint text (origin)', (e) => (e.inclusionProof.checkpoint.envelope = e.inclusionProof.checkpoint.envelope.replace('tlog.modelsign', 'evil.modelsign')), 'log_key_unknown'],
       ['the checkpoint signature', (e) => {
         const note: string = e.inclusionProof.checkpoint.envelope;
         const line = note.split('\n').find((l) => l.startsWith('\u2014'))!;
@@ -188,45 +204,41 @@ describe('transparency log storage', () => {
     for (const [what, edit, expected] of edits) {
       const b = clone(bundle) as any;
       edit(b.verificationMaterial.tlogEntries[0]);
-      const v = verifyBundle(b, { resolveKey });
+      const v = verifyBundle(b, trust);
       assert.equal(v.valid, false, what);
       assert.deepEqual(v.reasons.map((r) => r.code), [expected], `${what}: ${JSON.stringify(v.reasons)}`);
     }
     const none = clone(bundle);
     none.verificationMaterial.tlogEntries = [];
-    assert.deepEqual(verifyBundle(none, { resolveKey }).reasons.map((r) => r.code), ['tlog_entry_missing']);
+    assert.deepEqual(verifyBundle(none, trust).reasons.map((r) => r.code), ['tlog_entry_missing']);
     // A log key that is not trusted (only the release key given) proves nothing.
-    const releaseOnly = (kid: string) => (keys.get(kid)?.purpose === 'release' ? keys.get(kid) : undefined);
-    assert.deepEqual(verifyBundle(bundle, { resolveKey: releaseOnly }).reasons.map((r) => r.code), ['log_key_unknown']);
+    const releaseOnly = keySet([...keys.values()].filter((k) => k.purpose === 'release'));
+    assert.deepEqual(verifyBundle(bundle, releaseOnly).reasons.map((r) => r.code), ['log_key_unknown']);
   });
 
   it('keeps a revoked key\'s signature valid only when the log proves it predates the compromise', async () => {
     const bundle: Bundle = signed[5]!.body.bundle;
     const keys = new Map<string, TrustedKey>();
     for (const k of t.services.keys.list()) keys.set(k.kid, { kid: k.kid, algorithm: k.algorithm, publicKey: k.publicKey, purpose: k.purpose, status: k.status });
-    const time = Number((bundle.verificationMaterial.tlogEntries[0] as any).integratedTime);
-    const revokedAt = (ms: number) => (kid: string) => {
-      const k = keys.get(kid);
-      return k && k.purpose === 'release' ? { ...k, status: 'revoked' as const, compromisedAt: new Date(ms) } : k;
-    };
-    assert.deepEqual(verifyBundle(bundle, { resolveKey: revokedAt((time + 1) * 1000) }).reasons, []);
-    const later = verifyBundle(bundle, { resolveKey: revokedAt(time * 1000 + 999) });
+    const revokedAt = (ms: number) => keySet([...keys.values()].map((k) => (k.purpose === 'release' ? { ...k, status: 'revoked' as const, compromisedAt: new Date(ms) } : k)));
+    const time = verifyBundle(bundle, keySet(keys.values())).integratedTime!;
+    assert.deepEqual(verifyBundle(bundle, revokedAt((time + 1) * 1000)).reasons, []);
+    const later = verifyBundle(bundle, revokedAt(time * 1000 + 999));
     assert.deepEqual(later.reasons.map((r) => r.code), ['key_revoked']);
     assert.match(later.reasons[0]!.message, /logged at/);
     const unlogged = clone(bundle);
     unlogged.verificationMaterial.tlogEntries = [];
-    assert.ok(verifyBundle(unlogged, { resolveKey: revokedAt((time + 100) * 1000), requireTlog: false }).reasons.some((r) => r.code === 'key_revoked'));
+    assert.ok(verifyBundle(unlogged, { ...revokedAt((time + 100) * 1000), requireTlog: false }).reasons.some((r) => r.code === 'key_revoked'));
   });
 
-  it('checkTlogEntry refuses a checkpoint signed by another log key', async () => {
+  it('checkTlogEntry finds no log key when the trusted one is another key than the log ID names', async () => {
     const bundle: Bundle = signed[0]!.body.bundle;
     const other = t.services.keys.list().find((k) => k.purpose === 'release')!;
-    const r = checkTlogEntry(bundle.verificationMaterial.tlogEntries[0], factsOfBundle(bundle), (kid) => {
-      const k = t.services.keys.get(kid)!;
-      return { ...k, publicKey: other.publicKey };
-    });
+    const forged = t.services.keys.list().map((k) => (k.purpose === 'log' ? { ...k, publicKey: other.publicKey } : k));
+    // A Rekor v2 log ID is derived from the key itself, so another key never answers to it.
+    const r = checkTlogEntry(bundle.verificationMaterial.tlogEntries[0], factsOfBundle(bundle, t), keySet(forged));
     assert.equal(r.ok, false);
-    assert.deepEqual(!r.ok && r.reasons.map((x) => x.code), ['checkpoint_signature_invalid']);
+    assert.deepEqual(!r.ok && r.reasons.map((x) => x.code), ['log_key_unknown']);
   });
 });
 

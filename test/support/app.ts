@@ -29,7 +29,7 @@ export interface TestApp {
 
 /** The configuration of an instance under test: the defaults (config.ts) with `overrides`. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), logOrigin: 'test.modelsign.local/log', ...overrides };
+  return { ...loadConfig({}), publicUrl: 'https://tlog.modelsign.test', logOrigin: undefined, ...overrides };
 }
 
 export function testKek() {

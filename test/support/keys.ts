@@ -1,5 +1,6 @@
 // Helpers for key-lifecycle tests: signing through the API and verifying offline with the keys
 // an instance publishes.
+import { keySet } from '../../src/core/keys/key-set.ts';
 import assert from 'node:assert/strict';
 import type { Bundle } from '../../src/core/bundle.ts';
 import { trustedKeyOf } from '../../src/core/keys/key.ts';
@@ -20,7 +21,7 @@ export async function onlineVerdict(t: TestApp, bundle: unknown) {
 /** Verifies with the public keys the instance lists (as a client that fetched /v1/keys would). */
 export function offlineVerdict(t: TestApp, bundle: unknown) {
   const keys = new Map(t.services.keys.list().map((k) => [k.kid, trustedKeyOf(k)]));
-  return verifyBundle(bundle, { resolveKey: (kid) => keys.get(kid) });
+  return verifyBundle(bundle, keySet(keys.values()));
 }
 
 export const codes = (v: { reasons: { code: string }[] }) => v.reasons.map((r) => r.code);

@@ -5,10 +5,12 @@
 // Shaped after noble-curves' Signer and Vault transit's KeyType.
 
 /** Algorithms a key may have. `keys.algorithm` in the database holds these names. */
-export type AlgorithmId = 'Ed25519';
+export type AlgorithmId = 'Ed25519' | 'ECDSA P-256';
 
 export interface SignatureAlgorithm {
   readonly id: AlgorithmId;
+  /** The name admins and the API use (`ed25519`, `ecdsa-p256`). */
+  readonly name: string;
   /** The JWS `alg` (RFC 7518, RFC 8037) of tokens signed with it. */
   readonly jwsAlg: string;
   /** Sigstore's PublicKeyDetails name (protobuf-specs), for trusted roots and bundles. */
@@ -27,6 +29,8 @@ export interface SignatureAlgorithm {
   jwk(publicKey: Uint8Array): Record<string, string>;
   /** The raw public key of a public JWK of this algorithm, or undefined. */
   fromJwk(jwk: Record<string, unknown>): Uint8Array | undefined;
+  /** Why a signature is not well formed for this algorithm (length, encoding), or undefined. */
+  signatureProblem(signature: Uint8Array): string | undefined;
   /** Strict verification; false for anything malformed, never a throw. */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
 }

@@ -16,6 +16,7 @@ const SPKI_PREFIX = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x
 
 export const ED25519: SignatureAlgorithm = {
   id: 'Ed25519',
+  name: 'ed25519',
   jwsAlg: 'EdDSA',
   keyDetails: 'PKIX_ED25519',
   note: { signature: 0x01, cosignature: 0x04 },
@@ -36,6 +37,9 @@ export const ED25519: SignatureAlgorithm = {
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') return undefined;
     const raw = fromBase64Url(jwk.x);
     return raw && raw.length === PUBLIC_KEY_LENGTH ? raw : undefined;
+  },
+  signatureProblem(signature) {
+    return signature.length === SIGNATURE_LENGTH ? undefined : `an Ed25519 signature is ${SIGNATURE_LENGTH} bytes, got ${signature.length}`;
   },
   verify(signature, message, publicKey) {
     if (signature.length !== SIGNATURE_LENGTH || publicKey.length !== PUBLIC_KEY_LENGTH) return false;

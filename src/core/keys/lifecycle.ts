@@ -6,11 +6,35 @@
 //
 //   pending ──activate──▶ active ──retire──▶ retired
 //      └──────────────┴─────revoke────────────┴──▶ revoked
+import type { AlgorithmId } from '../crypto/algorithm.ts';
+import { ALGORITHM_IDS, DEFAULT_ALGORITHM } from '../crypto/registry.ts';
 import { ModelsignError } from '../errors.ts';
-import { KEY_PURPOSES, type KeyPurpose, type KeyRecord, type KeyStatus } from './key.ts';
+import type { KeyPurpose, KeyRecord, KeyStatus } from './key.ts';
 
 /** What the rules need to know of a key. */
-export type KeyState = Pick<KeyRecord, 'kid' | 'purpose' | 'status' | 'createdAt' | 'activatedAt' | 'activatesAt'>;
+export type KeyState = Pick<KeyRecord, 'kid' | 'purpose' | 'algorithm' | 'status' | 'createdAt' | 'activatedAt' | 'activatesAt'>;
+
+/**
+ * A place for one active key: a purpose, and for release keys an algorithm (namespaces choose
+ * which signs their releases). Log and token keys are Ed25519, what C2SP notes and the tokens'
+ * EdDSA need.
+ */
+export interface KeySlot {
+  purpose: KeyPurpose;
+  algorithm: AlgorithmId;
+}
+
+/** Every slot, the default release key first: it signs the links introducing the others. */
+export const KEY_SLOTS: readonly KeySlot[] = [
+  { purpose: 'release', algorithm: DEFAULT_ALGORITHM },
+  ...ALGORITHM_IDS.filter((a) => a !== DEFAULT_ALGORITHM).map((algorithm) => ({ purpose: 'release' as const, algorithm })),
+  { purpose: 'log', algorithm: DEFAULT_ALGORITHM },
+  { purpose: 'token', algorithm: DEFAULT_ALGORITHM },
+];
+
+export const slotName = (slot: KeySlot): string => (slot.purpose === 'release' ? `${slot.purpose} (${slot.algorithm})` : slot.purpose);
+
+const inSlot = (slot: KeySlot) => (k: Pick<KeyState, 'purpose' | 'algorithm'>) => k.purpose === slot.purpose && k.algorithm === slot.algorithm;
 
 const TRANSITIONS: Readonly<Record<KeyStatus, readonly KeyStatus[]>> = {
   pending: ['active', 'revoked'],
@@ -42,9 +66,9 @@ export function transition(key: Pick<KeyState, 'kid' | 'status'>, to: 'active' |
   return { status: 'revoked', revokedAt: now, compromisedAt: revocation!.compromisedAt, reason: revocation!.reason, activatesAt: null };
 }
 
-/** Purposes without an active key, release first: the release key signs the links introducing the others. */
-export function missingPurposes(keys: readonly Pick<KeyState, 'purpose' | 'status'>[]): KeyPurpose[] {
-  return KEY_PURPOSES.filter((p) => !keys.some((k) => k.purpose === p && k.status === 'active'));
+/** Slots without an active key, in KEY_SLOTS order. */
+export function missingSlots(keys: readonly Pick<KeyState, 'purpose' | 'algorithm' | 'status'>[]): KeySlot[] {
+  return KEY_SLOTS.filter((slot) => !keys.some((k) => inSlot(slot)(k) && k.status === 'active'));
 }
 
 export interface RotationPlan {
@@ -55,17 +79,17 @@ export interface RotationPlan {
 }
 
 /**
- * A rotation of `purpose`: the pending key (published ahead by the schedule) is activated if
- * there is one, otherwise a new key. With `expectedActive`, only if that is still the active key,
- * so two admins (or instances) acting on the same view rotate once.
+ * A rotation of a slot: the pending key (published ahead by the schedule) is activated if there
+ * is one, otherwise a new key. With `expectedActive`, only if that is still the active key, so
+ * two admins (or instances) acting on the same view rotate once.
  */
-export function planRotation(keys: readonly KeyState[], purpose: KeyPurpose, expectedActive?: string): RotationPlan {
-  const current = keys.find((k) => k.purpose === purpose && k.status === 'active');
-  if (!current) throw new ModelsignError('key_unavailable', `no active ${purpose} key`);
+export function planRotation(keys: readonly KeyState[], slot: KeySlot, expectedActive?: string): RotationPlan {
+  const current = keys.find((k) => inSlot(slot)(k) && k.status === 'active');
+  if (!current) throw new ModelsignError('key_unavailable', `no active ${slotName(slot)} key`);
   if (expectedActive !== undefined && expectedActive !== current.kid) {
-    throw new ModelsignError('rotation_conflict', `the active ${purpose} key is ${current.kid}, not ${expectedActive}: it was rotated meanwhile`);
+    throw new ModelsignError('rotation_conflict', `the active ${slotName(slot)} key is ${current.kid}, not ${expectedActive}: it was rotated meanwhile`);
   }
-  return { current: current.kid, pending: keys.find((k) => k.purpose === purpose && k.status === 'pending')?.kid ?? null };
+  return { current: current.kid, pending: keys.find((k) => inSlot(slot)(k) && k.status === 'pending')?.kid ?? null };
 }
 
 /**
@@ -86,7 +110,7 @@ export function planRevocation(key: KeyState | undefined, kid: string, compromis
 }
 
 export interface RotationSchedule {
-  /** Rotation period per purpose, in milliseconds; a purpose without one rotates only on request. */
+  /** Rotation period per purpose (release keys of every algorithm alike), in milliseconds; a purpose without one rotates only on request. */
   every: Partial<Record<KeyPurpose, number>>;
   /** How long before activation the next key is published as pending. */
   prepublishMs: number;
@@ -94,9 +118,9 @@ export interface RotationSchedule {
 
 export type ScheduledAction =
   /** The pending key's time has come: activate it, retire `current`. */
-  | { kind: 'activate'; purpose: KeyPurpose; current: string; pending: string }
+  | { kind: 'activate'; slot: KeySlot; current: string; pending: string }
   /** The active key is due within the prepublish window: publish its successor as pending. */
-  | { kind: 'prepublish'; purpose: KeyPurpose; activatesAt: Date };
+  | { kind: 'prepublish'; slot: KeySlot; activatesAt: Date };
 
 /**
  * What the schedule makes due at `now`. A key is due `every` after its activation; its successor
@@ -105,17 +129,17 @@ export type ScheduledAction =
  */
 export function scheduledActions(keys: readonly KeyState[], schedule: RotationSchedule, now: Date): ScheduledAction[] {
   const actions: ScheduledAction[] = [];
-  for (const purpose of KEY_PURPOSES) {
-    const every = schedule.every[purpose];
+  for (const slot of KEY_SLOTS) {
+    const every = schedule.every[slot.purpose];
     if (every === undefined) continue;
-    const active = keys.find((k) => k.purpose === purpose && k.status === 'active');
-    const pending = keys.find((k) => k.purpose === purpose && k.status === 'pending');
+    const active = keys.find((k) => inSlot(slot)(k) && k.status === 'active');
+    const pending = keys.find((k) => inSlot(slot)(k) && k.status === 'pending');
     if (!active) continue;
     const dueAt = (active.activatedAt ?? now).getTime() + every;
     if (pending) {
-      if (pending.activatesAt !== null && pending.activatesAt.getTime() <= now.getTime()) actions.push({ kind: 'activate', purpose, current: active.kid, pending: pending.kid });
+      if (pending.activatesAt !== null && pending.activatesAt.getTime() <= now.getTime()) actions.push({ kind: 'activate', slot, current: active.kid, pending: pending.kid });
     } else if (now.getTime() >= dueAt - schedule.prepublishMs) {
-      actions.push({ kind: 'prepublish', purpose, activatesAt: new Date(Math.max(dueAt, now.getTime())) });
+      actions.push({ kind: 'prepublish', slot, activatesAt: new Date(Math.max(dueAt, now.getTime())) });
     }
   }
   return actions;

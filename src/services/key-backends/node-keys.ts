@@ -6,19 +6,25 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { fromBase64Url, toBase64Url } from '../../core/bytes.ts';
 import type { AlgorithmId, Signer } from '../../core/crypto/algorithm.ts';
+import { lowS } from '../../core/crypto/ecdsa-p256.ts';
 import { parseJwk } from '../../core/crypto/public-key.ts';
 import { algorithmOf } from '../../core/crypto/registry.ts';
 import type { PublicKey } from '../../core/keys/key.ts';
 
 interface NodeKeyType {
-  /** generateKeyPairSync's type. */
-  type: 'ed25519';
+  /** generateKeyPairSync's arguments. */
+  generate(): { privateKey: KeyObject };
   /** The digest node:crypto's sign() takes (null: the algorithm hashes internally). */
   digest: string | null;
+  /** What the signature from node becomes (the canonical form the service publishes). */
+  canonical(signature: Uint8Array): Uint8Array;
 }
 
 const NODE_KEY_TYPES: Readonly<Record<AlgorithmId, NodeKeyType>> = {
-  Ed25519: { type: 'ed25519', digest: null },
+  Ed25519: { generate: () => generateKeyPairSync('ed25519'), digest: null, canonical: (s) => s },
+  // OpenSSL returns whichever S the nonce gives; the service publishes only low-S signatures, so
+  // a signature has one form (Bitcoin's and sigstore's rule for what they produce).
+  'ECDSA P-256': { generate: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }), digest: 'sha256', canonical: lowS },
 };
 
 /** The public key node derives from a private KeyObject. */
@@ -30,7 +36,7 @@ export function publicKeyOf(privateKey: KeyObject): PublicKey {
 
 /** A new key pair; `material` is the private JWK `d`, to be kept encrypted and zeroed after use. */
 export function generateNodeKey(algorithm: AlgorithmId): { publicKey: PublicKey; material: Uint8Array } {
-  const pair = generateKeyPairSync(NODE_KEY_TYPES[algorithm].type);
+  const pair = NODE_KEY_TYPES[algorithm].generate();
   const d = pair.privateKey.export({ format: 'jwk' }).d;
   const material = typeof d === 'string' ? fromBase64Url(d) : undefined;
   if (!material) throw new TypeError('node:crypto exported a private key without d');
@@ -43,11 +49,11 @@ export function privateKeyOf(key: PublicKey, material: Uint8Array): KeyObject {
 }
 
 export function nodeSigner(kid: string, key: PublicKey, privateKey: KeyObject): Signer {
-  const digest = NODE_KEY_TYPES[key.algorithm].digest;
+  const { digest, canonical } = NODE_KEY_TYPES[key.algorithm];
   return {
     kid,
     algorithm: key.algorithm,
     publicKey: key.publicKey,
-    sign: async (message) => new Uint8Array(sign(digest, message, privateKey)),
+    sign: async (message) => canonical(new Uint8Array(sign(digest, message, { key: privateKey, dsaEncoding: 'der' }))),
   };
 }

@@ -1,6 +1,7 @@
 // What the fault tests share: service processes on PostgreSQL whose output is kept (and later
 // searched for secrets), tokens issued through the real CLI, a signing load from many
 // concurrent clients, and checks of what the database holds afterwards.
+import { algorithmOf } from '../../../src/core/crypto/registry.ts';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -80,8 +81,11 @@ async function deploymentSecrets(url: string, kekText: string, tokens: string[])
   const kek = parseKek(kekText, 'fault test KEK');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query<{ kid: string; private_key_ct: Buffer }>('SELECT "kid", "private_key_ct" FROM "keys"').finally(() => client.end());
-  return secretForms({ seeds: rows.map((row) => unwrapKey(kek, row.kid, new Uint8Array(row.private_key_ct))), kek, tokens });
+  const { rows } = await client
+    .query<{ kid: string; algorithm: string; public_key: Buffer; private_key_ct: Buffer }>('SELECT "kid", "algorithm", "public_key", "private_key_ct" FROM "keys"')
+    .finally(() => client.end());
+  const keys = rows.map((row) => ({ key: { algorithm: algorithmOf(row.algorithm).id, publicKey: new Uint8Array(row.public_key) }, material: unwrapKey(kek, row.kid, new Uint8Array(row.private_key_ct)) }));
+  return secretForms({ keys, kek, tokens });
 }
 
 export async function assertNoSecretsIn(text: string, url: string, kek: string, tokens: string[]): Promise<void> {

@@ -1,6 +1,7 @@
-// The leaf modelsign logs for a release signature, kind `modelsign-release` version `1`. The leaf
-// data is derived from the bundle alone, so anyone holding a bundle can recompute its leaf and
-// check it against the log, and a monitor reading the log sees which release each entry signs:
+// The leaf modelsign logged for a release signature before version 0.2, kind `modelsign-release`
+// version `1`. New signatures are logged as Rekor v2 `hashedrekord` entries (hashedrekord-v002.ts);
+// entries of this kind stay in the log (it is append-only) and their bundles keep verifying, so
+// the kind stays readable. The leaf data is derived from the bundle alone:
 //
 //   modelsign/tlog-leaf/v1\n
 //   subject <in-toto subject name: namespace/name@version>\n
@@ -9,14 +10,15 @@
 //   kid <publicKey.hint>\n
 //   sig <the DSSE signature, standard base64>\n
 //
-// (UTF-8, each line ending in one newline.) The payload hash binds everything signed; the subject
-// and root lines repeat what the payload says so that monitors need not fetch payloads.
-import { toBase64, utf8 } from '../../bytes.ts';
+// (UTF-8, each line ending in one newline.)
+import { bytesToHex, toBase64, utf8 } from '../../bytes.ts';
 import type { EntryKind } from './entry-kind.ts';
 
 const LEAF_HEADER = 'modelsign/tlog-leaf/v1';
 
 export const MODELSIGN_RELEASE_V1: EntryKind = {
   kindVersion: { kind: 'modelsign-release', version: '1' },
-  leafData: (f) => utf8(`${LEAF_HEADER}\nsubject ${f.subject}\nroot ${f.rootDigest}\npayload ${f.payloadSha256}\nkid ${f.kid}\nsig ${toBase64(f.signature)}\n`),
+  style: 'modelsign-v1',
+  leafData: (f, sha256) =>
+    utf8(`${LEAF_HEADER}\nsubject ${f.subject}\nroot ${f.rootDigest}\npayload ${bytesToHex(sha256(f.payload))}\nkid ${f.kid}\nsig ${toBase64(f.signature)}\n`),
 };

@@ -1,16 +1,18 @@
 // Key lifecycle for admins: rotate and revoke. Both answer with the keys as GET /v1/keys shows them.
 import type { FastifyInstance } from 'fastify';
 import { jwkOf } from '../../../api/keys.ts';
+import { algorithmNamed } from '../../../core/crypto/registry.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 import type { KeyPurpose } from '../../../core/keys/key.ts';
 import { actorOf } from '../../../services/principal.ts';
 
 export default async function adminKeyRoutes(app: FastifyInstance) {
-  app.post<{ Body: { purpose: KeyPurpose; expectedActive?: string } }>(
+  app.post<{ Body: { purpose: KeyPurpose; expectedActive?: string; algorithm?: string } }>(
     '/keys/rotate',
     { schema: app.openapi.routeSchema('rotateKey'), preHandler: app.requireRole('admin') },
     async (request) => {
-      const { previous, active } = await app.services.keys.rotate(request.body.purpose, actorOf(request.principal!), { expectedActive: request.body.expectedActive });
+      const algorithm = request.body.algorithm === undefined ? undefined : algorithmNamed(request.body.algorithm)!.id;
+      const { previous, active } = await app.services.keys.rotate(request.body.purpose, actorOf(request.principal!), { expectedActive: request.body.expectedActive, algorithm });
       return { previous: jwkOf(previous), active: jwkOf(active) };
     },
   );

@@ -13,7 +13,7 @@ export default async function adminPublisherRoutes(app: FastifyInstance) {
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { disabled?: boolean; namespaces?: string[] } }>(
+  app.patch<{ Params: { id: string }; Body: { disabled?: boolean; namespaces?: string[]; signingAlgorithms?: Record<string, string> } }>(
     '/publishers/:id',
     { schema: app.openapi.routeSchema('updatePublisher'), preHandler: app.requireRole('admin') },
     async (request) => {

@@ -1,6 +1,7 @@
 // Public keys: the JWKS clients cache, and single keys with their PEM (the kid is its SHA-256).
 import type { FastifyInstance } from 'fastify';
 import { chainDocument, jwkOf, keyView } from '../../../api/keys.ts';
+import { trustedRoot } from '../../../api/trusted-root.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 
 export default async function keyRoutes(app: FastifyInstance) {
@@ -13,6 +14,11 @@ export default async function keyRoutes(app: FastifyInstance) {
   app.get('/keys/chain', { schema: app.openapi.routeSchema('getKeyChain') }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=30');
     return chainDocument(await app.services.keys.chain());
+  });
+
+  app.get('/trusted-root', { schema: app.openapi.routeSchema('getTrustedRoot') }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=30');
+    return trustedRoot(app.services.keys.list(), app.services.log.origin, app.services.publicUrl);
   });
 
   app.get<{ Params: { kid: string } }>('/keys/:kid', { schema: app.openapi.routeSchema('getKey') }, async (request, reply) => {

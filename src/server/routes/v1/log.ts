@@ -3,6 +3,7 @@
 // the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to.
 import type { FastifyInstance } from 'fastify';
 import { toBase64 } from '../../../core/bytes.ts';
+import { logEntryView } from '../../../api/log-entries.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 
 // Entries per page of GET /v1/log/entries at most.
@@ -62,7 +63,7 @@ export default async function logRoutes(app: FastifyInstance) {
     return {
       start,
       end,
-      entries: entries.map((e) => ({ index: e.index, signatureId: e.signatureId, leafHash: toBase64(e.leafHash), data: toBase64(e.data) })),
+      entries: entries.map(logEntryView),
     };
   });
 }

@@ -1,0 +1,31 @@
+// An entry of GET /v1/log/entries: the leaf data and its hash (what the tree commits to), the
+// entry's kind, its body as JSON when it is a Rekor v2 entry, and what a monitor needs to check
+// that body rather than trust it: the release it belongs to and the signed DSSE payload.
+import { fromUtf8, toBase64 } from '../core/bytes.ts';
+import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
+
+export interface LogEntryParts {
+  index: number;
+  signatureId: string;
+  kindVersion: Readonly<KindVersion>;
+  data: Uint8Array;
+  leafHash: Uint8Array;
+  model: string;
+  version: string;
+  payloadType: string;
+  payload: Uint8Array;
+}
+
+export function logEntryView(e: LogEntryParts) {
+  return {
+    index: e.index,
+    signatureId: e.signatureId,
+    leafHash: toBase64(e.leafHash),
+    data: toBase64(e.data),
+    kindVersion: { kind: e.kindVersion.kind, version: e.kindVersion.version },
+    body: e.kindVersion.kind === 'hashedrekord' ? (JSON.parse(fromUtf8(e.data)) as Record<string, unknown>) : null,
+    release: { model: e.model, version: e.version },
+    payloadType: e.payloadType,
+    payload: toBase64(e.payload),
+  };
+}
