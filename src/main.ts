@@ -8,10 +8,11 @@ Commands:
   serve                   run the HTTP service
   admin token             issue a token (the first admin token comes from here)
   admin keys              list, rotate and revoke keys
-  admin publisher         list, create, disable, enable publishers; change namespaces
+  admin publisher         list, create, disable, enable publishers; change namespaces and their signing algorithm
   admin rewrap            re-encrypt every private key under a new KEK
   admin audit-verify      check the audit trail's hash chain
   log monitor             check that the transparency log only grows (for cron)
+  trust export            save the service's Sigstore trusted root (for sigstore-js, sigstore-go, cosign)
   hash PATH               the manifest (file SHA-256s, root digest) of a model folder or file
   sign PATH               have the service sign a model; writes the bundle next to it
   verify PATH             check a model against its bundle before loading it

@@ -5,7 +5,9 @@ Uses only the Python standard library and pyca/cryptography. It checks, against 
 you pinned (the PEM from GET /v1/keys/{kid}):
 
 * the bundle is a modelsign/OMS bundle naming that key (publicKey.hint = SHA-256 of the PEM text),
-* the Ed25519 signature over the DSSE pre-authentication encoding,
+* the signature over the DSSE pre-authentication encoding: Ed25519, or ECDSA P-256 with SHA-256
+  (DER; a malformed DER value, an r‖s pair or a signature of the other algorithm is refused as
+  malformed, not merely as not verifying),
 * every resource name is a safe relative path (checked before any file is opened),
 * the subject digest is SHA-256 over the file digests in order,
 * every file: none changed, missing or extra (symlinks and special files are refused).
@@ -22,7 +24,8 @@ In an application (an image-generation app's model manager, say):
     load_checkpoint("models/sdxl.safetensors")
 
 From a shell: python3 verify_model.py PATH --key PEM [--bundle FILE]
-Exit codes: 0 verified, 1 refused (with the reason), 2 usage or unreadable input.
+Exit codes: 0 verified, 1 refused ("refused: PATH: [code] reason", the code as in modelsign's
+verdicts), 2 usage or unreadable input.
 """
 
 import argparse
@@ -36,7 +39,10 @@ import sys
 import unicodedata
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -45,8 +51,31 @@ PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 CHUNK = 4 * 1024 * 1024
 
 
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
 class ModelVerificationError(Exception):
-    """The model must not be loaded: the message says why (and names the file)."""
+    """The model must not be loaded: the message says why (and names the file); `code` is stable."""
+
+    def __init__(self, message, code="refused"):
+        super().__init__(message)
+        self.code = code
+
+
+def _signature_problem(key, signature):
+    """Why `signature` cannot be a signature by `key` (its encoding), or None."""
+    if isinstance(key, Ed25519PublicKey):
+        return None if len(signature) == 64 else f"an Ed25519 signature is 64 bytes, got {len(signature)}"
+    try:
+        r, s = decode_dss_signature(signature)
+    except ValueError:
+        return "not a DER ECDSA signature"
+    # Re-encoding catches trailing bytes and non-minimal lengths, which the parser may accept.
+    if encode_dss_signature(r, s) != signature:
+        return "not a canonical DER ECDSA signature"
+    if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
+        return "r or s is out of range"
+    return None
 
 
 def _b64(text, what):
@@ -130,15 +159,16 @@ def verify_model(path, key_pem_path, bundle_path=None):
     with open(key_pem_path, "rb") as f:
         pem = f.read()
     key = load_pem_public_key(pem)
-    if not isinstance(key, Ed25519PublicKey):
-        raise ModelVerificationError(f"{key_pem_path} is not an Ed25519 public key")
+    is_p256 = isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+    if not isinstance(key, Ed25519PublicKey) and not is_p256:
+        raise ModelVerificationError(f"{key_pem_path} is not an Ed25519 or ECDSA P-256 public key", "key_unknown")
     kid = hashlib.sha256(pem).hexdigest()
 
     if not isinstance(bundle, dict) or bundle.get("mediaType") != BUNDLE_MEDIA_TYPE:
         raise ModelVerificationError("not a modelsign bundle (media type)")
     hint = ((bundle.get("verificationMaterial") or {}).get("publicKey") or {}).get("hint")
     if hint != kid:
-        raise ModelVerificationError(f"signed by key {hint}, not the pinned key {kid}")
+        raise ModelVerificationError(f"signed by key {hint}, not the pinned key {kid}", "key_unknown")
     envelope = bundle.get("dsseEnvelope") or {}
     signatures = envelope.get("signatures") or []
     if envelope.get("payloadType") != PAYLOAD_TYPE or len(signatures) != 1:
@@ -146,10 +176,16 @@ def verify_model(path, key_pem_path, bundle_path=None):
     payload = _b64(envelope.get("payload"), "the payload")
     signature = _b64(signatures[0].get("sig"), "the signature")
     pae = b"DSSEv1 %d %s %d %s" % (len(PAYLOAD_TYPE), PAYLOAD_TYPE.encode(), len(payload), payload)
+    problem = _signature_problem(key, signature)
+    if problem:
+        raise ModelVerificationError(f"the signature is malformed for the pinned key: {problem}", "signature_malformed")
     try:
-        key.verify(signature, pae)
+        if is_p256:
+            key.verify(signature, pae, ec.ECDSA(hashes.SHA256()))
+        else:
+            key.verify(signature, pae)
     except InvalidSignature:
-        raise ModelVerificationError("the signature does not verify with the pinned key")
+        raise ModelVerificationError("the signature does not verify with the pinned key", "signature_invalid")
 
     statement = json.loads(payload)
     if statement.get("predicateType") != PREDICATE_TYPE or len(statement.get("subject") or []) != 1:
@@ -195,7 +231,7 @@ def main(argv=None):
     try:
         release = verify_model(args.path, args.key, args.bundle)
     except ModelVerificationError as e:
-        print(f"refused: {args.path}: {e}", file=sys.stderr)
+        print(f"refused: {args.path}: [{e.code}] {e}", file=sys.stderr)
         return 1
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

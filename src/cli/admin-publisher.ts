@@ -8,11 +8,13 @@ const USAGE = `Usage: modelsign admin publisher list [--json]
        modelsign admin publisher create NAME NAMESPACE... [--json]
        modelsign admin publisher disable|enable NAME_OR_ID [--json]
        modelsign admin publisher namespaces NAME_OR_ID NAMESPACE... [--json]
+       modelsign admin publisher algorithm NAME_OR_ID NAMESPACE ed25519|ecdsa-p256 [--json]
 
 A disabled publisher's tokens are refused (by running instances within one state poll).
-\`namespaces\` replaces the publisher's namespaces.`;
+\`namespaces\` replaces the publisher's namespaces. \`algorithm\` sets which key signs the
+namespace's next releases: ecdsa-p256 bundles also verify in model_signing, sigstore-go and cosign.`;
 
-const line = (p: PublisherView) => `${p.name}  ${p.id}  ${p.namespaces.join(',')}${p.disabledAt ? `  disabled ${p.disabledAt.toISOString()}` : ''}`;
+const line = (p: PublisherView) => `${p.name}  ${p.id}  ${p.namespaces.map((n) => `${n}:${p.signingAlgorithms[n]}`).join(',')}${p.disabledAt ? `  disabled ${p.disabledAt.toISOString()}` : ''}`;
 
 export async function adminPublisher(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } }, USAGE);
@@ -30,6 +32,7 @@ export async function adminPublisher(args: string[]): Promise<number> {
     if (action === 'create' && rest.length > 0) publisher = await services.publishers.create({ name, namespaces: rest }, actor);
     else if (action === 'disable' || action === 'enable') publisher = await services.publishers.update(name, { disabled: action === 'disable' }, actor);
     else if (action === 'namespaces' && rest.length > 0) publisher = await services.publishers.update(name, { namespaces: rest }, actor);
+    else if (action === 'algorithm' && rest.length === 2) publisher = await services.publishers.update(name, { signingAlgorithms: { [rest[0]!]: rest[1]! } }, actor);
     else throw new UsageError(USAGE);
     print(json, publisher, line(publisher));
     return EXIT.ok;

@@ -8,4 +8,5 @@ export const CLIENT_COMMANDS: Commands = {
   verify: async () => (await import('./verify.ts')).verify,
   audit: async () => (await import('./audit.ts')).audit,
   'log monitor': async () => (await import('./log-monitor.ts')).logMonitor,
+  'trust export': async () => (await import('./trust-export.ts')).trustExport,
 };

@@ -2,7 +2,8 @@
 // checksum-database monitor does. Each run verifies the newest checkpoint's signature with a
 // trusted log key, proves it consistent with the checkpoint saved by the previous run, replays
 // the new entries onto the saved right edge of the tree to check they are exactly what the new
-// checkpoint commits to, and only then saves it. Run it from cron; a non-zero exit is an alarm.
+// checkpoint commits to (and that each entry's body commits to the payload and release served
+// with it), and only then saves it. Run it from cron; a non-zero exit is an alarm.
 import { readFile } from 'node:fs/promises';
 import { clientEnv } from '../config.ts';
 import { bytesToHex, equalBytes, fromBase64, toBase64 } from '../core/bytes.ts';
@@ -10,7 +11,9 @@ import { keyIdOf, parseJwk, parseSpkiPem } from '../core/crypto/public-key.ts';
 import { DEFAULT_ALGORITHM, isAlgorithmId } from '../core/crypto/registry.ts';
 import type { PublicKey } from '../core/keys/key.ts';
 import { appendLeaves, edgeRoot, type TreeEdge } from '../core/tlog/compact-range.ts';
-import { leafHash } from '../core/tlog/hash.ts';
+import { entryContentProblem } from '../core/tlog/entries/entry-content.ts';
+import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import { leafHash, portableSha256 } from '../core/tlog/hash.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
 import { TlogError } from '../core/tlog/tlog-error.ts';
 import { verifyConsistency } from '../core/tlog/verify-proof.ts';
@@ -102,12 +105,27 @@ function verifyWithAny(note: string, keys: PinnedKey[]): { checkpoint: SignedChe
   throw new CliFailure(EXIT.untrusted, `the checkpoint is not signed by a trusted log key (${lastError})`);
 }
 
-/** Replays entries [from, to) onto `edge`, checking each entry's leaf hash against its data. */
-async function replay(server: URL, edge: TreeEdge, to: number): Promise<TreeEdge> {
+interface PageEntry {
+  index: number;
+  leafHash: string;
+  data: string;
+  kindVersion?: KindVersion;
+  release?: { model: string; version: string };
+  payloadType?: string;
+  payload?: string;
+}
+
+/**
+ * Replays entries [from, to) onto `edge`, checking each entry's leaf hash against its data and
+ * that its body commits to the payload and release served with it (core/tlog/entries/entry-content.ts);
+ * a server before 0.2 serves neither, and only the hashes are checked.
+ */
+async function replay(server: URL, edge: TreeEdge, to: number): Promise<{ edge: TreeEdge; contentChecked: number }> {
   let at = edge.size;
+  let contentChecked = 0;
   while (at < to) {
     const page = (await fetchJson(server.href, `/v1/log/entries?start=${at}&end=${to}`)) as { entries?: unknown };
-    const entries = page.entries as { index: number; leafHash: string; data: string }[];
+    const entries = page.entries as PageEntry[];
     if (!Array.isArray(entries) || entries.length === 0) throw new CliFailure(EXIT.history, `the log served no entries from ${at}`);
     const hashes: Uint8Array[] = [];
     for (const e of entries) {
@@ -115,12 +133,19 @@ async function replay(server: URL, edge: TreeEdge, to: number): Promise<TreeEdge
       if (e.index !== at + hashes.length || !data) throw new CliFailure(EXIT.history, `entry ${at + hashes.length} is missing or malformed`);
       const h = leafHash(data);
       if (toBase64(h) !== e.leafHash) throw new CliFailure(EXIT.history, `entry ${e.index}: the leaf hash does not match its data`);
+      if (e.kindVersion !== undefined) {
+        const payload = typeof e.payload === 'string' ? fromBase64(e.payload) : undefined;
+        if (!payload || !e.release || typeof e.payloadType !== 'string') throw new CliFailure(EXIT.history, `entry ${e.index}: served without its payload and release`);
+        const problem = entryContentProblem({ kindVersion: e.kindVersion, data, payloadType: e.payloadType, payload, release: e.release }, portableSha256);
+        if (problem) throw new CliFailure(EXIT.history, `entry ${e.index} (${e.release.model}@${e.release.version}): ${problem}`);
+        contentChecked++;
+      }
       hashes.push(h);
     }
     edge = appendLeaves(edge, hashes).edge;
     at = edge.size;
   }
-  return edge;
+  return { edge, contentChecked };
 }
 
 export async function logMonitor(args: string[]): Promise<number> {
@@ -157,9 +182,9 @@ export async function logMonitor(args: string[]): Promise<number> {
     }
     const note = await fetchText(server, '/v1/log/checkpoint');
     const { checkpoint, kid } = verifyWithAny(note, keys);
-    let edge: TreeEdge;
+    let replayed: { edge: TreeEdge; contentChecked: number };
     if (!state) {
-      edge = await replay(server, { size: 0, frontier: [] }, checkpoint.size);
+      replayed = await replay(server, { size: 0, frontier: [] }, checkpoint.size);
     } else {
       if (checkpoint.origin !== state.origin) throw new CliFailure(EXIT.history, `the log's origin changed from ${state.origin} to ${checkpoint.origin}`);
       const oldRoot = fromBase64(state.rootHash)!;
@@ -177,8 +202,9 @@ export async function logMonitor(args: string[]): Promise<number> {
           throw new CliFailure(EXIT.history, `fork: size ${checkpoint.size} is not an extension of the saved size ${state.size} (${(err as Error).message})`);
         }
       }
-      edge = await replay(server, { size: state.size, frontier: state.frontier.map((h) => fromBase64(h)!) }, checkpoint.size);
+      replayed = await replay(server, { size: state.size, frontier: state.frontier.map((h) => fromBase64(h)!) }, checkpoint.size);
     }
+    const { edge, contentChecked } = replayed;
     if (!equalBytes(edgeRoot(edge), checkpoint.rootHash)) {
       throw new CliFailure(EXIT.history, `fork: the entries the log serves do not hash to the root of its checkpoint of size ${checkpoint.size}`);
     }
@@ -194,7 +220,7 @@ export async function logMonitor(args: string[]): Promise<number> {
       checkedAt: new Date().toISOString(),
     });
     return report(
-      { origin: checkpoint.origin, size: checkpoint.size, previousSize: state?.size ?? null, rootHash: bytesToHex(checkpoint.rootHash), kid },
+      { origin: checkpoint.origin, size: checkpoint.size, previousSize: state?.size ?? null, rootHash: bytesToHex(checkpoint.rootHash), kid, contentChecked },
       state ? `ok: ${checkpoint.origin} grew by ${grew} to ${checkpoint.size} entries, consistent with the saved checkpoint` : `ok: first run, pinned ${checkpoint.origin} at ${checkpoint.size} entries (log key ${kid})`,
       EXIT.ok,
     );

@@ -68,7 +68,7 @@ describe('modelsign log monitor', () => {
       await sign(t, 0, 5);
       const first = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
       assert.equal(first.status, 0, first.stderr);
-      assert.match(first.stdout, /first run, pinned test\.modelsign\.local\/log at 5 entries/);
+      assert.match(first.stdout, /first run, pinned tlog\.modelsign\.test at 5 entries/);
       await sign(t, 5, 12);
       const second = await runCliAsync(['log', 'monitor', '--server', url, '--state', state, '--json']);
       assert.equal(second.status, 0, second.stderr + second.stdout);
@@ -124,10 +124,30 @@ describe('modelsign log monitor', () => {
       assert.equal((await runCliAsync(['log', 'monitor', '--server', url, '--state', state])).status, 0);
       await sign(t, 4, 4);
       await database.db.query('ALTER TABLE "release_signatures" DISABLE TRIGGER "release_signatures_log_index_fixed"');
-      await database.db.query(`UPDATE "release_signatures" SET "root_digest" = $1 WHERE "log_index" = 6`, [sha('f')]);
+      // The signed payload changed (still the same release): its entry's body, and so its leaf, change.
+      await database.db.query(`UPDATE "release_signatures" SET "payload" = "payload" || '\\x20'::bytea WHERE "log_index" = 6`);
       const res = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
       assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
       assert.match(res.stderr, /do not hash to the root/);
+    } finally {
+      await t.close();
+      await database.drop();
+    }
+  });
+
+  it('fails when an entry is served under another release than its payload signs (the label is checked against the body)', async () => {
+    const database = await createTestDatabase();
+    const { t, url } = await serve(database);
+    const state = path.join(dir, 'label.json');
+    try {
+      await sign(t, 0, 4);
+      assert.equal((await runCliAsync(['log', 'monitor', '--server', url, '--state', state])).status, 0);
+      await sign(t, 4, 4);
+      await database.db.query('ALTER TABLE "release_signatures" DISABLE TRIGGER "release_signatures_log_index_fixed"');
+      await database.db.query(`UPDATE "release_signatures" SET "version" = '9.9.9' WHERE "log_index" = 6`);
+      const res = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
+      assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
+      assert.match(res.stderr, /entry 6 \(acme\/m@9\.9\.9\): its payload signs "acme\/m@1\.\d+", not acme\/m@9\.9\.9/);
     } finally {
       await t.close();
       await database.drop();

@@ -2,11 +2,13 @@
 // accepts models the service signed and refuses each tamper case, naming the file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { p256 } from '@noble/curves/nist.js';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
@@ -25,11 +27,13 @@ describe('examples/python/verify_model.py', { skip }, () => {
   const single = path.join(dir, 'ckpt.safetensors');
   const pem = path.join(dir, 'release.pem');
   const guard = (...args: string[]) => spawnSync(python!, [SCRIPT, ...args], { encoding: 'utf8' });
+  let server: string;
 
   before(async () => {
     assert.ok(python, 'python3 with cryptography is required');
     t = await createTestApp();
-    const env = { MODELSIGN_SERVER: await listenTestApp(t), MODELSIGN_TOKEN: await t.publisherToken('acme') };
+    server = await listenTestApp(t);
+    const env = { MODELSIGN_SERVER: server, MODELSIGN_TOKEN: await t.publisherToken('acme') };
     writeTestModel(folder, single);
     for (const [target, model] of [[folder, 'acme/llama-7b'], [single, 'acme/ckpt']] as const) {
       const res = await runCliAsync(['sign', target, '--model', model, '--version', '1.0'], env);
@@ -62,6 +66,41 @@ describe('examples/python/verify_model.py', { skip }, () => {
       assert.ok(res.stderr.includes(named), `${named} in ${res.stderr}`);
     });
   }
+
+  it('verifies an ECDSA P-256 release, and names malformed ECDSA material with the stable code, as the CLI does', async () => {
+    await t.services.publishers.update('acme', { signingAlgorithms: { acme: 'ecdsa-p256' } }, 'test');
+    const env = { MODELSIGN_SERVER: server, MODELSIGN_TOKEN: await t.publisherToken('acme') };
+    const model = path.join(dir, 'ec.safetensors');
+    writeFileSync(model, Buffer.alloc(1000, 3));
+    const signed = await runCliAsync(['sign', model, '--model', 'acme/ec', '--version', '1.0'], env);
+    assert.equal(signed.status, 0, signed.stderr);
+    const bundle = JSON.parse(readFileSync(`${model}.sig`, 'utf8'));
+    const ecPem = path.join(dir, 'ec.pem');
+    writeFileSync(ecPem, (await t.app.inject({ url: `/v1/keys/${bundle.verificationMaterial.publicKey.hint}` })).json().pem);
+    assert.match(readFileSync(ecPem, 'utf8'), /^-----BEGIN PUBLIC KEY-----\nMFkw/, 'a P-256 key');
+    let res = guard(model, '--key', ecPem);
+    assert.equal(res.status, 0, res.stderr);
+    const cli = await runCliAsync(['verify', model, '--server', env.MODELSIGN_SERVER]);
+    assert.equal(cli.status, 0, cli.stderr + cli.stdout);
+
+    // The same signature as IEEE P1363 r‖s, and with a trailing byte.
+    const der = Buffer.from(bundle.dsseEnvelope.signatures[0].sig, 'base64');
+    const rs = Buffer.from(p256.Signature.fromBytes(new Uint8Array(der), 'der').toBytes('compact'));
+    for (const bad of [rs, Buffer.concat([der, Buffer.from([0])])]) {
+      bundle.dsseEnvelope.signatures[0].sig = bad.toString('base64');
+      writeFileSync(`${model}.sig`, JSON.stringify(bundle));
+      res = guard(model, '--key', ecPem);
+      assert.equal(res.status, 1, res.stderr);
+      assert.match(res.stderr, /\[signature_malformed\]/);
+      const report = await runCliAsync(['verify', model, '--server', env.MODELSIGN_SERVER, '--json']);
+      assert.equal(report.status, EXIT.tampered, report.stderr);
+      assert.equal(JSON.parse(report.stdout).reasons[0].code, 'signature_malformed');
+    }
+    // An Ed25519 key given for this ECDSA bundle: refused as not the pinned key.
+    res = guard(model, '--key', pem);
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /\[key_unknown\]/);
+  });
 
   it('refuses a changed single-file checkpoint, another key, and a model without a bundle', async () => {
     const copy = path.join(dir, 'copy.safetensors');

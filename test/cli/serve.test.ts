@@ -53,7 +53,7 @@ describe('modelsign serve on the embedded database', { skip: TEST_DB !== 'pglite
     services.push(first);
     assert.ok(first.startupMs < 15_000, `started in ${first.startupMs} ms`);
     const kids = await activeKids(first.base);
-    assert.equal(kids.length, 3);
+    assert.equal(kids.length, 4, 'release keys of both algorithms, the log key, the token key');
     const { id } = await signOnce(first.base, adminToken, '1.0');
 
     // While the service holds the embedded database, admin commands go through its control

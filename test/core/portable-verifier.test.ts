@@ -2,7 +2,7 @@
 // node:crypto, fs or any Node API. It is bundled with esbuild for a neutral platform (any import
 // of a Node module fails the build) and run in a bare vm context that has only what every
 // browser has (TextEncoder, TextDecoder, atob, btoa), where it verifies a service bundle with
-// its log entry and rotation chain, and passes the Ed25519 and RFC 6962 vectors.
+// its log entry and rotation chain, and passes the Ed25519, ECDSA P-256 and RFC 6962 vectors.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { bearer, createTestApp, type TestApp } from '../support/app.ts';
+import { p256Vectors } from '../support/ecdsa-vectors.ts';
 import { signVectors, wycheproofVectors } from '../support/ed25519-vectors.ts';
 import { signRelease } from '../support/keys.ts';
 import { VECTORS } from '../support/vectors.ts';
@@ -89,6 +90,22 @@ describe('the portable verifier (src/core/verifier.ts)', () => {
     assert.equal(result.sign, 0, 'every RFC 8032 signature verifies');
     assert.deepEqual(result.wrong, []);
     assert.ok(result.count > 1000);
+  });
+
+  it('passes the Wycheproof ECDSA P-256 vectors (DER: valid and invalid as marked; every r‖s form refused)', () => {
+    const der = p256Vectors('der').map((v) => ({ pk: hex(v.publicKey), msg: hex(v.message), sig: hex(v.signature), valid: v.valid, id: v.id }));
+    const p1363 = p256Vectors('p1363').map((v) => ({ pk: hex(v.publicKey), msg: hex(v.message), sig: hex(v.signature), id: v.id }));
+    const result = run(
+      `const b = (h) => new Uint8Array(h.match(/../g)?.map((x) => parseInt(x, 16)) ?? []);
+       const verify = (v) => verifier.verifySignature({ algorithm: 'ECDSA P-256', publicKey: b(v.pk) }, b(v.sig), b(v.msg));
+       const wrong = input_.der.filter((v) => verify(v) !== v.valid).map((v) => v.id);
+       const raw = input_.p1363.filter((v) => verify(v)).map((v) => v.id);
+       return { wrong, raw, valid: input_.der.filter((v) => v.valid).length, total: input_.der.length };`,
+      { der, p1363 },
+    );
+    assert.deepEqual(result.wrong, []);
+    assert.deepEqual(result.raw, [], 'a P1363 signature never verifies as DER');
+    assert.ok(result.valid > 100 && result.total > 400, `${result.valid} valid of ${result.total}`);
   });
 
   it('passes the RFC 6962 inclusion and consistency vectors', () => {
