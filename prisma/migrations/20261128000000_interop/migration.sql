@@ -36,3 +36,14 @@ ALTER TABLE "tlog_state" ADD COLUMN "origin" TEXT CHECK ("origin" ~ '^[!-*,-~]{1
 UPDATE "tlog_state" s SET "origin" = split_part(c."note", E'\n', 1)
 FROM (SELECT "note" FROM "tlog_checkpoints" ORDER BY "size" DESC, "timestamp" DESC LIMIT 1) c
 WHERE s."id" = 1;
+
+-- Once a signature has its log index, neither the index nor the kind of its entry changes (the
+-- kind decides the leaf the tree holds).
+CREATE OR REPLACE FUNCTION "log_index_fixed"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD."log_index" IS NOT NULL AND (NEW."log_index" IS DISTINCT FROM OLD."log_index" OR NEW."entry_kind" IS DISTINCT FROM OLD."entry_kind") THEN
+    RAISE EXCEPTION 'log_index and entry_kind of signature % are fixed', OLD."id";
+  END IF;
+  RETURN NEW;
+END;
+$$;

@@ -1,0 +1,193 @@
+// A database made by modelsign 0.1 (test/upgrade/fixtures/v0.1, made by make-fixture.ts with that
+// version's own migrations and code) upgrades in place: its signatures keep their first-format
+// log entries and their bundles verify online, offline, with the CLI and the Python guard; the
+// log stays one append-only tree, old and new entries prove consistent, and `log monitor` with
+// the state it saved before the upgrade passes after it. The log keeps its origin.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { fromBase64 } from '../../src/core/bytes.ts';
+import { parseJwk } from '../../src/core/crypto/public-key.ts';
+import { keySet } from '../../src/core/keys/key-set.ts';
+import { isKeyPurpose, isKeyStatus, trustedKeyOf, type TrustedKey } from '../../src/core/keys/key.ts';
+import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
+import { verifyCheckpoint } from '../../src/core/tlog/log-note.ts';
+import { verifyConsistency } from '../../src/core/tlog/verify-proof.ts';
+import { verifyBundle } from '../../src/core/verify-bundle.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { migrate, readMigrations } from '../../src/db/migrate.ts';
+import { parseKek } from '../../src/services/key-backends/kek.ts';
+import { bearer, createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
+import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
+import { runCliAsync } from '../support/process.ts';
+import { pythonWithCryptography } from '../support/python.ts';
+import { fixtureWeights } from './make-fixture.ts';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/v0.1/', import.meta.url));
+const read = (name: string) => readFileSync(path.join(FIXTURE, name), 'utf8');
+const GUARD = fileURLToPath(new URL('../../examples/python/verify_model.py', import.meta.url));
+
+interface Saved {
+  id: string;
+  model: string;
+  version: string;
+  when: string;
+  files: { path: string; sha256: string; size: number }[];
+  signedBundle: any;
+  fetchedBundle: any;
+}
+
+/** The 0.1 schema (its three migration files, unchanged since) with the 0.1 data loaded. */
+async function databaseOfVersion01(): Promise<{ db: Database; url: string | undefined; drop(): Promise<void> }> {
+  const pg = TEST_DB === 'postgres' ? await createPostgresDatabase() : undefined;
+  const db = await openDatabase(pg ? { url: pg.url, poolSize: 10 } : {});
+  const previous = readMigrations().filter((m) => m.name < '20261128000000');
+  assert.equal(previous.length, 3);
+  await migrate(db, previous);
+  // pg_dump's psql meta-commands and session settings are not SQL the driver runs; the rows
+  // the migrations seed (the log's and audit chain's heads, the state epoch) come from the dump.
+  const sql = read('data.sql')
+    .split('\n')
+    .filter((l) => !l.startsWith('\\') && !l.includes("set_config('search_path'") && !l.startsWith('SET SESSION AUTHORIZATION'))
+    .join('\n');
+  await db.transaction(async (s) => {
+    await s.exec('DELETE FROM "tlog_state"; DELETE FROM "state_epoch"; DELETE FROM "audit_head";');
+    await s.exec(sql);
+  });
+  return { db, url: pg?.url, drop: async () => (await db.close(), await pg?.drop()) };
+}
+
+function trustOf(jwks: { keys: Record<string, unknown>[] }): TrustedKey[] {
+  return jwks.keys.map((k) => ({
+    kid: k.kid as string,
+    ...parseJwk(k)!,
+    purpose: isKeyPurpose(k.purpose) ? k.purpose : 'release',
+    status: isKeyStatus(k.status) ? k.status : 'active',
+    compromisedAt: typeof k.compromisedAt === 'string' ? new Date(k.compromisedAt) : null,
+  }));
+}
+
+describe('upgrading a 0.1 database in place', () => {
+  let t: TestApp;
+  let server: string;
+  let dir: string;
+  const saved = JSON.parse(read('signatures.json')) as Saved[];
+  const oldCheckpoint = parseCheckpoint(read('checkpoint.txt').slice(0, read('checkpoint.txt').indexOf('\n\n') + 1));
+  let applied: string[];
+  let database: Awaited<ReturnType<typeof databaseOfVersion01>>;
+
+  before(async () => {
+    database = await databaseOfVersion01();
+    applied = await migrate(database.db);
+    t = await createTestApp({ database, kek: parseKek(read('kek.test-fixture'), 'fixture KEK') });
+    server = await listenTestApp(t);
+    dir = mkdtempSync(path.join(tmpdir(), 'modelsign-upgrade-'));
+  });
+  after(async () => {
+    await t?.close();
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies the one new migration, keeps the log\'s origin and says which clients cannot verify it', () => {
+    assert.deepEqual(applied, ['20261128000000_interop']);
+    assert.equal(t.services.log.origin, 'modelsign.local/log');
+    assert.ok(t.logs.some((l) => l.includes('the log origin is not the public URL')));
+    assert.equal(saved.length, 5);
+  });
+
+  it('serves every old bundle exactly as before, and each verifies online and offline (new keys, and the keys saved before)', async () => {
+    const now = keySet(trustOf((await t.app.inject({ url: '/v1/keys' })).json()));
+    const then = keySet(trustOf(JSON.parse(read('keys.json'))));
+    for (const s of saved) {
+      const res = await t.app.inject({ url: `/v1/signatures/${s.id}` });
+      assert.deepEqual(res.json().bundle, s.fetchedBundle, `${s.version}: the same bundle`);
+      assert.equal(s.fetchedBundle.verificationMaterial.tlogEntries[0].kindVersion.kind, 'modelsign-release');
+      for (const bundle of [s.signedBundle, s.fetchedBundle]) {
+        const online = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle } })).json();
+        assert.deepEqual(online.reasons, [], `${s.version} (${s.when}) online`);
+        for (const trust of [now, then]) assert.deepEqual(verifyBundle(bundle, trust).reasons, [], `${s.version} offline`);
+      }
+    }
+    // 1.0's key was revoked after it was logged: it stays valid for that reason, and says so.
+    assert.equal((await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle: saved[0]!.fetchedBundle } })).json().keyStatus, 'revoked');
+  });
+
+  it('verifies old bundles with the CLI and the Python guard', async () => {
+    const python = pythonWithCryptography();
+    for (const s of saved) {
+      // A single-file model is named as its bundle's one resource.
+      const renamed = path.join(mkdtempSync(path.join(dir, 'm-')), 'model.safetensors');
+      writeFileSync(renamed, fixtureWeights(s.version));
+      writeFileSync(`${renamed}.sig`, JSON.stringify(s.fetchedBundle));
+      const cli = await runCliAsync(['verify', renamed, '--server', server]);
+      assert.equal(cli.status, 0, `${s.version}: ${cli.stdout}${cli.stderr}`);
+      if (python) {
+        const pem = path.join(dir, `${s.fetchedBundle.verificationMaterial.publicKey.hint}.pem`);
+        writeFileSync(pem, (await t.app.inject({ url: `/v1/keys/${s.fetchedBundle.verificationMaterial.publicKey.hint}` })).json().pem);
+        const guard = spawnSync(python, [GUARD, renamed, '--key', pem], { encoding: 'utf8' });
+        assert.equal(guard.status, 0, guard.stderr);
+      }
+    }
+  });
+
+  it('logs new signatures as Rekor v2 entries, of both algorithms, in the same tree: old and new entries prove consistent', async () => {
+    const admin = await t.adminToken();
+    const pub = await t.publisherToken('acme');
+    const patched = await t.app.inject({ method: 'PATCH', url: '/v1/admin/publishers/acme', headers: bearer(admin), payload: { signingAlgorithms: { 'acme-ec': 'ecdsa-p256' } } });
+    assert.equal(patched.statusCode, 200, patched.body);
+    const fresh = [];
+    for (const model of ['acme/llm', 'acme-ec/llm']) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { model, version: '5.0', files: [{ path: 'model.safetensors', sha256: 'a'.repeat(64), size: 1 }] } });
+      assert.equal(res.statusCode, 201, res.body);
+      fresh.push(res.json());
+    }
+    const trust = keySet(t.services.keys.list().map(trustedKeyOf));
+    for (const f of fresh) {
+      assert.equal(f.logIndex >= oldCheckpoint.size, true);
+      assert.deepEqual(f.bundle.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'hashedrekord', version: '0.0.2' });
+      assert.deepEqual(verifyBundle(f.bundle, trust).reasons, []);
+    }
+    // sigstore-js accepts the new bundles given the trusted root (its baseUrl contains the old origin).
+    const root = (await t.app.inject({ url: '/v1/trusted-root' })).json();
+    assert.equal(root.tlogs[0].baseUrl, 'https://modelsign.local/log');
+    for (const f of fresh) {
+      const pem = (await t.app.inject({ url: `/v1/keys/${f.kid}` })).json().pem;
+      const material = toTrustMaterial(TrustedRoot.fromJSON(root), () => ({ publicKey: createPublicKey(pem), validFor: () => true }));
+      new Verifier(material, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 0 }).verify(toSignedEntity(bundleFromJSON(f.bundle)));
+    }
+    // Consistency from the checkpoint a client saw before the upgrade to the newest.
+    const note = (await t.app.inject({ url: '/v1/log/checkpoint' })).body;
+    const logKey = t.services.keys.list().find((k) => k.purpose === 'log' && k.status === 'active')!;
+    const latest = verifyCheckpoint(note, logKey);
+    assert.equal(latest.origin, oldCheckpoint.origin);
+    const proof = (await t.app.inject({ url: `/v1/log/proofs/consistency?from=${oldCheckpoint.size}&to=${latest.size}` })).json();
+    verifyConsistency(oldCheckpoint.size, latest.size, proof.hashes.map((h: string) => fromBase64(h)!), oldCheckpoint.rootHash, latest.rootHash);
+    const entries = (await t.app.inject({ url: `/v1/log/entries?start=0&end=${latest.size}` })).json().entries;
+    assert.deepEqual(
+      entries.map((e: { kindVersion: { kind: string } }) => e.kindVersion.kind),
+      [...Array(oldCheckpoint.size).fill('modelsign-release'), ...Array(latest.size - oldCheckpoint.size).fill('hashedrekord')],
+    );
+  });
+
+  it('passes `log monitor` with the state saved before the upgrade, and from scratch over both kinds of entry', async () => {
+    const state = path.join(dir, 'monitor.json');
+    writeFileSync(state, read('monitor-state.json'));
+    const res = await runCliAsync(['log', 'monitor', '--server', server, '--state', state, '--json']);
+    assert.equal(res.status, 0, res.stderr + res.stdout);
+    const report = JSON.parse(res.stdout);
+    assert.equal(report.previousSize, oldCheckpoint.size);
+    assert.equal(report.contentChecked, report.size - oldCheckpoint.size);
+    const fresh = await runCliAsync(['log', 'monitor', '--server', server, '--state', path.join(dir, 'fresh.json'), '--json']);
+    assert.equal(fresh.status, 0, fresh.stderr + fresh.stdout);
+    assert.equal(JSON.parse(fresh.stdout).contentChecked, JSON.parse(fresh.stdout).size);
+  });
+});
