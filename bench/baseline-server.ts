@@ -9,17 +9,23 @@ const url = process.env.DATABASE_URL!;
 const port = Number(process.env.PORT);
 const pool = new pg.Pool({ connectionString: url, max: Number(process.env.POOL_SIZE ?? 20) });
 await pool.query('CREATE TABLE IF NOT EXISTS bench_baseline (id uuid PRIMARY KEY, body jsonb NOT NULL, signature bytea NOT NULL)');
-const { privateKey } = generateKeyPairSync('ed25519');
+// One route per signature algorithm, so each of modelsign's is compared with the same algorithm.
+const keys = {
+  ed25519: { key: generateKeyPairSync('ed25519').privateKey, digest: null },
+  'ecdsa-p256': { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, digest: 'sha256' },
+};
 
 const app = Fastify({ logger: false });
-app.post('/sign', async (request, reply) => {
-  const body = JSON.stringify(request.body);
-  const signature = sign(null, Buffer.from(body), privateKey);
-  const id = randomUUID();
-  await pool.query('INSERT INTO bench_baseline (id, body, signature) VALUES ($1, $2, $3)', [id, body, signature]);
-  reply.code(201);
-  return { id, signature: signature.toString('base64') };
-});
+for (const [name, { key, digest }] of Object.entries(keys)) {
+  app.post(`/sign/${name}`, async (request, reply) => {
+    const body = JSON.stringify(request.body);
+    const signature = sign(digest, Buffer.from(body), { key, dsaEncoding: 'der' });
+    const id = randomUUID();
+    await pool.query('INSERT INTO bench_baseline (id, body, signature) VALUES ($1, $2, $3)', [id, body, signature]);
+    reply.code(201);
+    return { id, signature: signature.toString('base64') };
+  });
+}
 app.get('/hello', async () => ({ hello: 'world' }));
 await app.listen({ host: '127.0.0.1', port });
 process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));

@@ -76,7 +76,7 @@ describe('a service instance, started and stopped as a unit', () => {
         const instance = await startInstance(config(), createLogger('silent'));
         assert.equal((await fetch(`${instance.url}/readyz`)).status, 200, `round ${round}: ready`);
         const keys = (await (await fetch(`${instance.url}/v1/keys`)).json()) as { keys: unknown[] };
-        assert.equal(keys.keys.length, 3, `round ${round}: the same three keys`);
+        assert.equal(keys.keys.length, 4, `round ${round}: the same four keys (release keys of both algorithms, log, token)`);
         assert.equal((await fetch(`${instance.url}/v1/log/checkpoint`)).status, 200);
         await instance.stop(1_000);
         await assert.rejects(fetch(`${instance.url}/healthz`), `round ${round}: nothing listens after stop`);

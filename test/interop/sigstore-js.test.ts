@@ -12,6 +12,8 @@ import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import { trustedKeyOf } from '../../src/core/keys/key.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
+import { loggedAt, verifyWithSigstoreJs as verifyExample } from '../../examples/sigstore-js/verify-bundle.mjs';
+import { listenTestApp } from '../support/app.ts';
 import { clone, flipBase64 } from '../support/bundles.ts';
 import { interopFixture, type InteropFixture } from './support/fixture.ts';
 
@@ -87,8 +89,31 @@ describe('sigstore-js verifies modelsign bundles', () => {
     assert.throws(() => verifyWithSigstoreJs(b, elsewhere, pem));
   });
 
+  it('the README example (examples/sigstore-js) refuses a revoked key\'s signatures logged after its compromise, and keeps earlier ones', async () => {
+    const server = await listenTestApp(f.t);
+    const ec = f.bundles.filter((b) => b.algorithm === 'ecdsa-p256');
+    const active = ec.at(-1)!;
+    for (const b of f.bundles) await verifyExample(b.bundle, server);
+    // Compromised one second after its signature's checkpoint: that one stays valid.
+    const logged = loggedAt(active.bundle, f.trustedRoot);
+    const earlier = await f.t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/keys/${active.kid}/revoke`,
+      headers: { authorization: `Bearer ${f.admin}` },
+      payload: { compromisedAt: new Date((logged + 1) * 1000).toISOString(), reason: 'test' },
+    });
+    assert.equal(earlier.statusCode, 200, earlier.body);
+    await verifyExample(active.bundle, server);
+    // Had the compromise been before that second ended, the signature would be refused: moved
+    // there in the database, as an admin who learnt of an earlier compromise would record it.
+    const db = f.t.services.db;
+    await db.query('UPDATE "keys" SET "compromised_at" = $1 WHERE "kid" = $2', [new Date(logged * 1000), active.kid]);
+    await f.t.services.keys.reload();
+    await assert.rejects(verifyExample(active.bundle, server), /revoked/);
+  });
+
   it('ignores a flipped cosignature line, which modelsign\'s own verifier refuses', () => {
-    const b = clone(f.bundles.at(-1)!.bundle);
+    const b = clone(f.bundles.at(-2)!.bundle);
     editNote(b, (note) => {
       const line = signatureLine(note, 1);
       const sig = line.split(' ')[2]!;

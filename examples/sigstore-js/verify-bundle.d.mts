@@ -1,0 +1,3 @@
+// Types of verify-bundle.mjs, for TypeScript callers (the interop test).
+export function loggedAt(bundle: unknown, trustedRoot: unknown): number;
+export function verifyWithSigstoreJs(bundle: unknown, server: string): Promise<void>;
