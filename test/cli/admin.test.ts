@@ -47,7 +47,7 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
     assert.ok(listed[0].disabledAt);
     const renamed = cli('admin', 'publisher', 'namespaces', 'acme', 'acme');
     assert.equal(renamed.status, 0, renamed.stderr);
-    assert.match(renamed.stdout, /^acme\s+\S+\s+acme\s+disabled/);
+    assert.match(renamed.stdout, /^acme\s+\S+\s+acme:ed25519\s+disabled/);
     const bad = cli('admin', 'publisher', 'namespaces', 'ghost', 'x');
     assert.equal(bad.status, EXIT.refused);
     assert.match(bad.stderr, /^modelsign: no publisher "ghost"\n$/);

@@ -102,8 +102,14 @@ describe('modelsign serve on PostgreSQL', { skip: TEST_DB !== 'postgres' && 'run
     await client.connect();
     const migrations = await client.query('SELECT migration_name, checksum FROM "_prisma_migrations" ORDER BY migration_name');
     assert.deepEqual(migrations.rows, readMigrations().map((m) => ({ migration_name: m.name, checksum: m.checksum })));
-    const keys = await client.query(`SELECT purpose, count(*)::int AS n FROM keys GROUP BY purpose ORDER BY purpose::text`);
-    assert.deepEqual(keys.rows, [{ purpose: 'release', n: 1 }, { purpose: 'log', n: 1 }, { purpose: 'token', n: 1 }].sort((x, y) => x.purpose.localeCompare(y.purpose)));
+    const keys = await client.query(`SELECT purpose, algorithm, count(*)::int AS n FROM keys GROUP BY purpose, algorithm ORDER BY purpose::text, algorithm`);
+    const expected = [
+      { purpose: 'release', algorithm: 'Ed25519', n: 1 },
+      { purpose: 'release', algorithm: 'ECDSA P-256', n: 1 },
+      { purpose: 'log', algorithm: 'Ed25519', n: 1 },
+      { purpose: 'token', algorithm: 'Ed25519', n: 1 },
+    ];
+    assert.deepEqual(keys.rows, expected.sort((x, y) => x.purpose.localeCompare(y.purpose) || (x.algorithm < y.algorithm ? -1 : 1)));
     await client.end();
     assert.deepEqual(await activeKids(a.base), await activeKids(b.base), 'both instances use the same keys');
 

@@ -5,6 +5,9 @@
 // `engines` but run on Node 20.20, which is what these tests run on.
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -13,7 +16,9 @@ import { keySet } from '../../src/core/keys/key-set.ts';
 import { trustedKeyOf } from '../../src/core/keys/key.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
 import { loggedAt, verifyWithSigstoreJs as verifyExample } from '../../examples/sigstore-js/verify-bundle.mjs';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 import { listenTestApp } from '../support/app.ts';
+import { runCliAsync } from '../support/process.ts';
 import { clone, flipBase64 } from '../support/bundles.ts';
 import { interopFixture, type InteropFixture } from './support/fixture.ts';
 
@@ -89,13 +94,26 @@ describe('sigstore-js verifies modelsign bundles', () => {
     assert.throws(() => verifyWithSigstoreJs(b, elsewhere, pem));
   });
 
-  it('the README example (examples/sigstore-js) refuses a revoked key\'s signatures logged after its compromise, and keeps earlier ones', async () => {
+  it('`modelsign trust export` saves the trusted root the service serves', async () => {
     const server = await listenTestApp(f.t);
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'modelsign-trust-')), 'trusted_root.json');
+    const res = await runCliAsync(['trust', 'export', '--server', server, '--out', out]);
+    assert.equal(res.status, 0, res.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), (await f.t.app.inject({ url: '/v1/trusted-root' })).json());
+    assert.match(res.stderr, /2 log keys/);
+    const refused = await runCliAsync(['trust', 'export', '--server', 'http://127.0.0.1:1']);
+    assert.equal(refused.status, EXIT.service);
+  });
+
+  it('the README example (examples/sigstore-js) refuses a revoked key\'s signatures logged after its compromise, and keeps earlier ones', async () => {
+    const server = `http://127.0.0.1:${(f.t.app.server.address() as { port: number }).port}`;
     const ec = f.bundles.filter((b) => b.algorithm === 'ecdsa-p256');
     const active = ec.at(-1)!;
     for (const b of f.bundles) await verifyExample(b.bundle, server);
     // Compromised one second after its signature's checkpoint: that one stays valid.
     const logged = loggedAt(active.bundle, f.trustedRoot);
+    // A compromise time must not be in the future: wait until that second has passed.
+    await new Promise((r) => setTimeout(r, Math.max(0, (logged + 1) * 1000 - Date.now() + 50)));
     const earlier = await f.t.app.inject({
       method: 'POST',
       url: `/v1/admin/keys/${active.kid}/revoke`,

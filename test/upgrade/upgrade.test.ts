@@ -16,6 +16,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { parseJwk } from '../../src/core/crypto/public-key.ts';
+import { verifyKeyChain } from '../../src/core/key-chain.ts';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import { isKeyPurpose, isKeyStatus, trustedKeyOf, type TrustedKey } from '../../src/core/keys/key.ts';
 import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
@@ -119,6 +120,15 @@ describe('upgrading a 0.1 database in place', () => {
     }
     // 1.0's key was revoked after it was logged: it stays valid for that reason, and says so.
     assert.equal((await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle: saved[0]!.fetchedBundle } })).json().keyStatus, 'revoked');
+  });
+
+  it('extends the rotation chain: from the 0.1 release key still trusted, a client reaches the new ECDSA key', async () => {
+    const chain = (await t.app.inject({ url: '/v1/keys/chain' })).json();
+    const keys = JSON.parse(read('keys.json')).keys as { kid: string; purpose: string; status: string }[];
+    const pinned = keys.find((k) => k.purpose === 'release' && k.status === 'active')!;
+    const trusted = verifyKeyChain(chain, parseJwk(pinned)!);
+    const ecdsa = t.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'ECDSA P-256')!;
+    assert.ok(trusted.some((k) => k.kid === ecdsa.kid && k.algorithm === 'ECDSA P-256'), 'the ECDSA key is introduced by the Ed25519 release key');
   });
 
   it('verifies old bundles with the CLI and the Python guard', async () => {
