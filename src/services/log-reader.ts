@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import type { StoredNode } from '../core/tlog/compact-range.ts';
-import type { EntryFacts, KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { entryKindNamed } from '../core/tlog/entries/registry.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { SignedCheckpoint } from '../core/tlog/log-note.ts';
@@ -150,21 +150,12 @@ export class LogReader {
     return size === 0 ? this.hasher.emptyRoot() : (await this.hashes([[0, size]]))[0]!;
   }
 
-  /** The bundle entry for a logged signature, or undefined while no checkpoint covers it yet. */
-  async entryFor(index: number, kindVersion: KindVersion, facts: EntryFacts): Promise<TlogEntry | undefined> {
+  /** The bundle entry for a logged signature (its leaf data given), or undefined while no checkpoint covers it yet. */
+  async entryFor(index: number, kindVersion: KindVersion, leaf: Uint8Array): Promise<TlogEntry | undefined> {
     const checkpoint = await this.firstCheckpointCovering(index);
     if (!checkpoint) return undefined;
     const proof = await this.inclusionProof(index, checkpoint.size);
-    const kind = entryKindNamed(`${kindVersion.kind}/${kindVersion.version}`);
-    return buildTlogEntry({
-      index,
-      logKid: checkpoint.kid,
-      logKey: await this.keys.publicKey(checkpoint.kid),
-      checkpoint,
-      proof,
-      kindVersion: kind.kindVersion,
-      leaf: kind.leafData(facts, this.hasher.sha256),
-    });
+    return buildTlogEntry({ index, logKid: checkpoint.kid, logKey: await this.keys.publicKey(checkpoint.kid), checkpoint, proof, kindVersion, leaf });
   }
 
   /** Entries [start, end): leaf data derived from the stored signatures, with the release and payload. */

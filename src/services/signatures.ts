@@ -91,6 +91,8 @@ export class SignatureService {
       key: { algorithm: signer.algorithm, publicKey: signer.publicKey },
       signature,
     };
+    // Made once: its hash goes to the log, the data itself into the bundle's entry.
+    const leaf = leafFor(CURRENT_ENTRY_KIND, facts, this.hasher.sha256);
     const result = await this.writer.write({
       id,
       model: request.model,
@@ -105,7 +107,7 @@ export class SignatureService {
       createdAt: now,
       actor: actorOf(principal),
       details: { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length },
-      leafHash: bytesToHex(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, facts, this.hasher.sha256))),
+      leafHash: bytesToHex(this.hasher.hashLeaf(leaf)),
       entryKind: kindVersionKey(CURRENT_ENTRY_KIND),
     });
     if (result.inserted) {
@@ -122,7 +124,7 @@ export class SignatureService {
         logIndex: result.logIndex,
         bundle,
       };
-      return { created: true, record: await this.attachLogEntry(record, CURRENT_ENTRY_KIND, facts, this.options.tlogWaitMs) };
+      return { created: true, record: await this.attachLogEntry(record, CURRENT_ENTRY_KIND, leaf, this.options.tlogWaitMs) };
     }
     const existing = await findReleaseSignature(this.db.prisma, request.model, request.version);
     if (!existing) throw new ModelsignError('internal_error', `${request.model}@${request.version} was neither stored nor found`);
@@ -202,14 +204,15 @@ export class SignatureService {
   }
 
   private async attachRowEntry(row: SignatureRow, waitMs: number): Promise<SignatureRecord> {
-    return this.attachLogEntry(toRecord(row), entryKindNamed(row.entryKind).kindVersion, await this.rowFacts(row), waitMs);
+    const kind = entryKindNamed(row.entryKind);
+    return this.attachLogEntry(toRecord(row), kind.kindVersion, kind.leafData(await this.rowFacts(row), this.hasher.sha256), waitMs);
   }
 
-  /** The record with its tlog entry attached when the log has one for it. */
-  private async attachLogEntry(record: SignatureRecord, kindVersion: KindVersion, facts: EntryFacts, waitMs: number): Promise<SignatureRecord> {
+  /** The record with its tlog entry (of `kindVersion`, leaf data `leaf`) attached when the log has one for it. */
+  private async attachLogEntry(record: SignatureRecord, kindVersion: KindVersion, leaf: Uint8Array, waitMs: number): Promise<SignatureRecord> {
     if (record.logIndex === null) return record;
     if (waitMs > 0) await this.checkpointer.waitFor(record.logIndex + 1, waitMs);
-    const entry = await this.reader.entryFor(record.logIndex, kindVersion, facts);
+    const entry = await this.reader.entryFor(record.logIndex, kindVersion, leaf);
     if (entry) record.bundle.verificationMaterial.tlogEntries = [entry];
     return record;
   }

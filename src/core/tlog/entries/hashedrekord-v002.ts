@@ -16,6 +16,7 @@
 import { toBase64, utf8 } from '../../bytes.ts';
 import { algorithmOf } from '../../crypto/registry.ts';
 import { preAuthEncoding } from '../../dsse.ts';
+import type { PublicKey } from '../../keys/key.ts';
 import type { EntryKind } from './entry-kind.ts';
 
 /** The canonical body of a hashedrekord 0.0.2 entry (exported for the tests' known answers). */
@@ -33,11 +34,22 @@ export function hashedRekordBody(b: { digest: Uint8Array; signature: Uint8Array;
   return utf8(JSON.stringify(body));
 }
 
+// A key's SPKI, by its raw public key object: a signer passes the same bytes for every
+// signature, and encoding a P-256 key checks the point (far costlier than the rest of a leaf).
+const spkiCache = new WeakMap<Uint8Array, Uint8Array>();
+
+function spkiOf(key: PublicKey): Uint8Array {
+  let spki = spkiCache.get(key.publicKey);
+  if (!spki) {
+    spki = algorithmOf(key.algorithm).spki(key.publicKey);
+    spkiCache.set(key.publicKey, spki);
+  }
+  return spki;
+}
+
 export const HASHEDREKORD_V002: EntryKind = {
   kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
   style: 'rekor-v2',
-  leafData: (f, sha256) => {
-    const alg = algorithmOf(f.key.algorithm);
-    return hashedRekordBody({ digest: sha256(preAuthEncoding(f.payloadType, f.payload)), signature: f.signature, keyDetails: alg.keyDetails, spki: alg.spki(f.key.publicKey) });
-  },
+  leafData: (f, sha256) =>
+    hashedRekordBody({ digest: sha256(preAuthEncoding(f.payloadType, f.payload)), signature: f.signature, keyDetails: algorithmOf(f.key.algorithm).keyDetails, spki: spkiOf(f.key) }),
 };
