@@ -83,10 +83,18 @@ describe('examples/python/verify_model.py', { skip }, () => {
     const cli = await runCliAsync(['verify', model, '--server', env.MODELSIGN_SERVER]);
     assert.equal(cli.status, 0, cli.stderr + cli.stdout);
 
-    // The same signature as IEEE P1363 r‖s, and with a trailing byte.
+    // The same signature as IEEE P1363 r‖s, with a trailing byte, with r = 0, and with s = n.
     const der = Buffer.from(bundle.dsseEnvelope.signatures[0].sig, 'base64');
-    const rs = Buffer.from(p256.Signature.fromBytes(new Uint8Array(der), 'der').toBytes('compact'));
-    for (const bad of [rs, Buffer.concat([der, Buffer.from([0])])]) {
+    const parsed = p256.Signature.fromBytes(new Uint8Array(der), 'der');
+    const rs = Buffer.from(parsed.toBytes('compact'));
+    const n = Buffer.from(p256.Point.CURVE().n.toString(16), 'hex');
+    const sequence = (...ints: Buffer[]) => {
+      const body = Buffer.concat(ints.map((i) => Buffer.concat([Buffer.from([0x02, i.length]), i])));
+      return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    };
+    const r = Buffer.from(parsed.toBytes('compact').subarray(0, 32));
+    const positive = (b: Buffer) => (b[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+    for (const bad of [rs, Buffer.concat([der, Buffer.from([0])]), sequence(Buffer.from([0]), Buffer.from([1])), sequence(positive(r), positive(n))]) {
       bundle.dsseEnvelope.signatures[0].sig = bad.toString('base64');
       writeFileSync(`${model}.sig`, JSON.stringify(bundle));
       res = guard(model, '--key', ecPem);
