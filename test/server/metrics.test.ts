@@ -76,9 +76,12 @@ describe('/metrics', { skip: !parser && 'needs python3-prometheus-client (the re
     assert.equal(delta('modelsign_key_rotations_total', { purpose: 'release' }), 1);
     assert.equal(delta('modelsign_key_rotations_total', { purpose: 'log' }), 0);
     assert.equal(delta('modelsign_key_revocations_total', { purpose: 'release' }), 1);
-    assert.equal(v(m1, 'modelsign_keys', { purpose: 'release', status: 'revoked' }), 1);
-    assert.equal(v(m1, 'modelsign_keys', { purpose: 'release', status: 'active' }), 1);
-    assert.equal(v(m1, 'modelsign_keys', { purpose: 'token', status: 'active' }), 1);
+    assert.equal(v(m1, 'modelsign_keys', { purpose: 'release', algorithm: 'ed25519', status: 'revoked' }), 1);
+    assert.equal(v(m1, 'modelsign_keys', { purpose: 'release', algorithm: 'ed25519', status: 'active' }), 1);
+    assert.equal(v(m1, 'modelsign_keys', { purpose: 'release', algorithm: 'ecdsa-p256', status: 'active' }), 1);
+    assert.equal(v(m1, 'modelsign_keys', { purpose: 'token', algorithm: 'ed25519', status: 'active' }), 1);
+    // The first key of each release algorithm is no rotation: one release rotation in all.
+    assert.equal(v(m1, 'modelsign_key_rotations_total', { purpose: 'release' }), 1);
     assert.ok(v(m1, 'modelsign_log_size') >= 3, 'the log holds the three signatures');
     const age = v(m1, 'modelsign_checkpoint_age_seconds');
     assert.ok(age >= 0 && age < 60, `checkpoint age ${age}`);

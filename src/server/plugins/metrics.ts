@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KEY_PURPOSES, KEY_STATUSES, type KeyRecord } from '../../core/keys/key.ts';
+import { algorithmOf } from '../../core/crypto/registry.ts';
+import { KEY_SLOTS } from '../../core/keys/lifecycle.ts';
 import type { Verdict } from '../../core/verdict.ts';
 
 export interface Metrics {
@@ -33,16 +35,17 @@ function keyMetrics(app: FastifyInstance, registry: Registry) {
   };
   new Gauge({
     name: 'modelsign_keys',
-    help: 'Keys by purpose and status.',
-    labelNames: ['purpose', 'status'],
+    help: 'Keys by purpose, algorithm and status.',
+    labelNames: ['purpose', 'algorithm', 'status'],
     registers: [registry],
     collect() {
-      for (const purpose of KEY_PURPOSES) for (const status of KEY_STATUSES) this.set({ purpose, status }, 0);
-      for (const k of app.services.keys.list()) this.inc({ purpose: k.purpose, status: k.status });
+      for (const slot of KEY_SLOTS) for (const status of KEY_STATUSES) this.set({ purpose: slot.purpose, algorithm: algorithmOf(slot.algorithm).name, status }, 0);
+      for (const k of app.services.keys.list()) this.inc({ purpose: k.purpose, algorithm: algorithmOf(k.algorithm).name, status: k.status });
     },
   });
   // Keys are never deleted, so counting them gives counters that agree across instances and
-  // survive restarts: every key activated after the first of its purpose is one rotation.
+  // survive restarts: every key activated after the first of its slot (purpose and algorithm) is
+  // one rotation.
   const cumulative = (name: string, help: string, measure: () => Map<string, number>) => {
     const seen = new Map<string, number>();
     new Counter({
@@ -62,9 +65,12 @@ function keyMetrics(app: FastifyInstance, registry: Registry) {
     });
   };
   cumulative('modelsign_key_rotations_total', 'Key rotations (scheduled, requested, or by revocation of an active key).', () => {
-    const activated = count((k) => k.activatedAt !== null);
-    for (const [p, n] of activated) activated.set(p, Math.max(0, n - 1));
-    return activated;
+    const rotations = new Map<string, number>();
+    for (const slot of KEY_SLOTS) {
+      const activated = app.services.keys.list().filter((k) => k.purpose === slot.purpose && k.algorithm === slot.algorithm && k.activatedAt !== null).length;
+      rotations.set(slot.purpose, (rotations.get(slot.purpose) ?? 0) + Math.max(0, activated - 1));
+    }
+    return rotations;
   });
   cumulative('modelsign_key_revocations_total', 'Keys revoked.', () => count((k) => k.status === 'revoked'));
 }
