@@ -1,7 +1,7 @@
 // Three instances on one PostgreSQL database for 60 s, with signing spread
 // over all three, key rotations (release, log, token) on random instances, revocation of
 // retired release keys, and token revocations. Throughout: at most one active key per purpose
-// (sampled every 50 ms from the database), and a revoked token refused by every instance within
+// and algorithm (sampled every 50 ms from the database), and a revoked token refused by every instance within
 // 1 s. Afterwards: no duplicate or missing log index, and every acknowledged bundle verifies.
 import { keySet } from '../../src/core/keys/key-set.ts';
 import assert from 'node:assert/strict';
@@ -42,16 +42,16 @@ describe('three instances, 60 s of concurrent signing, rotation, revocation and 
     const until = Date.now() + DURATION_MS;
     const load = signingLoad((w) => instances[w % instances.length]!.base, publisher, { concurrency: 12, pauseMs: 80 });
 
-    // At most one active key per purpose, every 50 ms.
+    // At most one active key per purpose and algorithm (release keys come in two), every 50 ms.
     const sampler = (async () => {
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       let samples = 0;
       let worst = 0;
       while (running) {
-        const { rows } = await client.query<{ purpose: string; n: number }>(`SELECT "purpose"::text AS purpose, count(*)::int AS n FROM "keys" WHERE "status" = 'active' GROUP BY "purpose"`);
+        const { rows } = await client.query<{ purpose: string; n: number }>(`SELECT "purpose"::text AS purpose, count(*)::int AS n FROM "keys" WHERE "status" = 'active' GROUP BY "purpose", "algorithm"`);
         for (const r of rows) worst = Math.max(worst, r.n);
-        assert.equal(rows.length, 3, 'every purpose has an active key');
+        assert.equal(rows.length, 4, 'every purpose (and each release algorithm) has an active key');
         samples++;
         await sleep(50);
       }
@@ -129,14 +129,14 @@ describe('three instances, 60 s of concurrent signing, rotation, revocation and 
     console.log(
       `# instances: ${acked.length} signatures acknowledged (${JSON.stringify(statuses)}); ${rotations.filter((r) => r.status === 200).length} rotations ${JSON.stringify(rotations.map((r) => r.purpose))}; ` +
         `${revocations.length} release keys revoked; ${refusalMs.length / 3} tokens revoked, refused after max ${Math.max(...refusalMs)} ms (median ${refusalMs.sort((a, b) => a - b)[Math.floor(refusalMs.length / 2)]} ms); ` +
-        `${samples} samples of the key table, at most ${worst} active key per purpose`,
+        `${samples} samples of the key table, at most ${worst} active key per purpose and algorithm`,
     );
     assert.deepEqual(Object.keys(statuses).filter((s) => s !== '201'), [], 'every signing request succeeded');
     assert.ok(rotations.filter((r) => r.status === 200).length >= 10, 'rotations happened');
     assert.ok(revocations.length >= 3, 'revocations happened');
     assert.ok(refusalMs.length >= 30, 'token revocations happened');
     for (const ms of refusalMs) assert.ok(ms <= 1000, `a revoked token was accepted for ${ms} ms`);
-    assert.equal(worst, 1, 'never two active keys of one purpose');
+    assert.equal(worst, 1, 'never two active keys of one purpose and algorithm');
     assert.ok(samples >= DURATION_MS / 100);
 
     await assertGaplessLog(db.url);
