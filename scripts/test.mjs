@@ -1,6 +1,7 @@
 // `npm test`: the whole suite on the embedded PGlite, then the database-backed part again on
 // PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres: the files
-// outside test/core and test/interop that reach test/support/db.ts through their imports), then the
+// outside test/core that reach test/support/db.ts through their imports, unless a file says it
+// runs once with a line `// Runs once: <why>`), then the
 // quick fault tests (test/faults, real service processes on PostgreSQL) one at a time, so their
 // load does not disturb other tests. When PostgreSQL is unreachable the second pass and the
 // fault tests are skipped with a notice, unless MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it),
@@ -43,9 +44,10 @@ function usesDatabase(file, seen = new Set()) {
     .some((dep) => dep.startsWith('test') && existsSync(dep) && usesDatabase(dep, seen));
 }
 
-// Pure tests (core logic, vectors), the checks of bundles against other clients' rules (test/interop:
-// formats, whatever database made them) and tests that never open a database run once.
-const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && !f.startsWith(path.join('test', 'interop')) && usesDatabase(f));
+// Pure tests (core logic, vectors), tests that never open a database, and tests whose subject is
+// a client of the service, not its storage (marked `// Runs once: <why>`), run once.
+const runsOnce = (file) => /^\/\/ Runs once: \S/m.test(readFileSync(file, 'utf8'));
+const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && usesDatabase(f) && !runsOnce(f));
 
 function run(label, files, env, concurrency = 2) {
   if (files.length === 0) return 0;

@@ -1,5 +1,6 @@
 // `examples/python/verify_model.py` (pyca/cryptography only)
 // accepts models the service signed and refuses each tamper case, naming the file.
+// Runs once: its subject is an offline client; the service's storage is tested in both passes elsewhere.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

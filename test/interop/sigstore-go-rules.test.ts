@@ -4,6 +4,7 @@
 // ECDSA signatures through OpenSSL and pyca/cryptography, the libraries model_signing and
 // Python loaders verify with. Plus known answers from outside modelsign: the research note's
 // example entry and the public Rekor v2 log log2025-1.
+// Runs once: it checks bundle formats against other clients' rules; which database made them does not matter.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';

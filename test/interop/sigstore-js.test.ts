@@ -3,6 +3,7 @@
 // GET /v1/keys/{kid}, as the README's "Verifying with other tools" shows; and refuses each
 // tamper case. The packages are pinned exactly (4.1.3 / 5.0.1 / 0.5.2): they declare Node 22 in
 // `engines` but run on Node 20.20, which is what these tests run on.
+// Runs once: it checks bundle formats against another client; which database made them does not matter.
 import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
