@@ -2,21 +2,9 @@
 // entry's kind, its body as JSON when it is a Rekor v2 entry, and what a monitor needs to check
 // that body rather than trust it: the release it belongs to and the signed DSSE payload.
 import { fromUtf8, toBase64 } from '../core/bytes.ts';
-import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import type { LogEntry } from '../core/tlog/entries/entry-content.ts';
 
-export interface LogEntryParts {
-  index: number;
-  signatureId: string;
-  kindVersion: Readonly<KindVersion>;
-  data: Uint8Array;
-  leafHash: Uint8Array;
-  model: string;
-  version: string;
-  payloadType: string;
-  payload: Uint8Array;
-}
-
-export function logEntryView(e: LogEntryParts) {
+export function logEntryView(e: LogEntry) {
   return {
     index: e.index,
     signatureId: e.signatureId,
@@ -24,7 +12,7 @@ export function logEntryView(e: LogEntryParts) {
     data: toBase64(e.data),
     kindVersion: { kind: e.kindVersion.kind, version: e.kindVersion.version },
     body: e.kindVersion.kind === 'hashedrekord' ? (JSON.parse(fromUtf8(e.data)) as Record<string, unknown>) : null,
-    release: { model: e.model, version: e.version },
+    release: { model: e.release.model, version: e.release.version },
     payloadType: e.payloadType,
     payload: toBase64(e.payload),
   };

@@ -9,7 +9,7 @@ import { toBase64 } from '../core/bytes.ts';
 import { spkiDer } from '../core/crypto/public-key.ts';
 import { algorithmOf } from '../core/crypto/registry.ts';
 import type { KeyRecord } from '../core/keys/key.ts';
-import { logIdOf } from '../core/tlog/log-id.ts';
+import { isHostOrigin, logIdOf } from '../core/tlog/log-id.ts';
 
 export const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
 
@@ -20,7 +20,7 @@ export const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot
  * requires (a substring match); go-based clients cannot verify such a log.
  */
 export function trustedRootBaseUrl(origin: string, publicUrl: string): string {
-  return new URL(publicUrl).hostname === origin ? publicUrl : `https://${origin}`;
+  return isHostOrigin(origin, publicUrl) ? publicUrl : `https://${origin}`;
 }
 
 export function trustedRoot(keys: readonly KeyRecord[], origin: string, publicUrl: string) {

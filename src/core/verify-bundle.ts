@@ -107,12 +107,8 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     reasons.push({ code: 'root_digest_mismatch', message: `subject digest ${release.rootDigest} but the resources hash to ${recomputed}` });
   }
 
-  // The leaf is rebuilt from the bundle and the trusted key it names: without a key there is
-  // nothing to rebuild it from (key_unknown already makes the verdict invalid), but a missing
-  // entry is still worth saying.
-  let logged: VerifiedTlogEntry | null = null;
-  if (!options.skipTlog && key) logged = checkLogged(tlogEntries, options, reasons, { subject: release.subject, rootDigest: release.rootDigest, payloadType, payload, kid: hint, key, signature });
-  else if (!options.skipTlog && tlogEntries.length === 0 && (options.requireTlog ?? true)) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
+  // The leaf is rebuilt from the bundle and the trusted key it names.
+  const logged = options.skipTlog ? null : checkLogged(tlogEntries, options, reasons, key && { subject: release.subject, rootDigest: release.rootDigest, payloadType, payload, kid: hint, key, signature });
   if (logged) {
     verdict.logIndex = logged.logIndex;
     verdict.integratedTime = logged.integratedTime;
@@ -132,12 +128,14 @@ function checkLogged(
   tlogEntries: unknown[],
   options: VerifyBundleOptions,
   reasons: Reason[],
-  facts: EntryFacts,
+  /** Undefined without a trusted key: there is nothing to rebuild the leaf from (key_unknown already makes the verdict invalid), but a missing entry is still worth saying. */
+  facts: EntryFacts | undefined,
 ): VerifiedTlogEntry | null {
   if (tlogEntries.length === 0) {
     if (options.requireTlog ?? true) reasons.push({ code: 'tlog_entry_missing', message: 'the bundle carries no transparency-log entry' });
     return null;
   }
+  if (!facts) return null;
   if (tlogEntries.length > 1) {
     reasons.push({ code: 'tlog_entry_malformed', message: `expected one transparency-log entry, found ${tlogEntries.length}` });
     return null;

@@ -1,13 +1,15 @@
 // The publishers and publisher_namespaces tables. A namespace is a row of its own, so ownership
 // is exclusive by primary key: no two publishers can sign under the same namespace.
+import type { AlgorithmId } from '../core/crypto/algorithm.ts';
+import { isAlgorithmId } from '../core/crypto/registry.ts';
 import type { Tx } from './client.ts';
 
 export interface PublisherRow {
   id: string;
   name: string;
   namespaces: string[];
-  /** Namespace → the algorithm (AlgorithmId) its releases are signed with. */
-  signingAlgorithms: Record<string, string>;
+  /** Namespace → the algorithm its releases are signed with. */
+  signingAlgorithms: Record<string, AlgorithmId>;
   createdAt: Date;
   disabledAt: Date | null;
 }
@@ -16,13 +18,23 @@ const SELECT = { id: true, name: true, createdAt: true, disabledAt: true, namesp
 
 type Selected = { id: string; name: string; createdAt: Date; disabledAt: Date | null; namespaces: { namespace: string; signingAlgorithm: string }[] };
 
+/**
+ * Namespace → signing algorithm of namespace rows. The column's check admits only known
+ * algorithms; a row naming another (a newer version's) is left out, so it signs with nothing.
+ */
+export function signingAlgorithmsOf(rows: readonly { namespace: string; signingAlgorithm: string }[]): Record<string, AlgorithmId> {
+  const out: Record<string, AlgorithmId> = {};
+  for (const r of rows) if (isAlgorithmId(r.signingAlgorithm)) out[r.namespace] = r.signingAlgorithm;
+  return out;
+}
+
 function toRow(row: Selected): PublisherRow {
   const namespaces = [...row.namespaces].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
   return {
     id: row.id,
     name: row.name,
     namespaces: namespaces.map((n) => n.namespace),
-    signingAlgorithms: Object.fromEntries(namespaces.map((n) => [n.namespace, n.signingAlgorithm])),
+    signingAlgorithms: signingAlgorithmsOf(namespaces),
     createdAt: row.createdAt,
     disabledAt: row.disabledAt,
   };
@@ -61,7 +73,7 @@ export async function setPublisherDisabledAt(tx: Tx, publisherId: string, disabl
 }
 
 /** Sets the signing algorithm of some of a publisher's namespaces. */
-export async function setSigningAlgorithms(tx: Tx, publisherId: string, algorithms: Readonly<Record<string, string>>): Promise<void> {
+export async function setSigningAlgorithms(tx: Tx, publisherId: string, algorithms: Readonly<Record<string, AlgorithmId>>): Promise<void> {
   for (const [namespace, signingAlgorithm] of Object.entries(algorithms)) {
     await tx.publisherNamespace.update({ where: { namespace, publisherId }, data: { signingAlgorithm } });
   }

@@ -1,7 +1,9 @@
 // The tokens table: one row per issued token (its jti, never the JWT), joined with its
 // publisher's current state when a request presents it.
+import type { AlgorithmId } from '../core/crypto/algorithm.ts';
 import type { Role } from '../core/tokens.ts';
 import type { Tx } from './client.ts';
+import { signingAlgorithmsOf } from './publisher-store.ts';
 
 export interface TokenRow {
   jti: string;
@@ -27,8 +29,8 @@ export interface TokenState {
   publisherId: string | null;
   publisherDisabled: boolean;
   namespaces: string[];
-  /** The algorithm each namespace signs with (an AlgorithmId). */
-  signingAlgorithms: Record<string, string>;
+  /** The algorithm each namespace signs with. */
+  signingAlgorithms: Record<string, AlgorithmId>;
 }
 
 export async function findTokenState(session: Tx, jti: string): Promise<TokenState | null> {
@@ -52,7 +54,7 @@ export async function findTokenState(session: Tx, jti: string): Promise<TokenSta
       publisherId: row.publisherId,
       publisherDisabled: row.publisher?.disabledAt != null,
       namespaces: row.publisher?.namespaces.map((n) => n.namespace) ?? [],
-      signingAlgorithms: Object.fromEntries(row.publisher?.namespaces.map((n) => [n.namespace, n.signingAlgorithm]) ?? []),
+      signingAlgorithms: signingAlgorithmsOf(row.publisher?.namespaces ?? []),
     }
   );
 }

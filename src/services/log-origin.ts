@@ -31,8 +31,3 @@ export async function settleLogOrigin(db: Database, settings: LogOriginSettings)
   await claimLogOrigin(db, settings.configured ?? new URL(settings.publicUrl).hostname);
   return (await readLogOrigin(db))!;
 }
-
-/** Whether clients that match the origin to the trusted root's baseUrl host (sigstore-go, cosign) can verify this log. */
-export function isHostOrigin(origin: string, publicUrl: string): boolean {
-  return origin === new URL(publicUrl).hostname;
-}

@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import type { StoredNode } from '../core/tlog/compact-range.ts';
+import type { LogEntry } from '../core/tlog/entries/entry-content.ts';
 import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { entryKindNamed } from '../core/tlog/entries/registry.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
@@ -29,18 +30,7 @@ export interface StoredCheckpoint extends SignedCheckpoint {
   coversFrom: number | null;
 }
 
-export interface LogEntry {
-  index: number;
-  signatureId: string;
-  kindVersion: Readonly<KindVersion>;
-  data: Uint8Array;
-  leafHash: Uint8Array;
-  /** The release the entry signs, and the signed DSSE payload (a monitor checks the body against it). */
-  model: string;
-  version: string;
-  payloadType: string;
-  payload: Uint8Array;
-}
+export type { LogEntry };
 
 export interface LogReaderOptions {
   /** Nodes kept in memory per instance (0 disables the cache). */
@@ -169,7 +159,7 @@ export class LogReader {
       const kind = entryKindNamed(r.entryKind);
       const facts = rowEntryFacts(r, await this.keys.publicKey(r.kid));
       const data = kind.leafData(facts, this.hasher.sha256);
-      entries.push({ index: r.logIndex, signatureId: r.id, kindVersion: kind.kindVersion, data, leafHash: this.hasher.hashLeaf(data), model: r.model, version: r.version, payloadType: facts.payloadType, payload: r.payload });
+      entries.push({ index: r.logIndex, signatureId: r.id, kindVersion: kind.kindVersion, data, leafHash: this.hasher.hashLeaf(data), release: { model: r.model, version: r.version }, payloadType: facts.payloadType, payload: r.payload });
     }
     return entries;
   }

@@ -2,7 +2,7 @@
 // exclusive (one row per namespace), so no two publishers can sign the same model name.
 import { randomUUID } from 'node:crypto';
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
-import { ALGORITHM_NAMES, algorithmNamed, algorithmOf, isAlgorithmId } from '../core/crypto/registry.ts';
+import { ALGORITHM_NAMES, algorithmNamed, algorithmOf } from '../core/crypto/registry.ts';
 import { ModelsignError, type ErrorDetail } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { isNamespace, NAME_RULE, PUBLISHER_NAME_PATTERN } from '../core/release-name.ts';
@@ -14,10 +14,10 @@ import { bumpStateEpoch } from '../db/state-epoch.ts';
 import type { Clock } from './clock.ts';
 
 /** A publisher as admins see it: signing algorithms by their names (`ed25519`, `ecdsa-p256`). */
-export type PublisherView = PublisherRow;
+export type PublisherView = Omit<PublisherRow, 'signingAlgorithms'> & { signingAlgorithms: Record<string, string> };
 
 function view(row: PublisherRow): PublisherView {
-  return { ...row, signingAlgorithms: Object.fromEntries(Object.entries(row.signingAlgorithms).map(([ns, id]) => [ns, isAlgorithmId(id) ? algorithmOf(id).name : id])) };
+  return { ...row, signingAlgorithms: Object.fromEntries(Object.entries(row.signingAlgorithms).map(([ns, id]) => [ns, algorithmOf(id).name])) };
 }
 
 const PUBLISHER_NAME = new RegExp(PUBLISHER_NAME_PATTERN);

@@ -1,8 +1,6 @@
 // Bearer tokens: JWTs signed by the `token` key (core/jws.ts), recorded by jti (never the JWT
 // itself), and checked on every request against the current state of the token and its publisher.
 import { randomUUID } from 'node:crypto';
-import type { AlgorithmId } from '../core/crypto/algorithm.ts';
-import { isAlgorithmId } from '../core/crypto/registry.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { signJwt } from '../core/jws.ts';
@@ -128,10 +126,7 @@ export class TokenService {
     if (claims.ns !== undefined && (!Array.isArray(claims.ns) || claims.ns.some((n) => typeof n !== 'string' || !token.namespaces.includes(n)))) {
       throw new ModelsignError('token_invalid', 'the token claims namespaces its publisher does not own; ask an admin for a new token');
     }
-    const signingAlgorithms: Record<string, AlgorithmId> = {};
-    // A row naming an algorithm this version does not know signs with nothing: signing refuses it.
-    for (const [ns, alg] of Object.entries(token.signingAlgorithms)) if (isAlgorithmId(alg)) signingAlgorithms[ns] = alg;
-    return { jti, role: token.role, subject: token.subject, publisherId: token.publisherId, namespaces: token.namespaces, signingAlgorithms };
+    return { jti, role: token.role, subject: token.subject, publisherId: token.publisherId, namespaces: token.namespaces, signingAlgorithms: token.signingAlgorithms };
   }
 
   /** Forget everything cached; the next request re-reads the database. */

@@ -115,43 +115,38 @@ describe('modelsign log monitor', () => {
     }
   });
 
-  it('fails when a new entry is rewritten after its checkpoint (entries do not match the root)', async () => {
+  /**
+   * Signs 4 entries, lets the monitor save them, signs 4 more, rewrites entry 6 behind the
+   * service's back (the trigger that guards it disabled) with `rewrite`, and runs the monitor again.
+   */
+  async function monitorAfterRewrite(stateName: string, rewrite: string) {
     const database = await createTestDatabase();
     const { t, url } = await serve(database);
-    const state = path.join(dir, 'entry.json');
+    const state = path.join(dir, stateName);
     try {
       await sign(t, 0, 4);
       assert.equal((await runCliAsync(['log', 'monitor', '--server', url, '--state', state])).status, 0);
       await sign(t, 4, 4);
       await database.db.query('ALTER TABLE "release_signatures" DISABLE TRIGGER "release_signatures_log_index_fixed"');
-      // The signed payload changed (still the same release): its entry's body, and so its leaf, change.
-      await database.db.query(`UPDATE "release_signatures" SET "payload" = "payload" || '\\x20'::bytea WHERE "log_index" = 6`);
-      const res = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
-      assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
-      assert.match(res.stderr, /do not hash to the root/);
+      await database.db.query(`UPDATE "release_signatures" SET ${rewrite} WHERE "log_index" = 6`);
+      return await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
     } finally {
       await t.close();
       await database.drop();
     }
+  }
+
+  it('fails when a new entry is rewritten after its checkpoint (entries do not match the root)', async () => {
+    // The signed payload changed (still the same release): its entry's body, and so its leaf, change.
+    const res = await monitorAfterRewrite('entry.json', `"payload" = "payload" || '\\x20'::bytea`);
+    assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
+    assert.match(res.stderr, /do not hash to the root/);
   });
 
   it('fails when an entry is served under another release than its payload signs (the label is checked against the body)', async () => {
-    const database = await createTestDatabase();
-    const { t, url } = await serve(database);
-    const state = path.join(dir, 'label.json');
-    try {
-      await sign(t, 0, 4);
-      assert.equal((await runCliAsync(['log', 'monitor', '--server', url, '--state', state])).status, 0);
-      await sign(t, 4, 4);
-      await database.db.query('ALTER TABLE "release_signatures" DISABLE TRIGGER "release_signatures_log_index_fixed"');
-      await database.db.query(`UPDATE "release_signatures" SET "version" = '9.9.9' WHERE "log_index" = 6`);
-      const res = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
-      assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
-      assert.match(res.stderr, /entry 6 \(acme\/m@9\.9\.9\): its payload signs "acme\/m@1\.\d+", not acme\/m@9\.9\.9/);
-    } finally {
-      await t.close();
-      await database.drop();
-    }
+    const res = await monitorAfterRewrite('label.json', `"version" = '9.9.9'`);
+    assert.equal(res.status, EXIT.history, res.stderr + res.stdout);
+    assert.match(res.stderr, /entry 6 \(acme\/m@9\.9\.9\): its payload signs "acme\/m@1\.\d+", not acme\/m@9\.9\.9/);
   });
 
   it('fails on a rollback: the log truncated', async () => {

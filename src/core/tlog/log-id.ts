@@ -9,6 +9,14 @@ import { algorithmOf } from '../crypto/registry.ts';
 import type { PublicKey } from '../keys/key.ts';
 import { TlogError } from './tlog-error.ts';
 
+/**
+ * Whether a log's origin is the host name of the public URL, as sigstore-go and cosign require
+ * (they compare it with the host of the trusted root's baseUrl).
+ */
+export function isHostOrigin(origin: string, publicUrl: string): boolean {
+  return new URL(publicUrl).hostname === origin;
+}
+
 export function logIdOf(origin: string, key: PublicKey): Uint8Array {
   const note = algorithmOf(key.algorithm).note;
   if (!note) throw new TlogError('note_malformed', `C2SP notes have no signature type for ${key.algorithm} keys`);

@@ -65,9 +65,10 @@ function keyMetrics(app: FastifyInstance, registry: Registry) {
     });
   };
   cumulative('modelsign_key_rotations_total', 'Key rotations (scheduled, requested, or by revocation of an active key).', () => {
+    const keys = app.services.keys.list();
     const rotations = new Map<string, number>();
     for (const slot of KEY_SLOTS) {
-      const activated = app.services.keys.list().filter((k) => k.purpose === slot.purpose && k.algorithm === slot.algorithm && k.activatedAt !== null).length;
+      const activated = keys.filter((k) => k.purpose === slot.purpose && k.algorithm === slot.algorithm && k.activatedAt !== null).length;
       rotations.set(slot.purpose, (rotations.get(slot.purpose) ?? 0) + Math.max(0, activated - 1));
     }
     return rotations;

@@ -48,7 +48,7 @@ function walk(value: unknown, rule: Rule, path: string, out: string[]): void {
       const v = (value as Record<string, unknown>)[key];
       const where = path === '' ? key : `${path}.${key}`;
       if (v === undefined) {
-        if (!optional.has(generic === '' ? key : `${generic}.${key}`) && !(key === 'timestampVerificationData' || key === 'inclusionPromise')) out.push(`${where}: missing`);
+        if (!optional.has(generic === '' ? key : `${generic}.${key}`)) out.push(`${where}: missing`);
         continue;
       }
       walk(v, sub as Rule, where, out);

@@ -11,13 +11,22 @@ import type { Sha256 } from '../hash.ts';
 import type { KindVersion } from './entry-kind.ts';
 import { hashedRekordBody } from './hashedrekord-v002.ts';
 
-export interface ServedEntry {
-  kindVersion: KindVersion;
+/** An entry as the log serves it (GET /v1/log/entries): its leaf, and what the leaf must commit to. */
+export interface LogEntry {
+  index: number;
+  signatureId: string;
+  kindVersion: Readonly<KindVersion>;
   data: Uint8Array;
+  leafHash: Uint8Array;
+  /** The release the entry is listed under. */
+  release: { model: string; version: string };
+  /** The signed DSSE payload. */
   payloadType: string;
   payload: Uint8Array;
-  release: { model: string; version: string };
 }
+
+/** What the content check needs of a served entry. */
+export type ServedEntry = Pick<LogEntry, 'kindVersion' | 'data' | 'payloadType' | 'payload' | 'release'>;
 
 function subjectOf(payload: Uint8Array): string | undefined {
   try {
