@@ -1,7 +1,9 @@
-// The baseline for bench/sign.ts: the least a signing service could do per request — a bare
-// Fastify route that signs the body with node:crypto and inserts one row with pg — and a bare
-// hello route for reads. Not part of the product.
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+// The baseline for bench/sign.ts and bench/verify.ts: the least a signing service could do per
+// request — a bare Fastify route that signs the body with node:crypto and inserts one row with
+// pg; one that parses a bundle and checks its DSSE signature once with node:crypto (keys given in
+// VERIFY_KEYS, a JSON object of kid to SPKI PEM) — and a bare hello route for reads. Not part
+// of the product.
+import { createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
 
@@ -26,6 +28,16 @@ for (const [name, { key, digest }] of Object.entries(keys)) {
     return { id, signature: signature.toString('base64') };
   });
 }
+const verifyKeys = new Map<string, KeyObject>(Object.entries(JSON.parse(process.env.VERIFY_KEYS ?? '{}') as Record<string, string>).map(([kid, pem]) => [kid, createPublicKey(pem)]));
+app.post('/verify', async (request) => {
+  const { bundle } = request.body as { bundle: { verificationMaterial: { publicKey: { hint: string } }; dsseEnvelope: { payload: string; payloadType: string; signatures: { sig: string }[] } } };
+  const key = verifyKeys.get(bundle.verificationMaterial.publicKey.hint)!;
+  const payload = Buffer.from(bundle.dsseEnvelope.payload, 'base64');
+  const type = Buffer.from(bundle.dsseEnvelope.payloadType);
+  const pae = Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+  const valid = verify(key.asymmetricKeyType === 'ec' ? 'sha256' : null, pae, key, Buffer.from(bundle.dsseEnvelope.signatures[0]!.sig, 'base64'));
+  return { valid };
+});
 app.get('/hello', async () => ({ hello: 'world' }));
 await app.listen({ host: '127.0.0.1', port });
 process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));

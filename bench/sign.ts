@@ -7,29 +7,14 @@
 //
 // Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL
 // (warn; the service's default is info), TEST_DATABASE_URL.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { freePort } from '../test/support/process.ts';
+import { CONNECTIONS, measure, SECONDS, start } from './support.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
-
-async function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${base}/healthz`).then(() => true, () => false)) return { child, base };
-    if (await fetch(`${base}/hello`).then((r) => r.ok, () => false)) return { child, base };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${args.join(' ')} did not start`);
-}
 
 const digest = (n: number) => n.toString(16).padStart(64, '0');
 let counter = 0;
@@ -45,36 +30,6 @@ const releaseBody = (namespace = 'acme') => {
     ],
   });
 };
-
-interface Result {
-  rps: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function load(url: string, options: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: () => string; seconds?: number }): Promise<Result> {
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: options.seconds ?? SECONDS,
-    requests: [
-      {
-        method: options.method,
-        headers: { 'content-type': 'application/json', ...options.headers },
-        ...(options.body ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: options.body!() }) } : {}),
-      },
-    ],
-  });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
-}
-
-async function measure(label: string, url: string, options: Parameters<typeof load>[1]): Promise<Result> {
-  await load(url, { ...options, seconds: 3 }); // warm-up: JIT, pools, caches
-  const r = await load(url, options);
-  console.log(`${label.padEnd(38)} ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors}   non-2xx ${r.non2xx}`);
-  return r;
-}
 
 const db = await createPostgresDatabase();
 const children: ChildProcess[] = [];

@@ -16,6 +16,7 @@ import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
 import { LogReader } from '../services/log-reader.ts';
 import { nodeLogHasher } from '../services/node-hasher.ts';
+import { nodeSignatureVerifier } from '../services/node-verifier.ts';
 import { periodic, type Periodic } from '../services/periodic.ts';
 import { PublisherService } from '../services/publishers.ts';
 import { SignatureWriter } from '../services/signature-writer.ts';
@@ -79,7 +80,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     log,
     checkpointer,
     audit,
-    verification: new VerificationService(keys, signatures, hasher),
+    verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier()),
     health: new HealthService(db, keys, checkpointer, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
     watcher,
     publicUrl: config.publicUrl,

@@ -60,6 +60,10 @@ export class SignatureService {
     maxSize: 64 * 1024 * 1024,
     sizeCalculation: (r) => r.bundle.dsseEnvelope.payload.length * 2 + 1024,
   });
+  // The id of each cached record by model and version, for /v1/verify's look-up of "did this
+  // service record this release". Only found, final records are remembered: a release not
+  // found now may be signed a moment later, on this instance or another.
+  private readonly releaseIds = new LRUCache<string, string>({ max: 100_000 });
 
   constructor(
     private readonly db: Database,
@@ -147,6 +151,9 @@ export class SignatureService {
   }
 
   async findRelease(model: string, version: string): Promise<SignatureRecord | undefined> {
+    const id = this.releaseIds.get(`${model}@${version}`);
+    const cached = id === undefined ? undefined : this.cache.get(id);
+    if (cached) return cached;
     const row = await findReleaseSignature(this.db.prisma, model, version);
     return row ? this.cacheIfFinal(await this.attachRowEntry(row, 0)) : undefined;
   }
@@ -154,6 +161,7 @@ export class SignatureService {
   /** Drops every cached record (a key changed: an entry may now need another checkpoint). */
   dropCache(): void {
     this.cache.clear();
+    this.releaseIds.clear();
   }
 
   /** Newest first; the cursor is opaque to clients (the last row's insertion sequence). */
@@ -218,7 +226,10 @@ export class SignatureService {
   }
 
   private cacheIfFinal(record: SignatureRecord): SignatureRecord {
-    if (record.bundle.verificationMaterial.tlogEntries.length > 0) this.cache.set(record.id, record);
+    if (record.bundle.verificationMaterial.tlogEntries.length > 0) {
+      this.cache.set(record.id, record);
+      this.releaseIds.set(`${record.model}@${record.version}`, record.id);
+    }
     return record;
   }
 }

@@ -3,6 +3,7 @@
 // saved before its log entry existed is completed from the log, so it verifies (with the log's
 // time) without being downloaded again.
 import type { Bundle } from '../core/bundle.ts';
+import type { SignatureVerifier } from '../core/crypto/algorithm.ts';
 import { readClaim, readEnvelope } from '../core/read-bundle.ts';
 import type { SignatureRecord } from '../core/signature-record.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
@@ -21,25 +22,34 @@ export class VerificationService {
     private readonly keys: KeyService,
     private readonly signatures: SignatureService,
     private readonly hasher: LogHasher,
+    private readonly verifySignature: SignatureVerifier,
   ) {}
 
   async verify(bundle: unknown, files?: readonly FileDigest[]): Promise<OnlineVerdict> {
-    const record = await this.recordFor(bundle);
-    const sameSignature = record !== undefined && record.bundle.dsseEnvelope.signatures[0]!.sig === (bundle as Bundle).dsseEnvelope.signatures[0]!.sig;
-    let subject = bundle;
-    if (sameSignature && ((bundle as Bundle).verificationMaterial.tlogEntries ?? []).length === 0 && record.bundle.verificationMaterial.tlogEntries.length > 0) {
-      subject = { ...(bundle as Bundle), verificationMaterial: { ...(bundle as Bundle).verificationMaterial, tlogEntries: record.bundle.verificationMaterial.tlogEntries } };
-    }
+    const material = (bundle as { verificationMaterial?: { tlogEntries?: unknown; publicKey?: { hint?: unknown } } } | null)?.verificationMaterial;
+    const entries = material?.tlogEntries;
     // A release key another instance rotated in moments ago: look before calling it unknown.
-    const hint = (subject as { verificationMaterial?: { publicKey?: { hint?: unknown } } } | null)?.verificationMaterial?.publicKey?.hint;
+    const hint = material?.publicKey?.hint;
     if (typeof hint === 'string' && !this.keys.get(hint)) await this.keys.refresh();
-    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), logKeys: () => this.keys.trustedLogKeys(), hasher: this.hasher, ...(files ? { files } : {}) });
+    // A bundle with its log entry is verified as it is, and the record looked up by the release it
+    // names (the bundle is read once). One saved before its entry existed is completed from the
+    // record first, so it verifies (with the log's time) without being downloaded again.
+    let record: SignatureRecord | undefined;
+    let subject = bundle;
+    if (!Array.isArray(entries) || entries.length === 0) {
+      record = await this.recordFor(bundle);
+      if (record && sameSignature(record, bundle) && record.bundle.verificationMaterial.tlogEntries.length > 0) {
+        subject = { ...(bundle as Bundle), verificationMaterial: { ...(bundle as Bundle).verificationMaterial, tlogEntries: record.bundle.verificationMaterial.tlogEntries } };
+      }
+    }
+    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), logKeys: () => this.keys.trustedLogKeys(), hasher: this.hasher, verifySignature: this.verifySignature, ...(files ? { files } : {}) });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
     // Only a bundle whose signature checks out is worth reporting as recorded or not.
     if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code === 'key_unknown' || r.code === 'key_mismatch')) {
       return online;
     }
-    if (!sameSignature) {
+    record ??= await this.signatures.findRelease(verdict.model, verdict.version);
+    if (!record || !sameSignature(record, bundle)) {
       online.reasons = [
         ...online.reasons,
         { code: 'signature_unrecorded', message: `the service has no record of this signature for ${verdict.model}@${verdict.version}` },
@@ -59,4 +69,8 @@ export class VerificationService {
     if (!claim.ok || claim.value.model === null || claim.value.version === null) return undefined;
     return this.signatures.findRelease(claim.value.model, claim.value.version);
   }
+}
+
+function sameSignature(record: SignatureRecord, bundle: unknown): boolean {
+  return record.bundle.dsseEnvelope.signatures[0]!.sig === (bundle as Bundle).dsseEnvelope?.signatures?.[0]?.sig;
 }

@@ -7,7 +7,7 @@ import { verifyKeyChain } from '../../src/core/key-chain.ts';
 import { unwrapKey } from '../../src/services/key-backends/kek.ts';
 import { bearer, createTestApp, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
+import { codes, offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
 
 async function activeCount(database: TestDatabase): Promise<number> {
   const [row] = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "keys" WHERE "purpose" = 'release' AND "algorithm" = 'Ed25519' AND "status" = 'active'`);
@@ -112,6 +112,38 @@ describe('two instances on one database', () => {
     assert.deepEqual([other.status, other.body.code], [401, 'publisher_disabled']);
     assert.ok(performance.now() - started < 1000);
     await a.app.inject({ method: 'PATCH', url: '/v1/admin/publishers/acme', headers: bearer(await a.adminToken()), payload: { disabled: false } });
+  });
+
+  // Last: it revokes the release key the other tests sign with.
+  it('a bundle verified (and its signatures remembered) before its key is revoked is judged again: at once here, within one poll there', async () => {
+    const signed = await signRelease(a, await a.publisherToken('acme'), '8.0');
+    assert.equal(signed.status, 201);
+    let bundle = signed.body.bundle;
+    for (let i = 0; bundle.verificationMaterial.tlogEntries.length === 0 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      bundle = (await a.app.inject({ url: `/v1/signatures/${signed.body.id}` })).json().bundle;
+    }
+    for (const t of [a, b, a, b]) assert.equal((await onlineVerdict(t, bundle)).valid, true);
+    const key = a.services.keys.list().find((k) => k.kid === signed.body.kid)!;
+    const revoked = await a.app.inject({
+      method: 'POST',
+      url: `/v1/admin/keys/${key.kid}/revoke`,
+      headers: bearer(await a.adminToken()),
+      payload: { compromisedAt: key.createdAt.toISOString(), reason: 'test: verdicts must follow' },
+    });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    const here = await onlineVerdict(a, bundle);
+    assert.deepEqual([here.valid, here.keyStatus, codes(here)], [false, 'revoked', ['key_revoked']]);
+    const started = performance.now();
+    let there = await onlineVerdict(b, bundle);
+    while (there.valid && performance.now() - started < 1000) {
+      await new Promise((r) => setTimeout(r, 10));
+      there = await onlineVerdict(b, bundle);
+    }
+    const elapsed = performance.now() - started;
+    assert.deepEqual([there.valid, there.keyStatus, codes(there)], [false, 'revoked', ['key_revoked']]);
+    // One state poll is 250 ms here; a second of slack for a loaded machine.
+    assert.ok(elapsed < 1000, `judged again after ${elapsed.toFixed(0)} ms`);
   });
 });
 

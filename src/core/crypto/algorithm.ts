@@ -33,7 +33,19 @@ export interface SignatureAlgorithm {
   signatureProblem(signature: Uint8Array): string | undefined;
   /** Strict verification; false for anything malformed, never a throw. */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  /**
+   * Whether `verify` could accept this public key at all. With `isStrictSignature`, this is what
+   * `verify` refuses before any arithmetic (non-canonical encodings, small-order points, S ≥ L,
+   * points off the curve) and what another implementation of the same equation (OpenSSL, through
+   * node:crypto) may not check: a `true` from it stands as this record's verdict only for a key
+   * and signature that pass both (services/node-verifier.ts).
+   */
+  isStrictKey(publicKey: Uint8Array): boolean;
+  isStrictSignature(signature: Uint8Array): boolean;
 }
+
+/** Verifies one signature with one key; false for anything malformed, never a throw. */
+export type SignatureVerifier = (key: { readonly algorithm: AlgorithmId; readonly publicKey: Uint8Array }, signature: Uint8Array, message: Uint8Array) => boolean;
 
 /**
  * Something that signs with one key and knows which: the service's keys (node:crypto, or a

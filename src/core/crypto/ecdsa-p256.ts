@@ -83,6 +83,8 @@ export const ECDSA_P256: SignatureAlgorithm = {
     return isPoint(point) ? point : undefined;
   },
   signatureProblem: derSignatureProblem,
+  isStrictKey: isPoint,
+  isStrictSignature: (signature) => derSignatureProblem(signature) === undefined,
   verify(signature, message, publicKey) {
     if (derSignatureProblem(signature) !== undefined || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
     try {

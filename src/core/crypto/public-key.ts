@@ -17,8 +17,16 @@ export function spkiPem(key: PublicKey): string {
   return `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`;
 }
 
+// Every verification compares a trusted key's kid with the bundle's hint; the kid of the same
+// key object is computed once.
+const kids = new WeakMap<Uint8Array, { algorithm: string; kid: string }>();
+
 export function keyIdOf(key: PublicKey): string {
-  return bytesToHex(sha256(utf8(spkiPem(key))));
+  const known = kids.get(key.publicKey);
+  if (known?.algorithm === key.algorithm) return known.kid;
+  const kid = bytesToHex(sha256(utf8(spkiPem(key))));
+  kids.set(key.publicKey, { algorithm: key.algorithm, kid });
+  return kid;
 }
 
 /** The public JWK members of a key (kty, crv, x...). */

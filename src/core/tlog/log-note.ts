@@ -11,7 +11,7 @@
 // Clients that know only signed-note ignore the second line (its key ID differs), as the spec
 // requires them to.
 import { concatBytes, utf8 } from '../bytes.ts';
-import type { Signer, SignatureAlgorithm } from '../crypto/algorithm.ts';
+import type { SignatureAlgorithm, SignatureVerifier, Signer } from '../crypto/algorithm.ts';
 import { verifySignature } from '../crypto/public-key.ts';
 import { algorithmOf } from '../crypto/registry.ts';
 import type { PublicKey } from '../keys/key.ts';
@@ -61,7 +61,7 @@ export async function signCheckpoint(checkpoint: Checkpoint, signer: Signer, tim
  * 'checkpoint_malformed' for bad text, 'note_unverified' when the key did not sign it or one of
  * its signatures fails.
  */
-export function verifyCheckpoint(note: string, key: PublicKey): SignedCheckpoint {
+export function verifyCheckpoint(note: string, key: PublicKey, verify: SignatureVerifier = verifySignature): SignedCheckpoint {
   const parsed = parseSignedNote(note);
   const checkpoint = parseCheckpoint(parsed.text);
   const name = checkpoint.origin;
@@ -76,13 +76,13 @@ export function verifyCheckpoint(note: string, key: PublicKey): SignedCheckpoint
   for (const s of parsed.signatures) {
     if (s.name !== name) continue;
     if (s.keyId === noteId) {
-      if (!verifySignature(key, s.signature, text)) throw new TlogError('note_unverified', 'the checkpoint signature does not verify with the log key');
+      if (!verify(key, s.signature, text)) throw new TlogError('note_unverified', 'the checkpoint signature does not verify with the log key');
       signed = true;
     } else if (s.keyId === cosigId) {
       if (s.signature.length !== 8 + signatureLength) throw new TlogError('note_unverified', `the timestamp cosignature is not ${8 + signatureLength} bytes`);
       const ts = new DataView(s.signature.buffer, s.signature.byteOffset, 8).getBigUint64(0);
       if (ts > BigInt(Number.MAX_SAFE_INTEGER)) throw new TlogError('note_unverified', 'the cosignature timestamp is out of range');
-      if (!verifySignature(key, s.signature.slice(8), cosignedMessage(Number(ts), parsed.text))) {
+      if (!verify(key, s.signature.slice(8), cosignedMessage(Number(ts), parsed.text))) {
         throw new TlogError('note_unverified', 'the timestamp cosignature does not verify with the log key');
       }
       timestamp = Number(ts);

@@ -12,6 +12,7 @@
 // The checkpoint is the first one the log signed that covers the entry, so the bundle is the
 // same whenever it is fetched.
 import { bytesToHex, equalBytes, fromBase64, hexToBytes, isSha256Hex, toBase64 } from '../bytes.ts';
+import type { SignatureVerifier } from '../crypto/algorithm.ts';
 import { isObject, parseDecimal } from '../guards.ts';
 import type { KeyPurpose, KeyStatus, PublicKey, TrustedKey } from '../keys/key.ts';
 import type { Reason } from '../verdict.ts';
@@ -91,6 +92,8 @@ const refuse = (code: Reason['code'], message: string): Result => ({ ok: false, 
 export interface LogKeyLookup {
   resolveKey(kid: string): LogKey | undefined;
   logKeys?(): Iterable<TrustedKey>;
+  /** The checkpoint's signature check (default: the algorithm record's strict verify). */
+  verifySignature?: SignatureVerifier;
 }
 
 /** The trusted log key an entry's logId names: a C2SP key ID under the checkpoint's origin, or (first format) a kid. */
@@ -151,7 +154,7 @@ export function checkTlogEntry(entry: unknown, facts: EntryFacts, keys: LogKeyLo
   if (key.status === 'revoked' || key.status === 'pending') return refuse('log_key_unknown', `the log key ${key.kid} is ${key.status}`);
   let checkpoint: SignedCheckpoint;
   try {
-    checkpoint = verifyCheckpoint(envelope, key);
+    checkpoint = verifyCheckpoint(envelope, key, keys.verifySignature);
   } catch (err) {
     return refuse('checkpoint_signature_invalid', err instanceof TlogError ? err.message : 'the checkpoint does not verify');
   }

@@ -1,0 +1,61 @@
+// What the service benches share: starting a process and waiting for it, and one load
+// generator (autocannon) with a warm-up, printing throughput and p99 in one format.
+import { spawn, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { freePort } from '../test/support/process.ts';
+
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+export async function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(`${base}/healthz`).then(() => true, () => false)) return { child, base };
+    if (await fetch(`${base}/hello`).then((r) => r.ok, () => false)) return { child, base };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${args.join(' ')} did not start`);
+}
+
+export interface Result {
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface LoadOptions {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** A body per request (a new one each time), or one body for every request. */
+  body?: (() => string) | string;
+  seconds?: number;
+}
+
+async function load(url: string, options: LoadOptions): Promise<Result> {
+  const body = options.body;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: options.seconds ?? SECONDS,
+    requests: [
+      {
+        method: options.method,
+        headers: { 'content-type': 'application/json', ...options.headers },
+        ...(typeof body === 'string' ? { body } : body ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) } : {}),
+      },
+    ],
+  });
+  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+export async function measure(label: string, url: string, options: LoadOptions): Promise<Result> {
+  await load(url, { ...options, seconds: 3 }); // warm-up: JIT, pools, caches
+  const r = await load(url, options);
+  console.log(`${label.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors}   non-2xx ${r.non2xx}`);
+  return r;
+}
+
+export const pass = (b: boolean) => (b ? 'PASS' : 'FAIL');
