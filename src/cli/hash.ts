@@ -1,6 +1,7 @@
 // `modelsign hash PATH`: the OMS manifest of a model folder or file, computed the way `sign` and
 // `verify` do (same listing rules, same ignore paths).
 import { buildManifest } from '../core/manifest.ts';
+import { printableName } from '../core/unicode.ts';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { hashFiles, progressReporter, type HashedFile } from './hash-files.ts';
@@ -61,7 +62,8 @@ export async function hash(args: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(JSON.stringify({ path: positionals[0], rootDigest: model.rootDigest, ignorePaths: model.ignorePaths, files: model.files }) + '\n');
   } else {
-    for (const f of model.files) process.stdout.write(`${f.sha256}  ${f.path}\n`);
+    // Listing refused unsafe names already; printed escaped all the same (a name is never trusted to display as itself).
+    for (const f of model.files) process.stdout.write(`${f.sha256}  ${printableName(f.path)}\n`);
     process.stdout.write(`${model.rootDigest}  (root digest of ${model.files.length} files)\n`);
   }
   return EXIT.ok;

@@ -5,6 +5,7 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compareCodePoints, isIgnoredPath, pathProblem } from '../core/manifest.ts';
+import { escapeName } from '../core/unicode.ts';
 
 /** The paths the OpenSSF model_signing tool ignores in a folder by default (and the bundle itself). */
 export const DEFAULT_IGNORE_PATHS = ['.git', '.gitattributes', '.github', '.gitignore', 'model.sig'];
@@ -53,7 +54,7 @@ export async function listModel(target: string, options: { allowSymlinks: boolea
       kind: 'file',
       root: path.dirname(root),
       files: problem ? [] : [{ path: name, abs: root, size: info.size }],
-      problems: problem ? [{ code: 'path_unsafe', path: name, message: `${JSON.stringify(name)} ${problem}` }] : [],
+      problems: problem ? [{ code: 'path_unsafe', path: name, message: `${escapeName(name)} ${problem}` }] : [],
     };
   }
   if (!info.isDirectory()) throw new ModelPathError(`${target} is neither a file nor a folder`);
@@ -73,7 +74,7 @@ export async function listModel(target: string, options: { allowSymlinks: boolea
       const abs = path.join(dir, entry.name);
       const unsafe = pathProblem(rel);
       if (unsafe) {
-        problems.push({ code: 'path_unsafe', path: rel, message: `${JSON.stringify(rel)} ${unsafe}` });
+        problems.push({ code: 'path_unsafe', path: rel, message: `${escapeName(rel)} ${unsafe}` });
         continue;
       }
       if (entry.isDirectory()) {

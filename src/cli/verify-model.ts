@@ -5,6 +5,7 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { readClaim, readEnvelope } from '../core/read-bundle.ts';
 import type { Reason } from '../core/verdict.ts';
+import { printableName } from '../core/unicode.ts';
 import { verifyBundle } from '../core/verify-bundle.ts';
 import { EXIT } from './exit-codes.ts';
 import { hashFiles, type HashedFile } from './hash-files.ts';
@@ -149,12 +150,13 @@ function problemReason(p: FileProblem): { code: string; message: string; path: s
 }
 
 export function describe(report: ModelReport): string[] {
-  const what = report.model ? `${report.model}@${report.version}` : report.path;
+  const where = printableName(report.path);
+  const what = report.model ? `${report.model}@${report.version}` : where;
   if (report.outcome === 'verified') {
-    return [`verified: ${report.path} is ${what}, signed by ${report.kid?.slice(0, 12)} (${report.keyStatus})${report.logIndex !== null ? `, log entry ${report.logIndex}` : ''}${report.logChecked ? '' : '; the log entry was not checked (no log key trusted)'}`];
+    return [`verified: ${where} is ${what}, signed by ${report.kid?.slice(0, 12)} (${report.keyStatus})${report.logIndex !== null ? `, log entry ${report.logIndex}` : ''}${report.logChecked ? '' : '; the log entry was not checked (no log key trusted)'}`];
   }
-  if (report.outcome === 'error' || report.outcome === 'unsigned') return [`${report.outcome}: ${report.reasons[0]?.message ?? report.path}`];
-  const lines = [`${report.outcome}: ${report.path}${report.model ? ` (${what})` : ''}`];
-  for (const r of report.reasons) lines.push(`  ${r.code}${r.path !== undefined ? ` ${r.path}` : ''}: ${r.message}`);
+  if (report.outcome === 'error' || report.outcome === 'unsigned') return [`${report.outcome}: ${report.reasons[0]?.message ?? where}`];
+  const lines = [`${report.outcome}: ${where}${report.model ? ` (${what})` : ''}`];
+  for (const r of report.reasons) lines.push(`  ${r.code}${r.path !== undefined ? ` ${printableName(r.path)}` : ''}: ${r.message}`);
   return lines;
 }

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   payload_too_large: 'The request body is larger than this route accepts.',
   invalid_path: 'A manifest path breaks the path rules (relative POSIX, NFC, no `..`, `.`, empty segments, control characters).',
   duplicate_path: 'The same path appears twice in a manifest.',
+  invisible_character:
+    'A manifest or ignore path holds an invisible or bidirectional format character (Unicode Cf, Zl, Zp or Default_Ignorable_Code_Point; `codePoints` names them as U+XXXX), which would display a name other than the one signed.',
   invalid_model_name: 'The model name is not `namespace/name` with the allowed characters.',
   invalid_version: 'The version has characters or a length that are not allowed.',
   invalid_namespace: 'A namespace has characters or a length that are not allowed.',
@@ -39,7 +41,9 @@ export const ERROR_CODES = {
   rate_limited: 'Too many requests from this client address or token; wait for the number of seconds in Retry-After.',
   key_unavailable: 'No usable key of the needed purpose; the service is not ready.',
   kek_mismatch: 'The configured KEK does not decrypt the stored keys.',
-  unavailable: 'The database is unreachable; try again shortly.',
+  unavailable: 'The database is unreachable, starting, shutting down, in recovery or out of connections; try again after Retry-After.',
+  database_busy: 'The database did not answer in time (statement or connection wait past its limit); try again after Retry-After.',
+  database_read_only: 'The database accepts only reads (a standby after failover, or set read-only): lookups and verification work, signing and admin changes do not; try again after Retry-After.',
   internal_error: 'An unexpected error; it has been logged with the request id.',
 } as const;
 

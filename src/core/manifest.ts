@@ -4,6 +4,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, hexToBytes, bytesToHex, isSha256Hex, utf8 } from './bytes.ts';
 import { ModelsignError, type ErrorDetail } from './errors.ts';
+import { escapeName, invisibleCharacter, invisibleCharacters } from './unicode.ts';
 
 export const MAX_PATH_BYTES = 4096;
 export const MAX_SEGMENT_BYTES = 255;
@@ -31,6 +32,8 @@ export function pathProblem(path: unknown): string | undefined {
   if (path.length === 0) return 'must not be empty';
   if (!path.isWellFormed()) return 'must be valid Unicode (no lone surrogates)';
   if (CONTROL.test(path)) return 'must not contain NUL or control characters';
+  const hidden = invisibleCharacter(path);
+  if (hidden) return `must not contain invisible or bidirectional format characters (${hidden})`;
   if (path.normalize('NFC') !== path) return 'must be in Unicode normalization form C (NFC)';
   if (path.startsWith('/')) return 'must be relative (no leading /)';
   // A backslash is a separator on Windows: `a\..\b` would escape there.
@@ -87,7 +90,15 @@ export function rootDigest(digests: readonly string[]): string {
  */
 export function buildManifest(files: readonly ManifestFile[], ignorePaths: readonly string[] = []): Manifest {
   const errors: ErrorDetail[] = [];
-  let code: 'invalid_path' | 'duplicate_path' = 'invalid_path';
+  let code: 'invalid_path' | 'duplicate_path' | 'invisible_character' = 'invalid_path';
+  // A name that displays as another is the problem to name first, whatever else is wrong.
+  const invisible = (where: string, value: string) => {
+    const codePoints = invisibleCharacters(value);
+    if (codePoints.length === 0) return false;
+    code = 'invisible_character';
+    errors.push({ path: where, message: `${escapeName(value)} holds invisible or bidirectional format characters (${[...new Set(codePoints)].join(', ')})`, value, codePoints });
+    return true;
+  };
   // Sort positions, not files, so errors can name the index the caller sent.
   const order = files.map((_, i) => i).sort((a, b) => compareCodePoints(files[a]!.path, files[b]!.path));
   const sorted = order.map((i) => files[i]!);
@@ -96,10 +107,10 @@ export function buildManifest(files: readonly ManifestFile[], ignorePaths: reado
     const file = files[index]!;
     const where = `files[${index}]`;
     const problem = pathProblem(file.path);
-    if (problem) errors.push({ path: `${where}.path`, message: problem, value: file.path });
+    if (problem && !(typeof file.path === 'string' && invisible(`${where}.path`, file.path))) errors.push({ path: `${where}.path`, message: problem, value: file.path });
     if (!isSha256Hex(file.sha256)) errors.push({ path: `${where}.sha256`, message: 'must be 64 lowercase hex characters' });
     if (paths.has(file.path)) {
-      code = 'duplicate_path';
+      if (code !== 'invisible_character') code = 'duplicate_path';
       errors.push({ path: `${where}.path`, message: 'duplicate path', value: file.path });
     }
     paths.add(file.path);
@@ -114,7 +125,7 @@ export function buildManifest(files: readonly ManifestFile[], ignorePaths: reado
   const ignored = [...new Set(ignorePaths)].sort(compareCodePoints);
   ignored.forEach((p, i) => {
     const problem = pathProblem(p);
-    if (problem) errors.push({ path: `ignorePaths[${i}]`, message: problem, value: p });
+    if (problem && !(typeof p === 'string' && invisible(`ignorePaths[${i}]`, p))) errors.push({ path: `ignorePaths[${i}]`, message: problem, value: p });
   });
   const ignoredSet = new Set(ignored);
   for (const file of sorted) {
@@ -122,7 +133,7 @@ export function buildManifest(files: readonly ManifestFile[], ignorePaths: reado
     if (hit !== undefined) errors.push({ path: 'files', message: `${JSON.stringify(file.path)} is under ignored path ${JSON.stringify(hit)}`, value: file.path });
   }
   if (errors.length > 0) {
-    const first = errors[0]!;
+    const first = errors.find((e) => code !== 'invisible_character' || e.codePoints) ?? errors[0]!;
     throw new ModelsignError(code, `${first.path}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, errors);
   }
   return { files: sorted, ignorePaths: ignored, rootDigest: rootDigest(sorted.map((f) => f.sha256)) };

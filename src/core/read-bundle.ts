@@ -6,6 +6,7 @@ import { BUNDLE_MEDIA_TYPE } from './bundle.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
 import { isObject } from './guards.ts';
 import { pathProblem } from './manifest.ts';
+import { escapeName, invisibleCharacter } from './unicode.ts';
 import { parseSubjectName } from './release-name.ts';
 import { OMS_PREDICATE_TYPE, STATEMENT_TYPE } from './statement.ts';
 import type { Reason } from './verdict.ts';
@@ -102,7 +103,10 @@ export function readClaim(payload: Uint8Array): Read<ReleaseClaim> {
       return;
     }
     const problem = pathProblem(r.name);
-    if (problem) reasons.push({ code: 'resource_unsafe', message: `${where}.name ${problem}`, path: r.name });
+    const hidden = problem === undefined ? undefined : invisibleCharacter(r.name);
+    // Signed before such names were refused at signing: named for what they are.
+    if (hidden) reasons.push({ code: 'invisible_character', message: `${where}.name ${escapeName(r.name)} holds an invisible or bidirectional format character (${hidden}); it displays as another name`, path: r.name });
+    else if (problem) reasons.push({ code: 'resource_unsafe', message: `${where}.name ${problem}`, path: r.name });
     else if (seen.has(r.name)) reasons.push({ code: 'resource_malformed', message: `${where}.name appears twice`, path: r.name });
     seen.add(r.name);
     resources.push({ name: r.name, digest: r.digest });

@@ -1,6 +1,7 @@
 // Names of releases. Namespaces are lowercase only: `Acme` and `acme` would otherwise be two
 // owners of look-alike model names, the raw material of an impersonation.
 import { ModelsignError } from './errors.ts';
+import { escapeName, nonAsciiCharacter } from './unicode.ts';
 
 export const NAMESPACE_PATTERN = '^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$';
 /** NAMESPACE_PATTERN in words, for messages (publisher names follow the same rule). */
@@ -12,6 +13,20 @@ export const VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$';
 const NAMESPACE = new RegExp(NAMESPACE_PATTERN);
 const NAME = new RegExp(MODEL_NAME_PATTERN);
 const VERSION = new RegExp(VERSION_PATTERN);
+
+/**
+ * ` (U+202E is not allowed)` for a name holding a character outside printable ASCII (the names
+ * are ASCII-only, so an invisible or look-alike character is named rather than left unseen).
+ */
+export function offendingCharacter(value: unknown): string {
+  const label = typeof value === 'string' ? nonAsciiCharacter(value) : undefined;
+  return label ? ` (${label} is not allowed)` : '';
+}
+
+/** A name as an error message shows it: quoted, invisible characters escaped. */
+export function shownName(value: unknown): string {
+  return typeof value === 'string' ? escapeName(value) : JSON.stringify(value) ?? String(value);
+}
 
 export interface ModelName {
   namespace: string;
@@ -41,7 +56,7 @@ export function assertModelName(model: unknown): ModelName {
   if (!parsed) {
     throw new ModelsignError(
       'invalid_model_name',
-      `model ${JSON.stringify(model)} must be "namespace/name": a lowercase namespace ([a-z0-9._-], up to 64) and a name ([A-Za-z0-9._-], up to 128), each starting and ending with a letter or digit`,
+      `model ${shownName(model)} must be "namespace/name": a lowercase namespace ([a-z0-9._-], up to 64) and a name ([A-Za-z0-9._-], up to 128), each starting and ending with a letter or digit${offendingCharacter(model)}`,
     );
   }
   return parsed;
@@ -51,7 +66,7 @@ export function assertVersion(version: unknown): string {
   if (!isVersion(version)) {
     throw new ModelsignError(
       'invalid_version',
-      `version ${JSON.stringify(version)} must start with a letter or digit and use only [A-Za-z0-9._+-], up to 128 characters`,
+      `version ${shownName(version)} must start with a letter or digit and use only [A-Za-z0-9._+-], up to 128 characters${offendingCharacter(version)}`,
     );
   }
   return version;

@@ -19,6 +19,7 @@ export const REASON_CODES = {
   subject_malformed: 'The statement must have one subject named namespace/name@version with a sha256 digest.',
   resource_malformed: 'A resource is not {algorithm: sha256, name, digest} with a 64-hex digest, or appears twice.',
   resource_unsafe: 'A resource name is not a safe relative path; no file was opened.',
+  invisible_character: 'A resource name holds an invisible or bidirectional format character (named as U+XXXX), so it displays as another name; no file was opened.',
   root_digest_mismatch: 'The subject digest does not equal SHA-256 over the resource digests.',
   file_changed: 'A file\'s SHA-256 differs from the signed digest.',
   file_missing: 'A signed file is not present.',

@@ -9,6 +9,7 @@ import { algorithmOf } from './crypto/registry.ts';
 import { preAuthEncoding } from './dsse.ts';
 import type { TrustedKey } from './keys/key.ts';
 import { isIgnoredPath, rootDigest } from './manifest.ts';
+import { printableName } from './unicode.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
 import type { EntryFacts } from './tlog/entries/entry-kind.ts';
 import type { LogHasher } from './tlog/hash.ts';
@@ -177,12 +178,12 @@ export function compareFiles(release: ReleaseClaim, files: readonly FileDigest[]
   for (const r of release.resources) {
     signed.add(r.name);
     const actual = present.get(r.name);
-    if (actual === undefined) reasons.push({ code: 'file_missing', message: `${r.name} is signed but missing`, path: r.name });
-    else if (actual !== r.digest) reasons.push({ code: 'file_changed', message: `${r.name} has SHA-256 ${actual}, signed ${r.digest}`, path: r.name });
+    if (actual === undefined) reasons.push({ code: 'file_missing', message: `${printableName(r.name)} is signed but missing`, path: r.name });
+    else if (actual !== r.digest) reasons.push({ code: 'file_changed', message: `${printableName(r.name)} has SHA-256 ${actual}, signed ${r.digest}`, path: r.name });
   }
   for (const f of files) {
     if (!signed.has(f.path) && !isIgnoredPath(f.path, release.ignorePaths)) {
-      reasons.push({ code: 'file_extra', message: `${f.path} is not part of the signed release`, path: f.path });
+      reasons.push({ code: 'file_extra', message: `${printableName(f.path)} is not part of the signed release`, path: f.path });
     }
   }
   return reasons;

@@ -8,6 +8,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   invalid_path: 400,
   duplicate_path: 400,
+  invisible_character: 400,
   invalid_model_name: 400,
   invalid_version: 400,
   invalid_namespace: 400,
@@ -39,6 +40,8 @@ const STATUS: Record<ErrorCode, number> = {
   key_unavailable: 503,
   kek_mismatch: 503,
   unavailable: 503,
+  database_busy: 503,
+  database_read_only: 503,
   internal_error: 500,
 };
 

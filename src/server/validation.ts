@@ -13,8 +13,10 @@ function makeAjv(options: Options): Ajv {
 }
 
 export function validatorCompiler(): FastifySchemaCompiler<unknown> {
-  const bodies = makeAjv({ coerceTypes: false, allErrors: true });
-  const parameters = makeAjv({ coerceTypes: true, allErrors: false });
+  // verbose: each error carries the value it is about, so a refused name can be told apart by the
+  // character that made it fail (server/plugins/errors.ts).
+  const bodies = makeAjv({ coerceTypes: false, allErrors: true, verbose: true });
+  const parameters = makeAjv({ coerceTypes: true, allErrors: false, verbose: true });
   return ({ schema, httpPart }) => {
     if (httpPart === 'body') return bodies.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
     return finiteOnly(parameters.compile(schema as object)) as ReturnType<FastifySchemaCompiler<unknown>>;

@@ -5,7 +5,7 @@ import type { AlgorithmId } from '../core/crypto/algorithm.ts';
 import { ALGORITHM_NAMES, algorithmNamed, algorithmOf } from '../core/crypto/registry.ts';
 import { ModelsignError, type ErrorDetail } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
-import { isNamespace, NAME_RULE, PUBLISHER_NAME_PATTERN } from '../core/release-name.ts';
+import { isNamespace, NAME_RULE, offendingCharacter, PUBLISHER_NAME_PATTERN } from '../core/release-name.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
@@ -32,9 +32,9 @@ export class PublisherService {
 
   async create(input: { name: string; namespaces: string[] }, actor: string): Promise<PublisherView> {
     const errors: ErrorDetail[] = [];
-    if (!PUBLISHER_NAME.test(input.name)) errors.push({ path: 'name', message: `must be ${NAME_RULE}` });
+    if (!PUBLISHER_NAME.test(input.name)) errors.push({ path: 'name', message: `must be ${NAME_RULE}${offendingCharacter(input.name)}` });
     input.namespaces.forEach((ns, i) => {
-      if (!isNamespace(ns)) errors.push({ path: `namespaces[${i}]`, message: `must be ${NAME_RULE}`, value: ns });
+      if (!isNamespace(ns)) errors.push({ path: `namespaces[${i}]`, message: `must be ${NAME_RULE}${offendingCharacter(ns)}`, value: ns });
     });
     if (errors.length > 0) throw new ModelsignError(errors[0]!.path === 'name' ? 'validation_failed' : 'invalid_namespace', `${errors[0]!.path} ${errors[0]!.message}`, errors);
     const namespaces = [...new Set(input.namespaces)];
@@ -94,7 +94,7 @@ export class PublisherService {
       if (bad.length > 0) {
         throw new ModelsignError(
           'invalid_namespace',
-          `namespaces[${bad[0]![1]}] must be ${NAME_RULE}`,
+          `namespaces[${bad[0]![1]}] must be ${NAME_RULE}${offendingCharacter(bad[0]![0])}`,
           bad.map(([ns, i]) => ({ path: `namespaces[${i}]`, message: 'invalid namespace', value: ns })),
         );
       }

@@ -12,6 +12,7 @@ import { ERROR_CODES } from '../../src/core/errors.ts';
 import type { OpenApiOperation } from '../../src/server/openapi.ts';
 import { problem } from '../../src/server/problem.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
+import { INVISIBLE_CODE_POINTS } from '../support/unicode.ts';
 
 type Schema = Record<string, unknown>;
 const RUNS = Number(process.env.MODELSIGN_FUZZ_RUNS ?? 10_000);
@@ -47,7 +48,8 @@ function fromSchema(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
             /* a pattern fast-check cannot generate from: plain strings */
           }
         }
-        return fc.string({ minLength: (schema.minLength as number | undefined) ?? 0, maxLength: Math.min((schema.maxLength as number | undefined) ?? 40, 200) });
+        const plain = fc.string({ minLength: (schema.minLength as number | undefined) ?? 0, maxLength: Math.min((schema.maxLength as number | undefined) ?? 40, 200) });
+        return fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: withInvisible(plain) });
       }
       case 'array':
         if (depth > 4) return fc.constant([]);
@@ -66,6 +68,14 @@ function fromSchema(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
   return arbs.length === 1 ? arbs[0]! : fc.oneof(...arbs);
 }
 
+/** Strings with an invisible or bidirectional format character somewhere in them. */
+function withInvisible(strings: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.tuple(strings, fc.constantFrom(...INVISIBLE_CODE_POINTS), fc.nat()).map(([text, cp, at]) => {
+    const i = text.length === 0 ? 0 : at % (text.length + 1);
+    return text.slice(0, i) + String.fromCodePoint(cp) + text.slice(i);
+  });
+}
+
 /** One JSON value with one part replaced, removed or added. */
 function mutated(value: unknown): fc.Arbitrary<unknown> {
   const paths: string[][] = [];
@@ -74,7 +84,7 @@ function mutated(value: unknown): fc.Arbitrary<unknown> {
     if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) walk(c, [...path, k]);
   };
   walk(value, []);
-  return fc.tuple(fc.constantFrom(...paths), fc.constantFrom('replace', 'delete', 'add'), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string(), fc.constantFrom('', 0, -1, 2 ** 53, 1e400, null, true, '../../etc/passwd', '\u0000', 'a'.repeat(5000)))).map(([path, how, replacement]) => {
+  return fc.tuple(fc.constantFrom(...paths), fc.constantFrom('replace', 'delete', 'add'), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string(), withInvisible(fc.constantFrom('model.safetensors', 'acme/m', '1.0', '.git')), fc.constantFrom('', 0, -1, 2 ** 53, 1e400, null, true, '../../etc/passwd', '\u0000', 'a'.repeat(5000)))).map(([path, how, replacement]) => {
     const copy = structuredClone(value) as Record<string, unknown>;
     if (path.length === 0) return how === 'add' ? { ...(copy as object), extra: replacement } : replacement;
     let parent: Record<string, unknown> = copy;
@@ -90,6 +100,7 @@ function mutated(value: unknown): fc.Arbitrary<unknown> {
 
 const garbageString = fc.oneof(
   fc.string({ maxLength: 80 }),
+  withInvisible(fc.string({ maxLength: 40 })),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom('', '..', '.', '%00', '%2e%2e', '%ff', 'a'.repeat(300), '-1', '1e400', '9007199254740993', 'null', '[]', '{}', 'NaN', ' 1', '0x10'),
 );

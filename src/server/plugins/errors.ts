@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
+import { offendingCharacter } from '../../core/release-name.ts';
 import { failureKind } from '../../services/failures.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
 
@@ -25,7 +26,7 @@ function toProblemCode(err: FastifyError): { code: ErrorCode; detail: string; er
     const where = err.validationContext ?? 'body';
     const errors = err.validation.map((v) => ({
       path: `${where}${v.instancePath || ''}`,
-      message: v.message ?? 'is invalid',
+      message: `${v.message ?? 'is invalid'}${v.keyword === 'pattern' ? offendingCharacter((v as { data?: unknown }).data) : ''}`,
       ...(v.keyword === 'additionalProperties' ? { property: (v.params as { additionalProperty?: string }).additionalProperty } : {}),
     }));
     const first = errors[0]!;
