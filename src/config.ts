@@ -33,6 +33,12 @@ export interface Config {
   logOrigin: string | undefined;
   /** Upper bound on PostgreSQL connections per instance. */
   dbPoolSize: number;
+  /** MODELSIGN_DB_STATEMENT_TIMEOUT_MS: PostgreSQL's statement_timeout for the service's sessions; past it, 503 database_busy. */
+  dbStatementTimeoutMs: number;
+  /** MODELSIGN_DB_ACQUIRE_TIMEOUT_MS: how long a request waits for a pooled connection (or a new one); past it, 503 database_busy. */
+  dbAcquireTimeoutMs: number;
+  /** MODELSIGN_RATE_LIMIT_AUTH_REFUSALS: refused authentications a minute per address (IPv6 /64) before 429; 0 = no cap. */
+  authRefusalsPerMinute: number;
   /** How often each instance polls for revocations and key changes made by other instances. */
   statePollMs: number;
   /** How long a signing call waits for its log entry to be in a signed checkpoint. */
@@ -196,6 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     logOrigin,
     dbPoolSize: integer(env, 'MODELSIGN_DB_POOL_SIZE', 20, 1, 1000),
+    dbStatementTimeoutMs: integer(env, 'MODELSIGN_DB_STATEMENT_TIMEOUT_MS', 5_000, 100, 600_000),
+    dbAcquireTimeoutMs: integer(env, 'MODELSIGN_DB_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),
+    authRefusalsPerMinute: integer(env, 'MODELSIGN_RATE_LIMIT_AUTH_REFUSALS', 30, 0, 1_000_000),
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
     tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
     rotation: { every, prepublishMs },

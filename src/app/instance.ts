@@ -35,6 +35,7 @@ export async function startInstance(config: Config, logger: Logger, options: { p
       // REDIS_URL makes the limits shared by every instance (it was parsed but never passed on
       // before this file existed: each served instance counted alone).
       rateLimit: { ...config.rateLimit, redisUrl: config.redisUrl },
+      authRefusalsPerMinute: config.authRefusalsPerMinute,
       trustProxy: config.trustProxy,
       requestTimeoutMs: config.requestTimeoutMs,
       processMetrics: options.processMetrics ?? false,

@@ -34,6 +34,8 @@ export interface AppOptions {
   openapi?: OpenApiDocument;
   /** Per-address and per-token limits; undefined = none (tests that are not about limits). */
   rateLimit?: RateLimitOptions | undefined;
+  /** Refused authentications a minute per address before 429 (plugins/auth.ts); default 0, none. */
+  authRefusalsPerMinute?: number | undefined;
   /** X-Forwarded-For trust (Fastify's trustProxy). */
   trustProxy?: boolean | number | string[];
   /** config.ts: MODELSIGN_REQUEST_TIMEOUT_MS. */
@@ -157,7 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(errorsPlugin);
   await app.register(servicesPlugin, { services: options.services });
-  await app.register(authPlugin);
+  await app.register(authPlugin, { refusalsPerMinute: options.authRefusalsPerMinute ?? 0 });
   if (options.rateLimit) await app.register(rateLimitPlugin, options.rateLimit);
   await app.register(securityPlugin);
   await app.register(metricsPlugin, { processMetrics: options.processMetrics ?? false });

@@ -60,6 +60,7 @@ export interface TestAppOptions {
   rateLimit?: RateLimitOptions;
   requestTimeoutMs?: number;
   statePollMs?: number;
+  authRefusalsPerMinute?: number;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -82,7 +83,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const services = createServices(config, { db: database.db, backend: new KekWrappedBackend(options.kek ?? testKek()), logger, clock: options.clock });
   await services.start();
-  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute });
   await app.ready();
   const publishers = new Map<string, string>();
   return {

@@ -10,6 +10,7 @@ import { ALGORITHMS, algorithmOf, algorithmOfJws } from '../../core/crypto/regis
 import { ModelsignError } from '../../core/errors.ts';
 import { TOKEN_ISSUER, type Role } from '../../core/tokens.ts';
 import type { Principal } from '../../services/principal.ts';
+import { addressBucket } from '../client-address.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,8 +43,48 @@ const JWS_ALGS = [...new Set(Object.values(ALGORITHMS).map((a) => a.jwsAlg))];
 
 const REFUSALS = new Set(['token_missing', 'token_malformed', 'token_invalid', 'token_expired', 'token_revoked', 'publisher_disabled', 'forbidden_role']);
 
-export default fp(
-  async function authPlugin(app) {
+export interface AuthOptions {
+  /**
+   * Refused authentications a minute per client address (an IPv6 /64) before further refusals
+   * are answered 429 and no longer written to the audit trail one by one; 0 = no cap. Counted
+   * per instance. A request whose token verifies is never blocked by it, and a valid token with
+   * the wrong role (forbidden_role) is neither counted nor blocked.
+   */
+  refusalsPerMinute?: number;
+}
+
+const WINDOW_MS = 60_000;
+const MAX_ADDRESSES = 100_000;
+
+export default fp<AuthOptions>(
+  async function authPlugin(app, options) {
+    const cap = options.refusalsPerMinute ?? 0;
+    // Refusals per address in the current minute. Counting after verification (never before)
+    // is what keeps a valid token usable from an address that is also sending garbage.
+    const refusals = new Map<string, { count: number; resetAt: number }>();
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      for (const [address, w] of refusals) if (w.resetAt <= now) refusals.delete(address);
+    }, WINDOW_MS);
+    sweep.unref();
+    app.addHook('onClose', async () => clearInterval(sweep));
+    /** Counts one refusal; the seconds to wait when the address is past the cap, else undefined. */
+    const overCap = (request: FastifyRequest): number | undefined => {
+      if (cap === 0) return undefined;
+      const address = addressBucket(request.ip);
+      const now = Date.now();
+      let w = refusals.get(address);
+      if (!w || w.resetAt <= now) {
+        if (refusals.size >= MAX_ADDRESSES) refusals.clear();
+        refusals.set(address, (w = { count: 0, resetAt: now + WINDOW_MS }));
+      }
+      w.count++;
+      if (w.count <= cap) return undefined;
+      // One line per address and minute, not one per refusal.
+      if (w.count === cap + 1) request.log.warn({ address }, `more than ${cap} refused authentications a minute from this address: answering 429 and not recording each in the audit trail until the minute ends`);
+      return Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+    };
+
     const publicPems = new Map<string, string>();
     const pemOf = (kid: string, alg: unknown): string | undefined => {
       const key = app.services.keys.get(kid);
@@ -133,7 +174,7 @@ export default fp(
     });
 
     app.decorate('requireRole', (...roles: Role[]) => {
-      const guard = async function requireRole(request: FastifyRequest, _reply: FastifyReply) {
+      const guard = async function requireRole(request: FastifyRequest, reply: FastifyReply) {
         try {
           const principal = await authenticate(request);
           request.principal = principal;
@@ -141,7 +182,14 @@ export default fp(
             throw new ModelsignError('forbidden_role', `this route is for ${roles.join(' or ')} tokens; this is a ${principal.role} token`);
           }
         } catch (err) {
-          if (err instanceof ModelsignError && REFUSALS.has(err.code)) await recordRefusal(request, err.code);
+          if (err instanceof ModelsignError && REFUSALS.has(err.code)) {
+            const wait = err.code === 'forbidden_role' ? undefined : overCap(request);
+            if (wait !== undefined) {
+              reply.header('retry-after', wait);
+              throw new ModelsignError('rate_limited', `more than ${cap} refused authentications a minute from this address; retry in ${wait} s`);
+            }
+            await recordRefusal(request, err.code);
+          }
           throw err;
         }
       };

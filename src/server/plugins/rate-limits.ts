@@ -1,4 +1,5 @@
-// Per-client limits: public routes count requests per client address, publisher and admin routes
+// Per-client limits: public routes count requests per client address (an IPv6 /64:
+// client-address.ts), publisher and admin routes
 // per token (so one pipeline cannot starve another behind the same NAT). With REDIS_URL the
 // counters live in Redis (@fastify/rate-limit's store) and hold across instances; without it each
 // instance counts alone, in memory. Routes with `config: { rateLimit: false }` are not counted.
@@ -8,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { ModelsignError } from '../../core/errors.ts';
+import { addressBucket } from '../client-address.ts';
 
 export interface RateLimitOptions {
   /** Requests per minute per client address on public routes; 0 = no limit. */
@@ -27,7 +29,7 @@ function bucketOf(request: FastifyRequest): string {
   if (authenticated && typeof header === 'string' && header !== '') {
     return `t:${createHash('sha256').update(header).digest('base64url').slice(0, 32)}`;
   }
-  return `ip:${request.ip}`;
+  return `ip:${addressBucket(request.ip)}`;
 }
 
 export default fp<RateLimitOptions>(
