@@ -16,6 +16,8 @@ import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
 import { LogReader } from '../services/log-reader.ts';
 import { nodeLogHasher } from '../services/node-hasher.ts';
+import { DatabaseStatus } from '../services/database-status.ts';
+import { databaseFailure } from '../db/errors.ts';
 import { nodeSignatureVerifier } from '../services/node-verifier.ts';
 import { periodic, type Periodic } from '../services/periodic.ts';
 import { PublisherService } from '../services/publishers.ts';
@@ -42,7 +44,14 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   const { db, logger } = deps;
   const clock = deps.clock ?? systemClock;
   const hasher = nodeLogHasher;
-  const warn = (what: string) => (err: unknown) => logger.warn({ err }, what);
+  const database = new DatabaseStatus(logger);
+  // A background task failing because of the database is the outage's one warning (DatabaseStatus),
+  // not a warning per run; anything else is logged as it happens.
+  const warn = (what: string) => (err: unknown) => {
+    const failure = databaseFailure(err);
+    if (failure) database.failed(failure, err);
+    else logger.warn({ err }, what);
+  };
 
   const keys = new KeyService(db, deps.backend, clock, { schedule: config.rotation, refreshMinIntervalMs: config.keyRefreshMinIntervalMs });
   const audit = new AuditService(db);
@@ -53,10 +62,14 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
   const signatures = new SignatureService(db, keys, writer, log, checkpointer, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
-  const watcher = new StateWatcher(db, async () => {
-    tokens.invalidate();
-    await keys.reload();
-  });
+  const watcher = new StateWatcher(
+    db,
+    async () => {
+      tokens.invalidate();
+      await keys.reload();
+    },
+    (readOnly) => database.answered(readOnly),
+  );
   keys.onChange(() => {
     signatures.dropCache();
     checkpointer.keysChanged();
@@ -81,7 +94,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     checkpointer,
     audit,
     verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier()),
-    health: new HealthService(db, keys, checkpointer, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
+    database,
+    health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
     watcher,
     publicUrl: config.publicUrl,
     async start() {

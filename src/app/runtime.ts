@@ -1,6 +1,8 @@
 // Opening one instance's world: configuration, database (migrated), key backend and services,
 // started. Shared by the service (instance.ts) and the admin commands, which run where the
 // database is reachable as one short-lived instance.
+import { databaseFailure } from '../db/errors.ts';
+import { errorSummary } from '../services/database-status.ts';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
@@ -24,7 +26,14 @@ export async function openRuntime(config: Config, logger: Logger, clock?: Clock)
   const db = await openDatabase(
     config.databaseUrl === undefined
       ? { dataDir: config.dataDir }
-      : { url: config.databaseUrl, poolSize: config.dbPoolSize, onError: (err) => logger.warn({ err }, 'database connection error') },
+      : {
+          url: config.databaseUrl,
+          poolSize: config.dbPoolSize,
+          statementTimeoutMs: config.dbStatementTimeoutMs,
+          acquireTimeoutMs: config.dbAcquireTimeoutMs,
+          // An idle session the server dropped: part of an outage, which DatabaseStatus reports once.
+          onError: (err) => (services ? services.database.failed(databaseFailure(err) ?? 'unavailable', err) : logger.warn({ err: errorSummary(err) }, 'database connection error')),
+        },
   );
   let services: Services | undefined;
   try {

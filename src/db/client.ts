@@ -9,6 +9,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
+import { databaseFailure } from './errors.ts';
 
 export { Prisma } from '../generated/prisma/client.ts';
 export type { PrismaClient };
@@ -44,6 +45,10 @@ export interface PostgresOptions {
   url: string;
   /** PostgreSQL connections at most (config.ts: MODELSIGN_DB_POOL_SIZE). */
   poolSize: number;
+  /** PostgreSQL's statement_timeout for every session (MODELSIGN_DB_STATEMENT_TIMEOUT_MS); default 5 s. */
+  statementTimeoutMs?: number;
+  /** How long to wait for a pooled or new connection (MODELSIGN_DB_ACQUIRE_TIMEOUT_MS); default 5 s. */
+  acquireTimeoutMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -64,7 +69,8 @@ async function openPostgres(url: string, options: PostgresOptions): Promise<Data
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 5_000,
     application_name: 'modelsign',
   });
   // An idle client that loses its server emits here; without a listener the process would exit.
@@ -78,6 +84,7 @@ async function openPostgres(url: string, options: PostgresOptions): Promise<Data
     inTransaction: (fn) => prisma.$transaction(fn),
     async transaction(fn) {
       const client = await pool.connect();
+      let failed: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -88,9 +95,14 @@ async function openPostgres(url: string, options: PostgresOptions): Promise<Data
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        // A session that refused a write as read-only (or lost its connection) is replaced, not
+        // reused: after a failover back, or `default_transaction_read_only` turned off, new
+        // sessions take writes while old ones would keep refusing them.
+        const failure = databaseFailure(err);
+        if (failure === 'read_only' || failure === 'unavailable') failed = err as Error;
         throw err;
       } finally {
-        client.release();
+        client.release(failed);
       }
     },
     async close() {

@@ -11,15 +11,62 @@ export function isUniqueViolation(err: unknown): boolean {
   return false;
 }
 
-/** The database could not be reached or dropped the connection. */
-export function isConnectionError(err: unknown): boolean {
-  if (err instanceof Prisma.PrismaClientInitializationError) return true;
-  if (err instanceof Prisma.PrismaClientKnownRequestError && ['P1001', 'P1002', 'P1017', 'P2024'].includes(err.code)) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'].includes(code)) return true;
-  // pg reports a closed pool and a dropped connection only in its message.
+/**
+ * Why the database could not serve a call, when that is the reason (else undefined):
+ * - `unavailable`: unreachable, connection refused, reset or terminated, not accepting
+ *   connections, starting up, shutting down, in recovery, out of connection slots, gone;
+ * - `read_only`: a read-only transaction refused a write (a standby after failover,
+ *   `default_transaction_read_only`);
+ * - `busy`: the statement timeout, a lock or connection wait past its limit, a serialization
+ *   failure or deadlock: the same request may succeed a moment later.
+ * The error arrives from pg directly, through Prisma's driver adapter, or from Prisma itself,
+ * each shaped differently; all three are read here and nowhere else.
+ */
+export type DatabaseFailure = 'unavailable' | 'read_only' | 'busy';
+
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '3D000', '28000', '28P01', '08000', '08001', '08003', '08004', '08006', '08007', '08P01']);
+const BUSY_STATES = new Set(['57014', '55P03', '40001', '40P01']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1003', 'P1017']);
+const BUSY_PRISMA = new Set(['P2024', 'P2028', 'P2034']);
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist', 'DatabaseAccessDenied', 'AuthenticationFailed', 'TlsConnectionError']);
+// pg reports a closed pool, a dropped connection and a pool wait past its limit only in words.
+const UNAVAILABLE_MESSAGE = /Cannot use a pool after calling end|Connection terminated|Client has encountered a connection error|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|terminating connection/;
+const BUSY_MESSAGE = /timeout exceeded when trying to connect|canceling statement due to statement timeout|Transaction already closed|expired transaction/;
+
+/** The codes an error carries: its own, its cause's, and Prisma's driver-adapter view of it. */
+function codesOf(err: unknown): string[] {
+  const codes: string[] = [];
+  const add = (v: unknown) => typeof v === 'string' && codes.push(v);
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    add((e as { code?: unknown }).code);
+    const cause = ((e as { meta?: { driverAdapterError?: { cause?: Record<string, unknown> } } }).meta?.driverAdapterError?.cause) ?? undefined;
+    if (cause) {
+      add(cause.originalCode);
+      add(cause.code);
+      add(cause.kind);
+    }
+  }
   const message = err instanceof Error ? err.message : '';
-  return /Cannot use a pool after calling end|Connection terminated|timeout exceeded when trying to connect/.test(message);
+  for (const m of message.matchAll(/Code: `([0-9A-Z]{5})`/g)) codes.push(m[1]!);
+  return codes;
+}
+
+export function databaseFailure(err: unknown): DatabaseFailure | undefined {
+  if (err instanceof Prisma.PrismaClientInitializationError) return 'unavailable';
+  const codes = codesOf(err);
+  if (codes.includes('25006')) return 'read_only';
+  if (codes.some((c) => BUSY_STATES.has(c) || BUSY_PRISMA.has(c))) return 'busy';
+  if (codes.some((c) => UNAVAILABLE_STATES.has(c) || c.startsWith('08') || SOCKET_CODES.has(c) || UNAVAILABLE_PRISMA.has(c) || UNAVAILABLE_KINDS.has(c))) return 'unavailable';
+  const message = err instanceof Error ? err.message : '';
+  if (BUSY_MESSAGE.test(message)) return 'busy';
+  if (UNAVAILABLE_MESSAGE.test(message)) return 'unavailable';
+  return undefined;
+}
+
+/** The database could not be reached or dropped the connection (not: read-only, busy). */
+export function isConnectionError(err: unknown): boolean {
+  return databaseFailure(err) === 'unavailable';
 }
 
 /** PostgreSQL refused a value as text (NUL, an invalid byte sequence): bad input, not a failure. */

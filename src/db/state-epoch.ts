@@ -7,6 +7,11 @@ export async function bumpStateEpoch(tx: Tx): Promise<void> {
 }
 
 export async function readStateEpoch(session: Tx): Promise<bigint> {
-  const rows = await session.$queryRaw<{ epoch: bigint }[]>`SELECT "epoch" FROM "state_epoch" WHERE "id" = 1`;
-  return rows[0]?.epoch ?? 0n;
+  return (await readState(session)).epoch;
+}
+
+/** The epoch, and whether this session refuses writes (a standby, or set read-only), in one read. */
+export async function readState(session: Tx): Promise<{ epoch: bigint; readOnly: boolean }> {
+  const rows = await session.$queryRaw<{ epoch: bigint; readOnly: boolean }[]>`SELECT "epoch", current_setting('transaction_read_only') = 'on' AS "readOnly" FROM "state_epoch" WHERE "id" = 1`;
+  return { epoch: rows[0]?.epoch ?? 0n, readOnly: rows[0]?.readOnly ?? false };
 }

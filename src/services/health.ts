@@ -1,15 +1,19 @@
-// What readiness asks of an instance: the database answers in time, every key purpose has a
-// loaded signer, and the checkpointer has seen the log recently.
+// Readiness, defined once for the whole service: an instance is ready while it can serve reads
+// (the database answers in time, read-only or not); it can sign when the database also takes
+// writes, every key purpose has a usable signer and the checkpointer has seen the log recently.
+// 503 only when nothing can be served.
 import { KEY_PURPOSES } from '../core/keys/key.ts';
 import type { Database } from '../db/client.ts';
 import { pingDatabase } from '../db/health.ts';
 import type { Checkpointer } from './checkpointer.ts';
+import type { DatabaseStatus } from './database-status.ts';
 import type { KeyService } from './keys.ts';
 import { later } from './periodic.ts';
 
 export interface Readiness {
   ready: boolean;
-  checks: { database: 'ok' | 'failing'; keys: 'ok' | 'missing'; log: 'ok' | 'behind' };
+  signing: boolean;
+  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing'; log: 'ok' | 'behind' };
 }
 
 export interface HealthOptions {
@@ -24,19 +28,23 @@ export class HealthService {
     private readonly db: Database,
     private readonly keys: KeyService,
     private readonly checkpointer: Checkpointer,
+    private readonly status: DatabaseStatus,
     private readonly options: HealthOptions,
   ) {}
 
   async readiness(): Promise<Readiness> {
     let timer: { cancel(): void } | undefined;
     const database = await Promise.race([
-      pingDatabase(this.db).then(() => 'ok' as const),
+      pingDatabase(this.db).then(({ readOnly }) => {
+        this.status.answered(readOnly);
+        return readOnly ? ('read-only' as const) : ('ok' as const);
+      }),
       new Promise<'failing'>((resolve) => (timer = later(this.options.pingTimeoutMs, () => resolve('failing')))),
     ])
       .catch(() => 'failing' as const)
       .finally(() => timer?.cancel());
     const keys = KEY_PURPOSES.every((p) => this.keys.hasSigner(p)) ? ('ok' as const) : ('missing' as const);
     const log = this.checkpointer.isCurrent(this.options.logCurrentMs) ? ('ok' as const) : ('behind' as const);
-    return { ready: database === 'ok' && keys === 'ok' && log === 'ok', checks: { database, keys, log } };
+    return { ready: database !== 'failing', signing: database === 'ok' && keys === 'ok' && log === 'ok', checks: { database, keys, log } };
   }
 }

@@ -4,6 +4,7 @@ import type { Database } from '../db/client.ts';
 import type { AuditService } from './audit.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { Clock } from './clock.ts';
+import type { DatabaseStatus } from './database-status.ts';
 import type { HealthService } from './health.ts';
 import type { KeyService } from './keys.ts';
 import type { LogReader } from './log-reader.ts';
@@ -25,6 +26,8 @@ export interface Services {
   audit: AuditService;
   verification: VerificationService;
   health: HealthService;
+  /** What this instance knows of its database (serving, read-only, unavailable); one log line per change. */
+  database: DatabaseStatus;
   watcher: StateWatcher;
   /** MODELSIGN_PUBLIC_URL: the trusted root's baseUrl (the log's origin is `log.origin`). */
   publicUrl: string;

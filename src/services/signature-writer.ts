@@ -10,7 +10,7 @@ import { hexToBytes } from '../core/bytes.ts';
 import { appendLeaves, edgeRoot, unpackFrontier, type StoredNode, type TreeEdge } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
-import { isConnectionError } from '../db/errors.ts';
+import { databaseFailure } from '../db/errors.ts';
 import type { CheckpointToStore } from '../db/log-store.ts';
 import { insertSignatureBatch, type SignatureInsert } from '../db/signature-store.ts';
 
@@ -98,8 +98,9 @@ export class SignatureWriter {
       }
     } catch (err) {
       this.edge = undefined;
-      // One row the database refuses must not fail its neighbours: retry them one by one.
-      if (batch.length > 1 && !isConnectionError(err)) {
+      // One row the database refuses must not fail its neighbours: retry them one by one (not when
+      // the database itself cannot serve: every retry would fail the same way).
+      if (batch.length > 1 && !databaseFailure(err)) {
         for (const p of batch) await this.store([p]);
         return;
       }

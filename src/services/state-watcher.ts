@@ -2,7 +2,7 @@
 // and, when it moved, runs `onChange` (drop cached tokens, reload keys). One indexed read per
 // check; the composition root checks every MODELSIGN_STATE_POLL_MS.
 import type { Database } from '../db/client.ts';
-import { readStateEpoch } from '../db/state-epoch.ts';
+import { readState, readStateEpoch } from '../db/state-epoch.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
 
 export class StateWatcher {
@@ -13,9 +13,12 @@ export class StateWatcher {
   constructor(
     private readonly db: Database,
     private readonly onChange: () => Promise<void>,
+    /** Told each poll whether the database refuses writes (the poll doubles as the health check). */
+    private readonly onAnswer: (readOnly: boolean) => void = () => {},
   ) {
     this.check = singleFlight(async () => {
-      const epoch = await readStateEpoch(this.db.prisma);
+      const { epoch, readOnly } = await readState(this.db.prisma);
+      this.onAnswer(readOnly);
       if (epoch === this.epoch) return;
       await this.onChange();
       this.epoch = epoch;

@@ -91,5 +91,10 @@ describe('database outage under load', { skip }, () => {
     assert.equal(Number(rows[0]!.n), new Set(acked.map((o) => o.id)).size, 'every acknowledged signature is stored');
     await assertGaplessLog(cluster.url);
     await assertNoSecretsIn(d.logs(), cluster.url, d.kek, [admin, publisher]);
+    // One warning for the outage, however many requests and polls met it, and one line when it ends.
+    const lines = d.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
+    const warnings = lines.filter((l) => l.level >= 40);
+    assert.deepEqual(warnings.map((l) => l.msg), ['the database is unavailable: requests that need it are answered 503 until it is back (one line per outage)'], JSON.stringify(warnings.slice(0, 5)));
+    assert.equal(lines.filter((l) => l.msg === 'the database serves reads and writes again').length, 1);
   });
 });

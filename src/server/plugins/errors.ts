@@ -1,10 +1,11 @@
 // The one error handler: every failure leaves as application/problem+json with a stable code.
-// Input problems are 4xx; an unreachable database is 503; anything else is a logged 500 that
-// says nothing about internals.
+// Input problems are 4xx; a database that cannot serve (unavailable, read-only, busy) is 503
+// with Retry-After; anything else is a logged 500 that says nothing about internals.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
 import { offendingCharacter } from '../../core/release-name.ts';
+import { errorSummary } from '../../services/database-status.ts';
 import { failureKind } from '../../services/failures.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
 
@@ -42,6 +43,13 @@ function toProblemCode(err: FastifyError): { code: ErrorCode; detail: string; er
   return undefined;
 }
 
+const DATABASE_FAILURES = { database_unavailable: 'unavailable', database_read_only: 'read_only', database_busy: 'busy' } as const;
+const DATABASE_PROBLEMS: Record<keyof typeof DATABASE_FAILURES, [ErrorCode, string]> = {
+  database_unavailable: ['unavailable', 'the database is unavailable (unreachable, restarting, in recovery or out of connections); try again shortly'],
+  database_read_only: ['database_read_only', 'the database accepts only reads for now (a standby or read-only mode): lookups and verification work, this change does not; try again shortly'],
+  database_busy: ['database_busy', 'the database did not answer in time; try again shortly'],
+};
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string, errors?: ErrorDetail[]): FastifyReply {
   const body = problem(code, detail, { instance: request.url.split('?')[0]!, requestId: String(request.id), ...(errors ? { errors } : {}) });
   if (body.status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${code}"`);
@@ -62,9 +70,12 @@ export default fp(
         request.log.warn({ err }, 'the database refused a value as text');
         return sendProblem(request, reply, 'validation_failed', 'a field holds characters that cannot be stored (such as NUL)');
       }
-      if (kind === 'database_unavailable') {
-        request.log.warn({ err }, 'database unreachable');
-        return sendProblem(request, reply, 'unavailable', 'the database is unreachable; try again shortly');
+      if (kind === 'database_unavailable' || kind === 'database_read_only' || kind === 'database_busy') {
+        // The outage gets one warning (services/database-status.ts); each request only a debug line.
+        app.services.database.failed(DATABASE_FAILURES[kind], err);
+        request.log.debug({ err: errorSummary(err) }, 'the database could not serve this request');
+        const [code, detail] = DATABASE_PROBLEMS[kind];
+        return sendProblem(request, reply, code, detail);
       }
       request.log.error({ err }, 'unhandled error');
       return sendProblem(request, reply, 'internal_error', `an unexpected error occurred; quote request id ${request.id} when reporting it`);

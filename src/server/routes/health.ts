@@ -1,5 +1,5 @@
-// /healthz answers while the process runs; /readyz only when this instance can do its work
-// (services/health.ts says what that takes).
+// /healthz answers while the process runs; /readyz while this instance can serve reads, saying
+// whether it can also sign (services/health.ts defines it).
 import type { FastifyInstance } from 'fastify';
 
 export default async function healthRoutes(app: FastifyInstance) {
@@ -7,7 +7,7 @@ export default async function healthRoutes(app: FastifyInstance) {
   app.get('/healthz', { schema: app.openapi.routeSchema('getHealth'), config: { rateLimit: false } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: app.openapi.routeSchema('getReadiness'), config: { rateLimit: false } }, async (_request, reply) => {
-    const { ready, checks } = await app.services.health.readiness();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+    const { ready, signing, checks } = await app.services.health.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', signing, checks });
   });
 }

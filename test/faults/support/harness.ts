@@ -108,7 +108,9 @@ export interface Outcome {
   logIndex?: number | null;
   code?: string;
   contentType?: string;
+  retryAfter?: string;
   base: string;
+  path: string;
 }
 
 export interface Load {
@@ -117,34 +119,46 @@ export interface Load {
   stop(): Promise<void>;
 }
 
-/**
- * `concurrency` clients signing new releases as fast as the service answers, each against
- * `base(worker)` at the moment it sends (so a restarted service on a new port is picked up, and
- * workers can be spread over instances).
- */
-export function signingLoad(base: (worker: number) => string, token: string, options: { concurrency?: number; namespace?: string; timeoutMs?: number; pauseMs?: number } = {}): Load {
+interface LoadOptions {
+  concurrency?: number;
+  timeoutMs?: number;
+  pauseMs?: number;
+}
+
+/** `concurrency` clients each sending `request(worker, n)` as fast as the service answers, every answer recorded. */
+function load(options: LoadOptions, request: (w: number, n: number) => { base: string; path: string; init?: RequestInit }): Load {
   const outcomes: Outcome[] = [];
   let running = true;
-  const prefix = randomBytes(3).toString('hex');
   const worker = async (w: number) => {
     for (let n = 0; running; n++) {
-      const target = base(w);
+      const { base: target, path, init } = request(w, n);
       const started = Date.now();
-      const body = { model: `${options.namespace ?? 'acme'}/load-${prefix}-${w}`, version: `${n}.0`, files: [{ path: 'w.bin', sha256: createHash('sha256').update(`${prefix}-${w}-${n}`).digest('hex'), size: n }] };
       try {
-        const res = await fetch(`${target}/v1/signatures`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(options.timeoutMs ?? 40_000),
-        });
+        const res = await fetch(`${target}${path}`, { ...init, signal: AbortSignal.timeout(options.timeoutMs ?? 40_000) });
         const text = await res.text();
-        const json = text ? (JSON.parse(text) as { id?: string; logIndex?: number | null; code?: string }) : {};
-        outcomes.push({ status: res.status, ms: Date.now() - started, at: Date.now(), sentAt: started, base: target, contentType: res.headers.get('content-type') ?? '', ...(json.id ? { id: json.id, logIndex: json.logIndex ?? null } : {}), ...(json.code ? { code: json.code } : {}) });
+        let json: { id?: string; logIndex?: number | null; code?: string } = {};
+        try {
+          json = text ? JSON.parse(text) : {};
+        } catch {
+          /* not JSON: recorded by status and content type */
+        }
+        const retryAfter = res.headers.get('retry-after');
+        outcomes.push({
+          status: res.status,
+          ms: Date.now() - started,
+          at: Date.now(),
+          sentAt: started,
+          base: target,
+          path,
+          contentType: res.headers.get('content-type') ?? '',
+          ...(retryAfter !== null ? { retryAfter } : {}),
+          ...(json.id ? { id: json.id, logIndex: json.logIndex ?? null } : {}),
+          ...(json.code ? { code: json.code } : {}),
+        });
       } catch (err) {
         const timeout = (err as Error).name === 'TimeoutError';
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-        outcomes.push({ status: timeout ? 'timeout' : 'network', ms: Date.now() - started, at: Date.now(), sentAt: started, base: target, cause });
+        outcomes.push({ status: timeout ? 'timeout' : 'network', ms: Date.now() - started, at: Date.now(), sentAt: started, base: target, path, cause });
         if (!timeout) await new Promise((r) => setTimeout(r, 50));
       }
       if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
@@ -153,12 +167,42 @@ export function signingLoad(base: (worker: number) => string, token: string, opt
   const workers = Array.from({ length: options.concurrency ?? 50 }, (_, w) => worker(w));
   return {
     outcomes,
-    acked: () => outcomes.filter((o) => typeof o.status === 'number' && o.status >= 200 && o.status < 300),
+    acked: () => outcomes.filter((o) => typeof o.status === 'number' && o.status >= 200 && o.status < 300 && o.path === '/v1/signatures'),
     async stop() {
       running = false;
       await Promise.all(workers);
     },
   };
+}
+
+/**
+ * `concurrency` clients signing new releases as fast as the service answers, each against
+ * `base(worker)` at the moment it sends (so a restarted service on a new port is picked up, and
+ * workers can be spread over instances).
+ */
+export function signingLoad(base: (worker: number) => string, token: string, options: LoadOptions & { namespace?: string } = {}): Load {
+  const prefix = randomBytes(3).toString('hex');
+  return load(options, (w, n) => ({
+    base: base(w),
+    path: '/v1/signatures',
+    init: {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: `${options.namespace ?? 'acme'}/load-${prefix}-${w}`, version: `${n}.0`, files: [{ path: 'w.bin', sha256: createHash('sha256').update(`${prefix}-${w}-${n}`).digest('hex'), size: n }] }),
+    },
+  }));
+}
+
+/** `concurrency` clients cycling through read requests (lookups, bundles, keys, proofs, verify). */
+export function readLoad(base: () => string, requests: { path: string; body?: unknown }[], options: LoadOptions = {}): Load {
+  return load(options, (w, n) => {
+    const r = requests[(w + n) % requests.length]!;
+    return {
+      base: base(),
+      path: r.path,
+      init: r.body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) },
+    };
+  });
 }
 
 /** The log in the database: every signature has a distinct index, the indexes are 0..n-1, and the tree holds exactly n leaves. */
