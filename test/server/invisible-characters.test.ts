@@ -3,6 +3,7 @@
 // named and nothing stored; the ASCII-only names name the offending code point the same way; a
 // bundle signed before the rule (made here without it) gets a stable reason from the verifier;
 // the CLI refuses such a folder and prints names escaped.
+// Runs once: the refusals happen in validation, before any storage; the storage engines are tested elsewhere.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -44,11 +44,13 @@ function opensslAlone(algorithm: AlgorithmId, c: Case): boolean | undefined {
 const suites: { algorithm: AlgorithmId; sets: Record<string, () => Case[]>; minimum: number }[] = [
   {
     algorithm: 'Ed25519',
-    minimum: 1024 + 100,
+    minimum: 1024 + 256 + 100,
     sets: {
       'RFC 8032 / SUPERCOP (1024)': () => signVectors().map((v, i) => ({ id: `rfc8032 ${i}`, ...v })),
-      'RFC 8032 with the message changed': () => signVectors().map((v, i) => ({ id: `rfc8032 tampered ${i}`, ...v, message: flip(v.message.length ? v.message : new Uint8Array(1), i) })),
-      'RFC 8032 with the signature changed': () => signVectors().map((v, i) => ({ id: `rfc8032 bad sig ${i}`, ...v, signature: flip(v.signature, i * 7) })),
+      // Every false costs a strict (noble) verify on the service path too; one vector in eight
+      // keeps these sets meaningful and the suite under ten seconds.
+      'RFC 8032 with the message changed (1 in 8)': () => signVectors().filter((_, i) => i % 8 === 0).map((v, i) => ({ id: `rfc8032 tampered ${i}`, ...v, message: flip(v.message.length ? v.message : new Uint8Array(1), i) })),
+      'RFC 8032 with the signature changed (1 in 8)': () => signVectors().filter((_, i) => i % 8 === 3).map((v, i) => ({ id: `rfc8032 bad sig ${i}`, ...v, signature: flip(v.signature, i * 7) })),
       Wycheproof: () => wycheproofVectors(),
       'small-order and mixed-order edge cases': () => edgeCaseVectors().map((v, i) => ({ id: `edge ${i}`, ...v })),
     },
@@ -73,15 +75,13 @@ for (const { algorithm, sets, minimum } of suites) {
         total += cases.length;
         const fast = nodeSignatureVerifier();
         const key = (c: Case) => ({ algorithm, publicKey: c.publicKey });
+        const expected = cases.map((c) => strict.verify(c.signature, c.message, c.publicKey));
         for (const round of ['first', 'again']) {
-          for (const c of cases) {
-            const expected = strict.verify(c.signature, c.message, c.publicKey);
-            assert.equal(fast(key(c), c.signature, c.message), expected, `${c.id} (${round})`);
-          }
+          cases.forEach((c, i) => assert.equal(fast(key(c), c.signature, c.message), expected[i], `${c.id} (${round})`));
         }
         // Remembering none gives the same verdicts.
         const bare = nodeSignatureVerifier({ remember: 0 });
-        for (const c of cases) assert.equal(bare(key(c), c.signature, c.message), strict.verify(c.signature, c.message, c.publicKey), c.id);
+        cases.forEach((c, i) => assert.equal(bare(key(c), c.signature, c.message), expected[i], c.id));
       });
     }
     it(`covered at least ${minimum} cases`, () => assert.ok(total >= minimum, `${total} cases`));

@@ -11,6 +11,7 @@ import { ModelsignError } from '../../core/errors.ts';
 import { TOKEN_ISSUER, type Role } from '../../core/tokens.ts';
 import type { Principal } from '../../services/principal.ts';
 import { addressBucket } from '../client-address.ts';
+import { FixedWindows } from '../fixed-window.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -61,28 +62,17 @@ export default fp<AuthOptions>(
     const cap = options.refusalsPerMinute ?? 0;
     // Refusals per address in the current minute. Counting after verification (never before)
     // is what keeps a valid token usable from an address that is also sending garbage.
-    const refusals = new Map<string, { count: number; resetAt: number }>();
-    const sweep = setInterval(() => {
-      const now = Date.now();
-      for (const [address, w] of refusals) if (w.resetAt <= now) refusals.delete(address);
-    }, WINDOW_MS);
-    sweep.unref();
-    app.addHook('onClose', async () => clearInterval(sweep));
+    const refusals = new FixedWindows(WINDOW_MS, MAX_ADDRESSES);
+    app.addHook('onClose', async () => refusals.close());
     /** Counts one refusal; the seconds to wait when the address is past the cap, else undefined. */
     const overCap = (request: FastifyRequest): number | undefined => {
       if (cap === 0) return undefined;
       const address = addressBucket(request.ip);
-      const now = Date.now();
-      let w = refusals.get(address);
-      if (!w || w.resetAt <= now) {
-        if (refusals.size >= MAX_ADDRESSES) refusals.clear();
-        refusals.set(address, (w = { count: 0, resetAt: now + WINDOW_MS }));
-      }
-      w.count++;
-      if (w.count <= cap) return undefined;
+      const { count, retryAfterSeconds } = refusals.hit(address);
+      if (count <= cap) return undefined;
       // One line per address and minute, not one per refusal.
-      if (w.count === cap + 1) request.log.warn({ address }, `more than ${cap} refused authentications a minute from this address: answering 429 and not recording each in the audit trail until the minute ends`);
-      return Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+      if (count === cap + 1) request.log.warn({ address }, `more than ${cap} refused authentications a minute from this address: answering 429 and not recording each in the audit trail until the minute ends`);
+      return retryAfterSeconds;
     };
 
     const publicPems = new Map<string, string>();

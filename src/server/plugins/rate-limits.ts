@@ -10,6 +10,7 @@ import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { ModelsignError } from '../../core/errors.ts';
 import { addressBucket } from '../client-address.ts';
+import { FixedWindows } from '../fixed-window.ts';
 
 export interface RateLimitOptions {
   /** Requests per minute per client address on public routes; 0 = no limit. */
@@ -61,27 +62,15 @@ export default fp<RateLimitOptions>(
       // hook. @fastify/rate-limit's route hook (async, a promise per store call) measured ~10 µs
       // of CPU per request, a quarter of a cached read; this costs a map lookup. Redis, shared
       // by instances, goes through the library below, where the network round trip dominates.
-      const windows = new Map<string, { count: number; resetAt: number }>();
-      const sweep = setInterval(() => {
-        const now = Date.now();
-        for (const [bucket, w] of windows) if (w.resetAt <= now) windows.delete(bucket);
-      }, WINDOW_MS);
-      sweep.unref();
-      app.addHook('onClose', async () => clearInterval(sweep));
+      const windows = new FixedWindows(WINDOW_MS, MAX_BUCKETS);
+      app.addHook('onClose', async () => windows.close());
       app.addHook('onRequest', (request, reply, done) => {
         if (request.routeOptions.config?.rateLimit === false) return done();
         const bucket = bucketOf(request);
         const max = limitOf(bucket);
         if (max === 0) return done();
-        const now = Date.now();
-        let w = windows.get(bucket);
-        if (!w || w.resetAt <= now) {
-          // Bounded memory under a flood of new addresses: forget everything rather than grow.
-          if (windows.size >= MAX_BUCKETS) windows.clear();
-          windows.set(bucket, (w = { count: 0, resetAt: now + WINDOW_MS }));
-        }
-        if (++w.count <= max) return done();
-        const seconds = Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+        const { count, retryAfterSeconds: seconds } = windows.hit(bucket);
+        if (count <= max) return done();
         reply.headers({ 'retry-after': seconds, 'x-ratelimit-limit': max, 'x-ratelimit-remaining': 0, 'x-ratelimit-reset': seconds });
         done(refusal(request, max, seconds));
       });
