@@ -85,6 +85,21 @@ def _b64(text, what):
         raise ModelVerificationError(f"{what} is not base64")
 
 
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt) beyond the Cf, Zl
+# and Zp categories: characters fonts draw as nothing, like U+3164 HANGUL FILLER.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+
+
+def _invisible(c):
+    cp = ord(c)
+    return unicodedata.category(c) in ("Cf", "Zl", "Zp") or any(lo <= cp <= hi for lo, hi in _DEFAULT_IGNORABLE)
+
+
 def _path_problem(name):
     if not isinstance(name, str) or not name:
         return "is empty or not a string"
@@ -195,9 +210,17 @@ def verify_model(path, key_pem_path, bundle_path=None):
     ignore_paths = serialization.get("ignore_paths") or []
     # Every name is checked before any model file is opened.
     for r in resources:
-        problem = _path_problem(r.get("name"))
+        name = r.get("name")
+        hidden = [c for c in name if _invisible(c)] if isinstance(name, str) else []
+        if hidden:
+            # ascii() escapes them: the message never displays a name as another.
+            raise ModelVerificationError(
+                f"resource name {ascii(name)} holds an invisible or bidirectional format character (U+{ord(hidden[0]):04X})",
+                code="invisible_character",
+            )
+        problem = _path_problem(name)
         if problem:
-            raise ModelVerificationError(f"unsafe resource name {r.get('name')!r}: {problem}")
+            raise ModelVerificationError(f"unsafe resource name {ascii(name)}: {problem}")
     digests = b"".join(bytes.fromhex(r["digest"]) for r in resources)
     if hashlib.sha256(digests).hexdigest() != statement["subject"][0]["digest"]["sha256"]:
         raise ModelVerificationError("the subject digest does not match the resources")

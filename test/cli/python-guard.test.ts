@@ -14,6 +14,14 @@ import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
 import { TAMPERS, writeTestModel } from '../support/tamper.ts';
+import { testSigner } from '../support/bundles.ts';
+import { buildBundle } from '../../src/core/bundle.ts';
+import { ed25519Sign } from '../../src/core/crypto/ed25519.ts';
+import { spkiPem } from '../../src/core/crypto/public-key.ts';
+import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../../src/core/dsse.ts';
+import { rootDigest } from '../../src/core/manifest.ts';
+import { subjectName } from '../../src/core/release-name.ts';
+import { buildStatement, encodeStatement } from '../../src/core/statement.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../examples/python/verify_model.py', import.meta.url));
 const python = pythonWithCryptography();
@@ -132,5 +140,25 @@ describe('examples/python/verify_model.py', { skip }, () => {
     res = guard(unsigned, '--key', pem);
     assert.equal(res.status, 1);
     assert.match(res.stderr, /unsigned/);
+  });
+
+  it('refuses a bundle signed before invisible characters were refused, with the stable code and the name escaped', () => {
+    const seed = new Uint8Array(32).fill(9);
+    const signer = testSigner(9);
+    const name = 'weights\u202Efni.bin';
+    const files = [{ path: name, sha256: 'c'.repeat(64) }];
+    // Made by hand, as a signer before the rule would have: buildManifest now refuses it.
+    const payload = encodeStatement(buildStatement(subjectName('acme/old', '1.0'), { files, ignorePaths: [], rootDigest: rootDigest(files.map((f) => f.sha256)) }));
+    const bundle = buildBundle({ payload, signature: ed25519Sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload), seed), kid: signer.kid });
+    const model = path.join(dir, 'old');
+    cpSync(folder, model, { recursive: true });
+    writeFileSync(path.join(model, 'model.sig'), JSON.stringify(bundle));
+    const key = path.join(dir, 'old.pem');
+    writeFileSync(key, spkiPem({ algorithm: 'Ed25519', publicKey: signer.publicKey }));
+    const res = guard(model, '--key', key);
+    assert.equal(res.status, 1, res.stderr);
+    assert.match(res.stderr, /\[invisible_character\]/);
+    assert.match(res.stderr, /U\+202E/);
+    assert.doesNotMatch(res.stderr, /\u202E/);
   });
 });
