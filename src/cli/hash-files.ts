@@ -29,9 +29,6 @@ export class HashError extends Error {
 }
 
 const CHUNK = 1024 * 1024;
-/** Shared counters: [next file index, stop flag]. */
-const NEXT = 0;
-const STOP = 1;
 
 interface HashDeps {
   openSync: typeof openSync;
@@ -40,8 +37,11 @@ interface HashDeps {
   createHash: typeof createHash;
 }
 
-// Runs on the main thread and, as its source text, in each worker: it must use nothing but its
-// parameters (a bundler may rename module-level names).
+type Hashed = { sha256: string; size: number } | { error: string };
+
+// The three functions below run on the main thread and, as their source text, in each worker:
+// they must use nothing but their parameters and globals (a bundler may rename module names).
+
 function hashFileSync(abs: string, buffer: Buffer, deps: HashDeps, onBytes: (n: number) => void): { sha256: string; size: number } {
   const fd = deps.openSync(abs, 'r');
   try {
@@ -60,11 +60,29 @@ function hashFileSync(abs: string, buffer: Buffer, deps: HashDeps, onBytes: (n: 
   }
 }
 
+/**
+ * Hashes files taken from the shared counters (`counters[0]`: the next index; `counters[1]`: set
+ * to stop everyone after a failure) until none is left, reporting each to `onHashed`.
+ */
+function hashShare(paths: readonly string[], counters: Int32Array, hashFile: typeof hashFileSync, buffer: Buffer, deps: HashDeps, onBytes: (n: number) => void, onHashed: (id: number, result: Hashed) => void): void {
+  for (let id = Atomics.add(counters, 0, 1); id < paths.length && Atomics.load(counters, 1) === 0; id = Atomics.add(counters, 0, 1)) {
+    let result: Hashed;
+    try {
+      result = hashFile(paths[id]!, buffer, deps, onBytes);
+    } catch (err) {
+      Atomics.store(counters, 1, 1);
+      result = { error: (err as Error).message };
+    }
+    onHashed(id, result);
+  }
+}
+
 // @types/node for Node 20 does not declare WebAssembly; this is the one constructor used.
 declare const WebAssembly: { Memory: new (limits: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
 
-function alignedBuffer(): Buffer {
-  return Buffer.from(new WebAssembly.Memory({ initial: CHUNK / 65536, maximum: CHUNK / 65536 }).buffer);
+/** `bytes` (a multiple of 64 KiB) of page-aligned memory: see the header. */
+function alignedBuffer(bytes: number): Buffer {
+  return Buffer.from(new WebAssembly.Memory({ initial: bytes / 65536, maximum: bytes / 65536 }).buffer);
 }
 
 // The worker is plain JavaScript given as text (eval) so that it runs the same under tsx, a
@@ -73,33 +91,24 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const deps = { ...require('node:fs'), createHash: require('node:crypto').createHash };
 const hashFileSync = ${hashFileSync.toString()};
-const { files, counters, progress } = workerData;
-const buffer = Buffer.from(new WebAssembly.Memory({ initial: ${CHUNK / 65536}, maximum: ${CHUNK / 65536} }).buffer);
-const onBytes = (n) => { Atomics.add(progress, 0, BigInt(n)); };
-for (let id = Atomics.add(counters, ${NEXT}, 1); id < files.length && Atomics.load(counters, ${STOP}) === 0; id = Atomics.add(counters, ${NEXT}, 1)) {
-  try {
-    parentPort.postMessage({ id, ...hashFileSync(files[id], buffer, deps, onBytes) });
-  } catch (err) {
-    Atomics.store(counters, ${STOP}, 1);
-    parentPort.postMessage({ id, error: err.message });
-  }
-}
+const hashShare = ${hashShare.toString()};
+const alignedBuffer = ${alignedBuffer.toString()};
+const { paths, counters, progress } = workerData;
+hashShare(paths, counters, hashFileSync, alignedBuffer(${CHUNK}), deps, (n) => Atomics.add(progress, 0, BigInt(n)), (id, result) => parentPort.postMessage({ id, ...result }));
 `;
 
 export async function hashFiles(files: readonly ModelFile[], onProgress?: (bytes: number) => void): Promise<HashedFile[]> {
   if (files.length === 0) return [];
   const order = files.map((f, i) => ({ f, i })).sort((a, b) => b.f.size - a.f.size);
+  const paths = order.map((o) => o.f.abs);
   const counters = new Int32Array(new SharedArrayBuffer(8));
   const progress = new BigInt64Array(new SharedArrayBuffer(8));
   const results: HashedFile[] = new Array(files.length);
   let failure: HashError | undefined;
-  const done = (id: number, r: { sha256: string; size: number }) => {
+  const onHashed = (id: number, result: Hashed) => {
     const f = files[order[id]!.i]!;
-    results[order[id]!.i] = { path: f.path, sha256: r.sha256, size: r.size };
-  };
-  const fail = (id: number, message: string) => {
-    Atomics.store(counters, STOP, 1);
-    failure ??= new HashError(`cannot read ${files[order[id]!.i]!.path}: ${message}`);
+    if ('error' in result) failure ??= new HashError(`cannot read ${f.path}: ${result.error}`);
+    else results[order[id]!.i] = { path: f.path, sha256: result.sha256, size: result.size };
   };
   let reported = 0n;
   const report = () => {
@@ -108,17 +117,13 @@ export async function hashFiles(files: readonly ModelFile[], onProgress?: (bytes
     reported = now;
   };
   const workerCount = Math.min(availableParallelism(), files.length, 8) - 1;
-  const workerData = { files: order.map((o) => o.f.abs), counters, progress };
-  const workers = Array.from({ length: workerCount }, () => new Worker(WORKER, { eval: true, workerData }));
+  const workers = Array.from({ length: workerCount }, () => new Worker(WORKER, { eval: true, workerData: { paths, counters, progress } }));
   const finished = workers.map(
     (worker) =>
       new Promise<void>((resolve) => {
-        worker.on('message', (m: { id: number; sha256?: string; size?: number; error?: string }) => {
-          if (m.error !== undefined) fail(m.id, m.error);
-          else done(m.id, { sha256: m.sha256!, size: m.size! });
-        });
+        worker.on('message', ({ id, ...result }: { id: number } & Hashed) => onHashed(id, result));
         worker.on('error', (err) => {
-          Atomics.store(counters, STOP, 1);
+          Atomics.store(counters, 1, 1);
           failure ??= new HashError(`hashing failed: ${err.message}`);
           resolve();
         });
@@ -127,19 +132,11 @@ export async function hashFiles(files: readonly ModelFile[], onProgress?: (bytes
   );
   const timer = onProgress && workerCount > 0 ? setInterval(report, 100) : undefined;
   try {
-    const buffer = alignedBuffer();
-    const deps = { openSync, readSync, closeSync, createHash };
     const onBytes = (n: number) => {
       Atomics.add(progress, 0, BigInt(n));
       report();
     };
-    for (let id = Atomics.add(counters, NEXT, 1); id < files.length && Atomics.load(counters, STOP) === 0; id = Atomics.add(counters, NEXT, 1)) {
-      try {
-        done(id, hashFileSync(order[id]!.f.abs, buffer, deps, onBytes));
-      } catch (err) {
-        fail(id, (err as Error).message);
-      }
-    }
+    hashShare(paths, counters, hashFileSync, alignedBuffer(CHUNK), { openSync, readSync, closeSync, createHash }, onBytes, onHashed);
     await Promise.all(finished);
   } finally {
     if (timer) clearInterval(timer);

@@ -91,13 +91,15 @@ export function rootDigest(digests: readonly string[]): string {
 export function buildManifest(files: readonly ManifestFile[], ignorePaths: readonly string[] = []): Manifest {
   const errors: ErrorDetail[] = [];
   let code: 'invalid_path' | 'duplicate_path' | 'invisible_character' = 'invalid_path';
-  // A name that displays as another is the problem to name first, whatever else is wrong.
-  const invisible = (where: string, value: string) => {
-    const codePoints = invisibleCharacters(value);
-    if (codePoints.length === 0) return false;
+  // A path's problem; one that holds invisible characters is named for them (and is the problem
+  // to report first, whatever else is wrong), with every such code point in `codePoints`.
+  const pathError = (where: string, value: unknown): ErrorDetail | undefined => {
+    const problem = pathProblem(value);
+    if (problem === undefined) return undefined;
+    const codePoints = typeof value === 'string' ? invisibleCharacters(value) : [];
+    if (codePoints.length === 0) return { path: where, message: problem, value };
     code = 'invisible_character';
-    errors.push({ path: where, message: `${escapeName(value)} holds invisible or bidirectional format characters (${[...new Set(codePoints)].join(', ')})`, value, codePoints });
-    return true;
+    return { path: where, message: `${escapeName(value as string)} holds invisible or bidirectional format characters (${[...new Set(codePoints)].join(', ')})`, value, codePoints };
   };
   // Sort positions, not files, so errors can name the index the caller sent.
   const order = files.map((_, i) => i).sort((a, b) => compareCodePoints(files[a]!.path, files[b]!.path));
@@ -106,8 +108,8 @@ export function buildManifest(files: readonly ManifestFile[], ignorePaths: reado
   order.forEach((index) => {
     const file = files[index]!;
     const where = `files[${index}]`;
-    const problem = pathProblem(file.path);
-    if (problem && !(typeof file.path === 'string' && invisible(`${where}.path`, file.path))) errors.push({ path: `${where}.path`, message: problem, value: file.path });
+    const bad = pathError(`${where}.path`, file.path);
+    if (bad) errors.push(bad);
     if (!isSha256Hex(file.sha256)) errors.push({ path: `${where}.sha256`, message: 'must be 64 lowercase hex characters' });
     if (paths.has(file.path)) {
       if (code !== 'invisible_character') code = 'duplicate_path';
@@ -124,8 +126,8 @@ export function buildManifest(files: readonly ManifestFile[], ignorePaths: reado
   });
   const ignored = [...new Set(ignorePaths)].sort(compareCodePoints);
   ignored.forEach((p, i) => {
-    const problem = pathProblem(p);
-    if (problem && !(typeof p === 'string' && invisible(`ignorePaths[${i}]`, p))) errors.push({ path: `ignorePaths[${i}]`, message: problem, value: p });
+    const bad = pathError(`ignorePaths[${i}]`, p);
+    if (bad) errors.push(bad);
   });
   const ignoredSet = new Set(ignored);
   for (const file of sorted) {

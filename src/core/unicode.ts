@@ -5,10 +5,12 @@
 // listing show one name while another is signed ("Trojan Source" for file names), so manifest
 // paths may not hold them, and names are printed with them escaped.
 
-const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
-const INVISIBLE_ALL = /[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+const INVISIBLE_CLASS = '\\p{Cf}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}';
 // What escapeName escapes: the above, C0/C1 controls and DEL, and lone surrogates.
-const UNPRINTABLE = /[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cs}]/gu;
+const UNPRINTABLE_CLASS = `${INVISIBLE_CLASS}\\p{Cc}\\p{Cs}`;
+// Global (for matchAll and replace); `search` ignores the flag and starts at 0 every time.
+const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
+const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'gu');
 
 /** `U+202E` for a character (its first code point). */
 export function codePointLabel(char: string): string {
@@ -17,13 +19,13 @@ export function codePointLabel(char: string): string {
 
 /** The label of the first invisible character in `text`, or undefined when it has none. */
 export function invisibleCharacter(text: string): string | undefined {
-  const m = INVISIBLE.exec(text);
-  return m ? codePointLabel(m[0]) : undefined;
+  const at = text.search(INVISIBLE);
+  return at < 0 ? undefined : codePointLabel(text.slice(at));
 }
 
 /** Every invisible character of `text`, as labels, in order (for error details). */
 export function invisibleCharacters(text: string): string[] {
-  return [...text.matchAll(INVISIBLE_ALL)].map((m) => codePointLabel(m[0]));
+  return [...text.matchAll(INVISIBLE)].map((m) => codePointLabel(m[0]));
 }
 
 /** The label of the first character of `text` outside printable ASCII, or undefined. */
@@ -43,8 +45,5 @@ export function escapeName(text: string): string {
 
 /** `text` as it is when it has nothing to escape (the common case), else escapeName(text). */
 export function printableName(text: string): string {
-  UNPRINTABLE.lastIndex = 0;
-  const plain = !UNPRINTABLE.test(text);
-  UNPRINTABLE.lastIndex = 0;
-  return plain ? text : escapeName(text);
+  return text.search(UNPRINTABLE) < 0 ? text : escapeName(text);
 }

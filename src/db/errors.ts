@@ -24,7 +24,8 @@ export function isUniqueViolation(err: unknown): boolean {
  */
 export type DatabaseFailure = 'unavailable' | 'read_only' | 'busy';
 
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '3D000', '28000', '28P01', '08000', '08001', '08003', '08004', '08006', '08007', '08P01']);
+// Class 08 (connection exception) is matched by its prefix.
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '3D000', '28000', '28P01']);
 const BUSY_STATES = new Set(['57014', '55P03', '40001', '40P01']);
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1003', 'P1017']);

@@ -6,10 +6,6 @@ export async function bumpStateEpoch(tx: Tx): Promise<void> {
   await tx.$executeRaw`UPDATE "state_epoch" SET "epoch" = "epoch" + 1 WHERE "id" = 1`;
 }
 
-export async function readStateEpoch(session: Tx): Promise<bigint> {
-  return (await readState(session)).epoch;
-}
-
 /** The epoch, and whether this session refuses writes (a standby, or set read-only), in one read. */
 export async function readState(session: Tx): Promise<{ epoch: bigint; readOnly: boolean }> {
   const rows = await session.$queryRaw<{ epoch: bigint; readOnly: boolean }[]>`SELECT "epoch", current_setting('transaction_read_only') = 'on' AS "readOnly" FROM "state_epoch" WHERE "id" = 1`;

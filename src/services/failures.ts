@@ -5,10 +5,8 @@
 import { databaseFailure, isInvalidTextError, type DatabaseFailure } from '../db/errors.ts';
 
 export type { DatabaseFailure };
-export type FailureKind = `database_${DatabaseFailure}` | 'invalid_text';
+export type FailureKind = DatabaseFailure | 'invalid_text';
 
 export function failureKind(err: unknown): FailureKind | undefined {
-  if (isInvalidTextError(err)) return 'invalid_text';
-  const failure = databaseFailure(err);
-  return failure ? `database_${failure}` : undefined;
+  return isInvalidTextError(err) ? 'invalid_text' : databaseFailure(err);
 }

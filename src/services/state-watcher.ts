@@ -2,7 +2,7 @@
 // and, when it moved, runs `onChange` (drop cached tokens, reload keys). One indexed read per
 // check; the composition root checks every MODELSIGN_STATE_POLL_MS.
 import type { Database } from '../db/client.ts';
-import { readState, readStateEpoch } from '../db/state-epoch.ts';
+import { readState } from '../db/state-epoch.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
 
 export class StateWatcher {
@@ -27,6 +27,8 @@ export class StateWatcher {
 
   /** Takes the current epoch as the one the caches reflect (they were just loaded). */
   async start(): Promise<void> {
-    this.epoch = await readStateEpoch(this.db.prisma);
+    const { epoch, readOnly } = await readState(this.db.prisma);
+    this.onAnswer(readOnly);
+    this.epoch = epoch;
   }
 }

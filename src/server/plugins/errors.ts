@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
 import { offendingCharacter } from '../../core/release-name.ts';
 import { errorSummary } from '../../services/database-status.ts';
-import { failureKind } from '../../services/failures.ts';
+import { failureKind, type DatabaseFailure } from '../../services/failures.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
 
 // Fastify's own client errors, by code.
@@ -43,11 +43,10 @@ function toProblemCode(err: FastifyError): { code: ErrorCode; detail: string; er
   return undefined;
 }
 
-const DATABASE_FAILURES = { database_unavailable: 'unavailable', database_read_only: 'read_only', database_busy: 'busy' } as const;
-const DATABASE_PROBLEMS: Record<keyof typeof DATABASE_FAILURES, [ErrorCode, string]> = {
-  database_unavailable: ['unavailable', 'the database is unavailable (unreachable, restarting, in recovery or out of connections); try again shortly'],
-  database_read_only: ['database_read_only', 'the database accepts only reads for now (a standby or read-only mode): lookups and verification work, this change does not; try again shortly'],
-  database_busy: ['database_busy', 'the database did not answer in time; try again shortly'],
+const DATABASE_PROBLEMS: Record<DatabaseFailure, [ErrorCode, string]> = {
+  unavailable: ['unavailable', 'the database is unavailable (unreachable, restarting, in recovery or out of connections); try again shortly'],
+  read_only: ['database_read_only', 'the database accepts only reads for now (a standby or read-only mode): lookups and verification work, this change does not; try again shortly'],
+  busy: ['database_busy', 'the database did not answer in time; try again shortly'],
 };
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string, errors?: ErrorDetail[]): FastifyReply {
@@ -70,9 +69,9 @@ export default fp(
         request.log.warn({ err }, 'the database refused a value as text');
         return sendProblem(request, reply, 'validation_failed', 'a field holds characters that cannot be stored (such as NUL)');
       }
-      if (kind === 'database_unavailable' || kind === 'database_read_only' || kind === 'database_busy') {
+      if (kind) {
         // The outage gets one warning (services/database-status.ts); each request only a debug line.
-        app.services.database.failed(DATABASE_FAILURES[kind], err);
+        app.services.database.failed(kind, err);
         request.log.debug({ err: errorSummary(err) }, 'the database could not serve this request');
         const [code, detail] = DATABASE_PROBLEMS[kind];
         return sendProblem(request, reply, code, detail);
