@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from './core/duration.ts';
+import { ALGORITHM_IDS, algorithmOf } from './core/crypto/registry.ts';
 import { KEY_PURPOSES } from './core/keys/key.ts';
-import type { RotationSchedule } from './core/keys/lifecycle.ts';
+import { KEY_SLOTS, type KeySlot, type RotationSchedule } from './core/keys/lifecycle.ts';
+import { parsePkcs11Uri, Pkcs11UriError } from './core/pkcs11-uri.ts';
 
 export interface Config {
   /** PostgreSQL connection string; unset means the embedded PGlite database under dataDir. */
@@ -17,6 +19,10 @@ export interface Config {
   kek: string | undefined;
   /** A file holding the KEK, from MODELSIGN_KEK_FILE. */
   kekFile: string | undefined;
+  /** MODELSIGN_KEY_BACKEND: where new private keys are made (`kek`: wrapped in their rows; `pkcs11`: in a token). */
+  keyBackend: 'kek' | 'pkcs11';
+  /** The PKCS#11 token, when keyBackend is pkcs11. */
+  pkcs11: Pkcs11Config | undefined;
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -69,6 +75,21 @@ export interface Config {
   signingBatch: { maxRows: number; maxBytes: number };
 }
 
+export interface Pkcs11Config {
+  /** MODELSIGN_PKCS11_MODULE, else the URI's module-path: the module's absolute path. */
+  modulePath: string;
+  /** From MODELSIGN_PKCS11_URI: the token's label, and optionally its serial and manufacturer. */
+  token: string;
+  serial: string | undefined;
+  manufacturer: string | undefined;
+  /** MODELSIGN_PKCS11_PIN_FILE, else the URI's pin-source: the file holding the user PIN. */
+  pinFile: string;
+  /** MODELSIGN_PKCS11_PURPOSES: the key slots whose new keys are made in the token (the others stay KEK-wrapped). */
+  slots: KeySlot[];
+  /** MODELSIGN_PKCS11_SESSIONS: logged-in sessions kept open (one operation each at a time). */
+  sessions: number;
+}
+
 /** The settings that have no environment variable. Tests override them through a Config. */
 const CHECKPOINT_INTERVAL_MS = 500;
 const FIXED_SETTINGS = {
@@ -101,6 +122,53 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+/** `release`, `log`, `token`, or one release algorithm (`release:ed25519`, `release:ecdsa-p256`); empty is all. */
+function slotsOf(raw: string | undefined): KeySlot[] {
+  if (raw === undefined) return [...KEY_SLOTS];
+  const chosen = new Set<KeySlot>();
+  for (const item of raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    const [purpose, algorithm] = item.split(':');
+    const matches = KEY_SLOTS.filter((slot) => slot.purpose === purpose && (algorithm === undefined || algorithmOf(slot.algorithm).name === algorithm));
+    if (matches.length === 0) {
+      const names = [...KEY_PURPOSES, ...ALGORITHM_IDS.map((a) => `release:${algorithmOf(a).name}`)];
+      throw new ConfigError(`MODELSIGN_PKCS11_PURPOSES: unknown "${item}"; use a comma-separated list of ${names.join(', ')}`);
+    }
+    for (const slot of matches) chosen.add(slot);
+  }
+  if (chosen.size === 0) throw new ConfigError('MODELSIGN_PKCS11_PURPOSES names no key purpose');
+  return KEY_SLOTS.filter((slot) => chosen.has(slot));
+}
+
+function pkcs11Of(env: NodeJS.ProcessEnv): Pkcs11Config {
+  if (env.MODELSIGN_PKCS11_PIN !== undefined) {
+    throw new ConfigError('MODELSIGN_PKCS11_PIN is refused: a PIN in the environment is visible to every process that can read it; put it in a file (mode 0600) and set MODELSIGN_PKCS11_PIN_FILE');
+  }
+  const raw = nonEmpty(env, 'MODELSIGN_PKCS11_URI');
+  if (!raw) throw new ConfigError('MODELSIGN_KEY_BACKEND=pkcs11 needs MODELSIGN_PKCS11_URI, e.g. pkcs11:token=modelsign');
+  let uri;
+  try {
+    uri = parsePkcs11Uri(raw);
+  } catch (err) {
+    if (err instanceof Pkcs11UriError) throw new ConfigError(`MODELSIGN_PKCS11_URI: ${err.message}`);
+    throw err;
+  }
+  const modulePath = nonEmpty(env, 'MODELSIGN_PKCS11_MODULE') ?? uri.modulePath;
+  if (!modulePath) throw new ConfigError('MODELSIGN_KEY_BACKEND=pkcs11 needs the module: set MODELSIGN_PKCS11_MODULE (e.g. /usr/lib/softhsm/libsofthsm2.so) or module-path in the URI');
+  if (!path.isAbsolute(modulePath)) throw new ConfigError('MODELSIGN_PKCS11_MODULE must be an absolute path');
+  const pinFile = nonEmpty(env, 'MODELSIGN_PKCS11_PIN_FILE');
+  if (pinFile && uri.pinFile) throw new ConfigError('the PIN comes from MODELSIGN_PKCS11_PIN_FILE or the URI\'s pin-source, not both');
+  if (!pinFile && !uri.pinFile) throw new ConfigError('MODELSIGN_KEY_BACKEND=pkcs11 needs the user PIN: set MODELSIGN_PKCS11_PIN_FILE or pin-source=file:/path in the URI');
+  return {
+    modulePath,
+    token: uri.token,
+    serial: uri.serial,
+    manufacturer: uri.manufacturer,
+    pinFile: path.resolve((pinFile ?? uri.pinFile)!),
+    slots: slotsOf(nonEmpty(env, 'MODELSIGN_PKCS11_PURPOSES')),
+    sessions: integer(env, 'MODELSIGN_PKCS11_SESSIONS', 4, 1, 256),
+  };
 }
 
 function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
@@ -160,7 +228,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const kek = nonEmpty(env, 'MODELSIGN_KEK');
   const kekFile = nonEmpty(env, 'MODELSIGN_KEK_FILE');
   if (kek && kekFile) throw new ConfigError('set MODELSIGN_KEK or MODELSIGN_KEK_FILE, not both');
-  if (databaseUrl && !kek && !kekFile) {
+  const keyBackend = (nonEmpty(env, 'MODELSIGN_KEY_BACKEND') ?? 'kek') as Config['keyBackend'];
+  if (keyBackend !== 'kek' && keyBackend !== 'pkcs11') throw new ConfigError(`MODELSIGN_KEY_BACKEND must be kek or pkcs11, got ${JSON.stringify(keyBackend)}`);
+  for (const name of ['MODELSIGN_PKCS11_URI', 'MODELSIGN_PKCS11_MODULE', 'MODELSIGN_PKCS11_PIN_FILE', 'MODELSIGN_PKCS11_PURPOSES', 'MODELSIGN_PKCS11_PIN']) {
+    if (keyBackend === 'kek' && env[name] !== undefined) throw new ConfigError(`${name} is set but MODELSIGN_KEY_BACKEND is not pkcs11: set MODELSIGN_KEY_BACKEND=pkcs11 to use the token`);
+  }
+  const pkcs11 = keyBackend === 'pkcs11' ? pkcs11Of(env) : undefined;
+  // With every key slot in the token there is nothing to wrap: the KEK is needed only for keys
+  // that stay in their rows (other slots, or keys made before the move to the token).
+  const allInToken = pkcs11 !== undefined && pkcs11.slots.length === KEY_SLOTS.length;
+  if (databaseUrl && !kek && !kekFile && !allInToken) {
     throw new ConfigError('with DATABASE_URL set, MODELSIGN_KEK or MODELSIGN_KEK_FILE is required (32 random bytes, e.g. `openssl rand -base64 32`)');
   }
   const redisUrl = nonEmpty(env, 'REDIS_URL');
@@ -196,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(nonEmpty(env, 'MODELSIGN_DATA_DIR') ?? 'data'),
     kek,
     kekFile: kekFile === undefined ? undefined : path.resolve(kekFile),
+    keyBackend,
+    pkcs11,
     host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
     port,
     logLevel,

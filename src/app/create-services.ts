@@ -12,6 +12,7 @@ import { HealthService } from '../services/health.ts';
 import type { Services } from '../services/index.ts';
 import type { KeyBackend } from '../services/key-backends/key-backend.ts';
 import { KeyService } from '../services/keys.ts';
+import { ModelsignError } from '../core/errors.ts';
 import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
 import { LogReader } from '../services/log-reader.ts';
@@ -47,13 +48,18 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   const database = new DatabaseStatus(logger);
   // A background task failing because of the database is the outage's one warning (DatabaseStatus),
   // not a warning per run; anything else is logged as it happens.
+  // A token outage is logged once by the backend when it starts and when it ends.
   const warn = (what: string) => (err: unknown) => {
     const failure = databaseFailure(err);
     if (failure) database.failed(failure, err);
-    else logger.warn({ err }, what);
+    else if (!(err instanceof ModelsignError && err.code === 'key_backend_unavailable')) logger.warn({ err }, what);
   };
 
-  const keys = new KeyService(db, deps.backend, clock, { schedule: config.rotation, refreshMinIntervalMs: config.keyRefreshMinIntervalMs });
+  const keys = new KeyService(db, deps.backend, clock, {
+    schedule: config.rotation,
+    refreshMinIntervalMs: config.keyRefreshMinIntervalMs,
+    warn: (fields, message) => logger.warn(fields, message),
+  });
   const audit = new AuditService(db);
   // A publisher change drops the tokens this instance has cached (others follow the state epoch).
   const publishers = new PublisherService(db, clock, () => tokens.invalidate());
@@ -81,6 +87,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     periodic('state poll', config.statePollMs, () => watcher.check(), warn('could not poll for state changes')),
     periodic('audit seal', config.auditSealMs, () => audit.seal(), warn('could not seal audit events')),
     ...(scheduled ? [periodic('scheduled rotation', config.scheduleIntervalMs, () => keys.runSchedule(), warn('scheduled rotation failed'))] : []),
+    // Revoked keys whose token was away at revocation, and keys retired over an hour ago.
+    ...(deps.backend.destroy ? [periodic('token key destruction', 60_000, () => keys.destroyRetired(), warn('could not destroy token keys'))] : []),
   ];
 
   return {
@@ -116,6 +124,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       await Promise.all(background.map((job) => job.stop()));
       await checkpointer.stop();
       await Promise.all([audit.seal.idle(), watcher.check.idle(), keys.idle()]);
+      await deps.backend.close?.();
     },
   };
 }

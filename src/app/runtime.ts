@@ -9,9 +9,9 @@ import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Clock } from '../services/clock.ts';
 import type { Services } from '../services/index.ts';
-import { KekWrappedBackend } from '../services/key-backends/kek-wrapped.ts';
-import { loadKek } from '../services/key-backends/kek.ts';
+import type { KeyBackend } from '../services/key-backends/key-backend.ts';
 import { createServices } from './create-services.ts';
+import { openKeyBackend, type BackendOptions } from './key-backend.ts';
 
 export interface Runtime {
   db: Database;
@@ -20,9 +20,9 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, logger: Logger, clock?: Clock): Promise<Runtime> {
-  const embedded = config.databaseUrl === undefined;
-  const kek = loadKek({ kek: config.kek, kekFile: config.kekFile, dataDir: embedded ? config.dataDir : undefined }, (m) => logger.warn(m));
+export async function openRuntime(config: Config, logger: Logger, clock?: Clock, options: BackendOptions = {}): Promise<Runtime> {
+  // The key backend first: a wrong PIN or a missing token stops the start before the database is touched.
+  const backend: KeyBackend = await openKeyBackend(config, logger, options);
   const db = await openDatabase(
     config.databaseUrl === undefined
       ? { dataDir: config.dataDir }
@@ -39,7 +39,7 @@ export async function openRuntime(config: Config, logger: Logger, clock?: Clock)
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
-    services = createServices(config, { db, backend: new KekWrappedBackend(kek), logger, clock });
+    services = createServices(config, { db, backend, logger, clock });
     await services.start();
     const started = services;
     return {
@@ -52,6 +52,7 @@ export async function openRuntime(config: Config, logger: Logger, clock?: Clock)
     };
   } catch (err) {
     await services?.stop().catch(() => undefined);
+    await backend.close?.().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw err;
   }

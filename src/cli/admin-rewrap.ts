@@ -1,4 +1,5 @@
-// `modelsign admin rewrap`: re-encrypts every private key under a new KEK, in one transaction.
+// `modelsign admin rewrap`: re-encrypts every KEK-held private key under a new KEK, in one
+// transaction; keys held in a PKCS#11 token are counted and left alone.
 import { readFileSync } from 'node:fs';
 import { parseKek, type Kek } from '../services/key-backends/kek.ts';
 import { adminFailure, cliActor, print, withAdminRuntime } from './admin-context.ts';
@@ -7,7 +8,8 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 
 const USAGE = `Usage: modelsign admin rewrap --new-kek-file FILE [--json]
 
-Re-encrypts every private key under the KEK in FILE (32 bytes, base64 or hex), reading them with
+Re-encrypts every KEK-held private key under the KEK in FILE (32 bytes, base64 or hex; keys held
+in a PKCS#11 token are counted as skipped), reading them with
 the current KEK (MODELSIGN_KEK or MODELSIGN_KEK_FILE). Running instances keep signing with the
 keys they hold; restart them with the new KEK before the next key change (a rotation by an
 instance still on the old KEK is refused with kek_mismatch).`;
@@ -29,8 +31,9 @@ export async function adminRewrap(args: string[]): Promise<number> {
     throw adminFailure(err) ?? err;
   }
   return withAdminRuntime('rewrap', async ({ services }) => {
-    const count = await services.keys.rewrap(next, cliActor());
-    print(values.json!, { rewrapped: count, kekId: next.id }, `re-encrypted ${count} private keys under KEK ${next.id}; restart every instance with the new KEK`);
+    const { keys, skipped } = await services.keys.rewrap(next, cliActor());
+    const held = skipped > 0 ? `; skipped ${skipped} held in the PKCS#11 token` : '';
+    print(values.json!, { rewrapped: keys, skipped, kekId: next.id }, `re-encrypted ${keys} private keys under KEK ${next.id}${held}; restart every instance with the new KEK`);
     return EXIT.ok;
   });
 }

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   rate_limited: 'Too many requests from this client address or token; wait for the number of seconds in Retry-After.',
   key_unavailable: 'No usable key of the needed purpose; the service is not ready.',
   kek_mismatch: 'The configured KEK does not decrypt the stored keys.',
+  key_backend_unavailable: 'The hardware token (PKCS#11) holding the signing key cannot sign now: lookups and verification work, signing does not; try again after Retry-After.',
   unavailable: 'The database is unreachable, starting, shutting down, in recovery or out of connections; try again after Retry-After.',
   database_busy: 'The database did not answer in time (statement or connection wait past its limit); try again after Retry-After.',
   database_read_only: 'The database accepts only reads (a standby after failover, or set read-only): lookups and verification work, signing and admin changes do not; try again after Retry-After.',

@@ -27,10 +27,40 @@ const RECORD_FIELDS = {
 
 const STATE_FIELDS = { kid: true, purpose: true, algorithm: true, status: true, createdAt: true, activatedAt: true, activatesAt: true } as const;
 
-/** The private half of a key as a row keeps it: AES-256-GCM ciphertext under the KEK named by kekId. */
-export interface StoredKeyMaterial {
+/** A private half AES-256-GCM-encrypted in the row, under the KEK named by kekId. */
+export interface KekMaterial {
+  kind: 'kek';
   privateKeyCt: Uint8Array;
   kekId: string;
+}
+
+/** A private half that is a non-extractable object in a PKCS#11 token: the row only names it. */
+export interface TokenMaterial {
+  kind: 'pkcs11';
+  /** The object's CKA_ID. */
+  objectId: Uint8Array;
+  /** The object's CKA_LABEL. */
+  label: string;
+  /** The label of the token it was made in. */
+  token: string;
+}
+
+/** The private half of a key as its row keeps it. */
+export type StoredKeyMaterial = KekMaterial | TokenMaterial;
+
+const MATERIAL_FIELDS = { privateKeyCt: true, kekId: true, pkcs11Id: true, pkcs11Label: true, pkcs11Token: true } as const;
+
+function materialOf(row: { kid: string; privateKeyCt: Uint8Array | null; kekId: string | null; pkcs11Id: Uint8Array | null; pkcs11Label: string | null; pkcs11Token: string | null }): StoredKeyMaterial {
+  if (row.privateKeyCt && row.kekId) return { kind: 'kek', privateKeyCt: new Uint8Array(row.privateKeyCt), kekId: row.kekId };
+  if (row.pkcs11Id && row.pkcs11Label !== null && row.pkcs11Token !== null) return { kind: 'pkcs11', objectId: new Uint8Array(row.pkcs11Id), label: row.pkcs11Label, token: row.pkcs11Token };
+  // The keys_private_half constraint makes this unreachable.
+  throw new Error(`key ${row.kid} has no private half`);
+}
+
+function materialColumns(material: StoredKeyMaterial) {
+  return material.kind === 'kek'
+    ? { privateKeyCt: new Uint8Array(material.privateKeyCt), kekId: material.kekId, pkcs11Id: null, pkcs11Label: null, pkcs11Token: null }
+    : { privateKeyCt: null, kekId: null, pkcs11Id: new Uint8Array(material.objectId), pkcs11Label: material.label, pkcs11Token: material.token };
 }
 
 /** Takes the keys lock until the transaction ends. */
@@ -62,10 +92,8 @@ export async function findKeyState(tx: Tx, kid: string): Promise<KeyState | unde
 
 /** One key's public half and stored private material, in one read (what a backend loads a signer from). */
 export async function storedKey(tx: Tx, kid: string): Promise<{ key: PublicKey; material: StoredKeyMaterial } | undefined> {
-  const row = await tx.key.findUnique({ where: { kid }, select: { algorithm: true, publicKey: true, privateKeyCt: true, kekId: true } });
-  return row
-    ? { key: { algorithm: algorithmOf(row.algorithm).id, publicKey: new Uint8Array(row.publicKey) }, material: { privateKeyCt: new Uint8Array(row.privateKeyCt), kekId: row.kekId } }
-    : undefined;
+  const row = await tx.key.findUnique({ where: { kid }, select: { kid: true, algorithm: true, publicKey: true, ...MATERIAL_FIELDS } });
+  return row ? { key: { algorithm: algorithmOf(row.algorithm).id, publicKey: new Uint8Array(row.publicKey) }, material: materialOf(row) } : undefined;
 }
 
 export interface NewKeyRow {
@@ -86,8 +114,7 @@ export async function insertKey(tx: Tx, key: NewKeyRow): Promise<void> {
       purpose: key.purpose,
       algorithm: key.algorithm,
       publicKey: new Uint8Array(key.publicKey),
-      privateKeyCt: new Uint8Array(key.material.privateKeyCt),
-      kekId: key.material.kekId,
+      ...materialColumns(key.material),
       status: key.status,
       createdAt: key.createdAt,
       activatedAt: key.status === 'active' ? key.createdAt : null,
@@ -103,17 +130,35 @@ export async function applyKeyChange(tx: Tx, kid: string, change: KeyChange): Pr
 
 /** Every key's material, locked until the transaction ends (a concurrent change waits). */
 export async function lockAllKeyMaterial(tx: Tx): Promise<({ kid: string } & StoredKeyMaterial)[]> {
-  const rows = await tx.$queryRawUnsafe<{ kid: string; private_key_ct: Uint8Array; kek_id: string }[]>('SELECT "kid", "private_key_ct", "kek_id" FROM "keys" ORDER BY "kid" FOR UPDATE');
-  return rows.map((r) => ({ kid: r.kid, privateKeyCt: new Uint8Array(r.private_key_ct), kekId: r.kek_id }));
+  const rows = await tx.$queryRawUnsafe<{ kid: string; private_key_ct: Uint8Array | null; kek_id: string | null; pkcs11_id: Uint8Array | null; pkcs11_label: string | null; pkcs11_token: string | null }[]>(
+    'SELECT "kid", "private_key_ct", "kek_id", "pkcs11_id", "pkcs11_label", "pkcs11_token" FROM "keys" ORDER BY "kid" FOR UPDATE',
+  );
+  return rows.map((r) => ({ kid: r.kid, ...materialOf({ kid: r.kid, privateKeyCt: r.private_key_ct, kekId: r.kek_id, pkcs11Id: r.pkcs11_id, pkcs11Label: r.pkcs11_label, pkcs11Token: r.pkcs11_token }) }));
 }
 
 export async function updateKeyMaterial(tx: Tx, kid: string, material: StoredKeyMaterial): Promise<void> {
-  await tx.key.update({ where: { kid }, data: { privateKeyCt: new Uint8Array(material.privateKeyCt), kekId: material.kekId } });
+  await tx.key.update({ where: { kid }, data: materialColumns(material) });
 }
 
-/** The KEK id of some key wrapped under another KEK than `kekId`, if any. */
+/** The KEK id of some key wrapped under another KEK than `kekId`, if any (token-held keys have none). */
 export async function foreignKekId(tx: Tx, kekId: string): Promise<string | undefined> {
-  return (await tx.key.findFirst({ where: { NOT: { kekId } }, select: { kekId: true } }))?.kekId;
+  return (await tx.key.findFirst({ where: { kekId: { not: null }, NOT: { kekId } }, select: { kekId: true } }))?.kekId ?? undefined;
+}
+
+/**
+ * Token-held keys whose objects are still to be destroyed: revoked ones, and ones retired before
+ * `retiredBefore`.
+ */
+export async function tokenKeysToDestroy(tx: Tx, retiredBefore: Date): Promise<{ kid: string; material: TokenMaterial }[]> {
+  const rows = await tx.key.findMany({
+    where: { pkcs11Id: { not: null }, destroyedAt: null, OR: [{ status: 'revoked' }, { status: 'retired', retiredAt: { lt: retiredBefore } }] },
+    select: { kid: true, ...MATERIAL_FIELDS },
+  });
+  return rows.map((r) => ({ kid: r.kid, material: materialOf(r) as TokenMaterial }));
+}
+
+export async function markDestroyed(tx: Tx, kid: string, at: Date): Promise<void> {
+  await tx.key.update({ where: { kid }, data: { destroyedAt: at } });
 }
 
 export type KeyLinkRow = KeyLink;

@@ -39,6 +39,7 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   key_unavailable: 503,
   kek_mismatch: 503,
+  key_backend_unavailable: 503,
   unavailable: 503,
   database_busy: 503,
   database_read_only: 503,

@@ -5,6 +5,7 @@
 // sequenceUnlogged, an instance that died between commit and checkpoint, a log key rotated.
 // tlog_publish stores a checkpoint only for the tree as it still is, under the lock appends take,
 // so no two checkpoints can be inconsistent. docs/design/log.md.
+import { ModelsignError } from '../core/errors.ts';
 import { edgeRoot, unpackFrontier, type StoredNode } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import { signCheckpoint } from '../core/tlog/log-note.ts';
@@ -81,7 +82,14 @@ export class Checkpointer implements WriterLogHooks {
   /** WriterLogHooks: the checkpoint of the tree a signing batch is about to make. */
   async prepareCheckpoint(size: number, rootHash: Uint8Array): Promise<CheckpointToStore | undefined> {
     if (this.paused || !this.keys.hasSigner('log')) return undefined;
-    return this.sign(size, rootHash);
+    try {
+      return await this.sign(size, rootHash);
+    } catch (err) {
+      // The log key's token is away: the batch commits without a checkpoint, and the periodic
+      // checkpoint covers it once the token is back. The release signatures are already made.
+      if (err instanceof ModelsignError && err.code === 'key_backend_unavailable') return undefined;
+      throw err;
+    }
   }
 
   /** WriterLogHooks: after a batch committed; asks for a checkpoint if the batch did not carry one. */

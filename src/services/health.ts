@@ -1,6 +1,6 @@
 // Readiness, defined once for the whole service: an instance is ready while it can serve reads
 // (the database answers in time, read-only or not); it can sign when the database also takes
-// writes, every key purpose has a usable signer and the checkpointer has seen the log recently.
+// writes, every key purpose has a usable signer, the key backend (a token) answers, and the checkpointer has seen the log recently.
 // 503 only when nothing can be served.
 import { KEY_PURPOSES } from '../core/keys/key.ts';
 import type { Database } from '../db/client.ts';
@@ -13,7 +13,7 @@ import { later } from './periodic.ts';
 export interface Readiness {
   ready: boolean;
   signing: boolean;
-  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing'; log: 'ok' | 'behind' };
+  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing' | 'unavailable'; log: 'ok' | 'behind' };
 }
 
 export interface HealthOptions {
@@ -43,7 +43,7 @@ export class HealthService {
     ])
       .catch(() => 'failing' as const)
       .finally(() => timer?.cancel());
-    const keys = KEY_PURPOSES.every((p) => this.keys.hasSigner(p)) ? ('ok' as const) : ('missing' as const);
+    const keys = !KEY_PURPOSES.every((p) => this.keys.hasSigner(p)) ? ('missing' as const) : this.keys.backendAvailable() ? ('ok' as const) : ('unavailable' as const);
     const log = this.checkpointer.isCurrent(this.options.logCurrentMs) ? ('ok' as const) : ('behind' as const);
     return { ready: database !== 'failing', signing: database === 'ok' && keys === 'ok' && log === 'ok', checks: { database, keys, log } };
   }

@@ -35,12 +35,15 @@ import {
   listKeyLinks,
   listKeyRecords,
   lockKeys,
+  markDestroyed,
   storedKey,
+  tokenKeysToDestroy,
   type KeyLinkRow,
+  type StoredKeyMaterial,
 } from '../db/key-store.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
 import type { Clock } from './clock.ts';
-import type { KeyBackend } from './key-backends/key-backend.ts';
+import type { KeyBackend, NewKey } from './key-backends/key-backend.ts';
 import type { Kek } from './key-backends/kek.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
 
@@ -48,7 +51,12 @@ export interface KeyServiceOptions {
   schedule: RotationSchedule;
   /** A kid nobody here knows triggers a reload at most this often (config.ts). */
   refreshMinIntervalMs: number;
+  /** Where a key that cannot sign here is reported (once per key and process). */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
 }
+
+/** How long a retired key's token object is kept, so instances that have not yet seen the rotation finish what they sign. */
+export const RETIRED_OBJECT_GRACE_MS = 3_600_000;
 
 export class KeyService {
   private records = new Map<string, KeyRecord>();
@@ -57,6 +65,10 @@ export class KeyService {
   /** Every signer this instance has loaded, by kid: a key is decrypted once per process. */
   private signers = new Map<string, Signer>();
   private readonly listeners: (() => void)[] = [];
+  /** Keys reported as unusable here (a token object missing or not the key of its row). */
+  private readonly unusable = new Set<string>();
+  /** Keys a backend made in each running key transaction: destroyed if it rolls back. */
+  private readonly made = new Map<Tx, NewKey[]>();
   private readonly refreshing: SingleFlight<void>;
 
   constructor(
@@ -107,7 +119,18 @@ export class KeyService {
     const active = new Map<string, Signer>();
     for (const slot of KEY_SLOTS) {
       const key = list.find((r) => r.purpose === slot.purpose && r.algorithm === slot.algorithm && r.status === 'active');
-      if (key) active.set(slotKey(slot), await this.signerFor(this.db.prisma, key.kid));
+      if (!key) continue;
+      try {
+        active.set(slotKey(slot), await this.signerFor(this.db.prisma, key.kid));
+      } catch (err) {
+        // A key its backend cannot use leaves its slot without a signer (503 key_unavailable,
+        // readiness keys: missing); records, lookups and verification go on.
+        if (!(err instanceof ModelsignError && err.code === 'key_unavailable')) throw err;
+        if (!this.unusable.has(key.kid)) {
+          this.unusable.add(key.kid);
+          this.options.warn?.({ kid: key.kid, slot: slotName(slot) }, err.message);
+        }
+      }
     }
     this.records = new Map(list.map((r) => [r.kid, r]));
     this.active = active;
@@ -124,6 +147,11 @@ export class KeyService {
 
   hasSigner(purpose: KeyPurpose, algorithm: AlgorithmId = DEFAULT_ALGORITHM): boolean {
     return this.active.has(slotKey({ purpose, algorithm }));
+  }
+
+  /** Whether the key backend can sign now (false while a token is away). */
+  backendAvailable(): boolean {
+    return this.backend.available?.() ?? true;
   }
 
   list(): KeyRecord[] {
@@ -200,8 +228,10 @@ export class KeyService {
         details: { purpose: key!.purpose, algorithm: key!.algorithm, compromisedAt: revocation.compromisedAt.toISOString(), reason: revocation.reason, replacement },
         at: now,
       });
-      return { replacement };
+      return { replacement, material: (await storedKey(tx, kid))!.material };
     });
+    // Only once the revocation is committed: a key whose object is gone must already be revoked.
+    await this.destroyKey(kid, result.material, actor);
     await this.reload();
     return { revoked: this.records.get(kid)!, replacement: result.replacement ? this.records.get(result.replacement)! : null };
   }
@@ -229,27 +259,70 @@ export class KeyService {
     return { keys: this.list().filter((k) => k.purpose !== 'token'), links: await listKeyLinks(this.db.prisma) };
   }
 
-  /** Re-protects every private key under a new KEK in one transaction (the backend's rewrap). */
-  async rewrap(next: Kek, actor: string): Promise<number> {
+  /**
+   * Destroys the token objects of revoked keys (left over when the token was away at revocation)
+   * and of keys retired more than RETIRED_OBJECT_GRACE_MS ago. Every instance may run it; a key
+   * another instance destroyed first is simply found gone.
+   */
+  async destroyRetired(): Promise<number> {
+    if (!this.backend.destroy) return 0;
+    const due = await tokenKeysToDestroy(this.db.prisma, new Date(this.clock.now().getTime() - RETIRED_OBJECT_GRACE_MS));
+    let destroyed = 0;
+    for (const key of due) if (await this.destroyKey(key.kid, key.material, 'system')) destroyed++;
+    return destroyed;
+  }
+
+  /** Re-protects every KEK-held private key under a new KEK in one transaction (the backend's rewrap); token-held keys are skipped. */
+  async rewrap(next: Kek, actor: string): Promise<{ keys: number; skipped: number }> {
     const rewrap = this.backend.rewrap?.bind(this.backend);
     if (!rewrap) throw new ModelsignError('kek_mismatch', 'this key backend keeps no KEK-wrapped keys');
     const result = await this.inKeysLock(async (tx, now) => {
       const done = await rewrap(tx, next);
-      await recordAudit(tx, { actor, action: 'kek.rewrap', target: `kek:${next.id}`, details: { keys: done.keys, previous: done.previous }, at: now });
+      await recordAudit(tx, { actor, action: 'kek.rewrap', target: `kek:${next.id}`, details: { keys: done.keys, skipped: done.skipped, previous: done.previous }, at: now });
       return done;
     });
     result.committed();
-    return result.keys;
+    return { keys: result.keys, skipped: result.skipped };
+  }
+
+  /** Destroys a key's private half in its backend and records it; a failure is reported and retried by destroyRetired. */
+  private async destroyKey(kid: string, material: StoredKeyMaterial, actor: string): Promise<boolean> {
+    if (!this.backend.destroy || material.kind !== 'pkcs11') return false;
+    this.signers.delete(kid);
+    try {
+      const destroyed = await this.backend.destroy(kid, material);
+      await this.db.inTransaction(async (tx) => {
+        const now = this.clock.now();
+        await markDestroyed(tx, kid, now);
+        await recordAudit(tx, { actor, action: 'key.destroy', target: `key:${kid}`, details: { token: material.token, found: destroyed }, at: now });
+      });
+      return destroyed;
+    } catch (err) {
+      this.options.warn?.({ kid, err }, 'could not destroy the token object of a revoked or retired key; it is retried every minute');
+      return false;
+    }
   }
 
   /** Runs a key change under the keys lock; bumps the state epoch unless `fn` says it changed nothing. */
-  private inKeysLock<T>(fn: (tx: Tx, now: Date) => Promise<T>): Promise<T> {
-    return this.db.inTransaction(async (tx) => {
-      await lockKeys(tx);
-      const result = await fn(tx, this.clock.now());
-      if (result !== false) await bumpStateEpoch(tx);
-      return result;
-    });
+  private async inKeysLock<T>(fn: (tx: Tx, now: Date) => Promise<T>): Promise<T> {
+    const made: NewKey[] = [];
+    try {
+      return await this.db.inTransaction(async (tx) => {
+        this.made.set(tx, made);
+        try {
+          await lockKeys(tx);
+          const result = await fn(tx, this.clock.now());
+          if (result !== false) await bumpStateEpoch(tx);
+          return result;
+        } finally {
+          this.made.delete(tx);
+        }
+      });
+    } catch (err) {
+      // A token object whose row was never committed would be a key nobody can name: remove it.
+      for (const key of made) await this.backend.destroy?.(key.kid, key.material).catch(() => false);
+      throw err;
+    }
   }
 
   /** Activates the planned pending key (or a new one) and retires the current one; returns the new kid. */
@@ -266,7 +339,8 @@ export class KeyService {
 
   private async createKey(tx: Tx, slot: KeySlot, key: { status: 'active' | 'pending'; now: Date; actor: string; activatesAt: Date | null }): Promise<string> {
     const { purpose, algorithm } = slot;
-    const made = await this.backend.generate(tx, algorithm);
+    const made = await this.backend.generate(tx, slot);
+    this.made.get(tx)?.push(made);
     await insertKey(tx, { kid: made.kid, purpose, ...made.publicKey, material: made.material, status: key.status, createdAt: key.now, activatesAt: key.activatesAt });
     await recordAudit(tx, {
       actor: key.actor,

@@ -37,7 +37,7 @@ describe('no secret leaks', () => {
     // Release keys of both algorithms, the log key and the token key.
     assert.equal(keys.length, 4);
     return formsOf({
-      keys: keys.map((key) => ({ key: { algorithm: key.algorithm as AlgorithmId, publicKey: new Uint8Array(key.publicKey) }, material: unwrapKey(kek, key.kid, key.privateKeyCt) })),
+      keys: keys.map((key) => ({ key: { algorithm: key.algorithm as AlgorithmId, publicKey: new Uint8Array(key.publicKey) }, material: unwrapKey(kek, key.kid, key.privateKeyCt!) })),
       kek,
       tokens,
     });

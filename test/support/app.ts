@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { createServices } from '../../src/app/create-services.ts';
+import { openKeyBackend } from '../../src/app/key-backend.ts';
 import { createLogger } from '../../src/app/logger.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, type Config, type Pkcs11Config } from '../../src/config.ts';
 import type { RotationSchedule } from '../../src/core/keys/lifecycle.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { RateLimitOptions } from '../../src/server/plugins/rate-limits.ts';
@@ -13,7 +14,17 @@ import type { Clock } from '../../src/services/clock.ts';
 import type { Services } from '../../src/services/index.ts';
 import { KekWrappedBackend } from '../../src/services/key-backends/kek-wrapped.ts';
 import { parseKek, type Kek } from '../../src/services/key-backends/kek.ts';
+import type { KeyBackend } from '../../src/services/key-backends/key-backend.ts';
+import type { Pkcs11Module } from '../../src/services/key-backends/pkcs11/binding.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { softHsm } from './softhsm.ts';
+
+/**
+ * The key backend test apps use unless a test names one: `kek`, or `pkcs11` (a SoftHSM2 token)
+ * when the runner's PKCS#11 pass sets MODELSIGN_TEST_KEY_BACKEND (files marked
+ * `// Key backends: kek, pkcs11` run in both).
+ */
+export const TEST_KEY_BACKEND = (process.env.MODELSIGN_TEST_KEY_BACKEND ?? 'kek') as 'kek' | 'pkcs11';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -61,6 +72,19 @@ export interface TestAppOptions {
   requestTimeoutMs?: number;
   statePollMs?: number;
   authRefusalsPerMinute?: number;
+  keyBackend?: 'kek' | 'pkcs11';
+  /** With keyBackend pkcs11: settings over the test token's (e.g. which slots live in the token). */
+  pkcs11?: Partial<Pkcs11Config>;
+  /** With keyBackend pkcs11: wraps the module (fault injection). */
+  wrapModule?: (module: Pkcs11Module) => Pkcs11Module;
+}
+
+/** The key backend of a test app: KEK-wrapped, or the process's SoftHSM2 token (with the KEK for the slots left out). */
+export async function testBackend(options: Pick<TestAppOptions, 'kek' | 'keyBackend' | 'pkcs11' | 'wrapModule'>, logger: ReturnType<typeof createLogger>): Promise<KeyBackend> {
+  const kek = options.kek ?? testKek();
+  if ((options.keyBackend ?? TEST_KEY_BACKEND) === 'kek') return new KekWrappedBackend(kek);
+  const config = testConfig({ databaseUrl: 'postgresql://unused', kek: kek.key.toString('base64'), keyBackend: 'pkcs11', pkcs11: softHsm().config(options.pkcs11) });
+  return openKeyBackend(config, logger, { wrapModule: options.wrapModule });
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -81,7 +105,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
-  const services = createServices(config, { db: database.db, backend: new KekWrappedBackend(options.kek ?? testKek()), logger, clock: options.clock });
+  const services = createServices(config, { db: database.db, backend: await testBackend(options, logger), logger, clock: options.clock });
   await services.start();
   const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute });
   await app.ready();

@@ -50,6 +50,16 @@ export function lowS(signature: Uint8Array): Uint8Array {
   return new p256.Signature(sig.r, p256.Point.CURVE().n - sig.s).toBytes('der');
 }
 
+/**
+ * The low-S DER form of an IEEE P1363 `r‖s` signature (what a PKCS#11 token's CKM_ECDSA
+ * returns); throws when it is not 64 bytes with 1 ≤ r, s < n.
+ */
+export function lowSDerOfRaw(raw: Uint8Array): Uint8Array {
+  if (raw.length !== 2 * COORDINATE) throw new TypeError(`a raw ECDSA P-256 signature is ${2 * COORDINATE} bytes, got ${raw.length}`);
+  const sig = p256.Signature.fromBytes(raw, 'compact');
+  return (sig.hasHighS() ? new p256.Signature(sig.r, p256.Point.CURVE().n - sig.s) : sig).toBytes('der');
+}
+
 /** Whether a DER signature's s is above n/2. */
 export function hasHighS(signature: Uint8Array): boolean {
   return p256.Signature.fromBytes(signature, 'der').hasHighS();

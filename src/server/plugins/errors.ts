@@ -61,6 +61,7 @@ export default fp(
     app.setErrorHandler(function handleError(err: FastifyError, request, reply) {
       const known = toProblemCode(err);
       if (known) {
+        // key_backend_unavailable is the token's outage, logged once when it starts (pkcs11/).
         if (known.code === 'key_unavailable' || known.code === 'kek_mismatch') request.log.error({ err }, 'keys unavailable');
         return sendProblem(request, reply, known.code, known.detail, known.errors);
       }
