@@ -6,7 +6,9 @@
 // load does not disturb other tests. When PostgreSQL is unreachable the second pass and the
 // fault tests are skipped with a notice, unless MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it),
 // in which case the run fails. `npm run test:faults` (`--faults`) runs the slow fault tests
-// (*.slow.test.ts), which together take several minutes.
+// (*.slow.test.ts), which together take several minutes. `npm run test:hsm` (`--hsm`) runs the
+// files marked `// Key backends: kek, pkcs11` again with their keys in a SoftHSM2 token
+// (MODELSIGN_TEST_KEY_BACKEND=pkcs11), on PGlite and (those not marked `Runs once`) PostgreSQL.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -26,13 +28,15 @@ function testFiles(dir) {
 }
 
 const faultMode = process.argv[2] === '--faults';
-const only = process.argv.slice(faultMode ? 3 : 2);
+const hsmMode = process.argv[2] === '--hsm';
+const only = process.argv.slice(faultMode || hsmMode ? 3 : 2);
 const faultFiles = readdirSync(path.join('test', 'faults'))
   .filter((name) => name.endsWith('.test.ts') && name.endsWith('.slow.test.ts') === faultMode)
   .map((name) => path.join('test', 'faults', name))
   .sort();
-const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : testFiles('test');
-const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : faultFiles;
+const bothBackends = (file) => /^\/\/ Key backends: kek, pkcs11$/m.test(readFileSync(file, 'utf8'));
+const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : hsmMode ? testFiles('test').filter(bothBackends) : testFiles('test');
+const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : hsmMode ? [] : faultFiles;
 /** Whether `file` imports test/support/db.ts, directly or through other test files. */
 function usesDatabase(file, seen = new Set()) {
   if (seen.has(file)) return false;
@@ -59,16 +63,27 @@ function run(label, files, env, concurrency = 2) {
   return result.status ?? 1;
 }
 
+const SOFTHSM = process.env.MODELSIGN_TEST_SOFTHSM_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
+if (hsmMode && !existsSync(SOFTHSM)) {
+  if (process.env.MODELSIGN_TEST_REQUIRE_SOFTHSM === '1') {
+    console.error(`SoftHSM2 is required (MODELSIGN_TEST_REQUIRE_SOFTHSM=1) but ${SOFTHSM} is missing: apt-get install softhsm2`);
+    process.exit(1);
+  }
+  console.warn(`\n# NOTICE: ${SOFTHSM} is missing; the PKCS#11 passes were skipped (apt-get install softhsm2).`);
+  process.exit(0);
+}
+
 mkdirSync('test/.cache', { recursive: true });
 const template = path.resolve('test/.cache/pglite-template.tar');
 const prep = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/make-pglite-template.ts', template], { stdio: 'inherit' });
 if (prep.status !== 0) process.exit(prep.status ?? 1);
 
-let failed = run('PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PGLITE_TEMPLATE: template });
+const backend = hsmMode ? { MODELSIGN_TEST_KEY_BACKEND: 'pkcs11' } : {};
+let failed = run(hsmMode ? 'PGlite, keys in SoftHSM2' : 'PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PGLITE_TEMPLATE: template, ...backend });
 
 const reach = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/postgres-reachable.ts'], { stdio: 'inherit' });
 if (reach.status === 0) {
-  failed += run('PostgreSQL', dbTests, { MODELSIGN_TEST_DB: 'postgres' });
+  failed += run(hsmMode ? 'PostgreSQL, keys in SoftHSM2' : 'PostgreSQL', dbTests, { MODELSIGN_TEST_DB: 'postgres', ...backend });
   failed += run(faultMode ? 'Fault tests (slow)' : 'Fault tests', faults, { MODELSIGN_TEST_DB: 'postgres' }, 1);
 } else if (process.env.MODELSIGN_TEST_REQUIRE_POSTGRES === '1') {
   console.error('PostgreSQL is required (MODELSIGN_TEST_REQUIRE_POSTGRES=1) but unreachable');

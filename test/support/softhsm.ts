@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pkcs11Config } from '../../src/config.ts';
 import { KEY_SLOTS } from '../../src/core/keys/lifecycle.ts';
-import { openPkcs11Module } from '../../src/services/key-backends/pkcs11/binding.ts';
-import { CKF, CKU } from '../../src/services/key-backends/pkcs11/constants.ts';
+import { openPkcs11Module, Pkcs11Error, type Pkcs11Module } from '../../src/services/key-backends/pkcs11/binding.ts';
+import { CKA, CKF, CKR, CKU } from '../../src/services/key-backends/pkcs11/constants.ts';
 
 export const SOFTHSM_MODULE = process.env.MODELSIGN_TEST_SOFTHSM_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
 export const TOKEN_LABEL = 'modelsign-test';
@@ -80,4 +80,58 @@ export function softHsm(): SoftHsm {
     confWith: (extra) => conf(extra, `softhsm2-${Math.random().toString(36).slice(2)}.conf`),
   };
   return made;
+}
+
+/** Runs `fn` on a logged-in session of the test token, through the process's module. */
+export function withTokenSession<T>(fn: (module: Pkcs11Module, session: number, slot: number) => T): T {
+  softHsm();
+  const { module, release } = openPkcs11Module(SOFTHSM_MODULE);
+  try {
+    const slot = module.slots().find((s) => module.tokenInfo(s).label === TOKEN_LABEL)!;
+    const session = module.openSession(slot);
+    try {
+      try {
+        module.login(session, CKU.USER, Buffer.from(USER_PIN));
+      } catch (err) {
+        if (!(err instanceof Pkcs11Error && err.rv === CKR.USER_ALREADY_LOGGED_IN)) throw err;
+      }
+      return fn(module, session, slot);
+    } finally {
+      try {
+        module.closeSession(session);
+      } catch {
+        // `fn` closed every session (C_CloseAllSessions).
+      }
+    }
+  } finally {
+    release();
+  }
+}
+
+/** The objects of the test token with CKA_ID `id`. */
+export function objectsWithId(module: Pkcs11Module, session: number, id: Uint8Array): number[] {
+  return module.findObjects(session, [{ type: CKA.ID, value: Buffer.from(id) }]);
+}
+
+/**
+ * A module whose every call fails with `rv` while `failing()` says so: the device or the session
+ * went away, as seen by the backend.
+ */
+export function faultyModule(failing: () => number | undefined): (module: Pkcs11Module) => Pkcs11Module {
+  return (module) =>
+    new Proxy(module, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const rv = failing();
+          if (rv !== undefined) {
+            const error = new Pkcs11Error(`C_${String(property)}`, rv);
+            if (property === 'sign') return Promise.reject(error);
+            throw error;
+          }
+          return value.apply(target, args);
+        };
+      },
+    });
 }

@@ -231,12 +231,6 @@ export class Pkcs11Backend implements KeyBackend {
     this.releaseModule();
   }
 
-  /** Test hook: closes every session of the application on the token, as a restarted HSM client would. */
-  closeAllSessionsForTest(): void {
-    const slot = findSlot(this.module, { label: this.token });
-    if (slot !== undefined) this.module.closeAllSessions(slot);
-  }
-
   private generateWithParams(session: number, type: TokenKeyType, id: Buffer): { publicKey: number; privateKey: number } {
     for (const [i, params] of type.params.entries()) {
       try {

@@ -158,7 +158,9 @@ export class TokenSessions {
     this.idle = [];
     if (this.down === undefined) {
       this.down = reason;
-      this.lastAttempt = performance.now();
+      // The first try to come back is immediate: a token that only forgot our sessions is back
+      // for the very call that found out.
+      this.lastAttempt = 0;
       this.events.lost(reason);
     }
   }
