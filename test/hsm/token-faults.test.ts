@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CKR } from '../../src/services/key-backends/pkcs11/constants.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { codes, onlineVerdict, signRelease } from '../support/keys.ts';
+import { codes, onlineVerdict } from '../support/keys.ts';
 import { faultyModule, softHsmSkip, withTokenSession } from '../support/softhsm.ts';
 
 const skip = softHsmSkip();

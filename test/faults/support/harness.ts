@@ -82,7 +82,8 @@ async function deploymentSecrets(url: string, kekText: string, tokens: string[])
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const { rows } = await client
-    .query<{ kid: string; algorithm: string; public_key: Buffer; private_key_ct: Buffer }>('SELECT "kid", "algorithm", "public_key", "private_key_ct" FROM "keys"')
+    // Keys held in a PKCS#11 token have no material here to look for.
+    .query<{ kid: string; algorithm: string; public_key: Buffer; private_key_ct: Buffer }>('SELECT "kid", "algorithm", "public_key", "private_key_ct" FROM "keys" WHERE "private_key_ct" IS NOT NULL')
     .finally(() => client.end());
   const keys = rows.map((row) => ({ key: { algorithm: algorithmOf(row.algorithm).id, publicKey: new Uint8Array(row.public_key) }, material: unwrapKey(kek, row.kid, new Uint8Array(row.private_key_ct)) }));
   return secretForms({ keys, kek, tokens });
