@@ -5,7 +5,7 @@
 // the locked transaction each change runs in, and the cache of public records and signers that
 // every instance reloads when any instance changes keys (docs/design/keys.md).
 import type { AlgorithmId, Signer } from '../core/crypto/algorithm.ts';
-import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
+import { algorithmOf, DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
 import { preAuthEncoding } from '../core/dsse.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { encodeKeyLink, KEY_LINK_PAYLOAD_TYPE } from '../core/key-chain.ts';
@@ -111,6 +111,24 @@ export class KeyService {
       return missing.length > 0;
     });
     await this.reload();
+    await this.reportMisplaced();
+  }
+
+  /**
+   * After a move to a token: an active key still KEK-wrapped in a slot the token now holds keeps
+   * signing (the KEK must stay configured) until a rotation makes its successor in the token.
+   */
+  private async reportMisplaced(): Promise<void> {
+    if (!this.backend.placement) return;
+    for (const slot of KEY_SLOTS) {
+      const key = this.list().find((r) => r.purpose === slot.purpose && r.algorithm === slot.algorithm && r.status === 'active');
+      if (!key || this.backend.placement(slot) !== 'pkcs11') continue;
+      const stored = await storedKey(this.db.prisma, key.kid);
+      if (stored?.material.kind === 'kek') {
+        const algorithm = slot.purpose === 'release' ? ` --algorithm ${algorithmOf(slot.algorithm).name}` : '';
+        this.options.warn?.({ kid: key.kid, slot: slotName(slot) }, `the active ${slotName(slot)} key is KEK-wrapped but new keys of its slot are made in the PKCS#11 token: rotate it to move it there (modelsign admin keys rotate ${slot.purpose}${algorithm})`);
+      }
+    }
   }
 
   /** Re-reads the key table; loads an active key's signer only when it is new to this instance. */

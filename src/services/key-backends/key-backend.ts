@@ -52,6 +52,8 @@ export interface KeyBackend {
   rewrap?(tx: Tx, next: Kek): Promise<RewrapResult>;
   /** Destroys the private half of a key that will never sign again; true when there was one to destroy. */
   destroy?(kid: string, material: StoredKeyMaterial): Promise<boolean>;
+  /** Where new keys of `slot` are made (a KEK-held active key of a token slot is reported at start). */
+  placement?(slot: KeySlot): StoredKeyMaterial['kind'];
   /** Whether the backend can sign now (false while a token is away). */
   available?(): boolean;
   /** Releases the backend's resources (token sessions) at shutdown. */

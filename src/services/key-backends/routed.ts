@@ -22,7 +22,7 @@ export class RoutedBackend implements KeyBackend {
   ) {}
 
   generate(tx: Tx, slot: KeySlot): Promise<NewKey> {
-    if (this.inToken.some((s) => s.purpose === slot.purpose && s.algorithm === slot.algorithm)) return this.token.generate(tx, slot);
+    if (this.placement(slot) === 'pkcs11') return this.token.generate(tx, slot);
     if (!this.kek) throw new ModelsignError('kek_mismatch', 'no KEK is configured for the keys MODELSIGN_PKCS11_PURPOSES leaves out of the token');
     return this.kek.generate(tx, slot);
   }
@@ -40,6 +40,10 @@ export class RoutedBackend implements KeyBackend {
 
   destroy(kid: string, material: StoredKeyMaterial): Promise<boolean> {
     return this.token.destroy(kid, material);
+  }
+
+  placement(slot: KeySlot): StoredKeyMaterial['kind'] {
+    return this.inToken.some((s) => s.purpose === slot.purpose && s.algorithm === slot.algorithm) ? 'pkcs11' : 'kek';
   }
 
   available(): boolean {
