@@ -14,6 +14,13 @@ COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# Debian packages for a PKCS#11 module inside the image (docker-compose.pkcs11.yml builds with
+# softhsm2; a vendor's module is usually mounted instead). Empty by default.
+ARG PKCS11_PACKAGES=""
+RUN if [ -n "$PKCS11_PACKAGES" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends $PKCS11_PACKAGES && rm -rf /var/lib/apt/lists/* \
+      && if [ -d /var/lib/softhsm/tokens ]; then chown node:node /var/lib/softhsm/tokens; fi; \
+    fi
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

@@ -7,8 +7,10 @@
 // fault tests are skipped with a notice, unless MODELSIGN_TEST_REQUIRE_POSTGRES=1 (CI sets it),
 // in which case the run fails. `npm run test:faults` (`--faults`) runs the slow fault tests
 // (*.slow.test.ts), which together take several minutes. `npm run test:hsm` (`--hsm`) runs the
-// files marked `// Key backends: kek, pkcs11` again with their keys in a SoftHSM2 token
-// (MODELSIGN_TEST_KEY_BACKEND=pkcs11), on PGlite and (those not marked `Runs once`) PostgreSQL.
+// PKCS#11 tests: test/hsm, then the files marked `// Key backends: kek, pkcs11` again with their
+// keys in a SoftHSM2 token (MODELSIGN_TEST_KEY_BACKEND=pkcs11), on PGlite and (those not marked
+// `Runs once`) PostgreSQL, then test/faults/hsm-*.test.ts; without SoftHSM2 it skips with a
+// notice unless MODELSIGN_TEST_REQUIRE_SOFTHSM=1 (CI sets it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +23,7 @@ function testFiles(dir) {
   return readdirSync(dir)
     .flatMap((name) => {
       const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'faults' ? [] : testFiles(full);
+      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'faults' || (name === 'hsm' && dir === 'test') ? [] : testFiles(full);
       return name.endsWith('.test.ts') ? [full] : [];
     })
     .sort();
@@ -31,12 +33,12 @@ const faultMode = process.argv[2] === '--faults';
 const hsmMode = process.argv[2] === '--hsm';
 const only = process.argv.slice(faultMode || hsmMode ? 3 : 2);
 const faultFiles = readdirSync(path.join('test', 'faults'))
-  .filter((name) => name.endsWith('.test.ts') && name.endsWith('.slow.test.ts') === faultMode)
+  .filter((name) => name.endsWith('.test.ts') && (hsmMode ? name.startsWith('hsm-') : !name.startsWith('hsm-') && name.endsWith('.slow.test.ts') === faultMode))
   .map((name) => path.join('test', 'faults', name))
   .sort();
 const bothBackends = (file) => /^\/\/ Key backends: kek, pkcs11$/m.test(readFileSync(file, 'utf8'));
-const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : hsmMode ? testFiles('test').filter(bothBackends) : testFiles('test');
-const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : hsmMode ? [] : faultFiles;
+const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : hsmMode ? [...testFiles(path.join('test', 'hsm')), ...testFiles('test').filter(bothBackends)] : testFiles('test');
+const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : faultFiles;
 /** Whether `file` imports test/support/db.ts, directly or through other test files. */
 function usesDatabase(file, seen = new Set()) {
   if (seen.has(file)) return false;

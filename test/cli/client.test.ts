@@ -2,6 +2,7 @@
 // running service, the tamper cases, unsafe bundles refused before any file is read, and one line
 // with a distinct exit code for every failure a user can cause.
 // Runs once: its subject is the client commands; the service's storage is tested in both passes elsewhere.
+// Key backends: kek, pkcs11
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -33,6 +33,30 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ MODELSIGN_LOG_ORIGIN: 'a+b' }), ConfigError);
   });
 
+  it('reads the PKCS#11 settings: the token and module from the URI or the variables, which slots live in the token, no KEK when all do', () => {
+    const base = { MODELSIGN_KEY_BACKEND: 'pkcs11', MODELSIGN_PKCS11_URI: 'pkcs11:token=hsm%201?module-path=/usr/lib/m.so', MODELSIGN_PKCS11_PIN_FILE: '/run/pin' };
+    const c = loadConfig({ ...base, DATABASE_URL: 'postgres://h/db' });
+    assert.equal(c.keyBackend, 'pkcs11');
+    assert.deepEqual({ ...c.pkcs11, slots: c.pkcs11!.slots.map((s) => `${s.purpose}/${s.algorithm}`) }, {
+      modulePath: '/usr/lib/m.so',
+      token: 'hsm 1',
+      serial: undefined,
+      manufacturer: undefined,
+      pinFile: '/run/pin',
+      slots: ['release/Ed25519', 'release/ECDSA P-256', 'log/Ed25519', 'token/Ed25519'],
+      sessions: 4,
+    });
+    assert.equal(loadConfig({ ...base, MODELSIGN_PKCS11_MODULE: '/opt/vendor.so' }).pkcs11!.modulePath, '/opt/vendor.so', 'the variable overrides module-path');
+    const some = loadConfig({ ...base, MODELSIGN_PKCS11_PURPOSES: 'release:ecdsa-p256, log' });
+    assert.deepEqual(some.pkcs11!.slots.map((s) => `${s.purpose}/${s.algorithm}`), ['release/ECDSA P-256', 'log/Ed25519']);
+    assert.throws(() => loadConfig({ ...base, DATABASE_URL: 'postgres://h/db', MODELSIGN_PKCS11_PURPOSES: 'log' }), (e) => e instanceof ConfigError && /MODELSIGN_KEK/.test(e.message), 'slots left out of the token need a KEK');
+    assert.throws(() => loadConfig({ ...base, MODELSIGN_PKCS11_PURPOSES: 'release:rsa' }), (e) => e instanceof ConfigError && /unknown "release:rsa"/.test(e.message));
+    assert.throws(() => loadConfig({ ...base, MODELSIGN_KEY_BACKEND: 'vault' }), (e) => e instanceof ConfigError && /MODELSIGN_KEY_BACKEND/.test(e.message));
+    assert.throws(() => loadConfig({ MODELSIGN_PKCS11_URI: 'pkcs11:token=a' }), (e) => e instanceof ConfigError && /MODELSIGN_KEY_BACKEND is not pkcs11/.test(e.message));
+    assert.throws(() => loadConfig({ ...base, MODELSIGN_PKCS11_URI: 'pkcs11:token=a' }), (e) => e instanceof ConfigError && /needs the module/.test(e.message));
+    assert.throws(() => loadConfig({ ...base, MODELSIGN_PKCS11_MODULE: 'lib.so' }), (e) => e instanceof ConfigError && /absolute path/.test(e.message));
+  });
+
   it('documents every variable it reads in README.md and .env.example', () => {
     const source = readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

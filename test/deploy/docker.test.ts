@@ -110,10 +110,32 @@ describe('docker-compose.yml', () => {
   });
 
   it('no secret value is in the Dockerfile, the compose file, .env.example or the README', () => {
-    for (const f of ['Dockerfile', 'docker-compose.yml', '.env.example', 'README.md', '.dockerignore']) {
+    for (const f of ['Dockerfile', 'docker-compose.yml', 'docker-compose.pkcs11.yml', '.env.example', 'README.md', '.dockerignore']) {
       const text = read(f);
       for (const re of SECRET_LIKE) assert.ok(!re.test(text), `${f} holds something that looks like a secret (${re}): ${text.match(re)?.[0]}`);
     }
+  });
+});
+
+describe('docker-compose.pkcs11.yml', () => {
+  const variant = parse(read('docker-compose.pkcs11.yml')) as { services: Record<string, Service & { build?: { args?: Record<string, string> } }>; secrets: Record<string, { file: string }>; volumes: Record<string, unknown> };
+  const svc = variant.services.modelsign!;
+  it('layers the PKCS#11 backend over the service: the token by label, the module, the PIN from a secret file only', () => {
+    assert.deepEqual(Object.keys(variant.services), ['modelsign'], 'it only changes the service');
+    const env = svc.environment!;
+    assert.equal(env.MODELSIGN_KEY_BACKEND, 'pkcs11');
+    assert.match(env.MODELSIGN_PKCS11_URI!, /^pkcs11:token=[^;?]+$/);
+    assert.match(env.MODELSIGN_PKCS11_MODULE!, /^\//);
+    assert.equal(env.MODELSIGN_PKCS11_PIN_FILE, '/run/secrets/hsm_pin');
+    assert.ok(!Object.keys(env).some((k) => k === 'MODELSIGN_PKCS11_PIN'), 'no PIN in the environment');
+    assert.ok(svc.secrets!.includes('hsm_pin') && svc.secrets!.includes('modelsign_kek') && svc.secrets!.includes('database_url'));
+    assert.match(variant.secrets.hsm_pin!.file, /^\.\/secrets\//);
+    assert.ok(svc.volumes!.some((v) => v.startsWith('softhsm:')) && 'softhsm' in variant.volumes);
+    assert.equal(svc.build!.args!.PKCS11_PACKAGES, 'softhsm2');
+    assert.match(read('Dockerfile'), /ARG PKCS11_PACKAGES=""/);
+    // Every variable it sets is one the service reads (config.ts documents them all).
+    for (const name of Object.keys(env)) assert.match(read('src/config.ts'), new RegExp(`'${name}'`), name);
+    assert.match(read('README.md'), /docker-compose\.pkcs11\.yml/);
   });
 });
 

@@ -1,6 +1,7 @@
 // ECDSA P-256 release keys beside Ed25519: an admin sets a namespace's algorithm; its releases
 // are signed with the active ECDSA key (always low-S) and verify; bad admin input is a 400
 // problem; and malformed ECDSA material in a bundle is a verdict reason with a stable code.
+// Key backends: kek, pkcs11
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { p256 } from '@noble/curves/nist.js';

@@ -1,5 +1,6 @@
 // Admin token → publisher acme → publisher token → sign acme/tiny@1.0 → public
 // lookup → verify, over real HTTP, on the database under test.
+// Key backends: kek, pkcs11
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, sha, type TestApp } from '../support/app.ts';

@@ -1,6 +1,7 @@
 // Independent implementations verify the service's signatures: OpenSSL's
 // `pkeyutl -verify -rawin` and pyca/cryptography, each with the PEM from /v1/keys/{kid}, over the
 // DSSE pre-authentication encoding.
+// Key backends: kek, pkcs11
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,6 +68,32 @@ describe('interoperability of service signatures', () => {
     assert.equal(good.status, 0, good.stderr);
     assert.match(good.stdout, /Signature Verified Successfully/);
     assert.notEqual(openssl('bad.bin').status, 0);
+  });
+
+  it('openssl dgst -sha256 -verify accepts an ECDSA P-256 release signature (DER, low-S), and refuses it over altered data', async () => {
+    const admin = await t.adminToken();
+    await t.publisherToken('ecme', ['ecme']);
+    const patched = await t.app.inject({ method: 'PATCH', url: '/v1/admin/publishers/ecme', headers: bearer(admin), payload: { signingAlgorithms: { ecme: 'ecdsa-p256' } } });
+    assert.equal(patched.statusCode, 200, patched.body);
+    const signed = await t.app.inject({
+      method: 'POST',
+      url: '/v1/signatures',
+      headers: bearer(await t.publisherToken('ecme')),
+      payload: { model: 'ecme/tiny', version: '1.0', files: [{ path: 'model.safetensors', sha256: sha('e'), size: 1 }] },
+    });
+    assert.equal(signed.statusCode, 201, signed.body);
+    const { bundle, kid } = signed.json();
+    writeFileSync(path.join(dir, 'ec.pem'), (await t.app.inject({ url: `/v1/keys/${kid}` })).json().pem);
+    const ecPae = Buffer.from(preAuthEncoding(bundle.dsseEnvelope.payloadType, Buffer.from(bundle.dsseEnvelope.payload, 'base64')));
+    writeFileSync(path.join(dir, 'ec-pae.bin'), ecPae);
+    ecPae[ecPae.length - 2]! ^= 1;
+    writeFileSync(path.join(dir, 'ec-bad.bin'), ecPae);
+    writeFileSync(path.join(dir, 'ec-sig.der'), Buffer.from(bundle.dsseEnvelope.signatures[0].sig, 'base64'));
+    const verify = (data: string) => spawnSync('openssl', ['dgst', '-sha256', '-verify', path.join(dir, 'ec.pem'), '-signature', path.join(dir, 'ec-sig.der'), path.join(dir, data)], { encoding: 'utf8' });
+    const good = verify('ec-pae.bin');
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /Verified OK/);
+    assert.notEqual(verify('ec-bad.bin').status, 0);
   });
 
   it('pyca/cryptography accepts the signature, and refuses it over altered data', (ctx) => {

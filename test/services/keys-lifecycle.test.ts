@@ -1,5 +1,6 @@
 // Rotation, revocation by logged time, scheduled rotation
-// with an injected clock, and following the rotation chain offline from the first key.
+// with an injected clock, following the rotation chain offline from the first key, and a restart.
+// Key backends: kek, pkcs11
 import { logIdOf } from '../../src/core/tlog/log-id.ts';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import assert from 'node:assert/strict';
@@ -7,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { KeyChainError, verifyKeyChain } from '../../src/core/key-chain.ts';
 import { parseSpkiPem } from '../../src/core/crypto/public-key.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
-import { bearer, createTestApp, MutableClock, type TestApp } from '../support/app.ts';
+import { bearer, createTestApp, MutableClock, testKek, type TestApp } from '../support/app.ts';
+import { createTestDatabase } from '../support/db.ts';
 import { clone, flipBase64 } from '../support/bundles.ts';
 import { codes, offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
 
@@ -249,6 +251,39 @@ describe('rotation chain', () => {
       assert.throws(() => verifyKeyChain(after, t.services.keys.list().find((k) => k.purpose === 'log')!), (e: unknown) => e instanceof KeyChainError && e.code === 'chain_pin_unknown');
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('restart', () => {
+  it('a restarted instance loads the keys it made, signs with them, and verifies what it signed before', async () => {
+    const database = await createTestDatabase();
+    const kek = testKek();
+    try {
+      const first = await createTestApp({ database, kek });
+      const pub = await first.publisherToken('acme');
+      const before = await signRelease(first, pub, '1.0');
+      assert.equal(before.status, 201);
+      const kids = first.services.keys.list().map((k) => k.kid);
+      await first.close();
+
+      const second = await createTestApp({ database, kek });
+      try {
+        assert.deepEqual(second.services.keys.list().map((k) => k.kid), kids, 'no key was made again');
+        const after = await signRelease(second, await second.publisherToken('acme'), '2.0');
+        assert.equal(after.status, 201);
+        assert.equal(after.body.kid, before.body.kid, 'the same release key signs');
+        for (const signed of [before, after]) {
+          assert.deepEqual(codes(await onlineVerdict(second, signed.body.bundle)), []);
+          assert.deepEqual(offlineVerdict(second, signed.body.bundle).reasons, []);
+        }
+        const rotated = await second.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(await second.adminToken()), payload: { purpose: 'log' } });
+        assert.equal(rotated.statusCode, 200, rotated.body);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.drop();
     }
   });
 });
