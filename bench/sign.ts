@@ -10,7 +10,8 @@
 // in memory). Target: Ed25519 signing ratio >= 0.5 with p99 <= 60 ms; ECDSA is reported.
 //
 // Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL
-// (warn; the service's default is info), TEST_DATABASE_URL, MODELSIGN_PKCS11_SESSIONS.
+// (warn; the service's default is info), BENCH_NODE_ARGS (node options for the service, such as
+// --cpu-prof), TEST_DATABASE_URL, MODELSIGN_PKCS11_SESSIONS.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +61,8 @@ try {
     MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000', ...(backend === 'pkcs11' ? tokenEnv() : {}) };
   const baseline = await start(['--import', 'tsx', BASELINE], { DATABASE_URL: db.url, POOL_SIZE: '20' });
   children.push(baseline.child);
-  const service = await start([BIN, 'serve'], env);
+  // BENCH_NODE_ARGS: node options for the service only, e.g. `--cpu-prof --cpu-prof-dir=DIR`.
+  const service = await start([...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'], env);
   children.push(service.child);
 
   const admin = spawnSync(process.execPath, [BIN, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();

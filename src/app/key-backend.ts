@@ -29,6 +29,7 @@ export async function openKeyBackend(config: Config, logger: Logger, options: Ba
     {
       lost: (reason) => logger.error({ tokenLabel: pkcs11.token, reason }, 'the PKCS#11 token cannot sign: signing answers 503 key_backend_unavailable until it is back (lookups and verification go on)'),
       recovered: () => logger.warn({ tokenLabel: pkcs11.token }, 'the PKCS#11 token signs again'),
+      threaded: (ms) => logger.info({ tokenLabel: pkcs11.token }, `PKCS#11 signatures take over ${ms} ms: they run on worker threads from now on`),
     },
   );
   logger.info({ tokenLabel: pkcs11.token, module: pkcs11.modulePath, slots: pkcs11.slots.map(slotName) }, 'new keys of these slots are made in the PKCS#11 token');

@@ -85,14 +85,30 @@ const PIN_REFUSED: ReadonlySet<number> = new Set([CKR.PIN_INCORRECT, CKR.PIN_INV
 
 const unusable = (kid: string, why: string) => new ModelsignError('key_unavailable', `key ${kid} cannot sign: ${why}`);
 
+/**
+ * When most of the last INLINE_SAMPLE signatures took longer than this on the event loop, signing
+ * moves to worker threads for good: an in-process token (SoftHSM2: 0.2 to 0.5 ms) signs faster
+ * inline than through a thread hop (`npm run bench:sign -- --backend pkcs11` shows it), while a
+ * network HSM must not block the loop. A majority, not one slow call: under load the OS may
+ * pause the thread in the middle of a fast one.
+ */
+export const INLINE_SIGN_LIMIT_MS = 2;
+const INLINE_SAMPLE = 16;
+
 export class Pkcs11Backend implements KeyBackend {
   private readonly handles = new Map<string, { handle: number; epoch: number }>();
+  /** Whether C_Sign runs on worker threads (INLINE_SIGN_LIMIT_MS). */
+  private threaded = false;
+  /** Of the last inline signatures (a bit each, newest lowest), which were slow. */
+  private slowInline = 0;
+  private inlineCount = 0;
 
   private constructor(
     private readonly module: Pkcs11Module,
     private readonly sessions: TokenSessions,
     readonly token: string,
     private readonly releaseModule: () => void,
+    private readonly events: TokenEvents,
   ) {}
 
   /**
@@ -142,7 +158,7 @@ export class Pkcs11Backend implements KeyBackend {
         }
         throw new KeyBackendError(`cannot log in to the PKCS#11 token "${options.label}" (${err instanceof Error ? err.message : String(err)})`);
       }
-      return new Pkcs11Backend(module, sessions, options.label, opened.release);
+      return new Pkcs11Backend(module, sessions, options.label, opened.release, events);
     } catch (err) {
       opened.release();
       throw err;
@@ -200,7 +216,12 @@ export class Pkcs11Backend implements KeyBackend {
           for (let attempt = 1; ; attempt++) {
             const handle = this.privateHandle(session, kid, material);
             try {
-              return await this.module.sign(session, type.sign, handle, input, 64);
+              if (this.threaded) return await this.module.sign(session, type.sign, handle, input, 64, true);
+              // Timed before awaiting: the inline call has returned by then, other work has not run.
+              const started = performance.now();
+              const signing = this.module.sign(session, type.sign, handle, input, 64, false);
+              this.timed(performance.now() - started);
+              return await signing;
             } catch (err) {
               if (attempt === 1 && err instanceof Pkcs11Error && (err.rv === CKR.KEY_HANDLE_INVALID || err.rv === CKR.OBJECT_HANDLE_INVALID)) {
                 this.handles.delete(kid);
@@ -229,6 +250,17 @@ export class Pkcs11Backend implements KeyBackend {
   async close(): Promise<void> {
     this.sessions.close();
     this.releaseModule();
+  }
+
+  private timed(ms: number): void {
+    this.slowInline = ((this.slowInline << 1) | (ms > INLINE_SIGN_LIMIT_MS ? 1 : 0)) & ((1 << INLINE_SAMPLE) - 1);
+    this.inlineCount++;
+    let slow = 0;
+    for (let bits = this.slowInline; bits; bits &= bits - 1) slow++;
+    if (this.inlineCount >= INLINE_SAMPLE && slow > INLINE_SAMPLE / 2) {
+      this.threaded = true;
+      this.events.threaded?.(INLINE_SIGN_LIMIT_MS);
+    }
   }
 
   private generateWithParams(session: number, type: TokenKeyType, id: Buffer): { publicKey: number; privateKey: number } {

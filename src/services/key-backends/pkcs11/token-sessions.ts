@@ -26,6 +26,8 @@ export interface TokenEvents {
   lost(reason: string): void;
   /** It answers again. */
   recovered(): void;
+  /** Signatures take longer than `ms` on the event loop: they run on worker threads from now on. */
+  threaded?(ms: number): void;
 }
 
 interface Session {
