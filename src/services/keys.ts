@@ -309,6 +309,8 @@ export class KeyService {
     this.signers.delete(kid);
     try {
       const destroyed = await this.backend.destroy(kid, material);
+      // Held in another token (one this instance is not configured with): left for an instance that is.
+      if (destroyed === undefined) return false;
       await this.db.inTransaction(async (tx) => {
         const now = this.clock.now();
         await markDestroyed(tx, kid, now);

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { p256 } from '@noble/curves/nist.js';
 import { CKA, CKO } from '../../src/services/key-backends/pkcs11/constants.ts';
 import type { Pkcs11Module } from '../../src/services/key-backends/pkcs11/binding.ts';
-import { bearer, createTestApp, testKek, type TestApp } from '../support/app.ts';
+import { RETIRED_OBJECT_GRACE_MS } from '../../src/services/keys.ts';
+import { bearer, createTestApp, MutableClock, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { codes, offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';
 import { objectsWithId, softHsmSkip, withTokenSession } from '../support/softhsm.ts';
@@ -89,6 +90,32 @@ describe('keys in a PKCS#11 token', { skip }, () => {
     const replacement = (await rows()).find((r) => r.purpose === 'log' && r.status === 'active')!;
     assert.notEqual(replacement.pkcs11_id, null);
     assert.deepEqual(await t.services.keys.rewrap(testKek(), 'test'), { keys: 0, skipped: 5 });
+  });
+});
+
+describe('a retired token key', { skip }, () => {
+  it('keeps its objects for an hour after retirement (instances still signing with it finish), then loses them', async () => {
+    const clock = new MutableClock();
+    const t = await createTestApp({ keyBackend: 'pkcs11', clock });
+    try {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(await t.adminToken()), payload: { purpose: 'release' } });
+      assert.equal(res.statusCode, 200, res.body);
+      const retired = res.json().previous.kid as string;
+      const [row] = await t.database.db.query<{ pkcs11_id: Uint8Array }>('SELECT "pkcs11_id" FROM "keys" WHERE "kid" = $1', [retired]);
+      const objects = () => withTokenSession((module, session) => objectsWithId(module, session, row!.pkcs11_id));
+      assert.equal(objects().length, 2, 'private and public object');
+      clock.advance(RETIRED_OBJECT_GRACE_MS - 60_000);
+      assert.equal(await t.services.keys.destroyRetired(), 0);
+      assert.equal(objects().length, 2);
+      clock.advance(120_000);
+      assert.equal(await t.services.keys.destroyRetired(), 1);
+      assert.deepEqual(objects(), []);
+      assert.equal(await t.services.keys.destroyRetired(), 0, 'recorded as destroyed: not looked for again');
+      // Verification of what it signed needs only its public key.
+      assert.equal(t.services.keys.get(retired)!.status, 'retired');
+    } finally {
+      await t.close();
+    }
   });
 });
 

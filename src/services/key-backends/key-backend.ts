@@ -50,8 +50,11 @@ export interface KeyBackend {
    * has committed (from then on, `next` is used).
    */
   rewrap?(tx: Tx, next: Kek): Promise<RewrapResult>;
-  /** Destroys the private half of a key that will never sign again; true when there was one to destroy. */
-  destroy?(kid: string, material: StoredKeyMaterial): Promise<boolean>;
+  /**
+   * Destroys the private half of a key that will never sign again: true when there was one to
+   * destroy, false when it was already gone, undefined when this backend does not hold it.
+   */
+  destroy?(kid: string, material: StoredKeyMaterial): Promise<boolean | undefined>;
   /** Where new keys of `slot` are made (a KEK-held active key of a token slot is reported at start). */
   placement?(slot: KeySlot): StoredKeyMaterial['kind'];
   /** Whether the backend can sign now (false while a token is away). */

@@ -38,7 +38,7 @@ export class RoutedBackend implements KeyBackend {
     return this.kek.rewrap(tx, next);
   }
 
-  destroy(kid: string, material: StoredKeyMaterial): Promise<boolean> {
+  destroy(kid: string, material: StoredKeyMaterial): Promise<boolean | undefined> {
     return this.token.destroy(kid, material);
   }
 

@@ -236,9 +236,9 @@ export class Pkcs11Backend implements KeyBackend {
     };
   }
 
-  /** Destroys a key's private and public objects (a revoked or long-retired key); true when something was destroyed. */
-  async destroy(kid: string, material: StoredKeyMaterial): Promise<boolean> {
-    if (material.kind !== 'pkcs11' || material.token !== this.token) return false;
+  /** Destroys a key's private and public objects (a revoked or long-retired key); undefined for a key another token holds. */
+  async destroy(kid: string, material: StoredKeyMaterial): Promise<boolean | undefined> {
+    if (material.kind !== 'pkcs11' || material.token !== this.token) return undefined;
     this.handles.delete(kid);
     return this.sessions.run((session) => {
       const objects = this.module.findObjects(session, [attr(CKA.ID, Buffer.from(material.objectId))]);
