@@ -98,8 +98,8 @@ describe('upgrading a 0.1 database in place', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('applies the one new migration, keeps the log\'s origin and says which clients cannot verify it', () => {
-    assert.deepEqual(applied, ['20261128000000_interop']);
+  it('applies the new migrations (0.2: interop, then the token-held keys), keeps the log\'s origin and says which clients cannot verify it', () => {
+    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm']);
     assert.equal(t.services.log.origin, 'modelsign.local/log');
     assert.ok(t.logs.some((l) => l.includes('the log origin is not the public URL')));
     assert.equal(saved.length, 5);
