@@ -161,6 +161,8 @@ export class Pkcs11Backend implements KeyBackend {
       return new Pkcs11Backend(module, sessions, options.label, opened.release, events);
     } catch (err) {
       opened.release();
+      // A module that fails a plain query at start (C_GetSlotList, C_GetMechanismList...) is still one line.
+      if (err instanceof Pkcs11Error) throw new KeyBackendError(`the PKCS#11 module ${options.modulePath} failed at start: ${err.message}`);
       throw err;
     }
   }
