@@ -73,7 +73,6 @@ export const CKA = {
   LOCAL: 0x163,
   NEVER_EXTRACTABLE: 0x164,
   ALWAYS_SENSITIVE: 0x165,
-  MODIFIABLE: 0x170,
   EC_PARAMS: 0x180,
   EC_POINT: 0x181,
 } as const;
@@ -89,7 +88,6 @@ export const CKF = {
   SERIAL_SESSION: 0x4,
   /** CK_TOKEN_INFO flags. */
   TOKEN_INITIALIZED: 0x400,
-  USER_PIN_INITIALIZED: 0x8,
 } as const;
 
 /** The mechanism names a start-up error shows. */

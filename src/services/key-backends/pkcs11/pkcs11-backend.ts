@@ -75,7 +75,7 @@ const bool = (value: boolean): Buffer => Buffer.from([value ? 1 : 0]);
 const attr = (type: number, value: Buffer): Attribute => ({ type, value });
 
 /** CKA_EC_POINT is a DER OCTET STRING for generated keys, the bare point for some imported ones. */
-export function ecPointOf(value: Uint8Array, length: number): Uint8Array | undefined {
+function ecPointOf(value: Uint8Array, length: number): Uint8Array | undefined {
   if (value.length === length) return value;
   if (value.length === length + 2 && value[0] === 0x04 && value[1] === length) return value.subarray(2);
   return undefined;

@@ -13,7 +13,7 @@ import { Pkcs11Error } from './binding.ts';
 import { CKR, CKU, ckrName, SESSION_LOST } from './constants.ts';
 
 /** How often a call may try to bring an unavailable token back. */
-export const RECOVER_EVERY_MS = 200;
+const RECOVER_EVERY_MS = 200;
 
 export interface TokenSelector {
   label: string;
