@@ -11,7 +11,7 @@ import pg from 'pg';
 import { readMigrations } from '../../src/db/migrate.ts';
 import { sha } from '../support/app.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
-import { runCli, startService, type Service } from '../support/process.ts';
+import { runCli, runCliAsync, startService, type Service } from '../support/process.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 
 async function signOnce(base: string, adminToken: string, version: string) {
@@ -113,7 +113,9 @@ describe('modelsign serve on PostgreSQL', { skip: TEST_DB !== 'postgres' && 'run
     await client.end();
     assert.deepEqual(await activeKids(a.base), await activeKids(b.base), 'both instances use the same keys');
 
-    const admin = runCli(['admin', 'token', '--role', 'admin', '--subject', 'ops'], env);
+    // Not spawnSync: a test blocked for the seconds the command takes would keep a keep-alive
+    // socket the services close meanwhile, and meet ECONNRESET on reusing it.
+    const admin = await runCliAsync(['admin', 'token', '--role', 'admin', '--subject', 'ops'], env);
     assert.equal(admin.status, 0, admin.stderr);
     const { id } = await signOnce(a.base, admin.stdout.trim(), '1.0');
     assert.equal((await fetch(`${b.base}/v1/signatures/${id}`)).status, 200, 'one instance sees what the other signed');
