@@ -1,7 +1,10 @@
 // What this instance knows of its database, for readiness and for the logs: serving, read-only,
 // or unavailable. Every failure that is the database's (failures.ts) is reported here, from
 // requests, background work and the pool alike; the log gets one warning when the state
-// changes and one line when it recovers, never one per request or per poll.
+// changes and one line when it recovers, never one per request or per poll. Within one outage
+// (from leaving `ok` to coming back) each failing state is said once: as sessions are terminated
+// and a standby refuses writes, in-flight queries fail both ways within milliseconds, and the
+// state flips back and forth (seen in CI: unavailable, read-only, unavailable within 11 ms).
 import type { DatabaseFailure } from '../db/errors.ts';
 
 export type DatabaseState = 'ok' | 'read_only' | 'unavailable';
@@ -29,6 +32,8 @@ export class DatabaseStatus {
   private lastFailure = Number.NEGATIVE_INFINITY;
   private busy = 0;
   private lastBusyWarning = Number.NEGATIVE_INFINITY;
+  /** The failing states already said during the current outage. */
+  private readonly said = new Set<DatabaseState>();
 
   constructor(
     private readonly log: StatusLog,
@@ -72,6 +77,12 @@ export class DatabaseStatus {
     const seconds = Math.round((this.now() - this.since) / 1000);
     this.current = next;
     this.since = this.now();
+    if (next !== 'ok') {
+      if (this.said.has(next)) return;
+      this.said.add(next);
+    } else {
+      this.said.clear();
+    }
     if (next === 'unavailable') {
       this.log.warn({ err: errorSummary(err) }, 'the database is unavailable: requests that need it are answered 503 until it is back (one line per outage)');
     } else if (next === 'read_only') {

@@ -255,8 +255,9 @@ describe('database states that cannot serve, under load', { skip }, () => {
     const warnings = countBy(lines.filter((l) => l.level >= 40).map((l) => l.msg.split(':')[0]!));
     console.log(`# warnings: ${JSON.stringify(warnings)}`);
     // Three outages (refused, restart, exhausted), plus the two moments the read-only test closes
-    // the service's sessions (a dropped connection is an outage too); one read-only period; one
-    // busy spell (said at most once a minute). Without one line per outage these run to hundreds.
+    // the service's sessions (a dropped connection is an outage too; the second falls inside the
+    // read-only period, where each failing state is said once); one read-only period; one busy
+    // spell (said at most once a minute). Without one line per outage these run to hundreds.
     assert.ok((warnings['the database is unavailable'] ?? 0) >= 3 && (warnings['the database is unavailable'] ?? 0) <= 5, JSON.stringify(warnings));
     assert.ok((warnings['the database is read-only'] ?? 0) >= 1 && (warnings['the database is read-only'] ?? 0) <= 2, JSON.stringify(warnings));
     assert.ok((warnings['the database is busy'] ?? 0) <= 2, JSON.stringify(warnings));

@@ -36,6 +36,24 @@ describe('DatabaseStatus', () => {
     assert.equal(lines.length, 2);
   });
 
+  it('sessions terminated while a standby refuses writes: each failing state said once per outage, however often it flips', () => {
+    const { status, lines, advance } = harness();
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    const readOnly = Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' });
+    for (let i = 0; i < 5; i++) {
+      status.failed('unavailable', terminated);
+      status.failed('read_only', readOnly);
+    }
+    assert.equal(status.state, 'read_only');
+    assert.deepEqual(lines.map((l) => l.message.split(':')[0]), ['the database is unavailable', 'the database is read-only']);
+    advance(RECOVERY_QUIET_MS);
+    status.answered(false);
+    assert.equal(status.state, 'ok');
+    // A new outage is said again.
+    status.failed('unavailable', terminated);
+    assert.deepEqual(lines.map((l) => l.level), ['warn', 'warn', 'info', 'warn']);
+  });
+
   it('read-only: one warning, reads answering do not end it, writes accepted again do', () => {
     const { status, lines, advance } = harness();
     status.answered(true);
