@@ -56,8 +56,7 @@ export function lowS(signature: Uint8Array): Uint8Array {
  */
 export function lowSDerOfRaw(raw: Uint8Array): Uint8Array {
   if (raw.length !== 2 * COORDINATE) throw new TypeError(`a raw ECDSA P-256 signature is ${2 * COORDINATE} bytes, got ${raw.length}`);
-  const sig = p256.Signature.fromBytes(raw, 'compact');
-  return (sig.hasHighS() ? new p256.Signature(sig.r, p256.Point.CURVE().n - sig.s) : sig).toBytes('der');
+  return lowS(p256.Signature.fromBytes(raw, 'compact').toBytes('der'));
 }
 
 /** Whether a DER signature's s is above n/2. */

@@ -1,8 +1,8 @@
 // The PKCS#11 module as a small typed interface, over koffi (an FFI with prebuilt binaries for
 // every platform we ship on, delivered as optional dependencies: no compiler, no install script,
 // so it installs in the slim image and under `allowScripts: false`). pkcs11js would need
-// node-gyp at install; graphene-pk11 and node-webcrypto-p11 sit on it and have no EdDSA
-// (../shared/research/hsm-pkcs11.md). koffi is imported only when the pkcs11 backend is chosen.
+// node-gyp at install; graphene-pk11 and node-webcrypto-p11 sit on it and have no EdDSA.
+// koffi is imported only when the pkcs11 backend is chosen.
 //
 // Linux and macOS ABI: CK_ULONG is `unsigned long` (64-bit) and structures use the default
 // packing. Windows modules (32-bit CK_ULONG, 1-byte packing) are not supported.
