@@ -73,6 +73,21 @@ export interface Config {
   readiness: { dbPingTimeoutMs: number; logCurrentMs: number };
   /** Signing batches: rows and approximate bytes per statement at most. */
   signingBatch: { maxRows: number; maxBytes: number };
+  /** Trusted publishing (OIDC ID-token exchange). */
+  oidc: OidcConfig;
+}
+
+export interface OidcConfig {
+  /** MODELSIGN_OIDC_AUDIENCE, default the public URL: the `aud` every ID token must carry. */
+  audience: string;
+  /** MODELSIGN_OIDC_ALLOW_INSECURE=1: issuers (and their JWKS) over plain http, for tests only. */
+  allowInsecure: boolean;
+  /** MODELSIGN_OIDC_RATE_LIMIT_ADDRESS: exchanges a minute per client address, per instance; 0 = none. */
+  perAddressPerMinute: number;
+  /** MODELSIGN_OIDC_RATE_LIMIT_REPOSITORY: verified exchanges an hour per (issuer, repository or project id), per instance; 0 = none. */
+  perRepositoryPerHour: number;
+  /** At most one JWKS fetch per issuer for an unknown kid in this long (no variable; tests lower it). */
+  jwksCooldownMs: number;
 }
 
 export interface Pkcs11Config {
@@ -117,6 +132,19 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function flagOf(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+// An audience is compared as an exact string with the ID token's `aud`: printable, no spaces.
+function oidcAudienceOf(raw: string): string {
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) throw new ConfigError(`MODELSIGN_OIDC_AUDIENCE must be 1 to 255 printable characters without spaces, got ${JSON.stringify(raw)}`);
+  return raw;
 }
 
 function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -294,6 +322,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     trustProxy: trustProxy(env),
     requestTimeoutMs: integer(env, 'MODELSIGN_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    oidc: {
+      audience: oidcAudienceOf(nonEmpty(env, 'MODELSIGN_OIDC_AUDIENCE') ?? publicUrl),
+      allowInsecure: flagOf(env, 'MODELSIGN_OIDC_ALLOW_INSECURE'),
+      perAddressPerMinute: integer(env, 'MODELSIGN_OIDC_RATE_LIMIT_ADDRESS', 30, 0, 1_000_000),
+      perRepositoryPerHour: integer(env, 'MODELSIGN_OIDC_RATE_LIMIT_REPOSITORY', 60, 0, 1_000_000),
+      jwksCooldownMs: 60_000,
+    },
     ...FIXED_SETTINGS,
     readiness: { ...FIXED_SETTINGS.readiness },
     signingBatch: { ...FIXED_SETTINGS.signingBatch },
@@ -310,6 +345,14 @@ export interface ClientEnv {
   progressAfterMs: number;
   /** MODELSIGN_DEBUG: print the stack of an unexpected error (for bug reports). */
   debug: boolean;
+  /** Trusted publishing from CI, used by `sign` when no token is given. */
+  ci: {
+    /** GitHub Actions (a job with `permissions: id-token: write`): where and with what the job asks for an ID token. */
+    githubRequestUrl: string | undefined;
+    githubRequestToken: string | undefined;
+    /** MODELSIGN_ID_TOKEN: an ID token the CI put in the environment (GitLab `id_tokens`, or any other CI). */
+    idToken: string | undefined;
+  };
 }
 
 export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
@@ -318,5 +361,10 @@ export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
     token: nonEmpty(env, 'MODELSIGN_TOKEN'),
     progressAfterMs: integer(env, 'MODELSIGN_PROGRESS_AFTER_MS', 1000, 0, 3_600_000),
     debug: nonEmpty(env, 'MODELSIGN_DEBUG') !== undefined,
+    ci: {
+      githubRequestUrl: nonEmpty(env, 'ACTIONS_ID_TOKEN_REQUEST_URL'),
+      githubRequestToken: nonEmpty(env, 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'),
+      idToken: nonEmpty(env, 'MODELSIGN_ID_TOKEN'),
+    },
   };
 }

@@ -10,6 +10,7 @@ export function signatureView(r: SignatureRecord) {
     rootDigest: r.rootDigest,
     createdAt: r.createdAt,
     logIndex: r.logIndex,
+    identity: r.identity,
     bundle: r.bundle,
   };
 }

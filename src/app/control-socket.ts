@@ -35,7 +35,7 @@ export async function startControlSocket(dataDir: string, services: Services, wa
       const command = JSON.parse(line) as IssueTokenCommand;
       if (command.op !== 'issue-token') return { ok: false, code: 'unknown_op', message: `unknown operation ${JSON.stringify(command.op)}` };
       const { role, subject, publisher, ttlMs, actor } = command;
-      return { ok: true, result: await services.tokens.issue({ role, subject, publisher, ttlMs }, String(actor)) };
+      return { ok: true, result: await services.tokens.issueFor({ role, subject, publisher, ttlMs }, String(actor)) };
     } catch (err) {
       return isModelsignError(err) ? { ok: false, code: err.code, message: err.message } : { ok: false, code: 'internal_error', message: 'the service could not do this; see its log' };
     }

@@ -26,12 +26,13 @@ import { SignatureWriter } from '../services/signature-writer.ts';
 import { SignatureService } from '../services/signatures.ts';
 import { StateWatcher } from '../services/state-watcher.ts';
 import { TokenService } from '../services/tokens.ts';
+import { TrustedPublishingService } from '../services/trusted-publishing.ts';
 import { VerificationService } from '../services/verification.ts';
 
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'readiness' | 'signingBatch'
+  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -64,6 +65,13 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   // A publisher change drops the tokens this instance has cached (others follow the state epoch).
   const publishers = new PublisherService(db, clock, () => tokens.invalidate());
   const tokens = new TokenService(db, keys, publishers, clock);
+  const trustedPublishing = new TrustedPublishingService(db, tokens, publishers, clock, {
+    audience: config.oidc.audience,
+    allowInsecure: config.oidc.allowInsecure,
+    jwksCooldownMs: config.oidc.jwksCooldownMs,
+    perRepositoryPerHour: config.oidc.perRepositoryPerHour,
+    warn: (fields, message) => logger.warn(fields, message),
+  });
   const log = new LogReader(db, keys, hasher, { nodeCacheSize: config.nodeCacheSize });
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
@@ -72,6 +80,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     db,
     async () => {
       tokens.invalidate();
+      trustedPublishing.invalidate();
       await keys.reload();
     },
     (readOnly) => database.answered(readOnly),
@@ -97,6 +106,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     keys,
     publishers,
     tokens,
+    trustedPublishing,
     signatures,
     log,
     checkpointer,
@@ -117,12 +127,14 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();
       await watcher.start();
+      if (config.oidc.allowInsecure) logger.warn('MODELSIGN_OIDC_ALLOW_INSECURE=1: OIDC issuers over plain http are accepted; use this only in tests');
       if (scheduled) await keys.runSchedule();
       for (const job of background) job.start();
     },
     async stop() {
       await Promise.all(background.map((job) => job.stop()));
       await checkpointer.stop();
+      trustedPublishing.close();
       await Promise.all([audit.seal.idle(), watcher.check.idle(), keys.idle()]);
       await deps.backend.close?.();
     },

@@ -36,6 +36,7 @@ export async function startInstance(config: Config, logger: Logger, options: { p
       // before this file existed: each served instance counted alone).
       rateLimit: { ...config.rateLimit, redisUrl: config.redisUrl },
       authRefusalsPerMinute: config.authRefusalsPerMinute,
+      oidcExchangesPerMinute: config.oidc.perAddressPerMinute,
       trustProxy: config.trustProxy,
       requestTimeoutMs: config.requestTimeoutMs,
       processMetrics: options.processMetrics ?? false,

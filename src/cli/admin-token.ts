@@ -42,7 +42,7 @@ export async function adminToken(args: string[]): Promise<number> {
   try {
     const runtime = await openRuntime(config, adminLogger(config));
     try {
-      issued = await runtime.services.tokens.issue(request, actor);
+      issued = await runtime.services.tokens.issueFor(request, actor);
     } finally {
       await runtime.close();
     }

@@ -41,7 +41,9 @@ export class CliFailure extends Error {
 
 /** The exit code of a service's refusal (a ModelsignError code), as an admin command reports it. */
 export function exitCodeOfRefusal(code: string): ExitCode {
-  if (code === 'unavailable' || code === 'key_unavailable') return EXIT.service;
+  if (code === 'unavailable' || code === 'key_unavailable' || code === 'oidc_keys_unavailable') return EXIT.service;
+  // A refused ID-token exchange is a refused credential, like a refused token.
+  if (/^oidc_(token|issuer_unknown)/.test(code) || code === 'invalid_publisher') return EXIT.auth;
   if (code === 'kek_mismatch' || code === 'invalid_duration') return EXIT.usage;
   if (code.startsWith('token_') || code === 'publisher_disabled' || code === 'forbidden_role') return EXIT.auth;
   return EXIT.refused;

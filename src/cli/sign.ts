@@ -1,21 +1,43 @@
 // `modelsign sign PATH --model ns/name --version V`: hashes the model, asks the service to sign
-// the manifest, writes the bundle next to the model.
+// the manifest, writes the bundle next to the model. `--batch FILE` signs many releases (the
+// quantisations or shards of one release) in requests of up to 100.
+import { readFile } from 'node:fs/promises';
 import { clientEnv } from '../config.ts';
 import { parse } from './args.ts';
+import { ciIdentitySource, exchangeCiToken } from './ci-token.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { writeFileAtomic } from './files.ts';
-import { hashModel } from './hash.ts';
+import { hashModel, type HashedModel } from './hash.ts';
 import { failureOf, request, serverUrl } from './http.ts';
 import { defaultBundlePath } from './model-files.ts';
 
 const USAGE = `Usage: modelsign sign PATH --model NAMESPACE/NAME --version V [--server URL] [--token T]
                       [--out FILE] [--ignore PATH]... [--allow-symlinks] [--json]
+       modelsign sign --batch FILE [--server URL] [--token T] [--ignore PATH]... [--allow-symlinks] [--json]
 
 Hashes PATH (a model folder or one file), has the service sign the manifest and writes the bundle:
-model.sig inside a folder, FILE.sig beside a file (or --out). The server and token come from
---server/--token or MODELSIGN_SERVER/MODELSIGN_TOKEN. Exit codes: 0 signed, 2 usage, 4 a path
-cannot be read, 5 the service cannot be reached or failed, 6 the token was refused, 7 the
-service refused the release (e.g. the version is signed with other files).`;
+model.sig inside a folder, FILE.sig beside a file (or --out). With --batch, FILE holds one JSON
+object per line, {"path": ..., "model": ..., "version": ...} (and optionally "out"), signed in
+requests of up to ${100} releases; each line's result is printed.
+
+The server and token come from --server/--token or MODELSIGN_SERVER/MODELSIGN_TOKEN. With no
+token, in a CI job that has an OIDC ID token (GitHub Actions with \`permissions: id-token: write\`,
+or MODELSIGN_ID_TOKEN, e.g. from GitLab's id_tokens), the ID token is exchanged for a 15-minute
+publisher token (trusted publishing); if that fails the command stops and says why.
+Exit codes: 0 signed, 2 usage, 4 a path cannot be read, 5 the service cannot be reached or
+failed, 6 the token or ID token was refused, 7 the service refused a release (e.g. the version is
+signed with other files).`;
+
+const BATCH_SIZE = 100;
+
+interface Release {
+  path: string;
+  model: string;
+  version: string;
+  out?: string | undefined;
+}
+
+type Signed = { id: string; kid: string; logIndex: number | null; bundle: unknown };
 
 export async function sign(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -26,37 +48,131 @@ export async function sign(args: string[]): Promise<number> {
       server: { type: 'string' },
       token: { type: 'string' },
       out: { type: 'string' },
+      batch: { type: 'string' },
       ignore: { type: 'string', multiple: true, default: [] },
       'allow-symlinks': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     USAGE,
   );
-  if (positionals.length !== 1 || !values.model || !values.version) throw new CliFailure(EXIT.usage, `give PATH, --model and --version\n\n${USAGE}`);
-  const server = values.server ?? clientEnv().server;
+  const batch = values.batch;
+  if (batch !== undefined ? positionals.length > 0 || values.model || values.version || values.out : positionals.length !== 1 || !values.model || !values.version) {
+    throw new CliFailure(EXIT.usage, `give PATH, --model and --version, or --batch FILE alone\n\n${USAGE}`);
+  }
+  const env = clientEnv();
+  const server = values.server ?? env.server;
   serverUrl(server);
-  const token = values.token ?? clientEnv().token;
-  if (!token) throw new CliFailure(EXIT.usage, 'give a publisher token: --token or MODELSIGN_TOKEN');
-  const target = positionals[0]!;
-  const model = await hashModel(target, { ignore: values.ignore!, allowSymlinks: values['allow-symlinks']!, progress: !values.json });
-  const out = values.out ?? (await defaultBundlePath(target));
-  const { status, body } = await request(server!, '/v1/signatures', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ model: values.model, version: values.version, files: model.files, ...(model.ignorePaths.length > 0 ? { ignorePaths: model.ignorePaths } : {}) }),
-  });
-  if (status !== 200 && status !== 201) throw failureOf(status, body, 'the service did not sign');
-  const signed = body as { id: string; kid: string; logIndex: number | null; bundle: unknown };
+  const releases: Release[] = batch !== undefined ? await readBatch(batch) : [{ path: positionals[0]!, model: values.model!, version: values.version!, out: values.out }];
+  const token = await publisherToken(server!, values.token ?? env.token, values.json!);
+  const options = { ignore: values.ignore!, allowSymlinks: values['allow-symlinks']!, progress: !values.json };
+  if (batch === undefined) return signOne(server!, token, releases[0]!, options, values.json!);
+  return signBatch(server!, token, releases, options, values.json!);
+}
+
+/** The token given, or one minted from the CI's ID token (never silently nothing). */
+async function publisherToken(server: string, given: string | undefined, json: boolean): Promise<string> {
+  if (given) return given;
+  const ci = clientEnv().ci;
+  if (!ciIdentitySource(ci)) throw new CliFailure(EXIT.usage, 'give a publisher token: --token or MODELSIGN_TOKEN (or run in CI with an OIDC ID token: GitHub Actions with id-token: write, or MODELSIGN_ID_TOKEN)');
+  const minted = await exchangeCiToken(server, ci);
+  if (!json) process.stderr.write(`trusted publishing: exchanged the ${minted.via} ID token for a 15-minute token of publisher ${minted.publisher}\n`);
+  return minted.token;
+}
+
+async function readBatch(file: string): Promise<Release[]> {
+  let text: string;
   try {
-    await writeFileAtomic(out, JSON.stringify(signed.bundle) + '\n');
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliFailure(EXIT.io, `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const releases: Release[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    let item: unknown;
+    try {
+      item = JSON.parse(line);
+    } catch {
+      throw new CliFailure(EXIT.usage, `${file}:${i + 1}: not JSON; each line is {"path": ..., "model": ..., "version": ...}`);
+    }
+    const r = item as Partial<Release>;
+    if (typeof r !== 'object' || r === null || typeof r.path !== 'string' || typeof r.model !== 'string' || typeof r.version !== 'string' || (r.out !== undefined && typeof r.out !== 'string')) {
+      throw new CliFailure(EXIT.usage, `${file}:${i + 1}: each line needs "path", "model" and "version" strings (and optionally "out")`);
+    }
+    releases.push({ path: r.path, model: r.model, version: r.version, out: r.out });
+  }
+  if (releases.length === 0) throw new CliFailure(EXIT.usage, `${file} lists no releases`);
+  return releases;
+}
+
+const requestOf = (release: Release, model: HashedModel) => ({
+  model: release.model,
+  version: release.version,
+  files: model.files,
+  ...(model.ignorePaths.length > 0 ? { ignorePaths: model.ignorePaths } : {}),
+});
+
+async function writeBundle(out: string, bundle: unknown): Promise<void> {
+  try {
+    await writeFileAtomic(out, JSON.stringify(bundle) + '\n');
   } catch (err) {
     throw new CliFailure(EXIT.io, `cannot write ${out}: ${(err as Error).message}`);
   }
+}
+
+async function signOne(server: string, token: string, release: Release, options: Parameters<typeof hashModel>[1], json: boolean): Promise<number> {
+  const model = await hashModel(release.path, options);
+  const out = release.out ?? (await defaultBundlePath(release.path));
+  const { status, body } = await request(server, '/v1/signatures', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(requestOf(release, model)),
+  });
+  if (status !== 200 && status !== 201) throw failureOf(status, body, 'the service did not sign');
+  const signed = body as Signed;
+  await writeBundle(out, signed.bundle);
   const result = { bundle: out, id: signed.id, kid: signed.kid, logIndex: signed.logIndex, rootDigest: model.rootDigest, files: model.files.length, created: status === 201 };
   process.stdout.write(
-    values.json
+    json
       ? JSON.stringify(result) + '\n'
-      : `${status === 201 ? 'signed' : 'already signed with the same files'}: ${values.model}@${values.version} (${model.files.length} files, root ${model.rootDigest.slice(0, 12)}), log entry ${signed.logIndex ?? 'pending'}; bundle written to ${out}\n`,
+      : `${status === 201 ? 'signed' : 'already signed with the same files'}: ${release.model}@${release.version} (${model.files.length} files, root ${model.rootDigest.slice(0, 12)}), log entry ${signed.logIndex ?? 'pending'}; bundle written to ${out}\n`,
   );
+  return EXIT.ok;
+}
+
+async function signBatch(server: string, token: string, releases: Release[], options: Parameters<typeof hashModel>[1], json: boolean): Promise<number> {
+  let refused = 0;
+  for (let start = 0; start < releases.length; start += BATCH_SIZE) {
+    const chunk = releases.slice(start, start + BATCH_SIZE);
+    const models: HashedModel[] = [];
+    for (const release of chunk) models.push(await hashModel(release.path, options));
+    const { status, body } = await request(server, '/v1/signatures/batch', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ items: chunk.map((r, i) => requestOf(r, models[i]!)) }),
+    });
+    if (status !== 200) throw failureOf(status, body, 'the service did not sign the batch');
+    const results = (body as { results: { status: number; signature?: Signed; problem?: { code: string; detail: string } }[] }).results;
+    for (const [i, result] of results.entries()) {
+      const release = chunk[i]!;
+      const name = `${release.model}@${release.version}`;
+      if (result.signature) {
+        const out = release.out ?? (await defaultBundlePath(release.path));
+        await writeBundle(out, result.signature.bundle);
+        process.stdout.write(
+          json
+            ? JSON.stringify({ release: name, status: result.status, bundle: out, id: result.signature.id, logIndex: result.signature.logIndex, created: result.status === 201 }) + '\n'
+            : `${result.status === 201 ? 'signed' : 'already signed with the same files'}: ${name}, log entry ${result.signature.logIndex ?? 'pending'}; bundle written to ${out}\n`,
+        );
+      } else {
+        refused++;
+        process.stdout.write(json ? JSON.stringify({ release: name, status: result.status, code: result.problem?.code, detail: result.problem?.detail }) + '\n' : `refused: ${name}: ${result.status} ${result.problem?.code}: ${result.problem?.detail}\n`);
+      }
+    }
+  }
+  if (refused > 0) {
+    process.stderr.write(`modelsign: ${refused} of ${releases.length} releases were refused\n`);
+    return EXIT.refused;
+  }
   return EXIT.ok;
 }

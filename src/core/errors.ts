@@ -45,6 +45,17 @@ export const ERROR_CODES = {
   unavailable: 'The database is unreachable, starting, shutting down, in recovery or out of connections; try again after Retry-After.',
   database_busy: 'The database did not answer in time (statement or connection wait past its limit); try again after Retry-After.',
   database_read_only: 'The database accepts only reads (a standby after failover, or set read-only): lookups and verification work, signing and admin changes do not; try again after Retry-After.',
+  invalid_trusted_publisher: 'A trusted-publisher rule is incomplete or malformed, or names a namespace its publisher does not own; the message says which field.',
+  invalid_oidc_issuer: 'The OIDC issuer cannot be used: not an https URL (http needs MODELSIGN_OIDC_ALLOW_INSECURE=1), its discovery document could not be fetched, or it names another issuer.',
+  oidc_issuer_exists: 'An OIDC issuer with this URL is already configured.',
+  oidc_issuer_in_use: 'Trusted-publisher rules still use this issuer; delete them first.',
+  oidc_token_malformed: 'The ID token is not a compact JWS with a JSON header and claims.',
+  oidc_issuer_unknown: 'The ID token\'s issuer (`iss`) is not one an admin configured; nothing was fetched from it.',
+  oidc_token_invalid: 'The ID token does not verify: algorithm not allowed, no or unknown `kid`, bad signature, or `aud` not exactly this service\'s audience (GET /v1/oidc/audience).',
+  oidc_token_expired: 'The ID token is expired, not yet valid, issued in the future, or older than its issuer\'s maximum age; request a fresh one.',
+  oidc_token_reused: 'This ID token (its issuer and jti) has been exchanged already; each is exchanged once.',
+  invalid_publisher: 'No trusted-publisher rule allows this ID token (the message names the failing condition only when the token\'s repository or project has a rule).',
+  oidc_keys_unavailable: 'The issuer\'s signing keys (JWKS) could not be fetched and none are known; try again after Retry-After.',
   internal_error: 'An unexpected error; it has been logged with the request id.',
 } as const;
 

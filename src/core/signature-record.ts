@@ -1,6 +1,7 @@
 // A release signature as the service keeps and serves it.
 import type { Bundle } from './bundle.ts';
 import type { ManifestFile } from './manifest.ts';
+import type { PublicIdentity } from './oidc/identity.ts';
 
 export interface SignatureRecord {
   id: string;
@@ -14,8 +15,10 @@ export interface SignatureRecord {
   ignorePaths: string[];
   createdAt: Date;
   logIndex: number | null;
+  /** How the publisher signed (token, or trusted publishing and from which kind of CI); null for signatures made before 0.4. */
+  identity: PublicIdentity | null;
   /** The bundle, with its tlog entry once a checkpoint covers the signature. */
   bundle: Bundle;
 }
 
-export type SignatureSummary = Omit<SignatureRecord, 'files' | 'ignorePaths' | 'bundle'>;
+export type SignatureSummary = Omit<SignatureRecord, 'files' | 'ignorePaths' | 'bundle' | 'identity'>;

@@ -1,6 +1,7 @@
 // The release_signatures table. Signatures are written in batches by one statement that also
 // numbers them in the log (tlog_append), stores their tree nodes, usually their checkpoint, and
 // their audit events, so an acknowledged signature is always in the log (docs/design/log.md).
+import type { SignerIdentity } from '../core/oidc/identity.ts';
 import type { SignatureRecord } from '../core/signature-record.ts';
 import type { Database, Prisma, SqlSession, Tx } from './client.ts';
 import type { CheckpointToStore } from './log-store.ts';
@@ -24,6 +25,9 @@ export interface SignatureInsert {
   /** Hex RFC 6962 leaf hash of the signature's log entry, and the entry's kind (`kind/version`). */
   leafHash: string;
   entryKind: string;
+  /** The token that signed, and who was behind it. */
+  tokenJti: string;
+  identity: SignerIdentity;
 }
 
 export interface InsertedSignature {
@@ -56,7 +60,7 @@ const INSERT_BATCH = `
     SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
       "id" uuid, "model" text, "version" text, "rootDigest" text, "files" jsonb, "ignorePaths" jsonb,
       "payloadB64" text, "signatureB64" text, "kid" text, "publisherId" uuid, "createdAt" timestamptz,
-      "actor" text, "details" jsonb, "leafHash" text, "entryKind" text
+      "actor" text, "details" jsonb, "leafHash" text, "entryKind" text, "tokenJti" uuid, "identity" jsonb
     )) WITH ORDINALITY AS t
   ), fresh AS MATERIALIZED (
     SELECT DISTINCT ON (i."model", i."version") i.* FROM input i
@@ -69,11 +73,11 @@ const INSERT_BATCH = `
     SELECT f.*, s."start_size" + row_number() OVER (ORDER BY f."ordinality") - 1 AS "logIndex" FROM fresh f, seq s
   ), ins AS (
     INSERT INTO "release_signatures"
-      ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at", "log_index", "entry_kind")
+      ("id", "model", "version", "root_digest", "files", "file_digests", "ignore_paths", "payload", "signature", "kid", "publisher_id", "created_at", "log_index", "entry_kind", "token_jti", "identity")
     SELECT "id", "model", "version", "rootDigest", "files",
            ARRAY(SELECT f->>'sha256' FROM jsonb_array_elements("files") AS f),
            ARRAY(SELECT jsonb_array_elements_text("ignorePaths")),
-           decode("payloadB64", 'base64'), decode("signatureB64", 'base64'), "kid", "publisherId", "createdAt", "logIndex", "entryKind"
+           decode("payloadB64", 'base64'), decode("signatureB64", 'base64'), "kid", "publisherId", "createdAt", "logIndex", "entryKind", "tokenJti", "identity"
     FROM numbered ORDER BY "logIndex"
     RETURNING "id", "log_index"
   ), audit AS (
@@ -104,7 +108,7 @@ export async function insertSignatureBatch(db: Pick<Database, 'query'>, rows: re
 }
 
 /** A stored signature as read back: a record without its bundle, and what the bundle is made of. */
-export type SignatureRow = Omit<SignatureRecord, 'bundle'> & { payload: Uint8Array; signature: Uint8Array; entryKind: string };
+export type SignatureRow = Omit<SignatureRecord, 'bundle' | 'identity'> & { payload: Uint8Array; signature: Uint8Array; entryKind: string; identity: SignerIdentity | null };
 
 const ROW_FIELDS = {
   id: true,
@@ -119,6 +123,7 @@ const ROW_FIELDS = {
   createdAt: true,
   logIndex: true,
   entryKind: true,
+  identity: true,
   publisher: { select: { name: true } },
 } as const;
 
@@ -130,6 +135,8 @@ function toRow(row: Selected): SignatureRow {
     publisher: row.publisher.name,
     // Written only by insertSignatureBatch, from a validated manifest.
     files: row.files as unknown as SignatureRow['files'],
+    // Written only by insertSignatureBatch, from the signing principal's identity.
+    identity: row.identity as unknown as SignerIdentity | null,
     payload: new Uint8Array(row.payload),
     signature: new Uint8Array(row.signature),
     logIndex: row.logIndex === null ? null : Number(row.logIndex),
@@ -147,7 +154,7 @@ export async function findReleaseSignature(session: Tx, model: string, version: 
 }
 
 /** A signature without its manifest and bundle, with its insertion sequence (the paging cursor). */
-export type SignatureSummaryRow = Omit<SignatureRow, 'files' | 'ignorePaths' | 'payload' | 'signature' | 'entryKind'> & { seq: bigint };
+export type SignatureSummaryRow = Omit<SignatureRow, 'files' | 'ignorePaths' | 'payload' | 'signature' | 'entryKind' | 'identity'> & { seq: bigint };
 
 /** Newest first, `limit` of them, before the insertion sequence `before` when given. */
 export async function listSignatureSummaries(
@@ -199,4 +206,11 @@ export async function logEntryRows(
     [String(start), String(end)],
   );
   return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature) }));
+}
+
+/** The stored signatures of these releases (model@version), by that key. */
+export async function findReleaseSignatures(session: Tx, releases: readonly { model: string; version: string }[]): Promise<Map<string, SignatureRow>> {
+  if (releases.length === 0) return new Map();
+  const rows = await session.releaseSignature.findMany({ where: { OR: releases.map((r) => ({ model: r.model, version: r.version })) }, select: ROW_FIELDS });
+  return new Map(rows.map((r) => [`${r.model}@${r.version}`, toRow(r)]));
 }

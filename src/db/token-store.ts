@@ -14,6 +14,10 @@ export interface TokenRow {
   kid: string;
   issuedAt: Date;
   expiresAt: Date;
+  /** The namespaces it may sign under, when narrower than its publisher's (an exchanged token). */
+  namespaces?: string[];
+  /** The OIDC exchange that minted it. */
+  exchangeId?: string | null;
 }
 
 export async function insertToken(tx: Tx, row: TokenRow): Promise<void> {
@@ -31,6 +35,10 @@ export interface TokenState {
   namespaces: string[];
   /** The algorithm each namespace signs with. */
   signingAlgorithms: Record<string, AlgorithmId>;
+  /** The token's own scope; empty: all of its publisher's namespaces. */
+  scope: string[];
+  /** For a token trusted publishing minted: its exchange, and whether the rule it matched is deleted. */
+  exchange: { id: string; ruleId: string; ruleDeleted: boolean; jti: string; identity: unknown; repositoryPublic: boolean } | null;
 }
 
 export async function findTokenState(session: Tx, jti: string): Promise<TokenState | null> {
@@ -43,6 +51,8 @@ export async function findTokenState(session: Tx, jti: string): Promise<TokenSta
       revokedAt: true,
       publisherId: true,
       publisher: { select: { disabledAt: true, namespaces: { select: { namespace: true, signingAlgorithm: true } } } },
+      namespaces: true,
+      exchange: { select: { id: true, jti: true, identity: true, ruleId: true, rule: { select: { deletedAt: true, publicRepository: true } } } },
     },
   });
   return (
@@ -55,6 +65,15 @@ export async function findTokenState(session: Tx, jti: string): Promise<TokenSta
       publisherDisabled: row.publisher?.disabledAt != null,
       namespaces: row.publisher?.namespaces.map((n) => n.namespace) ?? [],
       signingAlgorithms: signingAlgorithmsOf(row.publisher?.namespaces ?? []),
+      scope: row.namespaces,
+      exchange: row.exchange && {
+        id: row.exchange.id,
+        ruleId: row.exchange.ruleId,
+        ruleDeleted: row.exchange.rule.deletedAt !== null,
+        jti: row.exchange.jti,
+        identity: row.exchange.identity,
+        repositoryPublic: row.exchange.rule.publicRepository,
+      },
     }
   );
 }

@@ -21,6 +21,8 @@ import healthRoutes from './routes/health.ts';
 import adminPublisherRoutes from './routes/v1/admin-publishers.ts';
 import adminTokenRoutes from './routes/v1/admin-tokens.ts';
 import adminKeyRoutes from './routes/v1/admin-keys.ts';
+import adminOidcRoutes from './routes/v1/admin-oidc.ts';
+import oidcRoutes from './routes/v1/oidc.ts';
 import keyRoutes from './routes/v1/keys.ts';
 import modelRoutes from './routes/v1/models.ts';
 import signatureRoutes from './routes/v1/signatures.ts';
@@ -36,6 +38,8 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions | undefined;
   /** Refused authentications a minute per address before 429 (plugins/auth.ts); default 0, none. */
   authRefusalsPerMinute?: number | undefined;
+  /** ID-token exchanges a minute per address (config.ts oidc.perAddressPerMinute); default 0, none. */
+  oidcExchangesPerMinute?: number | undefined;
   /** X-Forwarded-For trust (Fastify's trustProxy). */
   trustProxy?: boolean | number | string[];
   /** config.ts: MODELSIGN_REQUEST_TIMEOUT_MS. */
@@ -174,5 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminPublisherRoutes, { prefix: '/v1/admin' });
   await app.register(adminTokenRoutes, { prefix: '/v1/admin' });
   await app.register(adminKeyRoutes, { prefix: '/v1/admin' });
+  await app.register(oidcRoutes, { prefix: '/v1', perAddressPerMinute: options.oidcExchangesPerMinute ?? 0 });
+  await app.register(adminOidcRoutes, { prefix: '/v1/admin' });
   return app;
 }

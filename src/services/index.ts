@@ -12,6 +12,7 @@ import type { PublisherService } from './publishers.ts';
 import type { SignatureService } from './signatures.ts';
 import type { StateWatcher } from './state-watcher.ts';
 import type { TokenService } from './tokens.ts';
+import type { TrustedPublishingService } from './trusted-publishing.ts';
 import type { VerificationService } from './verification.ts';
 
 export interface Services {
@@ -20,6 +21,7 @@ export interface Services {
   keys: KeyService;
   publishers: PublisherService;
   tokens: TokenService;
+  trustedPublishing: TrustedPublishingService;
   signatures: SignatureService;
   log: LogReader;
   checkpointer: Checkpointer;

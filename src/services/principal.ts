@@ -1,5 +1,6 @@
 // Who is calling: the verified token, joined with the current state of its publisher.
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
+import type { SignerIdentity } from '../core/oidc/identity.ts';
 import type { Role } from '../core/tokens.ts';
 
 export type { Role };
@@ -13,6 +14,8 @@ export interface Principal {
   namespaces: readonly string[];
   /** The algorithm each of those namespaces signs releases with, now. */
   signingAlgorithms: Readonly<Record<string, AlgorithmId>>;
+  /** The token, and the CI run behind it when trusted publishing minted it: what a signature records. */
+  identity: SignerIdentity;
 }
 
 /** How the audit trail names an actor. */

@@ -35,10 +35,12 @@ export interface WriterLimits {
   maxBytes: number;
 }
 
+// One request's rows: a single signature, or a batch (POST /v1/signatures/batch) whose rows are
+// stored in the same statement or not at all; groups from several requests may share a statement.
 interface Pending {
-  row: SignatureInsert;
+  rows: SignatureInsert[];
   size: number;
-  resolve(result: WriteResult): void;
+  resolve(results: WriteResult[]): void;
   reject(err: unknown): void;
 }
 
@@ -55,9 +57,14 @@ export class SignatureWriter {
     private readonly limits: WriterLimits = { maxRows: 256, maxBytes: 8 * 1024 * 1024 },
   ) {}
 
-  write(row: SignatureInsert): Promise<WriteResult> {
+  async write(row: SignatureInsert): Promise<WriteResult> {
+    return (await this.writeAll([row]))[0]!;
+  }
+
+  /** Stores `rows` in one statement (with or without other requests' rows): all of them, or none. */
+  writeAll(rows: SignatureInsert[]): Promise<WriteResult[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, size: row.payloadB64.length + 512, resolve, reject });
+      this.queue.push({ rows, size: rows.reduce((n, row) => n + row.payloadB64.length + 512, 0), resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -66,9 +73,14 @@ export class SignatureWriter {
     this.flushing = true;
     try {
       while (this.queue.length > 0) {
+        // Whole groups only: a batch larger than the limits goes alone.
         let bytes = 0;
+        let rows = 0;
         let n = 0;
-        while (n < this.queue.length && n < this.limits.maxRows && (n === 0 || bytes + this.queue[n]!.size <= this.limits.maxBytes)) bytes += this.queue[n++]!.size;
+        while (n < this.queue.length && (n === 0 || (rows + this.queue[n]!.rows.length <= this.limits.maxRows && bytes + this.queue[n]!.size <= this.limits.maxBytes))) {
+          bytes += this.queue[n]!.size;
+          rows += this.queue[n++]!.rows.length;
+        }
         await this.store(this.queue.splice(0, n));
       }
     } finally {
@@ -79,27 +91,28 @@ export class SignatureWriter {
   private async store(batch: Pending[]): Promise<void> {
     try {
       const prepared = await this.predict(batch);
-      const result = await insertSignatureBatch(
-        this.db,
-        batch.map((p) => p.row),
-        prepared,
-      );
+      const rows = batch.flatMap((p) => p.rows);
+      const result = await insertSignatureBatch(this.db, rows, prepared);
       if (result.start) {
         // Recompute the nodes the database just stored, to keep them for proofs.
-        const leaves = new Map(batch.map((p) => [p.row.id, hexToBytes(p.row.leafHash)]));
+        const leaves = new Map(rows.map((row) => [row.id, hexToBytes(row.leafHash)]));
         const after = appendLeaves(unpackFrontier(result.start.size, result.start.frontier), result.inserted.map((r) => leaves.get(r.id)!), this.hasher);
         this.edge = after.edge;
         this.log.appended(after.nodes, result.checkpoint.stored && prepared ? { ...prepared, previousSize: result.checkpoint.previous } : undefined);
       }
       const stored = new Map(result.inserted.map((r) => [r.id, r.logIndex]));
       for (const p of batch) {
-        const logIndex = stored.get(p.row.id);
-        p.resolve({ inserted: logIndex !== undefined, logIndex: logIndex ?? null });
+        p.resolve(
+          p.rows.map((row) => {
+            const logIndex = stored.get(row.id);
+            return { inserted: logIndex !== undefined, logIndex: logIndex ?? null };
+          }),
+        );
       }
     } catch (err) {
       this.edge = undefined;
-      // One row the database refuses must not fail its neighbours: retry them one by one (not when
-      // the database itself cannot serve: every retry would fail the same way).
+      // One request the database refuses must not fail its neighbours: retry them one by one (not
+      // when the database itself cannot serve: every retry would fail the same way).
       if (batch.length > 1 && !databaseFailure(err)) {
         for (const p of batch) await this.store([p]);
         return;
@@ -118,11 +131,11 @@ export class SignatureWriter {
     if (!this.edge) return undefined;
     const seen = new Set<string>();
     const leaves: Uint8Array[] = [];
-    for (const p of batch) {
-      const key = `${p.row.model}@${p.row.version}`;
+    for (const row of batch.flatMap((p) => p.rows)) {
+      const key = `${row.model}@${row.version}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      leaves.push(hexToBytes(p.row.leafHash));
+      leaves.push(hexToBytes(row.leafHash));
     }
     const next = appendLeaves(this.edge, leaves, this.hasher).edge;
     return this.log.prepareCheckpoint(next.size, edgeRoot(next, this.hasher));

@@ -12,6 +12,7 @@ import { isUuid } from '../core/ids.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
 import type { PublicKey } from '../core/keys/key.ts';
+import { publicIdentity, type SignerIdentity } from '../core/oidc/identity.ts';
 import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
@@ -22,13 +23,14 @@ import { unpackFrontier, appendLeaves } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
 import { appendToLog, lockLog } from '../db/log-store.ts';
-import { findReleaseSignature, findSignature, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureRow } from '../db/signature-store.ts';
+import { databaseFailure } from '../db/errors.ts';
+import { findReleaseSignature, findReleaseSignatures, findSignature, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
 import type { LogReader } from './log-reader.ts';
 import { actorOf, type Principal } from './principal.ts';
-import type { SignatureWriter } from './signature-writer.ts';
+import type { SignatureWriter, WriteResult } from './signature-writer.ts';
 
 export type { SignatureRecord, SignatureSummary };
 
@@ -45,6 +47,28 @@ export interface ListQuery {
   sha256?: string | undefined;
   limit: number;
   cursor?: string | undefined;
+}
+
+/** Releases one batch request signs at most. */
+export const MAX_BATCH = 100;
+
+/** One item of a batch: signed (created: false when the same manifest was signed before), or refused. */
+export type BatchOutcome = { created: boolean; record: SignatureRecord } | { error: ModelsignError };
+
+interface Draft {
+  request: SignRequest;
+  algorithm: AlgorithmId;
+  manifest: ReturnType<typeof buildManifest>;
+  subject: string;
+  /** `model@version`. */
+  key: string;
+  payload: Uint8Array;
+}
+
+interface SignedDraft extends Draft {
+  row: SignatureInsert;
+  record: SignatureRecord;
+  leaf: Uint8Array;
 }
 
 export interface SigningOptions {
@@ -77,27 +101,108 @@ export class SignatureService {
   ) {}
 
   async sign(principal: Principal, request: SignRequest): Promise<{ created: boolean; record: SignatureRecord }> {
+    const draft = await this.signDraft(principal, this.draft(principal, request));
+    const result = await this.writer.write(draft.row);
+    if (result.inserted) return { created: true, record: await this.finish(draft, result.logIndex) };
+    const existing = await findReleaseSignature(this.db.prisma, request.model, request.version);
+    if (!existing) throw new ModelsignError('internal_error', `${request.model}@${request.version} was neither stored nor found`);
+    return { created: false, record: await this.repeat(draft, existing) };
+  }
+
+  /**
+   * Signs up to MAX_BATCH releases in one request: each item gets its own outcome (201 new, 200 the
+   * same manifest again, 409 conflict, 403 a namespace the publisher does not own, 400 invalid),
+   * and the new signatures are stored in one statement: all of them, or none.
+   */
+  async signBatch(principal: Principal, requests: SignRequest[]): Promise<BatchOutcome[]> {
+    if (requests.length > MAX_BATCH) throw new ModelsignError('validation_failed', `a batch holds at most ${MAX_BATCH} releases`, [{ path: 'items', message: `at most ${MAX_BATCH}` }]);
+    if (principal.role !== 'publisher' || !principal.publisherId) throw new ModelsignError('forbidden_role', 'only publisher tokens may sign releases');
+    const outcomes: (BatchOutcome | undefined)[] = new Array(requests.length);
+    const drafts: (Draft | undefined)[] = requests.map((request, i) => {
+      try {
+        return this.draft(principal, request);
+      } catch (err) {
+        if (!(err instanceof ModelsignError)) throw err;
+        outcomes[i] = { error: err };
+        return undefined;
+      }
+    });
+    // The first item naming a release stands for it; later ones repeat it or conflict with it.
+    const first = new Map<string, number>();
+    drafts.forEach((d, i) => {
+      if (d && !first.has(d.key)) first.set(d.key, i);
+    });
+    for (let attempt = 0; ; attempt++) {
+      const leaders = [...first.values()].filter((i) => outcomes[i] === undefined);
+      const existing = await findReleaseSignatures(this.db.prisma, leaders.map((i) => requests[i]!));
+      const fresh: Draft[] = [];
+      for (const i of leaders) {
+        const draft = drafts[i]!;
+        const row = existing.get(draft.key);
+        if (row) outcomes[i] = await this.settle(() => this.repeat(draft, row));
+        else fresh.push(draft);
+      }
+      if (fresh.length === 0) break;
+      const signed = await Promise.all(fresh.map((d) => this.signDraft(principal, d)));
+      let results: WriteResult[];
+      try {
+        results = await this.writer.writeAll(signed.map((d) => d.row));
+      } catch (err) {
+        // Another instance stored one of these releases between the look-up and the write (the
+        // unique index refused the statement): look again, once.
+        if (attempt === 0 && !databaseFailure(err)) continue;
+        throw err;
+      }
+      const finished = await Promise.all(signed.map((d, k) => (results[k]!.inserted ? this.finish(d, results[k]!.logIndex).then((record) => ({ created: true, record })) : undefined)));
+      finished.forEach((f, k) => {
+        if (f) outcomes[first.get(signed[k]!.key)!] = f;
+      });
+      // Rows another instance stored meanwhile: they are looked up on the next round.
+      if (finished.every((f) => f !== undefined) || attempt > 0) break;
+    }
+    for (const [i, draft] of drafts.entries()) {
+      if (!draft || outcomes[i]) continue;
+      const lead = first.get(draft.key)!;
+      const leader = outcomes[lead];
+      if (!leader || 'error' in leader) {
+        outcomes[i] = leader ?? { error: new ModelsignError('internal_error', `${draft.key} was neither stored nor found`) };
+      } else if (equalBytes(drafts[lead]!.payload, draft.payload)) {
+        outcomes[i] = { created: false, record: leader.record };
+      } else {
+        outcomes[i] = { error: new ModelsignError('release_conflict', `${draft.key} appears earlier in this batch (item ${lead}) with a different manifest; releases are immutable`) };
+      }
+    }
+    return outcomes.map((o) => o ?? { error: new ModelsignError('internal_error', 'an item was left without an outcome') });
+  }
+
+  /** A signature with the identity behind it, for admins and auditors. */
+  async getWithIdentity(id: string): Promise<{ record: SignatureRecord; identity: SignerIdentity | null }> {
+    const row = isUuid(id) ? await findSignature(this.db.prisma, id) : undefined;
+    if (!row) throw new ModelsignError('not_found', `no signature ${JSON.stringify(id)}`);
+    return { record: await this.attachRowEntry(row, 0), identity: row.identity };
+  }
+
+  /** Checks who may sign what, and builds the statement; nothing is signed yet. */
+  private draft(principal: Principal, request: SignRequest): Draft {
     const algorithm = authorize(principal, request);
     const manifest = buildManifest(request.files, request.ignorePaths ?? []);
-    const payload = encodeStatement(buildStatement(subjectName(request.model, request.version), manifest));
-    const signer = this.keys.signer('release', algorithm);
+    const subject = subjectName(request.model, request.version);
+    return { request, algorithm, manifest, subject, key: `${request.model}@${request.version}`, payload: encodeStatement(buildStatement(subject, manifest)) };
+  }
+
+  private async signDraft(principal: Principal, draft: Draft): Promise<SignedDraft> {
+    const { request, manifest, payload } = draft;
+    const signer = this.keys.signer('release', draft.algorithm);
     const signature = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
     const id = randomUUID();
     const now = this.clock.now();
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
     const bundle = buildBundle({ payload, signature, kid: signer.kid });
-    const facts: EntryFacts = {
-      subject: subjectName(request.model, request.version),
-      rootDigest: manifest.rootDigest,
-      payloadType: IN_TOTO_PAYLOAD_TYPE,
-      payload,
-      kid: signer.kid,
-      key: { algorithm: signer.algorithm, publicKey: signer.publicKey },
-      signature,
-    };
+    const facts: EntryFacts = { subject: draft.subject, rootDigest: manifest.rootDigest, payloadType: IN_TOTO_PAYLOAD_TYPE, payload, kid: signer.kid, key: { algorithm: signer.algorithm, publicKey: signer.publicKey }, signature };
     // Made once: its hash goes to the log, the data itself into the bundle's entry.
     const leaf = leafFor(CURRENT_ENTRY_KIND, facts, this.hasher.sha256);
-    const result = await this.writer.write({
+    const identity = principal.identity;
+    const row: SignatureInsert = {
       id,
       model: request.model,
       version: request.version,
@@ -110,36 +215,59 @@ export class SignatureService {
       publisherId: principal.publisherId!,
       createdAt: now,
       actor: actorOf(principal),
-      details: { model: request.model, version: request.version, rootDigest: manifest.rootDigest, kid: signer.kid, files: files.length },
-      leafHash: bytesToHex(this.hasher.hashLeaf(leaf)),
-      entryKind: kindVersionKey(CURRENT_ENTRY_KIND),
-    });
-    if (result.inserted) {
-      const record: SignatureRecord = {
-        id,
+      details: {
         model: request.model,
         version: request.version,
-        kid: signer.kid,
         rootDigest: manifest.rootDigest,
-        publisher: principal.subject,
-        files,
-        ignorePaths: manifest.ignorePaths,
-        createdAt: now,
-        logIndex: result.logIndex,
-        bundle,
-      };
-      return { created: true, record: await this.attachLogEntry(record, CURRENT_ENTRY_KIND, leaf, this.options.tlogWaitMs) };
-    }
-    const existing = await findReleaseSignature(this.db.prisma, request.model, request.version);
-    if (!existing) throw new ModelsignError('internal_error', `${request.model}@${request.version} was neither stored nor found`);
-    if (!equalBytes(existing.payload, payload)) {
+        kid: signer.kid,
+        files: files.length,
+        ...(identity.method === 'oidc' ? { exchange: identity.exchangeId, repository: identity.repository } : {}),
+      },
+      leafHash: bytesToHex(this.hasher.hashLeaf(leaf)),
+      entryKind: kindVersionKey(CURRENT_ENTRY_KIND),
+      tokenJti: identity.tokenJti,
+      identity,
+    };
+    const record: SignatureRecord = {
+      id,
+      model: request.model,
+      version: request.version,
+      kid: signer.kid,
+      rootDigest: manifest.rootDigest,
+      publisher: principal.subject,
+      files,
+      ignorePaths: manifest.ignorePaths,
+      createdAt: now,
+      logIndex: null,
+      identity: publicIdentity(identity),
+      bundle,
+    };
+    return { ...draft, row, record, leaf };
+  }
+
+  private finish(draft: SignedDraft, logIndex: number | null): Promise<SignatureRecord> {
+    return this.attachLogEntry({ ...draft.record, logIndex }, CURRENT_ENTRY_KIND, draft.leaf, this.options.tlogWaitMs);
+  }
+
+  /** The stored signature when it signed the same statement; release_conflict otherwise. */
+  private async repeat(draft: Draft, existing: SignatureRow): Promise<SignatureRecord> {
+    if (!equalBytes(existing.payload, draft.payload)) {
       throw new ModelsignError(
         'release_conflict',
-        `${request.model}@${request.version} is already signed (signature ${existing.id}, root digest ${existing.rootDigest}) with a different manifest; publish a new version instead`,
+        `${draft.key} is already signed (signature ${existing.id}, root digest ${existing.rootDigest}) with a different manifest; publish a new version instead`,
         [{ message: 'existing signature', id: existing.id, rootDigest: existing.rootDigest }],
       );
     }
-    return { created: false, record: await this.attachRowEntry(existing, this.options.tlogWaitMs) };
+    return this.attachRowEntry(existing, this.options.tlogWaitMs);
+  }
+
+  private async settle(make: () => Promise<SignatureRecord>): Promise<BatchOutcome> {
+    try {
+      return { created: false, record: await make() };
+    } catch (err) {
+      if (err instanceof ModelsignError && err.code === 'release_conflict') return { error: err };
+      throw err;
+    }
   }
 
   async get(id: string): Promise<SignatureRecord> {
@@ -267,6 +395,7 @@ function toRecord(row: SignatureRow): SignatureRecord {
     ignorePaths: row.ignorePaths,
     createdAt: row.createdAt,
     logIndex: row.logIndex,
+    identity: publicIdentity(row.identity),
     bundle: buildBundle({ payload: row.payload, signature: row.signature, kid: row.kid }),
   };
 }

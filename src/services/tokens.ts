@@ -1,12 +1,14 @@
 // Bearer tokens: JWTs signed by the `token` key (core/jws.ts), recorded by jti (never the JWT
-// itself), and checked on every request against the current state of the token and its publisher.
+// itself), and checked on every request against the current state of the token, its publisher and
+// (for a token trusted publishing minted) the rule it was minted under.
 import { randomUUID } from 'node:crypto';
 import { ModelsignError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
+import type { CiIdentity, SignerIdentity } from '../core/oidc/identity.ts';
 import { signJwt } from '../core/jws.ts';
 import { TOKEN_ISSUER, type Role } from '../core/tokens.ts';
 import { recordAudit } from '../db/audit-store.ts';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
 import { findTokenRevocation, findTokenState, insertToken, markTokenRevoked, type TokenState } from '../db/token-store.ts';
 import type { Clock } from './clock.ts';
@@ -14,6 +16,7 @@ import type { KeyService } from './keys.ts';
 import type { Principal } from './principal.ts';
 import type { PublisherService } from './publishers.ts';
 
+/** What an admin asks for (the CLI and POST /v1/admin/tokens). */
 export interface IssueTokenInput {
   role: Role;
   /** Publisher id or name; required for, and only for, publisher tokens. */
@@ -21,6 +24,20 @@ export interface IssueTokenInput {
   /** Who the token is for; required for admin and auditor tokens. */
   subject?: string | undefined;
   ttlMs: number;
+}
+
+/**
+ * What a token is issued for, whoever asked: an admin (grantFor) or trusted publishing (an OIDC
+ * exchange). The grant is complete: issue() decides nothing about who may have it.
+ */
+export interface TokenGrant {
+  role: Role;
+  subject: string;
+  publisherId: string | null;
+  /** Narrows a publisher token to these of its namespaces; empty or absent: all of them. */
+  namespaces?: string[];
+  ttlMs: number;
+  source: { kind: 'admin' } | { kind: 'oidc'; exchangeId: string };
 }
 
 export interface IssuedToken {
@@ -39,6 +56,14 @@ export interface TokenClaims {
   ns?: unknown;
 }
 
+function identityOf(jti: string, token: TokenState): SignerIdentity {
+  const exchange = token.exchange;
+  if (!exchange) return { method: 'token', tokenJti: jti };
+  // Written by TrustedPublishingService from ciIdentityOf.
+  const ci = exchange.identity as CiIdentity;
+  return { method: 'oidc', tokenJti: jti, exchangeId: exchange.id, ruleId: exchange.ruleId, jti: exchange.jti, repositoryPublic: exchange.repositoryPublic, ...ci };
+}
+
 const SUBJECT = /^[\p{L}\p{N}._@:+-]{1,128}$/u;
 const MAX_CACHE = 10_000;
 
@@ -55,10 +80,8 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  async issue(input: IssueTokenInput, actor: string): Promise<IssuedToken> {
-    let subject: string;
-    let publisherId: string | null = null;
-    let namespaces: string[] = [];
+  /** The grant an admin's request amounts to, or why it cannot be had. */
+  async grantFor(input: IssueTokenInput): Promise<TokenGrant> {
     if (input.role === 'publisher') {
       if (!input.publisher) throw new ModelsignError('invalid_token_request', 'a publisher token needs `publisher` (its id or name)');
       const publisher = await this.publishers.find(input.publisher);
@@ -67,28 +90,49 @@ export class TokenService {
       if (input.subject !== undefined && input.subject !== publisher.name) {
         throw new ModelsignError('invalid_token_request', 'a publisher token\'s subject is its publisher\'s name; leave `subject` out');
       }
-      subject = publisher.name;
-      publisherId = publisher.id;
-      namespaces = publisher.namespaces;
-    } else {
-      if (input.publisher !== undefined) throw new ModelsignError('invalid_token_request', `an ${input.role} token takes no publisher`);
-      if (!input.subject || !SUBJECT.test(input.subject)) {
-        throw new ModelsignError('invalid_token_request', `an ${input.role} token needs a subject: 1 to 128 letters, digits or ._@:+-`);
-      }
-      subject = input.subject;
+      return { role: 'publisher', subject: publisher.name, publisherId: publisher.id, ttlMs: input.ttlMs, source: { kind: 'admin' } };
     }
+    if (input.publisher !== undefined) throw new ModelsignError('invalid_token_request', `an ${input.role} token takes no publisher`);
+    if (!input.subject || !SUBJECT.test(input.subject)) {
+      throw new ModelsignError('invalid_token_request', `an ${input.role} token needs a subject: 1 to 128 letters, digits or ._@:+-`);
+    }
+    return { role: input.role, subject: input.subject, publisherId: null, ttlMs: input.ttlMs, source: { kind: 'admin' } };
+  }
+
+  /** An admin's request: grantFor, then issue. */
+  async issueFor(input: IssueTokenInput, actor: string): Promise<IssuedToken> {
+    return this.issue(await this.grantFor(input), actor);
+  }
+
+  /**
+   * Signs and records a token for `grant`. `within` runs in the transaction that records it
+   * (before the token row), so what led to the token (an OIDC exchange and its consumed jti) is
+   * stored with it or not at all.
+   */
+  async issue(grant: TokenGrant, actor: string, within?: (tx: Tx, jti: string) => Promise<void>): Promise<IssuedToken> {
+    const scope = grant.namespaces ?? [];
     const signer = this.keys.signer('token');
     const now = this.clock.now();
     const iat = Math.floor(now.getTime() / 1000);
-    const exp = iat + Math.ceil(input.ttlMs / 1000);
+    const exp = iat + Math.ceil(grant.ttlMs / 1000);
     const jti = randomUUID();
     const expiresAt = new Date(exp * 1000);
-    const token = await signJwt({ iss: TOKEN_ISSUER, sub: subject, role: input.role, ...(publisherId ? { ns: namespaces } : {}), jti, iat, exp }, signer);
+    // The `ns` claim is informational (authority is read from the database on every request).
+    const ns = grant.publisherId ? (scope.length > 0 ? scope : (await this.publishers.find(grant.publisherId))?.namespaces ?? []) : undefined;
+    const token = await signJwt({ iss: TOKEN_ISSUER, sub: grant.subject, role: grant.role, ...(ns ? { ns } : {}), jti, iat, exp }, signer);
+    const exchangeId = grant.source.kind === 'oidc' ? grant.source.exchangeId : null;
     await this.db.inTransaction(async (tx) => {
-      await insertToken(tx, { jti, role: input.role, subject, publisherId, kid: signer.kid, issuedAt: new Date(iat * 1000), expiresAt });
-      await recordAudit(tx, { actor, action: 'token.issue', target: `token:${jti}`, details: { role: input.role, subject, expiresAt: expiresAt.toISOString() }, at: now });
+      await within?.(tx, jti);
+      await insertToken(tx, { jti, role: grant.role, subject: grant.subject, publisherId: grant.publisherId, kid: signer.kid, issuedAt: new Date(iat * 1000), expiresAt, namespaces: scope, exchangeId });
+      await recordAudit(tx, {
+        actor,
+        action: 'token.issue',
+        target: `token:${jti}`,
+        details: { role: grant.role, subject: grant.subject, expiresAt: expiresAt.toISOString(), ...(scope.length > 0 ? { namespaces: scope } : {}), ...(exchangeId ? { exchange: exchangeId } : {}) },
+        at: now,
+      });
     });
-    return { token, jti, role: input.role, subject, expiresAt };
+    return { token, jti, role: grant.role, subject: grant.subject, expiresAt };
   }
 
   /** Revokes a token; true when it was live, false when it was already revoked. */
@@ -121,12 +165,15 @@ export class TokenService {
     if (token.revokedAt) throw new ModelsignError('token_revoked', 'the token has been revoked');
     if (token.expiresAt.getTime() <= this.clock.now().getTime()) throw new ModelsignError('token_expired', 'the token has expired');
     if (token.publisherDisabled) throw new ModelsignError('publisher_disabled', 'the publisher of this token is disabled');
+    if (token.exchange?.ruleDeleted) throw new ModelsignError('token_revoked', 'the trusted-publisher rule this token was minted under has been deleted');
     // Authority comes from the database, never from the claim; a claim naming more than the
     // publisher owns means a forged or stale token, and is refused rather than silently narrowed.
     if (claims.ns !== undefined && (!Array.isArray(claims.ns) || claims.ns.some((n) => typeof n !== 'string' || !token.namespaces.includes(n)))) {
       throw new ModelsignError('token_invalid', 'the token claims namespaces its publisher does not own; ask an admin for a new token');
     }
-    return { jti, role: token.role, subject: token.subject, publisherId: token.publisherId, namespaces: token.namespaces, signingAlgorithms: token.signingAlgorithms };
+    // An exchanged token acts for the namespaces of its rule that its publisher still owns.
+    const namespaces = token.scope.length > 0 ? token.namespaces.filter((n) => token.scope.includes(n)) : token.namespaces;
+    return { jti, role: token.role, subject: token.subject, publisherId: token.publisherId, namespaces, signingAlgorithms: token.signingAlgorithms, identity: identityOf(jti, token) };
   }
 
   /** Forget everything cached; the next request re-reads the database. */

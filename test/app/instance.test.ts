@@ -112,7 +112,7 @@ describe('a service instance, started and stopped as a unit', () => {
     const a = await startInstance(config({ rateLimit: limits, redisUrl: url }), createLogger('silent'));
     const b = await startInstance(config({ rateLimit: limits, redisUrl: url }), createLogger('silent'));
     try {
-      const token = (await a.runtime.services.tokens.issue({ role: 'admin', subject: `redis-${randomBytes(4).toString('hex')}`, ttlMs: 60_000 }, 'test')).token;
+      const token = (await a.runtime.services.tokens.issueFor({ role: 'admin', subject: `redis-${randomBytes(4).toString('hex')}`, ttlMs: 60_000 }, 'test')).token;
       const get = (base: string) => fetch(`${base}/v1/admin/publishers`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
       assert.deepEqual([await get(a.url), await get(a.url), await get(a.url)], [200, 200, 200]);
       // Counting alone, b would still have its own budget of three and answer 200.

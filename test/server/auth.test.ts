@@ -55,7 +55,7 @@ describe('authentication and authorisation', () => {
     const altered = toBase64Url(utf8(JSON.stringify({ ...real, role: 'admin' })));
     await expect401(bearer(`${h}.${altered}.${s}`), 'token_invalid');
     // A token signed with the real token key whose jti was never issued.
-    const stranger = (await t.services.tokens.issue({ role: 'publisher', publisher: 'acme', ttlMs: 60_000 }, 'test')).token;
+    const stranger = (await t.services.tokens.issueFor({ role: 'publisher', publisher: 'acme', ttlMs: 60_000 }, 'test')).token;
     await t.services.db.prisma.token.deleteMany({ where: { jti: JSON.parse(Buffer.from(stranger.split('.')[1]!, 'base64url').toString()).jti } });
     t.services.tokens.invalidate();
     await expect401(bearer(stranger), 'token_invalid');
@@ -64,7 +64,7 @@ describe('authentication and authorisation', () => {
   it('401 token_expired for an expired token', async () => {
     const saved = clock.now();
     clock.advance(-3_600_000);
-    const old = (await t.services.tokens.issue({ role: 'publisher', publisher: 'acme', ttlMs: 60_000 }, 'test')).token;
+    const old = (await t.services.tokens.issueFor({ role: 'publisher', publisher: 'acme', ttlMs: 60_000 }, 'test')).token;
     clock.set(saved);
     await expect401(bearer(old), 'token_expired');
   });

@@ -124,7 +124,7 @@ describe('fuzzing every route from openapi.yaml', () => {
     tokens = {
       admin,
       publisher: await t.publisherToken('acme'),
-      auditor: (await t.services.tokens.issue({ role: 'auditor', subject: 'fuzz', ttlMs: 3_600_000 }, 'test')).token,
+      auditor: (await t.services.tokens.issueFor({ role: 'auditor', subject: 'fuzz', ttlMs: 3_600_000 }, 'test')).token,
     };
     const signed = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(tokens.publisher!), payload: { model: 'acme/seed', version: '1.0', files: [{ path: 'w.bin', sha256: sha('a'), size: 1 }] } });
     assert.equal(signed.statusCode, 201, signed.body);
@@ -132,7 +132,7 @@ describe('fuzzing every route from openapi.yaml', () => {
     const release = t.services.keys.signer('release').kid;
     // A token of its own for revokeToken to revoke (revoking the fuzzer's publisher token would
     // end signing for the rest of the run).
-    const jti = (await t.services.tokens.issue({ role: 'publisher', publisher: 'acme', ttlMs: 3_600_000 }, 'test')).jti;
+    const jti = (await t.services.tokens.issueFor({ role: 'publisher', publisher: 'acme', ttlMs: 3_600_000 }, 'test')).jti;
     known = {
       getKey: { params: { kid: release } },
       signRelease: { body: { model: 'acme/fuzz', version: '1.0', files: [{ path: 'a/b.bin', sha256: sha('b'), size: 10 }], ignorePaths: ['.git'] } },

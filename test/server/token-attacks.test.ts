@@ -118,7 +118,7 @@ describe('token attacks', () => {
   });
 
   it('revoked jti', async () => {
-    const token = (await t.services.tokens.issue({ role: 'publisher', publisher: 'acme', ttlMs: 3_600_000 }, 'test')).token;
+    const token = (await t.services.tokens.issueFor({ role: 'publisher', publisher: 'acme', ttlMs: 3_600_000 }, 'test')).token;
     const jti = String(claimsOf(token).jti);
     const res = await t.app.inject({ method: 'DELETE', url: `/v1/admin/tokens/${jti}`, headers: bearer(admin) });
     assert.ok(res.statusCode < 300, res.body);
@@ -146,7 +146,7 @@ describe('token attacks', () => {
   });
 
   it('the refusals are sealed into the audit chain and readable by an auditor', async () => {
-    const auditor = (await t.services.tokens.issue({ role: 'auditor', subject: 'auditor', ttlMs: 3_600_000 }, 'test')).token;
+    const auditor = (await t.services.tokens.issueFor({ role: 'auditor', subject: 'auditor', ttlMs: 3_600_000 }, 'test')).token;
     const res = await t.app.inject({ url: '/v1/admin/audit?action=auth.refused&limit=100', headers: bearer(auditor) });
     assert.equal(res.statusCode, 200, res.body);
     const codes = (res.json().items as Array<{ details: { code: string } }>).map((e) => e.details.code);

@@ -38,7 +38,7 @@ describe('audit trail', () => {
     assert.equal((await t.app.inject({ method: 'POST', url: '/v1/admin/publishers', payload: { name: 'x', namespaces: ['x'] } })).statusCode, 401);
     assert.equal((await t.app.inject({ method: 'PATCH', url: '/v1/admin/publishers/acme', headers: h, payload: { disabled: true } })).statusCode, 200);
 
-    const auditor = (await t.services.tokens.issue({ role: 'auditor', subject: 'aud', ttlMs: 3_600_000 }, 'test')).token;
+    const auditor = (await t.services.tokens.issueFor({ role: 'auditor', subject: 'aud', ttlMs: 3_600_000 }, 'test')).token;
     const page = await t.app.inject({ url: '/v1/admin/audit?limit=500', headers: bearer(auditor) });
     assert.equal(page.statusCode, 200, page.body);
     const events = page.json().items as { seq: number; action: string; actor: string; target: string; details: Record<string, unknown>; prevHash: string; hash: string }[];

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { createServices } from '../../src/app/create-services.ts';
 import { openKeyBackend } from '../../src/app/key-backend.ts';
 import { createLogger } from '../../src/app/logger.ts';
-import { loadConfig, type Config, type Pkcs11Config } from '../../src/config.ts';
+import { loadConfig, type Config, type OidcConfig, type Pkcs11Config } from '../../src/config.ts';
 import type { RotationSchedule } from '../../src/core/keys/lifecycle.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { RateLimitOptions } from '../../src/server/plugins/rate-limits.ts';
@@ -40,7 +40,9 @@ export interface TestApp {
 
 /** The configuration of an instance under test: the defaults (config.ts) with `overrides`. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), publicUrl: 'https://tlog.modelsign.test', logOrigin: undefined, ...overrides };
+  const base = loadConfig({});
+  const publicUrl = 'https://tlog.modelsign.test';
+  return { ...base, publicUrl, logOrigin: undefined, oidc: { ...base.oidc, audience: publicUrl, allowInsecure: true, perRepositoryPerHour: 0 }, ...overrides };
 }
 
 export function testKek() {
@@ -75,6 +77,10 @@ export interface TestAppOptions {
   keyBackend?: 'kek' | 'pkcs11';
   /** With keyBackend pkcs11: settings over the test token's (e.g. which slots live in the token). */
   pkcs11?: Partial<Pkcs11Config>;
+  /** Trusted publishing settings over the tests' (http issuers allowed, the audience is the public URL). */
+  oidc?: Partial<OidcConfig>;
+  /** ID-token exchanges a minute per address before 429 (default none). */
+  oidcExchangesPerMinute?: number;
   /** With keyBackend pkcs11: wraps the module (fault injection). */
   wrapModule?: (module: Pkcs11Module) => Pkcs11Module;
 }
@@ -105,9 +111,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
+  config.oidc = { ...config.oidc, ...options.oidc };
   const services = createServices(config, { db: database.db, backend: await testBackend(options, logger), logger, clock: options.clock });
   await services.start();
-  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute, oidcExchangesPerMinute: options.oidcExchangesPerMinute });
   await app.ready();
   const publishers = new Map<string, string>();
   return {
@@ -116,14 +123,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     logs,
     async adminToken() {
-      return (await services.tokens.issue({ role: 'admin', subject: 'test-admin', ttlMs: 3_600_000 }, 'test')).token;
+      return (await services.tokens.issueFor({ role: 'admin', subject: 'test-admin', ttlMs: 3_600_000 }, 'test')).token;
     },
     async publisherToken(name, namespaces = [name]) {
       if (!publishers.has(name)) {
         const existing = await services.publishers.find(name);
         publishers.set(name, existing?.id ?? (await services.publishers.create({ name, namespaces }, 'test')).id);
       }
-      return (await services.tokens.issue({ role: 'publisher', publisher: name, ttlMs: 3_600_000 }, 'test')).token;
+      return (await services.tokens.issueFor({ role: 'publisher', publisher: name, ttlMs: 3_600_000 }, 'test')).token;
     },
     async close() {
       await app.close();

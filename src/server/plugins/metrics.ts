@@ -12,6 +12,8 @@ import type { Verdict } from '../../core/verdict.ts';
 export interface Metrics {
   registry: Registry;
   signatureIssued(): void;
+  /** One ID-token exchange: `minted`, or the code it was refused with. */
+  oidcExchange(result: string): void;
   verified(verdict: Verdict): void;
 }
 
@@ -95,6 +97,12 @@ export default fp<MetricsOptions>(
       labelNames: ['verdict', 'reason'],
       registers: [registry],
     });
+    const exchanges = new Counter({
+      name: 'modelsign_oidc_exchanges_total',
+      help: 'ID-token exchanges (trusted publishing) by result: minted, or the refusal code.',
+      labelNames: ['result'],
+      registers: [registry],
+    });
     keyMetrics(app, registry);
     new Gauge({
       name: 'modelsign_log_size',
@@ -129,6 +137,7 @@ export default fp<MetricsOptions>(
     app.decorate('metrics', {
       registry,
       signatureIssued: () => signatures.inc(),
+      oidcExchange: (result: string) => exchanges.inc({ result }),
       verified: (verdict: Verdict) => verifications.inc({ verdict: verdict.valid ? 'valid' : 'invalid', reason: verdict.reasons[0]?.code ?? 'none' }),
     } satisfies Metrics);
     // One child per (method, route, status), found by a string key: prom-client would otherwise

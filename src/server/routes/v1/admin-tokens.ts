@@ -9,7 +9,7 @@ export default async function adminTokenRoutes(app: FastifyInstance) {
     { schema: app.openapi.routeSchema('issueToken'), preHandler: app.requireRole('admin') },
     async (request, reply) => {
       const { role, publisher, subject, ttl } = request.body;
-      const issued = await app.services.tokens.issue({ role, publisher, subject, ttlMs: parseDuration(ttl) }, actorOf(request.principal!));
+      const issued = await app.services.tokens.issueFor({ role, publisher, subject, ttlMs: parseDuration(ttl) }, actorOf(request.principal!));
       reply.code(201).header('cache-control', 'no-store');
       return issued;
     },

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { signatureView } from '../../../api/signatures.ts';
 import type { ManifestFile } from '../../../core/manifest.ts';
 import type { SignatureRecord } from '../../../core/signature-record.ts';
+import { problem } from '../../problem.ts';
 
 interface SignBody {
   model: string;
@@ -35,6 +36,24 @@ export default async function signatureRoutes(app: FastifyInstance) {
         app.metrics.signatureIssued();
       }
       return signatureView(record);
+    },
+  );
+
+  app.post<{ Body: { items: SignBody[] } }>(
+    '/signatures/batch',
+    { schema: app.openapi.routeSchema('signReleases'), bodyLimit: 16 * 1024 * 1024, preHandler: app.requireRole('publisher') },
+    async (request) => {
+      const outcomes = await app.services.signatures.signBatch(request.principal!, request.body.items);
+      return {
+        results: outcomes.map((o) => {
+          if ('error' in o) {
+            const answer = problem(o.error.code, o.error.message, o.error.errors ? { errors: o.error.errors } : {});
+            return { status: answer.status, problem: answer };
+          }
+          if (o.created) app.metrics.signatureIssued();
+          return { status: o.created ? 201 : 200, signature: signatureView(o.record) };
+        }),
+      };
     },
   );
 

@@ -1,0 +1,318 @@
+// Trusted publishing end to end against a real OIDC issuer on 127.0.0.1 (discovery, JWKS, key
+// rotation): GitHub- and GitLab-shaped ID tokens exchanged for publisher tokens that sign, the
+// identity recorded and shown to whom it may be shown, and every refusal of the issue's list with
+// its stable code and no token minted.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT } from 'jose';
+import { toBase64Url, utf8 } from '../../src/core/bytes.ts';
+import { bearer, createTestApp, MutableClock, sha, testKek, type TestApp } from '../support/app.ts';
+import { githubClaims, gitlabClaims, TestIssuer } from '../support/oidc-issuer.ts';
+
+const files = (c: string) => [{ path: 'model.safetensors', sha256: sha(c), size: 10 }];
+
+describe('trusted publishing (OIDC ID token → publisher token)', () => {
+  let t: TestApp;
+  let admin: string;
+  let github: TestIssuer;
+  let gitlab: TestIssuer;
+  let stranger: TestIssuer;
+  let githubRule: string;
+  const clock = new MutableClock();
+  const kek = testKek();
+
+  const exchange = (token: string, app = t) => app.app.inject({ method: 'POST', url: '/v1/oidc/token', payload: { token } });
+  const minted = async () => Number((await t.services.db.query<{ n: string }>('SELECT count(*)::text AS n FROM "tokens" WHERE "exchange_id" IS NOT NULL'))[0]!.n);
+  const signWith = (token: string, model: string, version: string, c = 'a') =>
+    t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(token), payload: { model, version, files: files(c) } });
+  const addRule = (publisher: string, body: object) => t.app.inject({ method: 'POST', url: `/v1/admin/publishers/${publisher}/trusted-publishers`, headers: bearer(admin), payload: body });
+
+  before(async () => {
+    [github, gitlab, stranger] = await Promise.all([TestIssuer.start(), TestIssuer.start(), TestIssuer.start()]);
+    t = await createTestApp({ clock, kek, oidc: { jwksCooldownMs: 0 } });
+    admin = await t.adminToken();
+    await t.services.publishers.create({ name: 'acme', namespaces: ['acme', 'acme-private'] }, 'test');
+    await t.services.publishers.create({ name: 'sdlab', namespaces: ['sdlab'] }, 'test');
+    for (const [issuer, kind] of [[github, 'github'], [gitlab, 'gitlab']] as const) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind } });
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(res.json().jwksUri, `${issuer.url}/jwks`);
+    }
+    const rule = await addRule('acme', {
+      issuer: github.url,
+      namespaces: ['acme'],
+      publicRepository: true,
+      github: { repository: 'Acme-Org/Llama-FT', repositoryOwnerId: '65', workflow: 'release.yml', environment: 'Release', refs: ['refs/tags/v*'] },
+    });
+    assert.equal(rule.statusCode, 201, rule.body);
+    githubRule = rule.json().id;
+    assert.equal(rule.json().rule.repositoryId, null, 'left empty: pinned by the first exchange');
+    const gl = await addRule('sdlab', { issuer: gitlab.url, namespaces: ['sdlab'], gitlab: { projectPath: 'acme-group/sd-models', ciConfigPath: '.gitlab-ci.yml', environment: 'production' } });
+    assert.equal(gl.statusCode, 201, gl.body);
+  });
+  after(async () => {
+    await t?.close();
+    await Promise.all([github?.close(), gitlab?.close(), stranger?.close()]);
+  });
+
+  it('publishes its audience: the public URL', async () => {
+    const res = await t.app.inject({ url: '/v1/oidc/audience' });
+    assert.deepEqual(res.json(), { audience: 'https://tlog.modelsign.test' });
+  });
+
+  it('a GitHub Actions ID token gets a 15-minute publisher token that signs; admins see the CI identity, the public only the issuer kind and the (public) repository', async () => {
+    const idToken = await github.sign(githubClaims());
+    const res = await exchange(idToken);
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json();
+    assert.equal(body.publisher, 'acme');
+    assert.deepEqual(body.namespaces, ['acme']);
+    const lifetime = new Date(body.expiresAt).getTime() - clock.now().getTime();
+    assert.ok(lifetime <= 15 * 60_000 && lifetime > 14 * 60_000, `lives ${lifetime} ms`);
+    const signed = await signWith(body.token, 'acme/llama-ft', '1.0');
+    assert.equal(signed.statusCode, 201, signed.body);
+    const id = signed.json().id;
+    assert.deepEqual(signed.json().identity, { method: 'oidc', issuerKind: 'github', repository: 'acme-org/llama-ft' });
+
+    const pub = (await t.app.inject({ url: `/v1/signatures/${id}` })).json();
+    assert.equal(pub.publisher, 'acme');
+    assert.deepEqual(pub.identity, { method: 'oidc', issuerKind: 'github', repository: 'acme-org/llama-ft' });
+    assert.doesNotMatch(JSON.stringify(pub), /4242|actions\/runs|workflows/, 'no run, workflow or commit in public');
+
+    const full = await t.app.inject({ url: `/v1/admin/signatures/${id}`, headers: bearer(admin) });
+    assert.equal(full.statusCode, 200, full.body);
+    const signer = full.json().signer;
+    assert.equal(signer.method, 'oidc');
+    assert.equal(signer.issuer, github.url);
+    assert.equal(signer.ruleId, githubRule);
+    assert.equal(signer.sourceRepositoryIdentifier, '74');
+    assert.equal(signer.sourceRepositoryOwnerIdentifier, '65');
+    assert.equal(signer.sourceRepositoryDigest, 'b'.repeat(40));
+    assert.equal(signer.sourceRepositoryRef, 'refs/tags/v1.0');
+    assert.equal(signer.buildConfigUri, `${new URL(github.url).origin}/acme-org/llama-ft/.github/workflows/release.yml@refs/tags/v1.0`);
+    assert.match(signer.runInvocationUri, /\/acme-org\/llama-ft\/actions\/runs\/4242\/attempts\/1$/);
+    assert.equal(signer.deploymentEnvironment, 'release');
+    assert.equal(signer.runnerEnvironment, 'github-hosted');
+    assert.equal(signer.tokenJti, body.jti);
+
+    const audit = (await t.app.inject({ url: '/v1/admin/audit?limit=100', headers: bearer(admin) })).json().items as { action: string; details: Record<string, unknown> }[];
+    const exchanged = audit.find((e) => e.action === 'oidc.exchange')!;
+    assert.equal((exchanged.details.identity as { sourceRepositoryUri: string }).sourceRepositoryUri.endsWith('/acme-org/llama-ft'), true);
+    const pin = audit.find((e) => e.action === 'trusted_publisher.pin')!;
+    assert.deepEqual(pin.details, { repositoryId: '74' });
+    const rules = (await t.app.inject({ url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin) })).json().items;
+    assert.equal(rules[0].rule.repositoryId, '74', 'pinned');
+    // The ID token itself is kept nowhere: not in the audit trail, the logs, or the database.
+    const everything = JSON.stringify(audit) + t.logs.join('\n') + JSON.stringify(await t.services.db.query('SELECT * FROM "oidc_exchanges"'));
+    assert.ok(!everything.includes(idToken.split('.')[2]!), 'the ID token is not stored or logged');
+  });
+
+  it('a GitLab CI ID token signs too; the repository stays private, personal claims are not kept', async () => {
+    const res = await exchange(await gitlab.sign(gitlabClaims()));
+    assert.equal(res.statusCode, 201, res.body);
+    const signed = await signWith(res.json().token, 'sdlab/sdxl', '2.0');
+    assert.equal(signed.statusCode, 201, signed.body);
+    const id = signed.json().id;
+    assert.deepEqual((await t.app.inject({ url: `/v1/signatures/${id}` })).json().identity, { method: 'oidc', issuerKind: 'gitlab' });
+    const signer = (await t.app.inject({ url: `/v1/admin/signatures/${id}`, headers: bearer(admin) })).json().signer;
+    assert.equal(signer.sourceRepositoryIdentifier, '20');
+    assert.equal(signer.buildSignerUri, 'https://gitlab.example.com/acme-group/sd-models//.gitlab-ci.yml@refs/tags/v2.0');
+    assert.match(signer.runInvocationUri, /\/acme-group\/sd-models\/-\/jobs\/302$/);
+    const stored = JSON.stringify(await t.services.db.query('SELECT "identity" FROM "oidc_exchanges"')) + JSON.stringify(await t.services.db.query('SELECT "details" FROM "audit_events"'));
+    assert.doesNotMatch(stored, /someone@example\.com|user_login/);
+  });
+
+  it('follows the issuer\'s key rotation: a token signed by a new key is accepted after one JWKS fetch', async () => {
+    const before = github.jwksRequests();
+    await github.rotate({ withdrawOld: true });
+    const res = await exchange(await github.sign(githubClaims()));
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(github.jwksRequests(), before + 1);
+    // A token the issuer signed before the rotation, with the withdrawn key: still in the cache
+    // for an hour; that is the price of riding out an issuer outage (docs/design/trusted-publishing.md).
+  });
+
+  it('a token minted by an exchange signs only under the rule\'s namespaces, not all of its publisher\'s', async () => {
+    const token = (await exchange(await github.sign(githubClaims()))).json().token;
+    const res = await signWith(token, 'acme-private/model', '1');
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.json().code, 'forbidden_namespace');
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const refusals: [string, () => Promise<string>, number, string, RegExp?][] = [
+    ['a wrong audience', () => github.sign(githubClaims({ aud: 'https://elsewhere.example' })), 401, 'oidc_token_invalid', /aud/],
+    ['an audience list', () => github.sign(githubClaims({ aud: ['https://tlog.modelsign.test', 'other'] })), 401, 'oidc_token_invalid', /one string/],
+    ['an expired token', () => github.sign(githubClaims({ iat: now() - 400, nbf: now() - 400, exp: now() - 100 })), 401, 'oidc_token_expired'],
+    ['a token issued in the future', () => github.sign(githubClaims({ iat: now() + 600, nbf: undefined, exp: now() + 900 })), 401, 'oidc_token_expired'],
+    ['a token older than the issuer\'s maximum age (GitHub: 15 min)', () => github.sign(githubClaims({ iat: now() - 20 * 60, nbf: now() - 20 * 60, exp: now() + 300 })), 401, 'oidc_token_expired'],
+    [
+      'alg: none',
+      async () => `${toBase64Url(utf8(JSON.stringify({ alg: 'none', typ: 'JWT', kid: github.currentKid })))}.${toBase64Url(utf8(JSON.stringify({ iss: github.url, ...githubClaims(), iat: now(), exp: now() + 300, jti: 'none-1' })))}.`,
+      401,
+      'oidc_token_invalid',
+      /alg/,
+    ],
+    [
+      'HS256 with the issuer\'s public key as the secret',
+      async () =>
+        new SignJWT({ iss: github.url, ...githubClaims(), iat: now(), exp: now() + 300, jti: 'hs-1' }).setProtectedHeader({ alg: 'HS256', kid: github.currentKid }).sign(utf8(github.publicPem)),
+      401,
+      'oidc_token_invalid',
+      /alg/,
+    ],
+    ['no kid', () => github.sign(githubClaims(), { kid: null }), 401, 'oidc_token_invalid', /kid/],
+    ['a kid the issuer never had', () => github.sign(githubClaims(), { kid: 'never-had-this-key' }), 401, 'oidc_token_invalid', /kid/],
+    ['the same repository name under another owner id (a re-registered owner)', () => github.sign(githubClaims({ repository_owner_id: '9999' })), 403, 'invalid_publisher', /repository_owner_id/],
+    ['the repository re-created under the same name (another repository id, once pinned)', () => github.sign(githubClaims({ repository_id: '75' })), 403, 'invalid_publisher', /repository_id/],
+    ['pull_request_target', () => github.sign(githubClaims({ event_name: 'pull_request_target' })), 403, 'invalid_publisher', /pull_request_target/],
+    ['a self-hosted runner where the rule says hosted', () => github.sign(githubClaims({ runner_environment: 'self-hosted' })), 403, 'invalid_publisher', /runner_environment/],
+    ['another workflow file', () => github.sign(githubClaims({ workflow_ref: 'acme-org/llama-ft/.github/workflows/ci.yml@refs/heads/main' })), 403, 'invalid_publisher', /workflow_ref/],
+    ['another environment', () => github.sign(githubClaims({ environment: 'staging' })), 403, 'invalid_publisher', /environment/],
+    ['a ref the rule does not list', () => github.sign(githubClaims({ ref: 'refs/heads/main' })), 403, 'invalid_publisher', /\bref\b/],
+    ['a repository no rule names (the answer names no condition)', () => github.sign(githubClaims({ repository: 'evil/llama-ft' })), 403, 'invalid_publisher', /^no trusted-publisher rule allows this token$/],
+    ['a GitLab merge request from a fork (the fork\'s project)', () => gitlab.sign(gitlabClaims({ project_path: 'mallory/sd-models', namespace_id: '99', pipeline_source: 'merge_request_event' })), 403, 'invalid_publisher', /^no trusted-publisher rule allows this token$/],
+    ['a GitLab merge-request pipeline run in the upstream project', () => gitlab.sign(gitlabClaims({ pipeline_source: 'merge_request_event', ref_protected: 'false' })), 403, 'invalid_publisher', /pipeline_source/],
+    ['a GitLab pipeline on an unprotected ref', () => gitlab.sign(gitlabClaims({ ref_protected: 'false' })), 403, 'invalid_publisher', /ref_protected/],
+    ['an issuer no admin configured', () => stranger.sign(githubClaims()), 401, 'oidc_issuer_unknown'],
+    ['a token that is not a JWS', async () => 'not.a-token', 400, 'oidc_token_malformed'],
+  ];
+  for (const [what, make, status, code, detail] of refusals) {
+    it(`refuses ${what}: ${status} ${code}, and mints nothing`, async () => {
+      const before = await minted();
+      const res = await exchange(await make());
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+      assert.equal(res.json().code, code);
+      if (detail) assert.match(res.json().detail, detail);
+      assert.equal(await minted(), before);
+    });
+  }
+
+  it('fetches nothing from an issuer no admin configured', async () => {
+    await exchange(await stranger.sign(githubClaims()));
+    assert.deepEqual(stranger.requests, []);
+  });
+
+  it('exchanges each ID token once: a replay is 409 oidc_token_reused, and two instances racing mint exactly one token', async () => {
+    const idToken = await github.sign(githubClaims());
+    assert.equal((await exchange(idToken)).statusCode, 201);
+    const again = await exchange(idToken);
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().code, 'oidc_token_reused');
+
+    const other = await createTestApp({ database: t.database, clock, kek, oidc: { jwksCooldownMs: 0 } });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const racing = await github.sign(githubClaims());
+        const before = await minted();
+        const answers = await Promise.all([exchange(racing), exchange(racing, other)]);
+        assert.deepEqual(answers.map((a) => a.statusCode).sort(), [201, 409], answers.map((a) => a.body).join('\n'));
+        assert.equal(await minted(), before + 1);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a minted token is refused after 15 minutes, after its rule is deleted, and after its publisher is disabled', async () => {
+    const fresh = async () => (await exchange(await github.sign(githubClaims()))).json().token as string;
+    const late = await fresh();
+    clock.advance(15 * 60_000 + 1_000);
+    try {
+      const res = await signWith(late, 'acme/llama-ft', 'late');
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().code, 'token_expired');
+    } finally {
+      clock.set(new Date());
+    }
+
+    const token = await fresh();
+    assert.equal((await signWith(token, 'acme/llama-ft', '1.1', 'c')).statusCode, 201);
+    await t.services.publishers.update('acme', { disabled: true }, 'test');
+    assert.equal((await signWith(token, 'acme/llama-ft', '1.2', 'd')).json().code, 'publisher_disabled');
+    const whileDisabled = await exchange(await github.sign(githubClaims()));
+    assert.equal(whileDisabled.json().code, 'publisher_disabled');
+    await t.services.publishers.update('acme', { disabled: false }, 'test');
+
+    const doomed = await fresh();
+    assert.equal((await signWith(doomed, 'acme/llama-ft', '1.3', 'e')).statusCode, 201);
+    const del = await t.app.inject({ method: 'DELETE', url: `/v1/admin/publishers/acme/trusted-publishers/${githubRule}`, headers: bearer(admin) });
+    assert.equal(del.statusCode, 204);
+    const refused = await signWith(doomed, 'acme/llama-ft', '1.4', 'f');
+    assert.equal(refused.statusCode, 401);
+    assert.equal(refused.json().code, 'token_revoked');
+    assert.match(refused.json().detail, /rule/);
+    assert.equal((await exchange(await github.sign(githubClaims()))).json().code, 'invalid_publisher');
+  });
+});
+
+describe('trusted publishing: limits and issuer configuration', () => {
+  let t: TestApp;
+  let issuer: TestIssuer;
+  let admin: string;
+  const kek = testKek();
+  before(async () => {
+    issuer = await TestIssuer.start();
+    t = await createTestApp({ kek, oidcExchangesPerMinute: 4, oidc: { perRepositoryPerHour: 2 } });
+    admin = await t.adminToken();
+  });
+  after(async () => {
+    await t?.close();
+    await issuer?.close();
+  });
+
+  it('refuses an issuer whose discovery names another issuer, an http issuer without MODELSIGN_OIDC_ALLOW_INSECURE, and a rule of the wrong shape', async () => {
+    issuer.claimedIssuer = 'https://token.actions.githubusercontent.com';
+    const confused = await t.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'github' } });
+    assert.equal(confused.statusCode, 422);
+    assert.equal(confused.json().code, 'invalid_oidc_issuer');
+    issuer.claimedIssuer = undefined;
+    const strict = await createTestApp({ database: t.database, kek, oidc: { allowInsecure: false } });
+    try {
+      const res = await strict.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(await strict.adminToken()), payload: { url: issuer.url, kind: 'github' } });
+      assert.equal(res.json().code, 'invalid_oidc_issuer');
+      assert.match(res.json().detail, /https/);
+    } finally {
+      await strict.close();
+    }
+    assert.equal((await t.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'github' } })).statusCode, 201);
+    assert.equal((await t.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'github' } })).json().code, 'oidc_issuer_exists');
+    await t.services.publishers.create({ name: 'acme', namespaces: ['acme'] }, 'test');
+    const bad = [
+      { issuer: issuer.url, namespaces: ['acme'], gitlab: { projectPath: 'a/b', ciConfigPath: '.gitlab-ci.yml' } },
+      { issuer: issuer.url, namespaces: ['acme'], github: { repository: 'acme-org/x', workflow: 'release.yml' } },
+      { issuer: issuer.url, namespaces: ['other'], github: { repository: 'acme-org/x', repositoryOwnerId: '1', workflow: 'release.yml' } },
+      { issuer: 'https://nowhere.example', namespaces: ['acme'], github: { repository: 'acme-org/x', repositoryOwnerId: '1', workflow: 'release.yml' } },
+    ];
+    for (const body of bad) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: body });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().code, 'invalid_trusted_publisher');
+    }
+    const ok = await t.app.inject({ method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { issuer: issuer.url, namespaces: ['acme'], github: { repository: 'acme-org/llama-ft', repositoryOwnerId: '65', workflow: 'release.yml' } } });
+    assert.equal(ok.statusCode, 201, ok.body);
+    const inUse = await t.app.inject({ method: 'DELETE', url: `/v1/admin/oidc-issuers/${(await t.services.trustedPublishing.listIssuers())[0]!.id}`, headers: bearer(admin) });
+    assert.equal(inUse.json().code, 'oidc_issuer_in_use');
+  });
+
+  it('answers 429 with Retry-After past the per-repository and the per-address limits', async () => {
+    const exchange = async () => t.app.inject({ method: 'POST', url: '/v1/oidc/token', payload: { token: await issuer.sign(githubClaims()) } });
+    assert.equal((await exchange()).statusCode, 201);
+    assert.equal((await exchange()).statusCode, 201);
+    const repo = await exchange();
+    assert.equal(repo.statusCode, 429, repo.body);
+    assert.equal(repo.json().code, 'rate_limited');
+    assert.match(repo.json().detail, /repository/);
+    assert.ok(Number(repo.headers['retry-after']) > 0);
+    // The fourth request from this address this minute was the last allowed.
+    await exchange();
+    const address = await exchange();
+    assert.equal(address.statusCode, 429);
+    assert.match(address.json().detail, /address/);
+    assert.ok(Number(address.headers['retry-after']) > 0);
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    assert.match(metrics, /modelsign_oidc_exchanges_total\{result="rate_limited"\} 3/);
+    assert.match(metrics, /modelsign_oidc_exchanges_total\{result="minted"\} 2/);
+  });
+});
