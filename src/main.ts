@@ -9,6 +9,8 @@ Commands:
   admin token             issue a token (the first admin token comes from here)
   admin keys              list, rotate and revoke keys
   admin publisher         list, create, disable, enable publishers; change namespaces and their signing algorithm
+  admin oidc-issuer       list, add, remove the OIDC issuers trusted publishing accepts
+  admin trusted-publisher list, add, remove a publisher's trusted-publisher rules (CI without secrets)
   admin rewrap            re-encrypt every private key under a new KEK
   admin audit-verify      check the audit trail's hash chain
   log monitor             check that the transparency log only grows (for cron)
@@ -25,6 +27,8 @@ const COMMANDS: Commands = {
   'admin token': async () => (await import('./cli/admin-token.ts')).adminToken,
   'admin keys': async () => (await import('./cli/admin-keys.ts')).adminKeys,
   'admin publisher': async () => (await import('./cli/admin-publisher.ts')).adminPublisher,
+  'admin oidc-issuer': async () => (await import('./cli/admin-oidc.ts')).adminOidcIssuer,
+  'admin trusted-publisher': async () => (await import('./cli/admin-oidc.ts')).adminTrustedPublisher,
   'admin rewrap': async () => (await import('./cli/admin-rewrap.ts')).adminRewrap,
   'admin audit-verify': async () => (await import('./cli/admin-audit-verify.ts')).adminAuditVerify,
   ...CLIENT_COMMANDS,

@@ -46,7 +46,11 @@ export async function exchangeCiToken(server: string, env: ClientEnv['ci']): Pro
     idToken = env.idToken!;
   }
   const { status, body } = await request(server, '/v1/oidc/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: idToken }) });
-  if (status !== 201) throw failureOf(status, body, `trusted publishing: the service refused the ${source === 'github' ? 'GitHub Actions' : 'MODELSIGN_ID_TOKEN'} ID token`);
+  if (status !== 201) {
+    const failure = failureOf(status, body, `trusted publishing: the service refused the ${source === 'github' ? 'GitHub Actions' : 'MODELSIGN_ID_TOKEN'} ID token`);
+    // Any refusal of the exchange is a refused credential (6), whatever its status; outages stay 5.
+    throw status >= 400 && status < 500 ? new CliFailure(EXIT.auth, failure.message) : failure;
+  }
   const minted = body as { token: string; publisher: string };
   return { token: minted.token, publisher: minted.publisher, via: source === 'github' ? 'GitHub Actions' : 'MODELSIGN_ID_TOKEN' };
 }
