@@ -99,7 +99,7 @@ describe('upgrading a 0.1 database in place', () => {
   });
 
   it('applies the new migrations (0.2: interop, then the token-held keys), keeps the log\'s origin and says which clients cannot verify it', () => {
-    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm']);
+    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm', '20261128200000_publish']);
     assert.equal(t.services.log.origin, 'modelsign.local/log');
     assert.ok(t.logs.some((l) => l.includes('the log origin is not the public URL')));
     assert.equal(saved.length, 5);
@@ -111,6 +111,7 @@ describe('upgrading a 0.1 database in place', () => {
     for (const s of saved) {
       const res = await t.app.inject({ url: `/v1/signatures/${s.id}` });
       assert.deepEqual(res.json().bundle, s.fetchedBundle, `${s.version}: the same bundle`);
+      assert.equal(res.json().identity, null, `${s.version}: signed before identities were recorded`);
       assert.equal(s.fetchedBundle.verificationMaterial.tlogEntries[0].kindVersion.kind, 'modelsign-release');
       for (const bundle of [s.signedBundle, s.fetchedBundle]) {
         const online = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle } })).json();
