@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
+import { githubClaims, TestIssuer } from '../support/oidc-issuer.ts';
 
 const toFastifyPath = (p: string) => p.replace(/\{([^}]+)\}/g, ':$1');
 
@@ -113,6 +114,46 @@ describe('openapi.yaml', () => {
     await inject('getConsistencyProof', { url: '/v1/log/proofs/consistency?from=2&to=1' });
     await inject('getLogEntries', { url: '/v1/log/entries?start=0&end=1' });
     await inject('getLogEntries', { url: '/v1/log/entries?start=0&end=5000' });
+    // Batch signing and trusted publishing (a real issuer on 127.0.0.1).
+    await inject('signReleases', { method: 'POST', url: '/v1/signatures/batch', headers: bearer(pub), payload: { items: [body, { ...body, version: '2.0' }, { ...body, model: 'other/x' }] } });
+    await inject('signReleases', { method: 'POST', url: '/v1/signatures/batch', headers: bearer(admin), payload: { items: [body] } });
+    await inject('signReleases', { method: 'POST', url: '/v1/signatures/batch', headers: bearer(pub), payload: { items: [] } });
+    await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${signed.json().id}`, headers: bearer(admin) });
+    await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${sha('0').slice(0, 36)}`, headers: bearer(admin) });
+    await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${signed.json().id}`, headers: bearer(pub) });
+    const issuer = await TestIssuer.start();
+    try {
+      await inject('getOidcAudience', { url: '/v1/oidc/audience' });
+      await inject('listOidcIssuers', { url: '/v1/admin/oidc-issuers', headers: bearer(admin) });
+      issuer.claimedIssuer = 'https://elsewhere.example';
+      await inject('addOidcIssuer', { method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'github' } });
+      issuer.claimedIssuer = undefined;
+      const added = await inject('addOidcIssuer', { method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'github' } });
+      await inject('addOidcIssuer', { method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'github' } });
+      await inject('addOidcIssuer', { method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: issuer.url, kind: 'jenkins' } });
+      const ruleBody = { issuer: issuer.url, namespaces: ['acme'], publicRepository: true, github: { repository: 'acme-org/llama-ft', repositoryOwnerId: '65', workflow: 'release.yml' } };
+      const rule = await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: ruleBody });
+      await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { ...ruleBody, github: { repository: 'x' } } });
+      await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/ghost/trusted-publishers', headers: bearer(admin), payload: ruleBody });
+      await inject('listTrustedPublishers', { url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin) });
+      await inject('listTrustedPublishers', { url: '/v1/admin/publishers/ghost/trusted-publishers', headers: bearer(admin) });
+      const idToken = await issuer.sign(githubClaims());
+      const exchanged = await inject('exchangeOidcToken', { method: 'POST', url: '/v1/oidc/token', payload: { token: idToken } });
+      await inject('exchangeOidcToken', { method: 'POST', url: '/v1/oidc/token', payload: { token: idToken } });
+      await inject('exchangeOidcToken', { method: 'POST', url: '/v1/oidc/token', payload: { token: 'x.y' } });
+      await inject('exchangeOidcToken', { method: 'POST', url: '/v1/oidc/token', payload: { token: await issuer.sign(githubClaims(), { kid: 'nope' }) } });
+      await inject('exchangeOidcToken', { method: 'POST', url: '/v1/oidc/token', payload: { token: await issuer.sign(githubClaims({ repository_owner_id: '1' })) } });
+      const viaOidc = await inject('signRelease', { method: 'POST', url: '/v1/signatures', headers: bearer(exchanged.json().token), payload: { ...body, version: 'oidc' } });
+      await inject('getSignature', { url: `/v1/signatures/${viaOidc.json().id}` });
+      await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${viaOidc.json().id}`, headers: bearer(admin) });
+      await inject('removeOidcIssuer', { method: 'DELETE', url: `/v1/admin/oidc-issuers/${added.json().id}`, headers: bearer(admin) });
+      await inject('removeTrustedPublisher', { method: 'DELETE', url: `/v1/admin/publishers/acme/trusted-publishers/${rule.json().id}`, headers: bearer(admin) });
+      await inject('removeTrustedPublisher', { method: 'DELETE', url: `/v1/admin/publishers/acme/trusted-publishers/${rule.json().id}`, headers: bearer(admin) });
+      await inject('removeOidcIssuer', { method: 'DELETE', url: `/v1/admin/oidc-issuers/${added.json().id}`, headers: bearer(admin) });
+      await inject('removeOidcIssuer', { method: 'DELETE', url: `/v1/admin/oidc-issuers/${added.json().id}`, headers: bearer(admin) });
+    } finally {
+      await issuer.close();
+    }
     await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(admin) });
     await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(pub) });
     await inject('revokeToken', { method: 'DELETE', url: '/v1/admin/tokens/00000000-0000-4000-8000-000000000000', headers: bearer(admin) });
