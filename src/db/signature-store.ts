@@ -208,6 +208,16 @@ export async function logEntryRows(
   return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature) }));
 }
 
+/** Which of these releases (model@version) are signed already: one indexed join, no rows read. */
+export async function signedReleases(db: Pick<Database, 'query'>, releases: readonly { model: string; version: string }[]): Promise<Set<string>> {
+  if (releases.length === 0) return new Set();
+  const rows = await db.query<{ model: string; version: string }>(
+    'SELECT r."model", r."version" FROM unnest($1::text[], $2::text[]) AS t("model", "version") JOIN "release_signatures" r ON r."model" = t."model" AND r."version" = t."version"',
+    [releases.map((r) => r.model), releases.map((r) => r.version)],
+  );
+  return new Set(rows.map((r) => `${r.model}@${r.version}`));
+}
+
 /** The stored signatures of these releases (model@version), by that key. */
 export async function findReleaseSignatures(session: Tx, releases: readonly { model: string; version: string }[]): Promise<Map<string, SignatureRow>> {
   if (releases.length === 0) return new Map();

@@ -15,7 +15,7 @@ import type { PublicKey } from '../core/keys/key.ts';
 import { publicIdentity, type SignerIdentity } from '../core/oidc/identity.ts';
 import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
-import type { AlgorithmId } from '../core/crypto/algorithm.ts';
+import type { AlgorithmId, Signer } from '../core/crypto/algorithm.ts';
 import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
 import { kindVersionKey, type EntryFacts, type KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { CURRENT_ENTRY_KIND, entryKindNamed, leafFor } from '../core/tlog/entries/registry.ts';
@@ -24,7 +24,7 @@ import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
 import { appendToLog, lockLog } from '../db/log-store.ts';
 import { databaseFailure } from '../db/errors.ts';
-import { findReleaseSignature, findReleaseSignatures, findSignature, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
+import { findReleaseSignature, findReleaseSignatures, findSignature, signedReleases, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
@@ -134,7 +134,9 @@ export class SignatureService {
     });
     for (let attempt = 0; ; attempt++) {
       const leaders = [...first.values()].filter((i) => outcomes[i] === undefined);
-      const existing = await findReleaseSignatures(this.db.prisma, leaders.map((i) => requests[i]!));
+      // Most releases of a batch are new: ask which are signed (cheap), then read only those.
+      const signed = await signedReleases(this.db, leaders.map((i) => requests[i]!));
+      const existing = await findReleaseSignatures(this.db.prisma, leaders.filter((i) => signed.has(drafts[i]!.key)).map((i) => requests[i]!));
       const fresh: Draft[] = [];
       for (const i of leaders) {
         const draft = drafts[i]!;
@@ -143,19 +145,19 @@ export class SignatureService {
         else fresh.push(draft);
       }
       if (fresh.length === 0) break;
-      const signed = await Promise.all(fresh.map((d) => this.signDraft(principal, d)));
+      const drafted = await this.signDrafts(principal, fresh);
       let results: WriteResult[];
       try {
-        results = await this.writer.writeAll(signed.map((d) => d.row));
+        results = await this.writer.writeAll(drafted.map((d) => d.row));
       } catch (err) {
         // Another instance stored one of these releases between the look-up and the write (the
         // unique index refused the statement): look again, once.
         if (attempt === 0 && !databaseFailure(err)) continue;
         throw err;
       }
-      const finished = await Promise.all(signed.map((d, k) => (results[k]!.inserted ? this.finish(d, results[k]!.logIndex).then((record) => ({ created: true, record })) : undefined)));
+      const finished = await Promise.all(drafted.map((d, k) => (results[k]!.inserted ? this.finish(d, results[k]!.logIndex).then((record) => ({ created: true, record })) : undefined)));
       finished.forEach((f, k) => {
-        if (f) outcomes[first.get(signed[k]!.key)!] = f;
+        if (f) outcomes[first.get(drafted[k]!.key)!] = f;
       });
       // Rows another instance stored meanwhile: they are looked up on the next round.
       if (finished.every((f) => f !== undefined) || attempt > 0) break;
@@ -190,10 +192,26 @@ export class SignatureService {
     return { request, algorithm, manifest, subject, key: `${request.model}@${request.version}`, payload: encodeStatement(buildStatement(subject, manifest)) };
   }
 
+  /** Signs drafts together: per algorithm, through the signer's signMany when it has one. */
+  private async signDrafts(principal: Principal, drafts: Draft[]): Promise<SignedDraft[]> {
+    const signed: SignedDraft[] = new Array(drafts.length);
+    for (const algorithm of new Set(drafts.map((d) => d.algorithm))) {
+      const signer = this.keys.signer('release', algorithm);
+      const mine = [...drafts.keys()].filter((i) => drafts[i]!.algorithm === algorithm);
+      const messages = mine.map((i) => preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, drafts[i]!.payload));
+      const signatures = signer.signMany ? await signer.signMany(messages) : await Promise.all(messages.map((m) => signer.sign(m)));
+      mine.forEach((i, k) => (signed[i] = this.signedDraft(principal, drafts[i]!, signer, signatures[k]!)));
+    }
+    return signed;
+  }
+
   private async signDraft(principal: Principal, draft: Draft): Promise<SignedDraft> {
-    const { request, manifest, payload } = draft;
     const signer = this.keys.signer('release', draft.algorithm);
-    const signature = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+    return this.signedDraft(principal, draft, signer, await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, draft.payload)));
+  }
+
+  private signedDraft(principal: Principal, draft: Draft, signer: Signer, signature: Uint8Array): SignedDraft {
+    const { request, manifest, payload } = draft;
     const id = randomUUID();
     const now = this.clock.now();
     const files = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));

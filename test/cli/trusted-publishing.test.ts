@@ -121,3 +121,41 @@ describe('modelsign sign with trusted publishing', () => {
     assert.equal((await t.services.signatures.list({ model: 'acme/llama-ft', limit: 10 })).items.length, 1, 'only 1.0 was signed');
   });
 });
+
+describe('modelsign admin oidc-issuer | trusted-publisher', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-tp-admin-'));
+  let issuer: TestIssuer;
+  let env: Record<string, string>;
+  before(async () => {
+    issuer = await TestIssuer.start();
+    env = { MODELSIGN_DATA_DIR: path.join(dir, 'data'), MODELSIGN_OIDC_ALLOW_INSECURE: '1' };
+  });
+  after(async () => {
+    await issuer?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const admin = (args: string[], extra: Record<string, string> = {}) => runCliAsync(['admin', ...args], { ...env, ...extra });
+
+  it('adds an issuer (discovery fetched; http refused without MODELSIGN_OIDC_ALLOW_INSECURE), a rule, lists and removes them', async () => {
+    assert.equal((await admin(['publisher', 'create', 'acme', 'acme'])).status, 0);
+    const insecure = await admin(['oidc-issuer', 'add', issuer.url, 'github'], { MODELSIGN_OIDC_ALLOW_INSECURE: '0' });
+    assert.equal(insecure.status, EXIT.refused, insecure.stderr);
+    assert.match(insecure.stderr, /^modelsign: the issuer must be an https URL.*MODELSIGN_OIDC_ALLOW_INSECURE=1/);
+    const added = await admin(['oidc-issuer', 'add', issuer.url, 'github', '--max-token-age', '10m', '--json']);
+    assert.equal(added.status, 0, added.stderr);
+    assert.deepEqual([JSON.parse(added.stdout).jwksUri, JSON.parse(added.stdout).maxTokenAgeSeconds], [`${issuer.url}/jwks`, 600]);
+    assert.ok(issuer.requests.includes('/.well-known/openid-configuration'));
+    const rule = await admin(['trusted-publisher', 'add', 'acme', '--issuer', issuer.url, '--namespace', 'acme', '--rule', '{"repository": "acme-org/llama-ft", "repositoryOwnerId": "65", "workflow": "release.yml"}', '--json']);
+    assert.equal(rule.status, 0, rule.stderr);
+    const id = JSON.parse(rule.stdout).id as string;
+    const badRule = await admin(['trusted-publisher', 'add', 'acme', '--issuer', issuer.url, '--namespace', 'acme', '--rule', '{"repository": "acme-org/llama-ft"}']);
+    assert.equal(badRule.status, EXIT.refused);
+    assert.match(badRule.stderr, /repositoryOwnerId/);
+    const listed = JSON.parse((await admin(['trusted-publisher', 'list', 'acme', '--json'])).stdout).items;
+    assert.deepEqual(listed.map((r: { id: string; rule: { workflow: string } }) => [r.id, r.rule.workflow]), [[id, 'release.yml']]);
+    assert.match((await admin(['oidc-issuer', 'remove', issuer.url])).stderr, /rule\(s\) use/);
+    assert.equal((await admin(['trusted-publisher', 'remove', 'acme', id])).status, 0);
+    assert.equal((await admin(['oidc-issuer', 'remove', issuer.url])).status, 0);
+    assert.deepEqual(JSON.parse((await admin(['oidc-issuer', 'list', '--json'])).stdout).items, []);
+  });
+});

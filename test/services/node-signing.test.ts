@@ -36,6 +36,18 @@ describe('node:crypto Ed25519 signing matches the reference byte for byte', () =
     }
   });
 
+  it('signs a batch on the thread pool (signMany) with the same signatures as one by one, in order', async () => {
+    const vectors = signVectors().slice(0, 256);
+    // 256 messages of different lengths under one key: every signature must land at its message's place.
+    const v0 = vectors[0]!;
+    const key: PublicKey = { algorithm: 'Ed25519', publicKey: v0.publicKey };
+    const signer = nodeSigner(keyIdOf(key), key, privateKeyOf(key, v0.seed));
+    const messages = vectors.map((v) => v.message);
+    const many = await signer.signMany!(messages);
+    assert.equal(many.length, messages.length);
+    for (const [i, m] of messages.entries()) assert.equal(bytesToHex(many[i]!), bytesToHex(ed25519Sign(m, v0.seed)), `message ${i}`);
+  });
+
   it('derives the public key from the material alone: a row carrying another key\'s public half is caught', () => {
     const seed = new Uint8Array(32).fill(1);
     const stranger = ed25519PublicKey(new Uint8Array(32).fill(2));

@@ -57,4 +57,9 @@ export interface Signer {
   readonly algorithm: AlgorithmId;
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Signs many messages at once, when the signer can do better than one after another (node:crypto
+   * keys sign on the libuv thread pool, off the event loop); same results as sign().
+   */
+  signMany?(messages: Uint8Array[]): Promise<Uint8Array[]>;
 }
