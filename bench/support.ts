@@ -32,13 +32,15 @@ export interface LoadOptions {
   /** A body per request (a new one each time), or one body for every request. */
   body?: (() => string) | string;
   seconds?: number;
+  /** Concurrent connections (default BENCH_CONNECTIONS). */
+  connections?: number;
 }
 
 async function load(url: string, options: LoadOptions): Promise<Result> {
   const body = options.body;
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections: options.connections ?? CONNECTIONS,
     duration: options.seconds ?? SECONDS,
     requests: [
       {
