@@ -15,7 +15,7 @@ export interface SignatureRecord {
   ignorePaths: string[];
   createdAt: Date;
   logIndex: number | null;
-  /** How the publisher signed (token, or trusted publishing and from which kind of CI); null for signatures made before 0.4. */
+  /** How the publisher signed (token, or trusted publishing and from which kind of CI); null for signatures made before 0.2.0. */
   identity: PublicIdentity | null;
   /** The bundle, with its tlog entry once a checkpoint covers the signature. */
   bundle: Bundle;

@@ -1,4 +1,4 @@
--- Trusted publishing and batch signing (0.4).
+-- Trusted publishing and batch signing (0.2.0).
 --
 -- OIDC issuers an admin configured (GitHub Actions, GitLab, any OIDC provider): discovery was
 -- fetched once, when the issuer was added, and its jwks_uri kept. An exchange picks its issuer by
@@ -55,6 +55,6 @@ ALTER TABLE "tokens" ADD COLUMN "namespaces" TEXT[] NOT NULL DEFAULT '{}';
 ALTER TABLE "tokens" ADD COLUMN "exchange_id" UUID REFERENCES "oidc_exchanges"("id");
 
 -- Who signed: the token (and, for an exchanged token, the CI identity). NULL for signatures made
--- before 0.4.
+-- before 0.2.0.
 ALTER TABLE "release_signatures" ADD COLUMN "token_jti" UUID;
 ALTER TABLE "release_signatures" ADD COLUMN "identity" JSONB;
