@@ -58,10 +58,16 @@ const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && us
 function run(label, files, env, concurrency = 2) {
   if (files.length === 0) return 0;
   console.log(`\n# ${label}: ${files.length} files`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+  // A test that hangs fails after 15 minutes (tests that need longer say so themselves), and a
+  // pass that hangs outside any test (a hook, a handle left open) is stopped after 40: CI reports
+  // a failure instead of waiting for its own limit.
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', '--test-reporter=spec', ...files], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
+    timeout: 40 * 60_000,
+    killSignal: 'SIGKILL',
   });
+  if (result.error?.code === 'ETIMEDOUT') console.error(`\n# ${label}: stopped after 40 minutes (a test or hook hung)`);
   return result.status ?? 1;
 }
 

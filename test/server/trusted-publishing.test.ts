@@ -128,8 +128,6 @@ describe('trusted publishing (OIDC ID token → publisher token)', () => {
     const res = await exchange(await github.sign(githubClaims()));
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(github.jwksRequests(), before + 1);
-    // A token the issuer signed before the rotation, with the withdrawn key: still in the cache
-    // for an hour; that is the price of riding out an issuer outage (docs/design/trusted-publishing.md).
   });
 
   it('a token minted by an exchange signs only under the rule\'s namespaces, not all of its publisher\'s', async () => {
