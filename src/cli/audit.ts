@@ -2,20 +2,24 @@
 // Each DIR is a model itself (it holds model.sig) or a folder of models: sub-folders (with
 // model.sig) and single checkpoint files (with FILE.sig beside them). Anything without a bundle
 // is reported as unsigned.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from './args.ts';
+import { auditPermissions, uidOf, type PermissionFinding } from './permission-audit.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { trustFromOptions } from './trust.ts';
 import { TRUST_OPTIONS } from './verify.ts';
 import { describe, verifyModel, type ModelReport } from './verify-model.ts';
 
-const USAGE = `Usage: modelsign audit DIR... (--key PEM [--chain FILE] | --keys JWKS | --server URL) [--log-key PEM] [--json]
+const USAGE = `Usage: modelsign audit DIR... (--key PEM [--chain FILE] | --keys JWKS | --server URL) [--log-key PEM] [--owner USER] [--json]
 
 Verifies every model under each DIR (sub-folders with model.sig, files with FILE.sig beside them;
-DIR itself when it holds model.sig) and prints one summary. Exit codes: 0 all verified, 1 something
-was tampered with or is unsigned, 3 a key is untrusted or revoked, 4 a path could not be read,
-2 usage. Made for cron or a systemd timer (see README).`;
+DIR itself when it holds model.sig) and prints one summary. Also reports permissions: files and
+folders under DIR writable by group or others or not owned by --owner (default: DIR's owner), and
+folders above DIR that someone else can write. Exit codes: 0 all verified, 1 something was
+tampered with or is unsigned, 3 a key is untrusted or revoked, 4 a path could not be read,
+2 usage (permission findings are reported, not yet an exit code). Made for cron or a systemd
+timer (see README).`;
 
 const IGNORED = new Set(['.git', '.github', '.cache', 'lost+found']);
 
@@ -40,22 +44,30 @@ async function modelsIn(dir: string): Promise<string[]> {
 }
 
 export async function audit(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, TRUST_OPTIONS, USAGE);
+  const { values, positionals } = parse(args, { ...TRUST_OPTIONS, owner: { type: 'string' } }, USAGE);
   if (positionals.length === 0) throw new CliFailure(EXIT.usage, `give at least one DIR\n\n${USAGE}`);
   const trust = await trustFromOptions(values);
   const reports: ModelReport[] = [];
   for (const dir of positionals) {
     for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']! }));
   }
+  let expected: number | undefined;
+  if (values.owner !== undefined) {
+    expected = await uidOf(values.owner, () => readFile('/etc/passwd', 'utf8').catch(() => ''));
+    if (expected === undefined) throw new CliFailure(EXIT.usage, `--owner ${JSON.stringify(values.owner)} is neither a uid nor a user in /etc/passwd`);
+  }
+  const permissions: PermissionFinding[] = [];
+  for (const dir of positionals) permissions.push(...(await auditPermissions([dir], expected ?? (await stat(dir)).uid)));
   const count = (o: string) => reports.filter((r) => r.outcome === o).length;
   const summary = { models: reports.length, verified: count('verified'), tampered: count('tampered'), unsigned: count('unsigned'), untrusted: count('untrusted'), errors: count('error') };
   // The worst outcome decides the exit code: tampering or unsigned, then untrusted, then I/O.
   const exitCode = summary.tampered + summary.unsigned > 0 ? EXIT.tampered : summary.untrusted > 0 ? EXIT.untrusted : summary.errors > 0 ? EXIT.io : EXIT.ok;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ok: exitCode === EXIT.ok, exitCode, summary, models: reports }) + '\n');
+    process.stdout.write(JSON.stringify({ ok: exitCode === EXIT.ok, exitCode, summary, models: reports, permissions }) + '\n');
   } else {
     for (const r of reports) (r.exitCode === EXIT.ok ? process.stdout : process.stderr).write(describe(r).join('\n') + '\n');
-    process.stdout.write(`audit: ${summary.models} models, ${summary.verified} verified, ${summary.tampered} tampered, ${summary.unsigned} unsigned, ${summary.untrusted} untrusted, ${summary.errors} unreadable\n`);
+    for (const p of permissions) process.stderr.write(`permissions: ${p.detail}\n`);
+    process.stdout.write(`audit: ${summary.models} models, ${summary.verified} verified, ${summary.tampered} tampered, ${summary.unsigned} unsigned, ${summary.untrusted} untrusted, ${summary.errors} unreadable; ${permissions.length} permission findings\n`);
   }
   return exitCode;
 }
