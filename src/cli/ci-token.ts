@@ -8,7 +8,7 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 import { failureOf, fetchJson, request } from './http.ts';
 
 /** Which CI identity is at hand, if any. */
-export function ciIdentitySource(env: ClientEnv['ci']): 'github' | 'env' | undefined {
+function ciIdentitySource(env: ClientEnv['ci']): 'github' | 'env' | undefined {
   if (env.githubRequestUrl) return 'github';
   if (env.idToken) return 'env';
   return undefined;

@@ -80,8 +80,6 @@ export class IssuerKeys {
   private keys: KeySet | undefined;
   private lastUnknownKidFetch = -Infinity;
   private inflight: Promise<void> | undefined;
-  /** JWKS requests made, for tests and metrics. */
-  fetches = 0;
 
   constructor(
     readonly jwksUri: string,
@@ -111,7 +109,6 @@ export class IssuerKeys {
   }
 
   private async fetchKeys(): Promise<void> {
-    this.fetches++;
     try {
       const jwks = await fetchJson(this.options.fetch ?? fetch, this.jwksUri);
       if (!isObject(jwks) || !Array.isArray(jwks.keys)) throw new Error('not a JWK set');

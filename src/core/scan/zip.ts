@@ -41,6 +41,14 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
   const u64 = (at: number) => Number(view.getBigUint64(at, true));
   const fail = (error: string): ZipDirectory => ({ error });
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  /** The name at `at`, or undefined when it is not UTF-8. */
+  const nameAt = (at: number, length: number): string | undefined => {
+    try {
+      return decoder.decode(bytes.subarray(at, at + length));
+    } catch {
+      return undefined;
+    }
+  };
 
   // The end record is in the last 65,557 bytes; more than one there means two archives in one file.
   const found: number[] = [];
@@ -79,12 +87,8 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
     const extraLength = u16(at + 30);
     const commentLength = u16(at + 32);
     let localOffset = u32(at + 42);
-    let name: string;
-    try {
-      name = decoder.decode(bytes.subarray(at + 46, at + 46 + nameLength));
-    } catch {
-      return fail(`central directory entry ${k} has a name that is not UTF-8`);
-    }
+    const name = nameAt(at + 46, nameLength);
+    if (name === undefined) return fail(`central directory entry ${k} has a name that is not UTF-8`);
     // ZIP64 sizes and offset live in the extra field, in this order, for the fields set to all ones.
     for (let e = at + 46 + nameLength; e + 4 <= at + 46 + nameLength + extraLength; ) {
       const id = u16(e);
@@ -103,12 +107,8 @@ export function readZipDirectory(bytes: Uint8Array): ZipDirectory {
     if (localOffset + 30 > bytes.length || u32(localOffset) !== LOCAL) return fail(`the member ${JSON.stringify(name)} has no local header where the directory says`);
     const localNameLength = u16(localOffset + 26);
     const localExtraLength = u16(localOffset + 28);
-    let localName: string;
-    try {
-      localName = decoder.decode(bytes.subarray(localOffset + 30, localOffset + 30 + localNameLength));
-    } catch {
-      return fail(`the local header of ${JSON.stringify(name)} has a name that is not UTF-8`);
-    }
+    const localName = nameAt(localOffset + 30, localNameLength);
+    if (localName === undefined) return fail(`the local header of ${JSON.stringify(name)} has a name that is not UTF-8`);
     if (localName !== name) problems.push(`the local header of ${JSON.stringify(name)} names ${JSON.stringify(localName)}`);
     const dataOffset = localOffset + 30 + localNameLength + localExtraLength;
     if (dataOffset + compressedSize > dirOffset) return fail(`the member ${JSON.stringify(name)} runs into the central directory`);
