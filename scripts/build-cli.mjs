@@ -5,8 +5,10 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli/client-main.ts'],
-  outfile: 'dist/modelsign-client.mjs',
+  // The hashing workers' module is built beside the commands (hash-files.ts finds it there).
+  entryPoints: { 'modelsign-client': 'src/cli/client-main.ts', 'modelsign-hash-worker': 'src/cli/hash-worker.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
