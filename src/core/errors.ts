@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   duplicate_path: 'The same path appears twice in a manifest.',
   invisible_character:
     'A manifest or ignore path holds an invisible or bidirectional format character (Unicode Cf, Zl, Zp or Default_Ignorable_Code_Point; `codePoints` names them as U+XXXX), which would display a name other than the one signed.',
+  invalid_content_check: 'The request\'s content check names a file that is not in the manifest, or names one twice.',
   invalid_model_name: 'The model name is not `namespace/name` with the allowed characters.',
   invalid_version: 'The version has characters or a length that are not allowed.',
   invalid_namespace: 'A namespace has characters or a length that are not allowed.',

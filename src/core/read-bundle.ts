@@ -3,6 +3,7 @@
 // check the signature over `payload` before acting on `statement`.
 import { fromBase64, fromUtf8, isSha256Hex } from './bytes.ts';
 import { BUNDLE_MEDIA_TYPE } from './bundle.ts';
+import { readContentClaim, type ContentClaim } from './content-claim.ts';
 import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
 import { isObject } from './guards.ts';
 import { pathProblem } from './manifest.ts';
@@ -27,6 +28,8 @@ export interface ReleaseClaim {
   resources: { name: string; digest: string }[];
   ignorePaths: string[];
   allowSymlinks: boolean;
+  /** What the signer's content check said, if it ran ('malformed' when the member is there but unreadable). */
+  content: ContentClaim | 'malformed' | undefined;
 }
 
 export type Read<T> = { ok: true; value: T } | { ok: false; reasons: Reason[] };
@@ -123,6 +126,7 @@ export function readClaim(payload: Uint8Array): Read<ReleaseClaim> {
       resources,
       ignorePaths: ignore,
       allowSymlinks: serialization.allow_symlinks === true,
+      content: readContentClaim(predicate),
     },
   };
 }

@@ -1,6 +1,7 @@
 // The in-toto Statement v1 that a bundle signs, in the OpenSSF Model Signing (OMS) v1.0 layout.
 // Member order follows the upstream tool's output so bundles look alike side by side.
 import { utf8 } from './bytes.ts';
+import { CONTENT_CLAIM_KEY, type ContentClaim } from './content-claim.ts';
 import type { Manifest } from './manifest.ts';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -23,10 +24,10 @@ export interface OmsStatement {
   _type: string;
   subject: { name: string; digest: { sha256: string } }[];
   predicateType: string;
-  predicate: { resources: OmsResource[]; serialization: OmsSerialization };
+  predicate: { resources: OmsResource[]; serialization: OmsSerialization; [CONTENT_CLAIM_KEY]?: ContentClaim };
 }
 
-export function buildStatement(subject: string, manifest: Manifest, allowSymlinks = false): OmsStatement {
+export function buildStatement(subject: string, manifest: Manifest, allowSymlinks = false, content?: ContentClaim): OmsStatement {
   return {
     _type: STATEMENT_TYPE,
     subject: [{ name: subject, digest: { sha256: manifest.rootDigest } }],
@@ -39,6 +40,8 @@ export function buildStatement(subject: string, manifest: Manifest, allowSymlink
         hash_type: 'sha256',
         ignore_paths: manifest.ignorePaths,
       },
+      // Only when the signer checked the content: bundles without a check stay byte-identical.
+      ...(content ? { [CONTENT_CLAIM_KEY]: content } : {}),
     },
   };
 }

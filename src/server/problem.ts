@@ -8,6 +8,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   invalid_path: 400,
   duplicate_path: 400,
+  invalid_content_check: 400,
   invisible_character: 400,
   invalid_model_name: 400,
   invalid_version: 400,

@@ -14,6 +14,7 @@ import { assertModelName, assertVersion, subjectName } from '../core/release-nam
 import type { PublicKey } from '../core/keys/key.ts';
 import { publicIdentity, type SignerIdentity } from '../core/oidc/identity.ts';
 import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
+import { contentClaimProblem, type ContentClaim } from '../core/content-claim.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
 import type { AlgorithmId, Signer } from '../core/crypto/algorithm.ts';
 import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
@@ -39,6 +40,10 @@ export interface SignRequest {
   version: string;
   files: ManifestFile[];
   ignorePaths?: string[] | undefined;
+  /** Recorded as serialization.allow_symlinks. */
+  allowSymlinks?: boolean | undefined;
+  /** The publisher's content check, recorded in the statement (core/content-claim.ts). */
+  contentCheck?: ContentClaim | undefined;
 }
 
 export interface ListQuery {
@@ -189,7 +194,9 @@ export class SignatureService {
     const algorithm = authorize(principal, request);
     const manifest = buildManifest(request.files, request.ignorePaths ?? []);
     const subject = subjectName(request.model, request.version);
-    return { request, algorithm, manifest, subject, key: `${request.model}@${request.version}`, payload: encodeStatement(buildStatement(subject, manifest)) };
+    const content = request.contentCheck ? orderedClaim(request.contentCheck, manifest.files.map((f) => f.path)) : undefined;
+    const statement = buildStatement(subject, manifest, request.allowSymlinks === true, content);
+    return { request, algorithm, manifest, subject, key: `${request.model}@${request.version}`, payload: encodeStatement(statement) };
   }
 
   /** Signs drafts together: per algorithm, through the signer's signMany when it has one. */
@@ -389,6 +396,15 @@ export function rowEntryFacts(row: { model: string; version: string; rootDigest:
  * Only a publisher signs, and only under a namespace it owns (now, not when its token was
  * issued); returns the algorithm the namespace signs with.
  */
+/** The claim checked against the manifest and put in its order. */
+function orderedClaim(claim: ContentClaim, paths: string[]): ContentClaim {
+  const problem = contentClaimProblem(claim, paths);
+  if (problem) throw new ModelsignError('invalid_content_check', problem);
+  const order = new Map(paths.map((p, i) => [p, i]));
+  const files = [...claim.files].sort((a, b) => order.get(a.name)! - order.get(b.name)!).map((f) => ({ name: f.name, verdict: f.verdict, ...(f.format !== undefined ? { format: f.format } : {}) }));
+  return { checker: claim.checker, allowlist: claim.allowlist, files };
+}
+
 function authorize(principal: Principal, request: SignRequest): AlgorithmId {
   const { namespace } = assertModelName(request.model);
   assertVersion(request.version);

@@ -1,6 +1,7 @@
 // Signing releases (publishers) and reading signatures (everyone).
 import type { FastifyInstance } from 'fastify';
 import { signatureView } from '../../../api/signatures.ts';
+import type { ContentClaim } from '../../../core/content-claim.ts';
 import type { ManifestFile } from '../../../core/manifest.ts';
 import type { SignatureRecord } from '../../../core/signature-record.ts';
 import { problem } from '../../problem.ts';
@@ -10,6 +11,8 @@ interface SignBody {
   version: string;
   files: ManifestFile[];
   ignorePaths?: string[];
+  allowSymlinks?: boolean;
+  contentCheck?: ContentClaim;
 }
 
 interface ListQuery {
