@@ -5,7 +5,7 @@
 // every source file, so an edited checkout never runs stale code.
 import { readdirSync, statSync } from 'node:fs';
 
-const CLIENT = new Set(['hash', 'sign', 'verify', 'audit', 'log']);
+const CLIENT = new Set(['hash', 'scan', 'sign', 'verify', 'audit', 'log']);
 const root = new URL('..', import.meta.url);
 
 function newestSource(dir) {

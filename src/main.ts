@@ -16,6 +16,7 @@ Commands:
   log monitor             check that the transparency log only grows (for cron)
   trust export            save the service's Sigstore trusted root (for sigstore-js, sigstore-go, cosign)
   hash PATH               the manifest (file SHA-256s, root digest) of a model folder or file
+  scan PATH               what each file is: safetensors, plain data, allowlisted or code-capable pickle
   sign PATH               have the service sign a model; writes the bundle next to it
   verify PATH             check a model against its bundle before loading it
   audit DIR...            check every model under folders (for cron)

@@ -11,15 +11,17 @@ import { trustFromOptions } from './trust.ts';
 import { TRUST_OPTIONS } from './verify.ts';
 import { describe, verifyModel, type ModelReport } from './verify-model.ts';
 
-const USAGE = `Usage: modelsign audit DIR... (--key PEM [--chain FILE] | --keys JWKS | --server URL) [--log-key PEM] [--owner USER] [--json]
+const USAGE = `Usage: modelsign audit DIR... (--key PEM [--chain FILE] | --keys JWKS | --server URL) [--log-key PEM] [--owner USER]
+                       [--allow-unsafe-content] [--json]
 
 Verifies every model under each DIR (sub-folders with model.sig, files with FILE.sig beside them;
 DIR itself when it holds model.sig) and prints one summary. Also reports permissions: files and
 folders under DIR writable by group or others or not owned by --owner (default: DIR's owner), and
-folders above DIR that someone else can write. Exit codes: 0 all verified, 1 something was
-tampered with or is unsigned, 3 a key is untrusted or revoked, 4 a path could not be read,
-2 usage (permission findings are reported, not yet an exit code). Made for cron or a systemd
-timer (see README).`;
+folders above DIR that someone else can write. Every file also goes through the content check
+(see \`modelsign scan\`). Exit codes: 0 all verified, 1 something was tampered with or is
+unsigned, 8 a file can run code when loaded or is malformed (unless --allow-unsafe-content),
+3 a key is untrusted or revoked, 4 a path could not be read, 2 usage (permission findings are
+reported, not an exit code). Made for cron or a systemd timer (see README).`;
 
 const IGNORED = new Set(['.git', '.github', '.cache', 'lost+found']);
 
@@ -49,7 +51,7 @@ export async function audit(args: string[]): Promise<number> {
   const trust = await trustFromOptions(values);
   const reports: ModelReport[] = [];
   for (const dir of positionals) {
-    for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']! }));
+    for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']!, allowUnsafeContent: values['allow-unsafe-content']! }));
   }
   let expected: number | undefined;
   if (values.owner !== undefined) {
@@ -59,15 +61,16 @@ export async function audit(args: string[]): Promise<number> {
   const permissions: PermissionFinding[] = [];
   for (const dir of positionals) permissions.push(...(await auditPermissions([dir], expected ?? (await stat(dir)).uid)));
   const count = (o: string) => reports.filter((r) => r.outcome === o).length;
-  const summary = { models: reports.length, verified: count('verified'), tampered: count('tampered'), unsigned: count('unsigned'), untrusted: count('untrusted'), errors: count('error') };
-  // The worst outcome decides the exit code: tampering or unsigned, then untrusted, then I/O.
-  const exitCode = summary.tampered + summary.unsigned > 0 ? EXIT.tampered : summary.untrusted > 0 ? EXIT.untrusted : summary.errors > 0 ? EXIT.io : EXIT.ok;
+  const summary = { models: reports.length, verified: count('verified'), tampered: count('tampered'), unsafe: count('unsafe'), unsigned: count('unsigned'), untrusted: count('untrusted'), errors: count('error') };
+  // The worst outcome decides the exit code: tampering or unsigned, then unsafe content, then untrusted, then I/O.
+  const exitCode =
+    summary.tampered + summary.unsigned > 0 ? EXIT.tampered : summary.unsafe > 0 ? EXIT.unsafe : summary.untrusted > 0 ? EXIT.untrusted : summary.errors > 0 ? EXIT.io : EXIT.ok;
   if (values.json) {
     process.stdout.write(JSON.stringify({ ok: exitCode === EXIT.ok, exitCode, summary, models: reports, permissions }) + '\n');
   } else {
     for (const r of reports) (r.exitCode === EXIT.ok ? process.stdout : process.stderr).write(describe(r).join('\n') + '\n');
     for (const p of permissions) process.stderr.write(`permissions: ${p.detail}\n`);
-    process.stdout.write(`audit: ${summary.models} models, ${summary.verified} verified, ${summary.tampered} tampered, ${summary.unsigned} unsigned, ${summary.untrusted} untrusted, ${summary.errors} unreadable; ${permissions.length} permission findings\n`);
+    process.stdout.write(`audit: ${summary.models} models, ${summary.verified} verified, ${summary.tampered} tampered, ${summary.unsafe} unsafe, ${summary.unsigned} unsigned, ${summary.untrusted} untrusted, ${summary.errors} unreadable; ${permissions.length} permission findings\n`);
   }
   return exitCode;
 }

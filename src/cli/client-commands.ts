@@ -4,6 +4,7 @@ import type { Commands } from './dispatch.ts';
 
 export const CLIENT_COMMANDS: Commands = {
   hash: async () => (await import('./hash.ts')).hash,
+  scan: async () => (await import('./scan.ts')).scan,
   sign: async () => (await import('./sign.ts')).sign,
   verify: async () => (await import('./verify.ts')).verify,
   audit: async () => (await import('./audit.ts')).audit,

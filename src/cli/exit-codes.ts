@@ -18,7 +18,7 @@ export const EXIT = {
   auth: 6,
   /** The service refused the request (a version signed with other files, a stale rotation, an unknown publisher...). */
   refused: 7,
-  /** Reserved for the content check: a model file can run code when loaded. */
+  /** The content check: a model file can run code when loaded (a pickle importing anything off the allowlist) or is malformed. */
   unsafe: 8,
   /** An append-only history was rewritten: the transparency log forked or rolled back, or the audit chain broke. */
   history: 9,

@@ -7,18 +7,26 @@ import { parse } from './args.ts';
 import { exchangeCiToken } from './ci-token.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { writeFileAtomic } from './files.ts';
-import { hashModel, type HashedModel } from './hash.ts';
+import { contentClaimOf, describeContent, unsafeFiles } from './content-report.ts';
+import { hashModel, layoutNote, type HashedModel, type HashOptions } from './hash.ts';
 import { failureOf, request, serverUrl } from './http.ts';
 import { defaultBundlePath } from './model-files.ts';
 
 const USAGE = `Usage: modelsign sign PATH --model NAMESPACE/NAME --version V [--server URL] [--token T]
-                      [--out FILE] [--ignore PATH]... [--allow-symlinks] [--json]
-       modelsign sign --batch FILE [--server URL] [--token T] [--ignore PATH]... [--allow-symlinks] [--json]
+                      [--out FILE] [--ignore PATH]... [--allow-symlinks] [--allow-unsafe-content] [--json]
+       modelsign sign --batch FILE [--server URL] [--token T] [--ignore PATH]... [--allow-symlinks]
+                      [--allow-unsafe-content] [--json]
 
 Hashes PATH (a model folder or one file), has the service sign the manifest and writes the bundle:
 model.sig inside a folder, FILE.sig beside a file (or --out). With --batch, FILE holds one JSON
 object per line, {"path": ..., "model": ..., "version": ...} (and optionally "out"), signed in
 requests of up to ${100} releases; each line's result is printed.
+
+Every file goes through the content check while it is hashed (see \`modelsign scan\`): a file
+that can run code when loaded (a pickle importing anything off the allowlist) or is malformed
+stops the command before anything is sent, naming the file, unless --allow-unsafe-content. Each
+file's verdict is recorded in the signed statement, so \`verify\` can say how the release was
+checked. A Hugging Face cache snapshot is recognised (links followed only into its blobs/).
 
 The server and token come from --server/--token or MODELSIGN_SERVER/MODELSIGN_TOKEN. With no
 token, in a CI job that has an OIDC ID token (GitHub Actions with \`permissions: id-token: write\`,
@@ -26,7 +34,7 @@ or MODELSIGN_ID_TOKEN, e.g. from GitLab's id_tokens), the ID token is exchanged 
 publisher token (trusted publishing); if that fails the command stops and says why.
 Exit codes: 0 signed, 2 usage, 4 a path cannot be read, 5 the service cannot be reached or
 failed, 6 the token or ID token was refused, 7 the service refused a release (e.g. the version is
-signed with other files).`;
+signed with other files), 8 a file can run code when loaded or is malformed.`;
 
 const BATCH_SIZE = 100;
 
@@ -51,6 +59,7 @@ export async function sign(args: string[]): Promise<number> {
       batch: { type: 'string' },
       ignore: { type: 'string', multiple: true, default: [] },
       'allow-symlinks': { type: 'boolean', default: false },
+      'allow-unsafe-content': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     USAGE,
@@ -64,9 +73,27 @@ export async function sign(args: string[]): Promise<number> {
   serverUrl(server);
   const releases: Release[] = batch !== undefined ? await readBatch(batch) : [{ path: positionals[0]!, model: values.model!, version: values.version!, out: values.out }];
   const token = await publisherToken(server!, values.token ?? env.token, values.json!);
-  const options = { ignore: values.ignore!, allowSymlinks: values['allow-symlinks']!, progress: !values.json };
-  if (batch === undefined) return signOne(server!, token, releases[0]!, options, values.json!);
-  return signBatch(server!, token, releases, options, values.json!);
+  const options = { ignore: values.ignore!, allowSymlinks: values['allow-symlinks']!, progress: !values.json, check: true };
+  // Every release is hashed and checked before any is sent: a refusal signs nothing.
+  const models: HashedModel[] = [];
+  for (const release of releases) models.push(await checkedModel(release, options, values['allow-unsafe-content']!, values.json!));
+  if (batch === undefined) return signOne(server!, token, releases[0]!, models[0]!, values.json!);
+  return signBatch(server!, token, releases, models, values.json!);
+}
+
+/** Hashes a release with the content check, and stops on unsafe content unless allowed. */
+async function checkedModel(release: Release, options: HashOptions, allowUnsafe: boolean, json: boolean): Promise<HashedModel> {
+  const model = await hashModel(release.path, options);
+  const note = layoutNote(model.listing);
+  if (note && !json) process.stderr.write(`${release.path}: ${note}\n`);
+  const unsafe = unsafeFiles(model.files);
+  if (unsafe.length === 0) return model;
+  const lines = unsafe.map((f) => `  ${describeContent(f.path, f.content)}`).join('\n');
+  if (!allowUnsafe) {
+    throw new CliFailure(EXIT.unsafe, `refusing to sign ${release.model}@${release.version}: ${unsafe.length} file${unsafe.length > 1 ? 's' : ''} can run code when loaded or ${unsafe.length > 1 ? 'are' : 'is'} malformed (--allow-unsafe-content signs ${unsafe.length > 1 ? 'them' : 'it'} anyway, with the verdicts recorded)\n${lines}`);
+  }
+  process.stderr.write(`signing with unsafe content (--allow-unsafe-content), the verdicts recorded in the bundle:\n${lines}\n`);
+  return model;
 }
 
 /** The token given, or one minted from the CI's ID token (never silently nothing). */
@@ -107,8 +134,10 @@ async function readBatch(file: string): Promise<Release[]> {
 const requestOf = (release: Release, model: HashedModel) => ({
   model: release.model,
   version: release.version,
-  files: model.files,
+  files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size })),
   ...(model.ignorePaths.length > 0 ? { ignorePaths: model.ignorePaths } : {}),
+  ...(model.listing.linked ? { allowSymlinks: true } : {}),
+  contentCheck: contentClaimOf(model.files),
 });
 
 async function writeBundle(out: string, bundle: unknown): Promise<void> {
@@ -119,8 +148,7 @@ async function writeBundle(out: string, bundle: unknown): Promise<void> {
   }
 }
 
-async function signOne(server: string, token: string, release: Release, options: Parameters<typeof hashModel>[1], json: boolean): Promise<number> {
-  const model = await hashModel(release.path, options);
+async function signOne(server: string, token: string, release: Release, model: HashedModel, json: boolean): Promise<number> {
   const out = release.out ?? (await defaultBundlePath(release.path));
   const { status, body } = await request(server, '/v1/signatures', {
     method: 'POST',
@@ -139,12 +167,11 @@ async function signOne(server: string, token: string, release: Release, options:
   return EXIT.ok;
 }
 
-async function signBatch(server: string, token: string, releases: Release[], options: Parameters<typeof hashModel>[1], json: boolean): Promise<number> {
+async function signBatch(server: string, token: string, releases: Release[], allModels: HashedModel[], json: boolean): Promise<number> {
   let refused = 0;
   for (let start = 0; start < releases.length; start += BATCH_SIZE) {
     const chunk = releases.slice(start, start + BATCH_SIZE);
-    const models: HashedModel[] = [];
-    for (const release of chunk) models.push(await hashModel(release.path, options));
+    const models = allModels.slice(start, start + BATCH_SIZE);
     const { status, body } = await request(server, '/v1/signatures/batch', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -8,11 +8,13 @@ import type { Reason } from '../core/verdict.ts';
 import { printableName } from '../core/unicode.ts';
 import { verifyBundle } from '../core/verify-bundle.ts';
 import { EXIT } from './exit-codes.ts';
+import type { ContentFinding, ContentVerdict } from '../core/scan/verdict.ts';
+import { describeContent, isUnsafeVerdict, unsafeFiles, verdictCounts } from './content-report.ts';
 import { hashFiles, type HashedFile } from './hash-files.ts';
-import { defaultBundlePath, listModel, ModelPathError, type FileProblem, type ModelFile } from './model-files.ts';
+import { defaultBundlePath, listModel, ModelPathError, type FileProblem, type ModelFile, type ModelListing } from './model-files.ts';
 import type { Trust } from './trust.ts';
 
-export type Outcome = 'verified' | 'tampered' | 'untrusted' | 'unsigned' | 'error';
+export type Outcome = 'verified' | 'tampered' | 'unsafe' | 'untrusted' | 'unsigned' | 'error';
 
 export interface ModelReport {
   path: string;
@@ -30,6 +32,14 @@ export interface ModelReport {
   changed: string[];
   missing: string[];
   extra: string[];
+  /** How the folder was read (a Hugging Face snapshot or --local-dir download is said). */
+  layout: ModelListing['layout'] | null;
+  /** What the content check says of each file now (it runs in the hashing pass). */
+  content: { path: string; verdict: ContentVerdict; format: string | null; findings: ContentFinding[] }[];
+  /** Whether the release was checked when signed: the signer's claim, 'unchecked' when the bundle has none. */
+  signedContentCheck: { checker: string; allowlist: string; files: number } | 'unchecked' | 'malformed';
+  /** --allow-unsafe-content was given: unsafe content is reported, not failed on. */
+  unsafeContentAllowed: boolean;
 }
 
 const UNTRUSTED = new Set(['key_unknown', 'key_mismatch', 'key_wrong_purpose', 'key_not_active', 'key_revoked', 'log_key_unknown']);
@@ -40,8 +50,8 @@ export interface VerifyDeps {
 
 export async function verifyModel(
   target: string,
-  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean; expect?: string | undefined },
-  deps: VerifyDeps = { hash: (files) => hashFiles(files) },
+  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean; expect?: string | undefined; allowUnsafeContent?: boolean | undefined },
+  deps: VerifyDeps = { hash: (files) => hashFiles(files, undefined, { check: true }) },
 ): Promise<ModelReport> {
   const bundlePath = options.bundle ?? (await defaultBundlePath(target));
   const report: ModelReport = {
@@ -59,6 +69,10 @@ export async function verifyModel(
     changed: [],
     missing: [],
     extra: [],
+    layout: null,
+    content: [],
+    signedContentCheck: 'unchecked',
+    unsafeContentAllowed: options.allowUnsafeContent === true,
   };
   const fail = (outcome: Outcome, exitCode: number, code: string, message: string) => {
     report.outcome = outcome;
@@ -104,7 +118,11 @@ export async function verifyModel(
     if (err instanceof ModelPathError) return fail('error', EXIT.io, 'path_unreadable', err.message);
     throw err;
   }
+  report.layout = listing.layout;
+  const claimed = claim.value.content;
+  report.signedContentCheck = claimed === undefined ? 'unchecked' : claimed === 'malformed' ? 'malformed' : { checker: claimed.checker, allowlist: claimed.allowlist, files: claimed.files.length };
   const hashed = await deps.hash(listing.files);
+  report.content = hashed.filter((f) => f.content).map((f) => ({ path: f.path, verdict: f.content!.verdict, format: f.content!.format ?? null, findings: f.content!.findings }));
   const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, logKeys: options.trust.logKeys, files: hashed, skipTlog: !options.trust.hasLogKey });
   report.model = verdict.model;
   report.version = verdict.version;
@@ -119,7 +137,10 @@ export async function verifyModel(
     const wanted = options.expect.includes('@') ? signed : verdict.model;
     if (wanted !== options.expect) reasons.push({ code: 'release_unexpected', message: `the bundle signs ${signed}; expected ${options.expect}` });
   }
-  report.reasons = reasons;
+  // Content that can run code fails the check (its own outcome) unless the caller accepted it.
+  const unsafe = options.allowUnsafeContent ? [] : unsafeFiles(hashed);
+  const contentReasons = unsafe.map((f) => ({ code: f.content.verdict === 'code-capable' ? 'content_code_capable' : 'content_malformed', message: describeContent(f.path, f.content), path: f.path }));
+  report.reasons = [...reasons, ...contentReasons];
   for (const r of verdict.reasons as Reason[]) {
     if (r.code === 'file_changed') report.changed.push(r.path!);
     if (r.code === 'file_missing') report.missing.push(r.path!);
@@ -132,9 +153,16 @@ export async function verifyModel(
       report.changed.push(p.path);
     }
   }
-  if (reasons.length === 0) {
+  if (reasons.length === 0 && contentReasons.length === 0) {
     report.outcome = 'verified';
     report.exitCode = EXIT.ok;
+  } else if (reasons.some((r) => !UNTRUSTED.has(r.code))) {
+    report.outcome = 'tampered';
+    report.exitCode = EXIT.tampered;
+  } else if (contentReasons.length > 0) {
+    // Not what was signed beats everything; unsafe content beats an untrusted key (either refuses the load).
+    report.outcome = 'unsafe';
+    report.exitCode = EXIT.unsafe;
   } else if (reasons.every((r) => UNTRUSTED.has(r.code))) {
     report.outcome = 'untrusted';
     report.exitCode = EXIT.untrusted;
@@ -145,6 +173,18 @@ export async function verifyModel(
   return report;
 }
 
+/** The content check now, and whether the release was checked when it was signed. */
+export function contentLine(report: ModelReport): string {
+  const now = verdictCounts(report.content.map((c) => ({ verdict: c.verdict, format: undefined, findings: [] })));
+  const signed =
+    report.signedContentCheck === 'unchecked'
+      ? 'the release was signed without a content check (before modelsign 0.2, or by another tool)'
+      : report.signedContentCheck === 'malformed'
+        ? 'the bundle\'s content-check record is unreadable'
+        : `checked when signed (${report.signedContentCheck.checker}, allowlist ${report.signedContentCheck.allowlist})`;
+  return `${now || 'no files'}; ${signed}`;
+}
+
 function problemReason(p: FileProblem): { code: string; message: string; path: string } {
   return { code: p.code, message: p.message, path: p.path };
 }
@@ -153,7 +193,11 @@ export function describe(report: ModelReport): string[] {
   const where = printableName(report.path);
   const what = report.model ? `${report.model}@${report.version}` : where;
   if (report.outcome === 'verified') {
-    return [`verified: ${where} is ${what}, signed by ${report.kid?.slice(0, 12)} (${report.keyStatus})${report.logIndex !== null ? `, log entry ${report.logIndex}` : ''}${report.logChecked ? '' : '; the log entry was not checked (no log key trusted)'}`];
+    return [
+      `verified: ${where} is ${what}, signed by ${report.kid?.slice(0, 12)} (${report.keyStatus})${report.logIndex !== null ? `, log entry ${report.logIndex}` : ''}${report.logChecked ? '' : '; the log entry was not checked (no log key trusted)'}`,
+      `  content: ${contentLine(report)}`,
+      ...(report.unsafeContentAllowed ? report.content.filter((c) => isUnsafeVerdict(c.verdict)).map((c) => `  allowed by --allow-unsafe-content: ${describeContent(c.path, { verdict: c.verdict, format: c.format ?? undefined, findings: c.findings })}`) : []),
+    ];
   }
   if (report.outcome === 'error' || report.outcome === 'unsigned') return [`${report.outcome}: ${report.reasons[0]?.message ?? where}`];
   const lines = [`${report.outcome}: ${where}${report.model ? ` (${what})` : ''}`];

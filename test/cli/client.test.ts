@@ -150,7 +150,7 @@ describe('modelsign hash, sign, verify, audit', () => {
     const res = await cli('audit', root, '--keys', jwks, '--json');
     assert.equal(res.status, EXIT.tampered);
     const report = JSON.parse(res.stdout);
-    assert.deepEqual(report.summary, { models: 3, verified: 1, tampered: 0, unsigned: 2, untrusted: 0, errors: 0 });
+    assert.deepEqual(report.summary, { models: 3, verified: 1, tampered: 0, unsafe: 0, unsigned: 2, untrusted: 0, errors: 0 });
   });
 
   it('refuses a bundle with unsafe resource names before opening any file', async () => {
