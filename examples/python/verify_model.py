@@ -14,6 +14,22 @@ you pinned (the PEM from GET /v1/keys/{kid}):
 
 It does not check the transparency-log entry; use `npx modelsign verify` for that.
 
+Content check: a valid signature says who released a file, not that loading it is safe. With
+`check_content=True` (the default of `open_verified`), every file also goes through modelsign's
+content check (`modelsign scan --json`, the same code as the CLI, so the verdicts are the CLI's),
+and a file that can run code when loaded (a pickle importing anything off the allowlist) or is
+malformed is refused (code `content_code_capable` / `content_malformed`) unless
+`allow_unsafe_content=True`. The command is `MODELSIGN_CMD` (default `npx --no-install modelsign`).
+
+Check-then-load: `open_verified(path, key)` opens the file once, hashes through that descriptor,
+checks it, and returns the open file positioned at 0 for the loader (torch.load accepts a file
+object). A swap of the path after the check (rename, symlink) changes nothing: the loader reads
+the checked file. The scan reads the file by path; its SHA-256 must equal the descriptor's, so
+it judged the same bytes. The window that remains: someone who can write to the file itself
+(not only to its folder) changing it in place while it loads; `finish_load(f)` re-checks
+size and mtime after the load and raises if they moved, and `modelsign audit` reports who can
+write there.
+
 In an application (an image-generation app's model manager, say):
 
     from verify_model import verify_model, ModelVerificationError
@@ -23,7 +39,12 @@ In an application (an image-generation app's model manager, say):
         raise SystemExit(f"refusing to load: {e}")
     load_checkpoint("models/sdxl.safetensors")
 
-From a shell: python3 verify_model.py PATH --key PEM [--bundle FILE]
+    # or, to hand the loader exactly the bytes that were checked:
+    f = open_verified("models/sd15.ckpt", "trusted/modelsign-release.pem")
+    state = torch.load(f, map_location="cpu")
+    finish_load(f)
+
+From a shell: python3 verify_model.py PATH --key PEM [--bundle FILE] [--scan] [--allow-unsafe-content]
 Exit codes: 0 verified, 1 refused ("refused: PATH: [code] reason", the code as in modelsign's
 verdicts), 2 usage or unreadable input.
 """
@@ -34,7 +55,9 @@ import binascii
 import hashlib
 import json
 import os
+import shlex
 import stat
+import subprocess
 import sys
 import unicodedata
 
@@ -125,6 +148,43 @@ def _sha256_file(path):
             digest.update(chunk)
 
 
+UNSAFE_VERDICTS = ("code-capable", "malformed")
+
+
+def scan_content(path):
+    """modelsign's content check of a file or folder: {manifest path: {sha256, verdict, format, findings}}."""
+    command = shlex.split(os.environ.get("MODELSIGN_CMD", "npx --no-install modelsign"))
+    try:
+        done = subprocess.run(command + ["scan", "--json", os.fspath(path)], capture_output=True, text=True, timeout=24 * 3600)
+    except OSError as e:
+        raise ModelVerificationError(f"cannot run the content check ({' '.join(command)} scan): {e}", "content_unchecked")
+    try:
+        report = json.loads(done.stdout)
+        return {f["path"]: f for f in report["files"]}
+    except (ValueError, KeyError, TypeError):
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise ModelVerificationError(f"the content check did not run: {detail[-1] if detail else f'exit {done.returncode}'}", "content_unchecked")
+
+
+def content_problem(name, result, allow_unsafe_content=False):
+    """A refusal for an unsafe verdict, or None."""
+    if result["verdict"] not in UNSAFE_VERDICTS or allow_unsafe_content:
+        return None
+    reasons = "; ".join(f["message"] for f in result.get("findings", [])[:3])
+    return ModelVerificationError(f"{name}: {result['verdict']}: {reasons}", "content_" + result["verdict"].replace("-", "_"))
+
+
+def _check_scanned(scanned, expected_digests, allow_unsafe_content):
+    """Every file's verdict, on exactly the bytes whose digests were checked."""
+    for name, digest in expected_digests.items():
+        result = scanned.get(name)
+        if result is None or result["sha256"] != digest:
+            raise ModelVerificationError(f"{name}: the file changed while it was being checked", "file_changed")
+        problem = content_problem(name, result, allow_unsafe_content)
+        if problem:
+            raise problem
+
+
 def _ignored(name, ignore_paths):
     return any(name == p or name.startswith(p + "/") for p in ignore_paths)
 
@@ -155,8 +215,74 @@ def _list_files(root, ignore_paths):
     return found
 
 
-def verify_model(path, key_pem_path, bundle_path=None):
-    """Raises ModelVerificationError unless `path` is exactly what the bundle signs."""
+def verify_model(path, key_pem_path, bundle_path=None, check_content=False, allow_unsafe_content=False):
+    """Raises ModelVerificationError unless `path` is exactly what the bundle signs (and, with
+    check_content, nothing in it can run code when loaded or is malformed)."""
+    statement = _verified_statement(path, key_pem_path, bundle_path)
+    path = os.fspath(path)
+    is_dir = os.path.isdir(path)
+    resources = statement["predicate"]["resources"]
+    ignore_paths = (statement["predicate"].get("serialization") or {}).get("ignore_paths") or []
+    if is_dir:
+        present = _list_files(path, ignore_paths)
+    else:
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise ModelVerificationError(f"{path} is a symlink or not a regular file")
+        present = {os.path.basename(path): path}
+    signed = {r["name"]: r["digest"] for r in resources}
+    problems = []
+    for name, digest in signed.items():
+        if name not in present:
+            problems.append(f"{name}: missing")
+        elif _sha256_file(present[name]) != digest:
+            problems.append(f"{name}: changed")
+    for name in sorted(set(present) - set(signed)):
+        problems.append(f"{name}: not part of the signed release")
+    if problems:
+        raise ModelVerificationError("; ".join(problems))
+    if check_content:
+        _check_scanned(scan_content(path), signed, allow_unsafe_content)
+    return statement["subject"][0]["name"]
+
+
+def open_verified(path, key_pem_path, bundle_path=None, check_content=True, allow_unsafe_content=False):
+    """Opens one checkpoint file, checks it through that descriptor (signature, digest, content)
+    and returns the open binary file at offset 0, for the loader. Call finish_load(f) after loading."""
+    statement = _verified_statement(path, key_pem_path, bundle_path)
+    path = os.fspath(path)
+    name = os.path.basename(path)
+    signed = {r["name"]: r["digest"] for r in statement["predicate"]["resources"]}
+    if list(signed) != [name]:
+        raise ModelVerificationError(f"the bundle signs {sorted(signed)}, not the single file {name}")
+    f = open(path, "rb")
+    try:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelVerificationError(f"{path} is not a regular file")
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
+        if digest.hexdigest() != signed[name]:
+            raise ModelVerificationError(f"{name}: changed", "file_changed")
+        if check_content:
+            _check_scanned(scan_content(path), {name: signed[name]}, allow_unsafe_content)
+        f.seek(0)
+        f.modelsign_stat = (info.st_size, info.st_mtime_ns, info.st_ino)
+        return f
+    except BaseException:
+        f.close()
+        raise
+
+
+def finish_load(f):
+    """After loading from open_verified's file: raises if the file was written in place meanwhile."""
+    info = os.fstat(f.fileno())
+    if (info.st_size, info.st_mtime_ns, info.st_ino) != f.modelsign_stat:
+        raise ModelVerificationError(f"{f.name} was modified while it was being loaded", "file_changed")
+
+
+def _verified_statement(path, key_pem_path, bundle_path=None):
+    """The statement of the bundle, after the signature and every resource name are checked."""
     path = os.fspath(path)
     is_dir = os.path.isdir(path)
     if bundle_path is None:
@@ -206,8 +332,6 @@ def verify_model(path, key_pem_path, bundle_path=None):
     if statement.get("predicateType") != PREDICATE_TYPE or len(statement.get("subject") or []) != 1:
         raise ModelVerificationError("the statement is not an OMS v1.0 statement with one subject")
     resources = statement["predicate"]["resources"]
-    serialization = statement["predicate"].get("serialization") or {}
-    ignore_paths = serialization.get("ignore_paths") or []
     # Every name is checked before any model file is opened.
     for r in resources:
         name = r.get("name")
@@ -224,25 +348,7 @@ def verify_model(path, key_pem_path, bundle_path=None):
     digests = b"".join(bytes.fromhex(r["digest"]) for r in resources)
     if hashlib.sha256(digests).hexdigest() != statement["subject"][0]["digest"]["sha256"]:
         raise ModelVerificationError("the subject digest does not match the resources")
-
-    if is_dir:
-        present = _list_files(path, ignore_paths)
-    else:
-        if os.path.islink(path) or not os.path.isfile(path):
-            raise ModelVerificationError(f"{path} is a symlink or not a regular file")
-        present = {os.path.basename(path): path}
-    signed = {r["name"]: r["digest"] for r in resources}
-    problems = []
-    for name, digest in signed.items():
-        if name not in present:
-            problems.append(f"{name}: missing")
-        elif _sha256_file(present[name]) != digest:
-            problems.append(f"{name}: changed")
-    for name in sorted(set(present) - set(signed)):
-        problems.append(f"{name}: not part of the signed release")
-    if problems:
-        raise ModelVerificationError("; ".join(problems))
-    return statement["subject"][0]["name"]
+    return statement
 
 
 def main(argv=None):
@@ -250,9 +356,11 @@ def main(argv=None):
     parser.add_argument("path")
     parser.add_argument("--key", required=True, help="the pinned release key (PEM)")
     parser.add_argument("--bundle", help="the bundle (default: model.sig in a folder, FILE.sig beside a file)")
+    parser.add_argument("--scan", action="store_true", help="also run the content check (modelsign scan; MODELSIGN_CMD)")
+    parser.add_argument("--allow-unsafe-content", action="store_true", help="report code-capable or malformed files, do not refuse them")
     args = parser.parse_args(argv)
     try:
-        release = verify_model(args.path, args.key, args.bundle)
+        release = verify_model(args.path, args.key, args.bundle, check_content=args.scan, allow_unsafe_content=args.allow_unsafe_content)
     except ModelVerificationError as e:
         print(f"refused: {args.path}: [{e.code}] {e}", file=sys.stderr)
         return 1
