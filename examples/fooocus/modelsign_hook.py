@@ -25,11 +25,9 @@ from many publishers. What remains open: a writer of the file itself (not only o
 changing it in place during the load is detected after the load (finish_load), not prevented;
 `modelsign audit --owner USER` reports who can write to the model folders.
 """
-import hashlib
 import os
-import stat
 
-from verify_model import CHUNK, ModelVerificationError, content_problem, finish_load, open_verified, scan_content
+from verify_model import ModelVerificationError, finish_load, open_scanned, open_verified
 
 
 class ModelRefused(ModelVerificationError):
@@ -52,36 +50,11 @@ def open_checked(path, key=None):
             return open_verified(path, key, allow_unsafe_content=allow_unsafe)
         if not _flag("MODELSIGN_ALLOW_UNSIGNED"):
             raise ModelRefused(f"{path} has no bundle ({path}.sig): it is unsigned", "unsigned")
-        return _open_scanned(path, allow_unsafe)
+        return open_scanned(path, allow_unsafe)
     except ModelRefused:
         raise
     except ModelVerificationError as e:
         raise ModelRefused(f"{path}: {e}", e.code) from None
-
-
-def _open_scanned(path, allow_unsafe):
-    """An unsigned file: the content check alone, on the bytes the descriptor holds."""
-    f = open(path, "rb")
-    try:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ModelRefused(f"{path} is not a regular file", "special_file")
-        digest = hashlib.sha256()
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-        name = os.path.basename(path)
-        result = scan_content(path).get(name)
-        if result is None or result["sha256"] != digest.hexdigest():
-            raise ModelRefused(f"{name}: the file changed while it was being checked", "file_changed")
-        problem = content_problem(name, result, allow_unsafe)
-        if problem:
-            raise ModelRefused(f"{path}: {problem}", problem.code)
-        f.seek(0)
-        f.modelsign_stat = (info.st_size, info.st_mtime_ns, info.st_ino)
-        return f
-    except BaseException:
-        f.close()
-        raise
 
 
 def guard(load, key=None, needs_path=False):

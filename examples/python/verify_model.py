@@ -254,21 +254,45 @@ def open_verified(path, key_pem_path, bundle_path=None, check_content=True, allo
     signed = {r["name"]: r["digest"] for r in statement["predicate"]["resources"]}
     if list(signed) != [name]:
         raise ModelVerificationError(f"the bundle signs {sorted(signed)}, not the single file {name}")
+    f, digest = _open_hashed(path)
+    try:
+        if digest != signed[name]:
+            raise ModelVerificationError(f"{name}: changed", "file_changed")
+        if check_content:
+            _check_scanned(scan_content(path), {name: digest}, allow_unsafe_content)
+        f.seek(0)
+        return f
+    except BaseException:
+        f.close()
+        raise
+
+
+def open_scanned(path, allow_unsafe_content=False):
+    """An unsigned file, open at offset 0 after the content check alone (on the bytes the
+    descriptor holds: the scan's SHA-256 must equal the descriptor's). Call finish_load(f) after loading."""
+    path = os.fspath(path)
+    f, digest = _open_hashed(path)
+    try:
+        _check_scanned(scan_content(path), {os.path.basename(path): digest}, allow_unsafe_content)
+        f.seek(0)
+        return f
+    except BaseException:
+        f.close()
+        raise
+
+
+def _open_hashed(path):
+    """The open file and the SHA-256 of what it holds, read through its descriptor."""
     f = open(path, "rb")
     try:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise ModelVerificationError(f"{path} is not a regular file")
+            raise ModelVerificationError(f"{path} is not a regular file", "special_file")
         digest = hashlib.sha256()
         for chunk in iter(lambda: f.read(CHUNK), b""):
             digest.update(chunk)
-        if digest.hexdigest() != signed[name]:
-            raise ModelVerificationError(f"{name}: changed", "file_changed")
-        if check_content:
-            _check_scanned(scan_content(path), {name: signed[name]}, allow_unsafe_content)
-        f.seek(0)
         f.modelsign_stat = (info.st_size, info.st_mtime_ns, info.st_ino)
-        return f
+        return f, digest.hexdigest()
     except BaseException:
         f.close()
         raise

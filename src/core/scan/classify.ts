@@ -2,6 +2,7 @@
 // pickle member checked), a legacy PyTorch file (its pickles checked), a NumPy array (object
 // arrays are pickles), a raw pickle. A file none of these whose name could hold a pickle is
 // refused rather than called unknown: a loader given it would unpickle it.
+import { concatBytes } from '../bytes.ts';
 import { judgePickle, PickleReader, scanPickle, type PickleScan } from './pickle/vm.ts';
 import { SafetensorsCheck } from './safetensors.ts';
 import { malformed, type ContentReport, type ContentVerdict } from './verdict.ts';
@@ -48,7 +49,7 @@ type Mode =
  */
 export class ContentCheck {
   private mode: Mode = { kind: 'sniff' };
-  private head = new Uint8Array(0);
+  private head: Uint8Array = new Uint8Array(0);
   private size = 0;
 
   constructor(private readonly name: string) {}
@@ -57,10 +58,7 @@ export class ContentCheck {
     this.size += chunk.length;
     if (this.mode.kind === 'sniff') {
       const take = Math.min(SNIFF - this.head.length, chunk.length);
-      const grown = new Uint8Array(this.head.length + take);
-      grown.set(this.head);
-      grown.set(chunk.subarray(0, take), this.head.length);
-      this.head = grown;
+      this.head = concatBytes(this.head, chunk.subarray(0, take));
       if (this.head.length < SNIFF) return;
       this.choose();
       this.feed(this.head);
@@ -177,10 +175,7 @@ export class ContentCheck {
       }
       if (mode.header.length >= want) break;
       const take = Math.min(want - mode.header.length, chunk.length - k);
-      const grown = new Uint8Array(mode.header.length + take);
-      grown.set(mode.header);
-      grown.set(chunk.subarray(k, k + take), mode.header.length);
-      mode.header = grown;
+      mode.header = concatBytes(mode.header, chunk.subarray(k, k + take));
       k += take;
       if (mode.header.length >= 12 && mode.header.length >= wanted()) break;
     }

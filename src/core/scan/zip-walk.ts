@@ -8,6 +8,7 @@
 // The directory, not the walk, is what a loader trusts (PyTorch reads members by the central
 // directory's offsets), so the walk only supplies bytes: readZipDirectory then refuses a member
 // the walk did not reach and a local header that disagrees with the directory.
+import { concatBytes } from '../bytes.ts';
 import { PickleReader, type PickleScan } from './pickle/vm.ts';
 import type { ZipSource } from './zip.ts';
 
@@ -33,7 +34,7 @@ export class ZipWalk {
   private readonly headers: WalkedMember[] = [];
   private state: State = 'header';
   private pos = 0;
-  private acc = new Uint8Array(0);
+  private acc: Uint8Array = new Uint8Array(0);
   private member: WalkedMember | undefined;
   private dataLeft = 0;
   private dataSize = 0;
@@ -69,10 +70,7 @@ export class ZipWalk {
       const want = this.wanted();
       if (this.acc.length < want) {
         const take = Math.min(want - this.acc.length, chunk.length - k);
-        const grown = new Uint8Array(this.acc.length + take);
-        grown.set(this.acc);
-        grown.set(chunk.subarray(k, k + take), this.acc.length);
-        this.acc = grown;
+        this.acc = concatBytes(this.acc, chunk.subarray(k, k + take));
         k += take;
         this.pos += take;
         if (this.acc.length < this.wanted()) continue;
@@ -93,7 +91,7 @@ export class ZipWalk {
     if (this.state === 'data') this.problem ??= 'the last member runs past the end of the file';
     if (this.tailFrom < 0) this.tailFrom = this.pos;
     const size = this.pos;
-    const tail = concat(this.tail, this.tailBytes);
+    const tail = this.tail.length === 1 ? this.tail[0]! : concatBytes(...this.tail);
     const tailFrom = this.tailFrom;
     const headers = this.headers;
     return {
@@ -214,15 +212,4 @@ export class ZipWalk {
 
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
