@@ -6,6 +6,11 @@
 // median of BENCH_RUNS (default 5) paired whole-process runs, with user and system time, since
 // system time is where reading costs show.
 //
+// Then the content check (core/scan), which `hash`, `scan`, `sign`, `verify` and `audit` run in
+// the hashing pass, against the same work without it, in this process: `verify` of a folder with
+// a 2 GiB safetensors file and 8 x 256 MiB ones (target: <= 1.1x the time without the check),
+// and hashing a 1 GiB PyTorch zip with and without the check (target: <= 1.2x).
+//
 // Options (environment): BENCH_DIR (default the system temp folder), BENCH_RUNS.
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -13,6 +18,13 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { hashFiles } from '../src/cli/hash-files.ts';
+import { listModel } from '../src/cli/model-files.ts';
+import { loadTrust } from '../src/cli/trust.ts';
+import { verifyModel } from '../src/cli/verify-model.ts';
+import { spkiPem } from '../src/core/crypto/public-key.ts';
+import { testSigner } from '../test/support/bundles.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -88,7 +100,84 @@ try {
   console.log(`8 files:      ${many.ratio.toFixed(2)}x openssl one after another (target >= 1.7 on 2 cores: ${pass(many.ratio >= 1.7)})`);
   console.log(`peak memory:  ${rssMB.toFixed(0)} MB RSS of modelsign hash (target <= 200: ${pass(rssMB <= 200)})`);
   ok = one.ratio >= 0.95 && many.ratio >= 1.7 && rssMB <= 200;
+  const checks = await contentCheckCost(dir);
+  ok &&= checks;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 process.exitCode = ok ? 0 : 1;
+
+/** A safetensors file of `bytes` in all: one U8 tensor of random bytes after a real header. */
+function writeSafetensors(file: string, bytes: number): void {
+  const header = JSON.stringify({ __metadata__: { format: 'pt' }, w: { dtype: 'U8', shape: [bytes - 8 - 256], data_offsets: [0, bytes - 8 - 256] } }).padEnd(256, ' ');
+  const fd = openSync(file, 'w');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(256n);
+  writeSync(fd, length);
+  writeSync(fd, Buffer.from(header));
+  const chunk = Buffer.alloc(16 * MiB);
+  for (let done = 264; done < bytes; done += chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, bytes - done));
+  closeSync(fd);
+}
+
+/** Median of paired, alternating timings: [without, with] per pair, as a ratio. */
+async function pairedInProcess(label: string, without: () => Promise<unknown>, withCheck: () => Promise<unknown>): Promise<number> {
+  const ratios: number[] = [];
+  const times: [number, number][] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await without();
+    const t1 = performance.now();
+    await withCheck();
+    const t2 = performance.now();
+    ratios.push((t2 - t1) / (t1 - t0));
+    times.push([t1 - t0, t2 - t1]);
+  }
+  const order = ratios.map((r, i) => [r, i] as const).sort((a, b) => a[0] - b[0]);
+  const [ratio, at] = order[Math.floor(order.length / 2)]!;
+  console.log(`${label} (median of ${RUNS} pairs; ratios ${ratios.map((r) => r.toFixed(2)).join(' ')})`);
+  console.log(`  without the check ${(times[at]![0] / 1000).toFixed(2)} s, with it ${(times[at]![1] / 1000).toFixed(2)} s`);
+  return ratio;
+}
+
+async function contentCheckCost(root: string): Promise<boolean> {
+  process.stdout.write('\nwriting a model folder (2 GiB + 8 x 256 MiB safetensors) and a 1 GiB PyTorch zip...\n');
+  const model = path.join(root, 'checked');
+  mkdirSync(model);
+  writeSafetensors(path.join(model, 'model.safetensors'), 2048 * MiB);
+  for (let i = 1; i <= 8; i++) writeSafetensors(path.join(model, `shard-0000${i}-of-00008.safetensors`), 256 * MiB);
+  const listing = await listModel(model, { allowSymlinks: false, ignorePaths: ['model.sig'] });
+  const signer = testSigner();
+  const files = await hashFiles(listing.files);
+  writeFileSync(path.join(model, 'model.sig'), JSON.stringify(signer.sign('acme/bench', '1.0', files, ['model.sig'])));
+  const pem = path.join(root, 'release.pem');
+  writeFileSync(pem, spkiPem({ algorithm: 'Ed25519', publicKey: signer.publicKey }));
+  const trust = await loadTrust({ key: pem });
+  const verify = (check: boolean) => async () => {
+    const report = await verifyModel(model, { trust, allowSymlinks: false }, { hash: (f) => hashFiles(f, undefined, { check }) });
+    if (report.outcome !== 'verified') throw new Error(`the bench model does not verify: ${JSON.stringify(report.reasons)}`);
+  };
+  await verify(true)(); // warm the page cache
+  const folder = await pairedInProcess('verify, 2 GiB + 8 x 256 MiB safetensors', verify(false), verify(true));
+
+  const zip = path.join(root, 'model.pt');
+  const made = spawnSync('python3', ['-c', `
+import os, pickle, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED) as z:
+    z.writestr('archive/data.pkl', pickle.dumps({'w': list(range(1000))}, protocol=2))
+    with z.open('archive/data/0', 'w', force_zip64=True) as member:
+        block = os.urandom(16 << 20)
+        for _ in range(64):
+            member.write(block)
+    z.writestr('archive/version', b'3\\n')
+`, zip], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`could not write the PyTorch zip: ${made.stderr}`);
+  const zipFile = [{ path: 'model.pt', abs: zip, size: (await listModel(zip, { allowSymlinks: false, ignorePaths: [] })).files[0]!.size }];
+  const verdict = (await hashFiles(zipFile, undefined, { check: true }))[0]!.content!;
+  if (verdict.verdict !== 'allowlisted-pickle' && verdict.verdict !== 'data-only') throw new Error(`the bench zip was judged ${JSON.stringify(verdict)}`);
+  const zipRatio = await pairedInProcess('hash a 1 GiB PyTorch zip', () => hashFiles(zipFile, undefined, { check: false }), () => hashFiles(zipFile, undefined, { check: true }));
+  const pass = (b: boolean) => (b ? 'PASS' : 'FAIL');
+  console.log(`\nverify with the content check: ${folder.toFixed(3)}x the time without it (target <= 1.1: ${pass(folder <= 1.1)})`);
+  console.log(`checking a 1 GiB PyTorch zip: ${zipRatio.toFixed(3)}x hashing it alone (target <= 1.2: ${pass(zipRatio <= 1.2)})`);
+  return folder <= 1.1 && zipRatio <= 1.2;
+}
