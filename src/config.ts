@@ -59,6 +59,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** A request that has not been answered within this time is cut off (408 or a closed socket). */
   requestTimeoutMs: number;
+  /** MODELSIGN_WEB: the web console at / (`all`; `public`: the same until the admin console exists) or none (`off`). */
+  web: 'all' | 'public' | 'off';
   /** How often each instance looks for log entries no checkpoint covers yet (e.g. left by a crashed instance). */
   checkpointIntervalMs: number;
   /** How often recorded audit events are sealed into the hash chain. */
@@ -322,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl,
     trustProxy: trustProxy(env),
     requestTimeoutMs: integer(env, 'MODELSIGN_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    web: webModeOf(env),
     oidc: {
       audience: oidcAudienceOf(nonEmpty(env, 'MODELSIGN_OIDC_AUDIENCE') ?? publicUrl),
       allowInsecure: flagOf(env, 'MODELSIGN_OIDC_ALLOW_INSECURE'),
@@ -367,4 +370,10 @@ export function clientEnv(env: NodeJS.ProcessEnv = process.env): ClientEnv {
       idToken: nonEmpty(env, 'MODELSIGN_ID_TOKEN'),
     },
   };
+}
+
+function webModeOf(env: NodeJS.ProcessEnv): Config['web'] {
+  const raw = nonEmpty(env, 'MODELSIGN_WEB') ?? 'all';
+  if (raw !== 'all' && raw !== 'public' && raw !== 'off') throw new ConfigError(`MODELSIGN_WEB must be all, public or off, got ${JSON.stringify(raw)}`);
+  return raw;
 }

@@ -40,6 +40,7 @@ export async function startInstance(config: Config, logger: Logger, options: { p
       trustProxy: config.trustProxy,
       requestTimeoutMs: config.requestTimeoutMs,
       processMetrics: options.processMetrics ?? false,
+      web: config.web,
     });
     await app.listen({ host: config.host, port: config.port });
     control = runtime.db.kind === 'pglite' ? await startControlSocket(config.dataDir, runtime.services, (m) => logger.warn(m)) : undefined;

@@ -17,6 +17,7 @@ import rateLimitPlugin, { type RateLimitOptions } from './plugins/rate-limits.ts
 import securityPlugin from './plugins/security.ts';
 import servicesPlugin from './plugins/services.ts';
 import docsRoutes from './routes/docs.ts';
+import webRoutes, { type WebMode } from './routes/web.ts';
 import healthRoutes from './routes/health.ts';
 import adminPublisherRoutes from './routes/v1/admin-publishers.ts';
 import adminTokenRoutes from './routes/v1/admin-tokens.ts';
@@ -46,6 +47,8 @@ export interface AppOptions {
   requestTimeoutMs: number;
   /** Export Node's process metrics too (a served process; tests leave it off). */
   processMetrics?: boolean;
+  /** config.ts: MODELSIGN_WEB (default all). */
+  web?: WebMode | undefined;
 }
 
 declare module 'fastify' {
@@ -170,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(docsRoutes);
+  await app.register(webRoutes, { mode: options.web ?? 'all' });
   await app.register(keyRoutes, { prefix: '/v1' });
   await app.register(signatureRoutes, { prefix: '/v1' });
   await app.register(modelRoutes, { prefix: '/v1' });

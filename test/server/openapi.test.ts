@@ -35,7 +35,7 @@ describe('openapi.yaml', () => {
       const documented = responses[String(res.statusCode)];
       assert.ok(documented, `${operationId} answered ${res.statusCode}, which is not documented`);
       seen.add(`${operationId} ${res.statusCode}`);
-      if (res.statusCode === 204) return;
+      if (res.statusCode === 204 || res.statusCode === 304) return;
       const mediaType = String(res.headers['content-type']).split(';')[0]!;
       const media = documented.content?.[mediaType];
       assert.ok(media, `${operationId} ${res.statusCode} sent ${mediaType}, which is not documented`);
@@ -55,6 +55,12 @@ describe('openapi.yaml', () => {
     await inject('getReadiness', { url: '/readyz' });
     await inject('getOpenApi', { url: '/openapi.yaml' });
     await inject('getDocs', { url: '/docs' });
+    const page = await inject('getConsole', { url: '/' });
+    for (const name of [...page.body.matchAll(/(?:src|href)="\/assets\/([^"]+)"/g)].map((m) => m[1]!)) {
+      const asset = await inject('getConsoleAsset', { url: `/assets/${name}` });
+      await inject('getConsoleAsset', { url: `/assets/${name}`, headers: { 'if-none-match': String(asset.headers.etag) } });
+    }
+    await inject('getConsoleAsset', { url: '/assets/nope.js' });
     await inject('getMetrics', { url: '/metrics' });
     const publisher = await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });
     await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });

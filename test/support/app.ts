@@ -81,6 +81,8 @@ export interface TestAppOptions {
   oidc?: Partial<OidcConfig>;
   /** ID-token exchanges a minute per address before 429 (default none). */
   oidcExchangesPerMinute?: number;
+  /** MODELSIGN_WEB for this app (default all). */
+  web?: 'all' | 'public' | 'off';
   /** With keyBackend pkcs11: wraps the module (fault injection). */
   wrapModule?: (module: Pkcs11Module) => Pkcs11Module;
 }
@@ -114,7 +116,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   config.oidc = { ...config.oidc, ...options.oidc };
   const services = createServices(config, { db: database.db, backend: await testBackend(options, logger), logger, clock: options.clock });
   await services.start();
-  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute, oidcExchangesPerMinute: options.oidcExchangesPerMinute });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute, oidcExchangesPerMinute: options.oidcExchangesPerMinute, web: options.web });
   await app.ready();
   const publishers = new Map<string, string>();
   return {

@@ -1,0 +1,111 @@
+// The console's files (src/web, bundled by esbuild): built at install (scripts/build-web.ts
+// writes dist/web), loaded from there while that build is newer than every file under src/web,
+// and otherwise built again in memory when the service starts (about 100 ms), so an edited
+// checkout never serves stale pages. Served from memory under content-hashed names.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface WebFile {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+export interface WebAssets {
+  /** The page at /, naming the hashed assets. */
+  index: Buffer;
+  /** By file name (`main-3F2A….js`). */
+  files: Map<string, WebFile>;
+  /** Where they came from, for the startup log. */
+  source: 'prebuilt' | 'built at start';
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const WEB_SOURCE = path.join(ROOT, 'src', 'web');
+export const WEB_DIST = path.join(ROOT, 'dist', 'web');
+
+const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+/** esbuild's options for the console: one module script and one stylesheet, hashed names. */
+export function webBuildOptions(outdir: string) {
+  return {
+    entryPoints: [path.join(WEB_SOURCE, 'main.ts'), path.join(WEB_SOURCE, 'styles.css')],
+    outdir,
+    bundle: true,
+    minify: true,
+    format: 'esm' as const,
+    platform: 'browser' as const,
+    target: ['chrome120', 'firefox120', 'safari16'],
+    entryNames: '[name]-[hash]',
+    logLevel: 'warning' as const,
+    metafile: true,
+  };
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+export function indexPage(script: string, stylesheet: string): Buffer {
+  return Buffer.from(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>modelsign</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/${stylesheet}">
+<script type="module" src="/assets/${script}"></script>
+</head>
+<body>
+<header><h1><a href="#/">modelsign</a></h1><p>Signed model releases: who signed them, with which key, and their entries in the transparency log.</p></header>
+<main id="content" tabindex="-1"><noscript><p>This page needs JavaScript. The same data is in the API: <a href="/docs">/docs</a>.</p></noscript></main>
+</body>
+</html>
+`);
+}
+
+function assemble(outputs: { name: string; body: Buffer }[], source: WebAssets['source']): WebAssets {
+  const files = new Map<string, WebFile>();
+  for (const { name, body } of outputs) {
+    const type = TYPES[path.extname(name)];
+    if (!type) continue;
+    files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+  }
+  const script = [...files.keys()].find((n) => /^main-[A-Z0-9]+\.js$/.test(n));
+  const stylesheet = [...files.keys()].find((n) => /^styles-[A-Z0-9]+\.css$/.test(n));
+  if (!script || !stylesheet) throw new Error('the console build has no main-*.js or styles-*.css');
+  return { index: indexPage(script, stylesheet), files, source };
+}
+
+let loading: Promise<WebAssets> | undefined;
+
+/** The prebuilt files when they are newer than every source file; otherwise a build in memory. Once per process. */
+export function loadWebAssets(): Promise<WebAssets> {
+  loading ??= load();
+  // A failed build is tried again by the next instance built in this process.
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
+
+async function load(): Promise<WebAssets> {
+  try {
+    const built = statSync(path.join(WEB_DIST, 'manifest.json')).mtimeMs;
+    if (built > newestSource(WEB_SOURCE)) {
+      const names = JSON.parse(readFileSync(path.join(WEB_DIST, 'manifest.json'), 'utf8')) as string[];
+      return assemble(names.map((name) => ({ name, body: readFileSync(path.join(WEB_DIST, name)) })), 'prebuilt');
+    }
+  } catch {
+    // Missing or unreadable: built below.
+  }
+  const { build } = await import('esbuild');
+  const result = await build({ ...webBuildOptions('/web-out'), write: false });
+  return assemble(result.outputFiles.map((f) => ({ name: path.basename(f.path), body: Buffer.from(f.contents) })), 'built at start');
+}
