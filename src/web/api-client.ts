@@ -1,0 +1,37 @@
+// The public API the pages read, same origin, no credentials. Every answer is JSON or a
+// problem+json whose `detail` the page shows as it is.
+import type { SignatureSummaryView, SignatureView } from './types.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'omit' });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(res.status, 'not_json', `the service answered ${res.status} without JSON`);
+  }
+  if (!res.ok) {
+    const p = body as { code?: string; detail?: string };
+    throw new ApiError(res.status, p.code ?? 'error', p.detail ?? `the service answered ${res.status}`);
+  }
+  return body as T;
+}
+
+export const api = {
+  signaturesByModel: (model: string, version?: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?model=${encodeURIComponent(model)}${version ? `&version=${encodeURIComponent(version)}` : ''}&limit=50`),
+  signaturesByDigest: (sha256: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?sha256=${sha256}&limit=50`),
+  signature: (id: string) => getJson<SignatureView>(`/v1/signatures/${encodeURIComponent(id)}`),
+  keys: () => getJson<{ keys: { kid: string; alg?: string; crv?: string; kty: string; purpose: string; status: string; createdAt?: string; activatedAt?: string | null; retiredAt?: string | null; revokedAt?: string | null }[] }>('/v1/keys'),
+  logEntry: (index: number) => getJson<{ entries: { index: number; signatureId: string }[] }>(`/v1/log/entries?start=${index}&end=${index + 1}`),
+};

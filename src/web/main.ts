@@ -1,0 +1,141 @@
+// The public pages at /: search releases by model, digest, signature id or log index (the query
+// in the URL, so results can be shared) and a page per release. Everything from the server is
+// rendered as text (dom.ts); the page loads nothing from elsewhere and runs under a CSP with no
+// inline script or style.
+import { api, ApiError } from './api-client.ts';
+import { el, show } from './dom.ts';
+import { parseQuery } from './query.ts';
+import type { SignatureSummaryView, SignatureView } from './types.ts';
+
+const content = document.getElementById('content')!;
+
+function searchForm(value: string): HTMLFormElement {
+  const input = el('input', { id: 'q', name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'q-help' });
+  input.value = value;
+  const form = el(
+    'form',
+    { role: 'search', class: 'search' },
+    el('label', { for: 'q' }, 'Model, digest, signature id or log index'),
+    el('div', { class: 'row' }, input, el('button', { type: 'submit' }, 'Search')),
+    el('p', { id: 'q-help', class: 'hint' }, 'For example acme/llama-7b@1.0, or the SHA-256 of a file you have.'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = `#/search?q=${encodeURIComponent(input.value.trim())}`;
+  });
+  return form;
+}
+
+const when = (iso: string) => new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+function failure(err: unknown): HTMLElement {
+  const message = err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
+  return el('p', { role: 'alert', class: 'error' }, message);
+}
+
+function results(items: SignatureSummaryView[], what: string): HTMLElement {
+  if (items.length === 0) return el('p', { role: 'status' }, `No signed release matches ${what}.`);
+  return el(
+    'section',
+    { 'aria-label': 'Results' },
+    el('p', { role: 'status' }, `${items.length} signed release${items.length === 1 ? '' : 's'} for ${what}:`),
+    el(
+      'ul',
+      { class: 'results' },
+      ...items.map((s) =>
+        el(
+          'li',
+          {},
+          el('a', { href: `#/release/${s.id}` }, `${s.model}@${s.version}`),
+          el('span', { class: 'meta' }, ` signed by ${s.publisher}, ${when(s.createdAt)}, key ${s.kid.slice(0, 12)}, log entry ${s.logIndex ?? 'pending'}`),
+        ),
+      ),
+    ),
+  );
+}
+
+async function search(text: string): Promise<void> {
+  const query = parseQuery(text);
+  show(content, searchForm(text), el('p', { role: 'status' }, 'Searching…'));
+  const out = (node: HTMLElement) => show(content, searchForm(text), node);
+  try {
+    switch (query.kind) {
+      case 'invalid':
+        return out(el('p', { role: 'alert', class: 'error' }, query.message));
+      case 'model':
+        return out(results((await api.signaturesByModel(query.model, query.version)).items, query.version ? `${query.model}@${query.version}` : query.model));
+      case 'digest':
+        return out(results((await api.signaturesByDigest(query.sha256)).items, `the digest ${query.sha256}`));
+      case 'id':
+        location.replace(`#/release/${query.id}`);
+        return;
+      case 'log-index': {
+        const entry = (await api.logEntry(query.index)).entries[0];
+        if (!entry) return out(el('p', { role: 'status' }, `The log has no entry ${query.index} yet.`));
+        location.replace(`#/release/${entry.signatureId}`);
+        return;
+      }
+    }
+  } catch (err) {
+    out(failure(err));
+  }
+}
+
+function row(label: string, ...value: (Node | string)[]): HTMLElement[] {
+  return [el('dt', {}, label), el('dd', {}, ...value)];
+}
+
+async function release(id: string): Promise<void> {
+  show(content, el('p', { role: 'status' }, 'Loading…'));
+  try {
+    const [s, keys] = await Promise.all([api.signature(id), api.keys()]);
+    const key = keys.keys.find((k) => k.kid === s.kid);
+    const [namespace, name] = s.model.split('/');
+    const bundleUrl = `/v1/models/${encodeURIComponent(namespace!)}/${encodeURIComponent(name!)}/versions/${encodeURIComponent(s.version)}/bundle`;
+    show(
+      content,
+      el('h2', {}, `${s.model}@${s.version}`),
+      el(
+        'dl',
+        { class: 'facts' },
+        ...row('Publisher', s.publisher),
+        ...row('Signed', when(s.createdAt)),
+        ...row('Key', el('code', {}, s.kid), key ? ` (${key.crv ?? key.kty}, ${key.status})` : ' (not among the service\'s keys)'),
+        ...row('Root digest', el('code', {}, s.rootDigest)),
+        ...row('Log entry', s.logIndex === null ? 'pending' : String(s.logIndex)),
+        ...row('Signature id', el('code', {}, s.id)),
+      ),
+      el('p', {}, el('a', { href: bundleUrl, download: 'model.sig' }, 'Download the bundle (model.sig)')),
+      files(s),
+    );
+  } catch (err) {
+    show(content, failure(err));
+  }
+}
+
+function files(s: SignatureView): HTMLElement {
+  const list = s.files ?? [];
+  return el(
+    'section',
+    { 'aria-label': 'Files' },
+    el('h3', {}, `Files (${list.length})`),
+    el(
+      'table',
+      { class: 'files' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Path'), el('th', { scope: 'col' }, 'SHA-256'), el('th', { scope: 'col' }, 'Bytes'))),
+      el('tbody', {}, ...list.map((f) => el('tr', {}, el('td', { class: 'path' }, f.path), el('td', {}, el('code', {}, f.sha256)), el('td', { class: 'num' }, f.size === undefined ? '' : String(f.size))))),
+    ),
+  );
+}
+
+function route(): void {
+  const hash = location.hash.replace(/^#/, '');
+  const releaseMatch = /^\/release\/([0-9a-fA-F-]{36})$/.exec(hash);
+  if (releaseMatch) return void release(releaseMatch[1]!);
+  const q = /^\/search\?q=(.*)$/.exec(hash);
+  if (q) return void search(decodeURIComponent(q[1]!));
+  show(content, searchForm(''));
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,93 @@
+// The public pages in headless Chromium against a real service (each storage pass): search by
+// model, by a file's digest and by signature id, with the query in the URL; a release page with
+// files, key and bundle; a hostile file name shown as text with no script run; a bad query and
+// an unknown id answered in words; no uncaught errors, CSP violations or unexpected 4xx/5xx;
+// no horizontal scroll at 375 px.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
+import { browserSkip, launchBrowser, watchedPage } from '../support/browser.ts';
+
+const HOSTILE = '<img src=x onerror=alert(1)>.bin';
+const digest = (n: number) => n.toString(16).padStart(64, 'a');
+
+describe('the public pages in a browser', { skip: browserSkip }, () => {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let signatureId: string;
+
+  before(async () => {
+    t = await createTestApp();
+    base = await listenTestApp(t);
+    browser = await launchBrowser();
+    const token = await t.publisherToken('acme');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/signatures',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { model: 'acme/tiny', version: '1.0', files: [{ path: 'model.safetensors', sha256: digest(1), size: 1234 }, { path: `weights/${HOSTILE}`, sha256: digest(2), size: 5 }] },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    signatureId = res.json().id;
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('finds a release by model, opens its page, and shows a hostile file name as text without running it', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(`${base}/#/search?q=${encodeURIComponent('acme/tiny')}`);
+    await page.getByRole('link', { name: 'acme/tiny@1.0' }).click();
+    await page.getByRole('heading', { name: 'acme/tiny@1.0' }).waitFor();
+    assert.match(page.url(), new RegExp(`#/release/${signatureId}$`), 'the release has its own URL');
+    assert.equal(await page.getByText(`weights/${HOSTILE}`, { exact: true }).count(), 1);
+    assert.equal(await page.locator('main img').count(), 0, 'no element was made from the name');
+    assert.equal(await page.getByText(digest(2), { exact: true }).count(), 1);
+    const bundle = page.getByRole('link', { name: /Download the bundle/ });
+    assert.equal(await bundle.getAttribute('href'), '/v1/models/acme/tiny/versions/1.0/bundle');
+    assert.match((await page.locator('dl.facts').textContent()) ?? '', /Publisher\s*acme.*Key.*\(Ed25519, active\)/s);
+    assert.deepEqual(problems, []);
+  });
+
+  it('finds a release by a file digest and by signature id, the query kept in the URL', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(`${base}/`);
+    await page.getByLabel('Model, digest, signature id or log index').fill(digest(1));
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'acme/tiny@1.0' }).waitFor();
+    assert.ok(page.url().endsWith(`#/search?q=${digest(1)}`));
+    await page.goto(`${base}/#/search?q=${signatureId}`);
+    await page.getByRole('heading', { name: 'acme/tiny@1.0' }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  it('answers a bad query and an unknown signature in words, and stays usable', async () => {
+    const { page, problems, expect } = await watchedPage(browser);
+    await page.goto(`${base}/#/search?q=${encodeURIComponent('not a model')}`);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /is not a model name/);
+    expect('404 /v1/signatures/');
+    await page.goto(`${base}/#/release/00000000-0000-4000-8000-000000000000`);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /no signature .*\(not_found\)/);
+    await page.goto(`${base}/#/search?q=acme/none`);
+    await page.getByRole('status').filter({ hasText: 'No signed release matches acme/none.' }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  it('fits 375 px without horizontal scrolling, and the search works from the keyboard', async () => {
+    const { page, problems } = await watchedPage(browser, { width: 375, height: 740 });
+    await page.goto(`${base}/#/release/${signatureId}`);
+    await page.getByRole('heading', { name: 'acme/tiny@1.0' }).waitFor();
+    assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scroll on a release page');
+    await page.goto(`${base}/`);
+    await page.keyboard.press('Tab'); // the home link
+    await page.keyboard.press('Tab'); // the search box
+    await page.keyboard.type('acme/tiny');
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'acme/tiny@1.0' }).waitFor();
+    assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scroll on results');
+    assert.deepEqual(problems, []);
+  });
+});
