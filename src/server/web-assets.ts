@@ -44,11 +44,13 @@ export function webBuildOptions(outdir: string) {
   };
 }
 
+/** The newest time stamp of what goes into the bundle (.ts and .css files). */
 function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
+    else if (/\.(ts|css)$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
   }
   return newest;
 }
@@ -105,7 +107,12 @@ async function load(): Promise<WebAssets> {
   } catch {
     // Missing or unreadable: built below.
   }
-  const { build } = await import('esbuild');
-  const result = await build({ ...webBuildOptions('/web-out'), write: false });
-  return assemble(result.outputFiles.map((f) => ({ name: path.basename(f.path), body: Buffer.from(f.contents) })), 'built at start');
+  const esbuild = await import('esbuild');
+  try {
+    const result = await esbuild.build({ ...webBuildOptions('/web-out'), write: false });
+    return assemble(result.outputFiles.map((f) => ({ name: path.basename(f.path), body: Buffer.from(f.contents) })), 'built at start');
+  } finally {
+    // esbuild keeps a helper process for later builds; there are none.
+    await esbuild.stop();
+  }
 }
