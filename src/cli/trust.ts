@@ -7,10 +7,11 @@
 // checked, and the report says so.
 import { readFile } from 'node:fs/promises';
 import { clientEnv } from '../config.ts';
-import { keyIdOf, parseJwk, parseSpkiPem } from '../core/crypto/public-key.ts';
+import { keyIdOf, parseSpkiPem } from '../core/crypto/public-key.ts';
+import { trustedKeysFromJwks } from '../core/keys/jwks.ts';
 import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
 import { keySet } from '../core/keys/key-set.ts';
-import { isKeyPurpose, isKeyStatus, type PublicKey, type TrustedKey } from '../core/keys/key.ts';
+import type { PublicKey, TrustedKey } from '../core/keys/key.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { fetchJson } from './http.ts';
 
@@ -37,22 +38,10 @@ async function pem(file: string, what: string): Promise<PublicKey> {
 }
 
 function fromJwks(doc: unknown, source: string): TrustedKey[] {
-  const keys = (doc as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys)) throw new CliFailure(EXIT.usage, `${source} is not a JWKS ({"keys": [...]})`);
-  const out: TrustedKey[] = [];
-  for (const k of keys as Record<string, unknown>[]) {
-    const key = parseJwk(k);
-    if (!key || typeof k.kid !== 'string' || keyIdOf(key) !== k.kid) continue;
-    out.push({
-      kid: k.kid,
-      ...key,
-      purpose: isKeyPurpose(k.purpose) ? k.purpose : 'release',
-      status: isKeyStatus(k.status) ? k.status : 'active',
-      compromisedAt: typeof k.compromisedAt === 'string' ? new Date(k.compromisedAt) : null,
-    });
-  }
-  if (out.length === 0) throw new CliFailure(EXIT.usage, `${source} holds no usable public key`);
-  return out;
+  const keys = trustedKeysFromJwks(doc);
+  if (!keys) throw new CliFailure(EXIT.usage, `${source} is not a JWKS ({"keys": [...]})`);
+  if (keys.length === 0) throw new CliFailure(EXIT.usage, `${source} holds no usable public key`);
+  return keys;
 }
 
 export async function loadTrust(options: { key?: string | undefined; keys?: string | undefined; server?: string | undefined; chain?: string | undefined; logKey?: string | undefined }): Promise<Trust> {

@@ -12,6 +12,7 @@ export type { EntryFacts } from './tlog/entries/entry-kind.ts';
 export { leafFor, CURRENT_ENTRY_KIND } from './tlog/entries/registry.ts';
 export { logIdOf } from './tlog/log-id.ts';
 export { keySet, type KeySet } from './keys/key-set.ts';
+export { trustedKeysFromJwks } from './keys/jwks.ts';
 export { leafHash, RFC6962 } from './tlog/hash.ts';
 export { ALGORITHMS, algorithmOf } from './crypto/registry.ts';
 export { parseSpkiPem, parseJwk, keyIdOf, verifySignature } from './crypto/public-key.ts';
