@@ -2,7 +2,8 @@
 // in the URL, so results can be shared) and a page per release. Everything from the server is
 // rendered as text (dom.ts); the page loads nothing from elsewhere and runs under a CSP with no
 // inline script or style.
-import { api, ApiError } from './api-client.ts';
+import { api, ApiError, getJson } from './api-client.ts';
+import { checkRelease, type ReleaseCheck } from './check-release.ts';
 import { el, show } from './dom.ts';
 import { parseQuery } from './query.ts';
 import type { SignatureSummaryView, SignatureView } from './types.ts';
@@ -88,8 +89,10 @@ function row(label: string, ...value: (Node | string)[]): HTMLElement[] {
 async function release(id: string): Promise<void> {
   show(content, el('p', { role: 'status' }, 'Loading…'));
   try {
-    const [s, keys] = await Promise.all([api.signature(id), api.keys()]);
+    const [s, jwks] = await Promise.all([api.signature(id), getJson<unknown>('/v1/keys')]);
+    const keys = jwks as Awaited<ReturnType<typeof api.keys>>;
     const key = keys.keys.find((k) => k.kid === s.kid);
+    const check = checkRelease(s, jwks);
     const [namespace, name] = s.model.split('/');
     const bundleUrl = `/v1/models/${encodeURIComponent(namespace!)}/${encodeURIComponent(name!)}/versions/${encodeURIComponent(s.version)}/bundle`;
     show(
@@ -105,12 +108,37 @@ async function release(id: string): Promise<void> {
         ...row('Log entry', s.logIndex === null ? 'pending' : String(s.logIndex)),
         ...row('Signature id', el('code', {}, s.id)),
       ),
+      checked(check),
       el('p', {}, el('a', { href: bundleUrl, download: 'model.sig' }, 'Download the bundle (model.sig)')),
       files(s),
     );
   } catch (err) {
     show(content, failure(err));
   }
+}
+
+function checked(check: ReleaseCheck): HTMLElement {
+  const keys = el(
+    'p',
+    { class: 'hint' },
+    'Checked against this server\'s keys: release key ',
+    el('code', {}, check.releaseKey?.kid ?? 'unknown'),
+    check.logKeys.length > 0 ? '; log key ' : '',
+    ...check.logKeys.flatMap((k, i) => [i > 0 ? ', ' : '', el('code', {}, k.kid)]),
+    '. This shows the server\'s keys vouch for the bundle; to check against a key you pinned, use modelsign verify --key.',
+  );
+  if (check.valid) {
+    const time = check.integratedTime === null ? '' : `, logged ${new Date(check.integratedTime * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`;
+    return el('section', { class: 'check ok', 'aria-label': 'Verification' }, el('p', { role: 'status' }, `Verified in your browser: signature, key status and log entry ${check.logIndex}${time} (inclusion proof and signed checkpoint).`), keys);
+  }
+  const pending = check.reasons.length === 1 && check.reasons[0]!.code === 'tlog_entry_missing';
+  return el(
+    'section',
+    { class: pending ? 'check pending' : 'check bad', 'aria-label': 'Verification' },
+    el('p', { role: pending ? 'status' : 'alert' }, pending ? 'Not yet in a signed checkpoint of the log: the entry is pending.' : 'This bundle does not check out in your browser:'),
+    pending ? null : el('ul', {}, ...check.reasons.map((r) => el('li', {}, el('code', {}, r.code), `: ${r.message}`))),
+    keys,
+  );
 }
 
 function files(s: SignatureView): HTMLElement {

@@ -31,6 +31,11 @@ describe('the public pages in a browser', { skip: browserSkip }, () => {
     });
     assert.equal(res.statusCode, 201, res.body);
     signatureId = res.json().id;
+    // Until a checkpoint covers the release (its bundle then carries the log entry).
+    for (let i = 0; i < 100; i++) {
+      if ((await t.app.inject({ url: `/v1/signatures/${signatureId}` })).json().bundle.verificationMaterial.tlogEntries.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
   after(async () => {
     await browser?.close();
@@ -49,6 +54,32 @@ describe('the public pages in a browser', { skip: browserSkip }, () => {
     const bundle = page.getByRole('link', { name: /Download the bundle/ });
     assert.equal(await bundle.getAttribute('href'), '/v1/models/acme/tiny/versions/1.0/bundle');
     assert.match((await page.locator('dl.facts').textContent()) ?? '', /Publisher\s*acme.*Key.*\(Ed25519, active\)/s);
+    assert.deepEqual(problems, []);
+  });
+
+  it('verifies the release in the page (signature, key, inclusion proof, checkpoint), and shows a tampered proof from a test double of the API as failed', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(`${base}/#/release/${signatureId}`);
+    await page.getByText(/^Verified in your browser: signature, key status and log entry \d+/).waitFor();
+    const keys = JSON.parse((await t.app.inject({ url: '/v1/keys' })).body).keys as { kid: string; purpose: string; status: string }[];
+    const shown = (await page.locator('section.check').textContent()) ?? '';
+    for (const k of keys.filter((k) => k.purpose === 'log' && k.status === 'active')) assert.ok(shown.includes(k.kid), 'the log key fingerprint is shown');
+
+    // The API double serves the same record with one hash of the inclusion proof changed.
+    // (The first entry's proof is for the tree it first entered, of one leaf: no hashes, so the
+    // double's proof claims the leaf's sibling is its own hash with one bit changed.)
+    await page.route(`**/v1/signatures/${signatureId}`, async (route) => {
+      const response = await route.fetch();
+      const record = await response.json();
+      const proof = record.bundle.verificationMaterial.tlogEntries[0].inclusionProof;
+      const bytes = Buffer.from(proof.hashes[0] ?? proof.rootHash, 'base64');
+      bytes[0] = bytes[0]! ^ 1;
+      proof.hashes = [bytes.toString('base64'), ...proof.hashes.slice(1)];
+      await route.fulfill({ response, json: record });
+    });
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'This bundle does not check out in your browser' }).waitFor();
+    assert.match((await page.locator('section.check').textContent()) ?? '', /inclusion_proof_invalid/);
     assert.deepEqual(problems, []);
   });
 
