@@ -67,7 +67,7 @@ export function indexPage(script: string, stylesheet: string): Buffer {
 <script type="module" src="/assets/${script}"></script>
 </head>
 <body>
-<header><h1><a href="#/">modelsign</a></h1><p>Signed model releases: who signed them, with which key, and their entries in the transparency log.</p></header>
+<header><h1><a href="#/">modelsign</a></h1><nav aria-label="Pages"><a href="#/">Search</a> · <a href="#/keys">Keys</a> · <a href="#/log">Log</a></nav><p>Signed model releases: who signed them, with which key, and their entries in the transparency log.</p></header>
 <main id="content" tabindex="-1"><noscript><p>This page needs JavaScript. The same data is in the API: <a href="/docs">/docs</a>.</p></noscript></main>
 </body>
 </html>

@@ -5,6 +5,8 @@
 import { api, ApiError, getJson } from './api-client.ts';
 import { checkRelease, type ReleaseCheck } from './check-release.ts';
 import { el, show } from './dom.ts';
+import { keysPage } from './keys-page.ts';
+import { logPage } from './log-page.ts';
 import { parseQuery } from './query.ts';
 import type { SignatureSummaryView, SignatureView } from './types.ts';
 
@@ -156,8 +158,14 @@ function files(s: SignatureView): HTMLElement {
   );
 }
 
+function page(render: (content: HTMLElement) => Promise<void>): void {
+  render(content).catch((err) => show(content, failure(err)));
+}
+
 function route(): void {
   const hash = location.hash.replace(/^#/, '');
+  if (hash === '/keys') return page(keysPage);
+  if (hash === '/log') return page(logPage);
   const releaseMatch = /^\/release\/([0-9a-fA-F-]{36})$/.exec(hash);
   if (releaseMatch) return void release(releaseMatch[1]!);
   const q = /^\/search\?q=(.*)$/.exec(hash);

@@ -107,14 +107,37 @@ describe('the public pages in a browser', { skip: browserSkip }, () => {
     assert.deepEqual(problems, []);
   });
 
+  it('shows the keys with the rotation chain verified in the page, and the log with its checkpoint verified and a consistency check', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(`${base}/#/keys`);
+    await page.getByText(/^Rotation chain verified in your browser: from the first release key [0-9a-f]{12}… to all \d+ release and log keys\.$/).waitFor();
+    const keys = JSON.parse((await t.app.inject({ url: '/v1/keys' })).body).keys as { kid: string }[];
+    for (const k of keys) assert.equal(await page.getByText(k.kid, { exact: true }).count(), 1, k.kid);
+    await page.getByRole('link', { name: 'Log' }).click();
+    await page.getByText(/^Checkpoint verified in your browser with log key [0-9a-f]{12}…: \d+ entries\.$/).waitFor();
+    await page.getByLabel('From size').fill('1');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByText(/^Consistent: the log at \d+ entries extends the log at 1 \(the signed checkpoint\)\.$/).waitFor();
+    await page.getByLabel('From size').fill('5');
+    await page.getByLabel('To size').fill('2');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Enter two sizes' }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
   it('fits 375 px without horizontal scrolling, and the search works from the keyboard', async () => {
     const { page, problems } = await watchedPage(browser, { width: 375, height: 740 });
     await page.goto(`${base}/#/release/${signatureId}`);
     await page.getByRole('heading', { name: 'acme/tiny@1.0' }).waitFor();
     assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scroll on a release page');
     await page.goto(`${base}/`);
-    await page.keyboard.press('Tab'); // the home link
-    await page.keyboard.press('Tab'); // the search box
+    // The header's links first, then the search box: focus order follows the page.
+    const order: string[] = [];
+    for (let i = 0; i < 6 && !order.includes('q'); i++) {
+      await page.keyboard.press('Tab');
+      order.push(String(await page.evaluate('document.activeElement.id || document.activeElement.textContent')));
+    }
+    assert.deepEqual(order, ['modelsign', 'Search', 'Keys', 'Log', 'q']);
     await page.keyboard.type('acme/tiny');
     await page.keyboard.press('Enter');
     await page.getByRole('link', { name: 'acme/tiny@1.0' }).waitFor();

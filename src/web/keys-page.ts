@@ -1,0 +1,75 @@
+// The keys page: every key the server has had (JWKS), with purpose, algorithm, status and
+// lifecycle times, and the rotation chain verified in the page from the first release key.
+import { KeyChainError, trustedKeysFromJwks, verifyKeyChain, type TrustedKey } from '../core/verifier.ts';
+import { getJson } from './api-client.ts';
+import { el, show } from './dom.ts';
+
+interface KeyJson {
+  kid: string;
+  purpose: string;
+  status: string;
+  crv?: string;
+  createdAt?: string;
+  activatedAt?: string | null;
+  retiredAt?: string | null;
+  revokedAt?: string | null;
+  compromisedAt?: string | null;
+}
+
+const day = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
+
+export async function keysPage(content: HTMLElement): Promise<void> {
+  show(content, el('p', { role: 'status' }, 'Loading…'));
+  const [jwks, chain] = await Promise.all([getJson<{ keys: KeyJson[] }>('/v1/keys'), getJson<unknown>('/v1/keys/chain')]);
+  const keys = trustedKeysFromJwks(jwks) ?? [];
+  // The chain is followed from the oldest release key the server lists: the key a client that
+  // pinned at the start would hold. Every key reached is one such a client trusts today.
+  const first = jwks.keys.filter((k) => k.purpose === 'release').sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''))[0];
+  const pin = keys.find((k) => k.kid === first?.kid);
+  let reached: TrustedKey[] = [];
+  let chainProblem: string | undefined;
+  try {
+    if (!pin) throw new KeyChainError('chain_pin_unknown', 'the server lists no release key');
+    reached = verifyKeyChain(chain, pin);
+  } catch (err) {
+    chainProblem = err instanceof Error ? err.message : String(err);
+  }
+  const reachedKids = new Set(reached.map((k) => k.kid));
+  const unreached = jwks.keys.filter((k) => (k.purpose === 'release' || k.purpose === 'log') && !reachedKids.has(k.kid));
+  show(
+    content,
+    el('h2', {}, 'Keys'),
+    el(
+      'section',
+      { class: chainProblem || unreached.length > 0 ? 'check bad' : 'check ok', 'aria-label': 'Rotation chain' },
+      chainProblem
+        ? el('p', { role: 'alert' }, `The rotation chain does not check out in your browser: ${chainProblem}`)
+        : unreached.length > 0
+          ? el('p', { role: 'alert' }, `The rotation chain from the first release key does not reach ${unreached.map((k) => k.kid.slice(0, 12)).join(', ')}.`)
+          : el('p', { role: 'status' }, `Rotation chain verified in your browser: from the first release key ${pin!.kid.slice(0, 12)}… to all ${reached.length} release and log keys.`),
+    ),
+    el(
+      'table',
+      { class: 'files keys' },
+      el('thead', {}, el('tr', {}, ...['Key (kid)', 'Purpose', 'Algorithm', 'Status', 'Created', 'Active from', 'Retired', 'Revoked (compromised)'].map((h) => el('th', { scope: 'col' }, h)))),
+      el(
+        'tbody',
+        {},
+        ...jwks.keys.map((k) =>
+          el(
+            'tr',
+            {},
+            el('td', {}, el('code', {}, k.kid)),
+            el('td', {}, k.purpose),
+            el('td', {}, k.crv ?? ''),
+            el('td', {}, k.status),
+            el('td', {}, day(k.createdAt)),
+            el('td', {}, day(k.activatedAt)),
+            el('td', {}, day(k.retiredAt)),
+            el('td', {}, k.revokedAt ? `${day(k.revokedAt)} (${day(k.compromisedAt)})` : '—'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
