@@ -1,19 +1,7 @@
-// The JSON shapes the public pages read (dates arrive as ISO strings).
-import type { Bundle } from '../core/bundle.ts';
+// The JSON shapes the public pages read: the service's records, with dates as ISO strings.
+import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
 
-export interface SignatureSummaryView {
-  id: string;
-  model: string;
-  version: string;
-  kid: string;
-  rootDigest: string;
-  publisher: string;
-  createdAt: string;
-  logIndex: number | null;
-}
+type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
 
-export interface SignatureView extends SignatureSummaryView {
-  files?: { path: string; sha256: string; size?: number }[];
-  ignorePaths?: string[];
-  bundle: Bundle;
-}
+export type SignatureSummaryView = Json<SignatureSummary>;
+export type SignatureView = Json<SignatureRecord>;
