@@ -82,8 +82,9 @@ export class ContentCheck {
       case 'zip':
         return this.finishZip(mode.walk, mode.safetensors);
       case 'legacy':
-        if (!mode.reader.done || mode.scans.length < 5) mode.scans.push(mode.reader.finish());
-        return worst('pytorch-legacy', unique(mode.scans).map((scan) => judgePickle(scan, 'pytorch-legacy')));
+        // The reader still open (the file ended inside a pickle) has not been counted yet.
+        if (!mode.scans.includes(mode.reader.finish())) mode.scans.push(mode.reader.finish());
+        return worst('pytorch-legacy', mode.scans.map((scan) => judgePickle(scan, 'pytorch-legacy')));
       case 'npy':
         if (mode.report) return mode.report;
         if (mode.reader) return judgePickle(mode.reader.finish(), 'npy');
@@ -258,11 +259,6 @@ export function checkContent(name: string, bytes: Uint8Array): ContentReport {
 function extensionOf(name: string): string {
   const base = name.slice(name.lastIndexOf('/') + 1);
   return base.lastIndexOf('.') > 0 ? base.slice(base.lastIndexOf('.')) : 'extensionless';
-}
-
-/** A pickle read by reference twice (the legacy format's last reader, finished once more) counts once. */
-function unique(scans: PickleScan[]): PickleScan[] {
-  return [...new Set(scans)];
 }
 
 /** The verdict on a .npy header, or 'object' when the data that follows is a pickle. */
