@@ -153,17 +153,28 @@ export async function findReleaseSignature(session: Tx, model: string, version: 
   return row ? toRow(row) : undefined;
 }
 
+// Prisma passes startsWith to LIKE as it is (prisma/orm#19506): `_` in a namespace would match
+// any character. PostgreSQL's LIKE takes backslash as its escape.
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /** A signature without its manifest and bundle, with its insertion sequence (the paging cursor). */
 export type SignatureSummaryRow = Omit<SignatureRow, 'files' | 'ignorePaths' | 'payload' | 'signature' | 'entryKind' | 'identity'> & { seq: bigint };
 
 /** Newest first, `limit` of them, before the insertion sequence `before` when given. */
 export async function listSignatureSummaries(
   session: Tx,
-  query: { model?: string | undefined; version?: string | undefined; sha256?: string | undefined; before?: bigint | undefined; limit: number },
+  query: { model?: string | undefined; namespace?: string | undefined; version?: string | undefined; sha256?: string | undefined; before?: bigint | undefined; limit: number },
 ): Promise<SignatureSummaryRow[]> {
+  // model = x AND model LIKE 'ns/%' when both are given: a model outside the namespace matches nothing.
+  const models = [
+    ...(query.model !== undefined ? [{ model: query.model }] : []),
+    ...(query.namespace !== undefined ? [{ model: { startsWith: `${likeLiteral(query.namespace)}/` } }] : []),
+  ];
   const rows = await session.releaseSignature.findMany({
     where: {
-      ...(query.model !== undefined ? { model: query.model } : {}),
+      ...(models.length > 0 ? { AND: models } : {}),
       ...(query.version !== undefined ? { version: query.version } : {}),
       ...(query.sha256 !== undefined ? { OR: [{ rootDigest: query.sha256 }, { fileDigests: { has: query.sha256 } }] } : {}),
       ...(query.before !== undefined ? { seq: { lt: query.before } } : {}),
@@ -223,4 +234,13 @@ export async function findReleaseSignatures(session: Tx, releases: readonly { mo
   if (releases.length === 0) return new Map();
   const rows = await session.releaseSignature.findMany({ where: { OR: releases.map((r) => ({ model: r.model, version: r.version })) }, select: ROW_FIELDS });
   return new Map(rows.map((r) => [`${r.model}@${r.version}`, toRow(r)]));
+}
+
+/** How many signatures a key made in all, and at or after `since`. */
+export async function countSignaturesByKey(session: Tx, kid: string, since: Date): Promise<{ total: number; since: number }> {
+  const [total, later] = await Promise.all([
+    session.releaseSignature.count({ where: { kid } }),
+    session.releaseSignature.count({ where: { kid, createdAt: { gte: since } } }),
+  ]);
+  return { total, since: later };
 }

@@ -86,3 +86,36 @@ export async function findTokenRevocation(tx: Tx, jti: string): Promise<{ revoke
 export async function markTokenRevoked(tx: Tx, jti: string, at: Date): Promise<void> {
   await tx.token.update({ where: { jti }, data: { revokedAt: at } });
 }
+
+/** What an admin sees of a token: everything but the JWT, which is never stored. */
+export interface TokenListRow {
+  jti: string;
+  role: Role;
+  subject: string;
+  publisher: string | null;
+  kid: string;
+  issuedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  namespaces: string[];
+  exchangeId: string | null;
+}
+
+/** Newest first (issue time, then jti), `limit` of them, after the position `after` when given. */
+export async function listTokenRows(
+  session: Tx,
+  query: { after?: { issuedAt: Date; jti: string } | undefined; publisherId?: string | undefined; live?: Date | undefined; limit: number },
+): Promise<TokenListRow[]> {
+  const after = query.after;
+  const rows = await session.token.findMany({
+    where: {
+      ...(query.publisherId !== undefined ? { publisherId: query.publisherId } : {}),
+      ...(query.live !== undefined ? { revokedAt: null, expiresAt: { gt: query.live } } : {}),
+      ...(after ? { OR: [{ issuedAt: { lt: after.issuedAt } }, { issuedAt: after.issuedAt, jti: { lt: after.jti } }] } : {}),
+    },
+    orderBy: [{ issuedAt: 'desc' }, { jti: 'desc' }],
+    take: query.limit,
+    select: { jti: true, role: true, subject: true, kid: true, issuedAt: true, expiresAt: true, revokedAt: true, namespaces: true, exchangeId: true, publisher: { select: { name: true } } },
+  });
+  return rows.map(({ publisher, ...r }) => ({ ...r, publisher: publisher?.name ?? null }));
+}

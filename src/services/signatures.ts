@@ -25,7 +25,7 @@ import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
 import { appendToLog, lockLog } from '../db/log-store.ts';
 import { databaseFailure } from '../db/errors.ts';
-import { findReleaseSignature, findReleaseSignatures, findSignature, signedReleases, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
+import { countSignaturesByKey, findReleaseSignature, findReleaseSignatures, findSignature, signedReleases, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
@@ -48,11 +48,17 @@ export interface SignRequest {
 
 export interface ListQuery {
   model?: string | undefined;
+  /** Every model under this namespace. */
+  namespace?: string | undefined;
   version?: string | undefined;
   sha256?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
+
+// A signature is logged in its own transaction and a signed checkpoint normally follows within
+// a second or two; five seconds covers a slow checkpoint for the revocation estimate.
+const CHECKPOINT_MARGIN_MS = 5_000;
 
 /** Releases one batch request signs at most. */
 export const MAX_BATCH = 100;
@@ -317,6 +323,16 @@ export class SignatureService {
     this.releaseIds.clear();
   }
 
+  /**
+   * What revoking `kid` as of `compromisedAt` would cost: its signatures made at or after that
+   * time become invalid, and so do those made in the second before it whose log entry came later
+   * (a log entry's time is the second its checkpoint was signed); `atRisk` counts those too.
+   */
+  async countByKey(kid: string, compromisedAt: Date): Promise<{ kid: string; compromisedAt: string; total: number; invalidated: number; atRisk: number }> {
+    const [exact, margin] = await Promise.all([countSignaturesByKey(this.db.prisma, kid, compromisedAt), countSignaturesByKey(this.db.prisma, kid, new Date(compromisedAt.getTime() - CHECKPOINT_MARGIN_MS))]);
+    return { kid, compromisedAt: compromisedAt.toISOString(), total: exact.total, invalidated: exact.since, atRisk: margin.since };
+  }
+
   /** Newest first; the cursor is opaque to clients (the last row's insertion sequence). */
   async list(query: ListQuery): Promise<{ items: SignatureSummary[]; nextCursor: string | null }> {
     let before: bigint | undefined;
@@ -324,7 +340,7 @@ export class SignatureService {
       if (!/^[1-9][0-9]{0,18}$/.test(query.cursor)) throw new ModelsignError('validation_failed', 'cursor is not one this service returned', [{ path: 'cursor', message: 'invalid cursor' }]);
       before = BigInt(query.cursor);
     }
-    const rows = await listSignatureSummaries(this.db.prisma, { model: query.model, version: query.version, sha256: query.sha256, before, limit: query.limit + 1 });
+    const rows = await listSignatureSummaries(this.db.prisma, { model: query.model, namespace: query.namespace, version: query.version, sha256: query.sha256, before, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     return {
       items: page.map(({ seq: _seq, ...summary }) => summary),

@@ -10,7 +10,7 @@ import { TOKEN_ISSUER, type Role } from '../core/tokens.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
-import { findTokenRevocation, findTokenState, insertToken, markTokenRevoked, type TokenState } from '../db/token-store.ts';
+import { findTokenRevocation, findTokenState, insertToken, listTokenRows, markTokenRevoked, type TokenListRow, type TokenState } from '../db/token-store.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
 import type { Principal } from './principal.ts';
@@ -62,6 +62,17 @@ function identityOf(jti: string, token: TokenState): SignerIdentity {
   // Written by TrustedPublishingService from ciIdentityOf.
   const ci = exchange.identity as CiIdentity;
   return { method: 'oidc', tokenJti: jti, exchangeId: exchange.id, ruleId: exchange.ruleId, jti: exchange.jti, repositoryPublic: exchange.repositoryPublic, ...ci };
+}
+
+export interface TokenView extends Omit<TokenListRow, 'exchangeId'> {
+  status: 'active' | 'expired' | 'revoked';
+  /** Minted by trusted publishing (an OIDC exchange), not issued by an admin. */
+  trustedPublishing: boolean;
+}
+
+function tokenView({ exchangeId, ...row }: TokenListRow, now: Date): TokenView {
+  const status = row.revokedAt ? 'revoked' : row.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active';
+  return { ...row, status, trustedPublishing: exchangeId !== null };
 }
 
 const SUBJECT = /^[\p{L}\p{N}._@:+-]{1,128}$/u;
@@ -133,6 +144,30 @@ export class TokenService {
       });
     });
     return { token, jti, role: grant.role, subject: grant.subject, expiresAt };
+  }
+
+  /**
+   * The tokens as an admin manages them, newest first: never the JWT (the service does not keep
+   * it). The cursor is opaque to clients: the last item's issue time and jti.
+   */
+  async list(query: { limit: number; cursor?: string | undefined; publisher?: string | undefined; live?: boolean | undefined }): Promise<{ items: TokenView[]; nextCursor: string | null }> {
+    let after: { issuedAt: Date; jti: string } | undefined;
+    if (query.cursor !== undefined) {
+      const m = /^([0-9]{1,15})\.([0-9a-f-]{36})$/.exec(query.cursor);
+      if (!m || !isUuid(m[2])) throw new ModelsignError('validation_failed', 'cursor is not one this service returned', [{ path: 'cursor', message: 'invalid cursor' }]);
+      after = { issuedAt: new Date(Number(m[1])), jti: m[2]! };
+    }
+    let publisherId: string | undefined;
+    if (query.publisher !== undefined) {
+      const publisher = await this.publishers.find(query.publisher);
+      if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(query.publisher)}`);
+      publisherId = publisher.id;
+    }
+    const now = this.clock.now();
+    const rows = await listTokenRows(this.db.prisma, { after, publisherId, live: query.live ? now : undefined, limit: query.limit + 1 });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { items: page.map((r) => tokenView(r, now)), nextCursor: rows.length > query.limit && last ? `${last.issuedAt.getTime()}.${last.jti}` : null };
   }
 
   /** Revokes a token; true when it was live, false when it was already revoked. */

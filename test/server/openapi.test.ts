@@ -102,6 +102,10 @@ describe('openapi.yaml', () => {
     await inject('rotateKey', { method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'release', expectedActive: release } });
     await inject('rotateKey', { method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(admin), payload: { purpose: 'nope' } });
     await inject('rotateKey', { method: 'POST', url: '/v1/admin/keys/rotate', headers: bearer(pub), payload: { purpose: 'log' } });
+    await inject('countKeySignatures', { url: `/v1/admin/keys/${release}/signature-count?compromisedAt=${new Date(0).toISOString()}`, headers: bearer(admin) });
+    await inject('countKeySignatures', { url: `/v1/admin/keys/${release}/signature-count`, headers: bearer(admin) });
+    await inject('countKeySignatures', { url: `/v1/admin/keys/${sha('9')}/signature-count?compromisedAt=${new Date(0).toISOString()}`, headers: bearer(admin) });
+    await inject('countKeySignatures', { url: `/v1/admin/keys/${release}/signature-count?compromisedAt=${new Date(0).toISOString()}`, headers: bearer(pub) });
     await inject('revokeKey', { method: 'POST', url: `/v1/admin/keys/${release}/revoke`, headers: bearer(admin), payload: { compromisedAt: new Date().toISOString(), reason: 'test' } });
     await inject('revokeKey', { method: 'POST', url: `/v1/admin/keys/${release}/revoke`, headers: bearer(admin), payload: { compromisedAt: new Date().toISOString(), reason: 'test' } });
     await inject('revokeKey', { method: 'POST', url: `/v1/admin/keys/${sha('9')}/revoke`, headers: bearer(admin), payload: { compromisedAt: new Date().toISOString(), reason: 'test' } });
@@ -109,6 +113,12 @@ describe('openapi.yaml', () => {
     await inject('updatePublisher', { method: 'PATCH', url: '/v1/admin/publishers/acme', headers: bearer(admin), payload: { namespaces: ['acme', 'acme-labs'] } });
     await inject('updatePublisher', { method: 'PATCH', url: '/v1/admin/publishers/ghost', headers: bearer(admin), payload: { disabled: true } });
     await inject('updatePublisher', { method: 'PATCH', url: '/v1/admin/publishers/acme', headers: bearer(admin), payload: {} });
+    await inject('listTokens', { url: '/v1/admin/tokens?limit=5', headers: bearer(admin) });
+    await inject('listTokens', { url: '/v1/admin/tokens?status=active&publisher=acme', headers: bearer(admin) });
+    await inject('listTokens', { url: '/v1/admin/tokens?publisher=ghost', headers: bearer(admin) });
+    await inject('listTokens', { url: '/v1/admin/tokens', headers: bearer(pub) });
+    await inject('listTokens', { url: '/v1/admin/tokens?limit=0', headers: bearer(admin) });
+    await inject('listSignatures', { url: '/v1/signatures?namespace=acme' });
     await inject('listAuditEvents', { url: '/v1/admin/audit?limit=5', headers: bearer(admin) });
     await inject('listAuditEvents', { url: '/v1/admin/audit', headers: bearer(pub) });
     await inject('listAuditEvents', { url: '/v1/admin/audit?limit=0', headers: bearer(admin) });

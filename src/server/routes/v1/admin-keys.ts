@@ -30,6 +30,20 @@ export default async function adminKeyRoutes(app: FastifyInstance) {
     },
   );
 
+  app.get<{ Params: { kid: string }; Querystring: { compromisedAt: string } }>(
+    '/keys/:kid/signature-count',
+    { schema: app.openapi.routeSchema('countKeySignatures'), preHandler: app.requireRole('admin', 'auditor') },
+    async (request) => {
+      const { kid } = request.params;
+      if (!app.services.keys.get(kid)) throw new ModelsignError('not_found', `no key ${JSON.stringify(kid)}`);
+      const compromisedAt = new Date(request.query.compromisedAt);
+      if (Number.isNaN(compromisedAt.getTime())) {
+        throw new ModelsignError('validation_failed', 'compromisedAt must be an RFC 3339 date-time', [{ path: 'compromisedAt', message: 'not a date-time' }]);
+      }
+      return app.services.signatures.countByKey(kid, compromisedAt);
+    },
+  );
+
   app.get<{ Querystring: { limit: number; cursor?: number; action?: string } }>(
     '/audit',
     { schema: app.openapi.routeSchema('listAuditEvents'), preHandler: app.requireRole('admin', 'auditor') },

@@ -17,6 +17,7 @@ interface SignBody {
 
 interface ListQuery {
   model?: string;
+  namespace?: string;
   version?: string;
   sha256?: string;
   limit: number;
