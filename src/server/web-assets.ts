@@ -1,6 +1,6 @@
 // The console's files (src/web, bundled by esbuild): built at install (scripts/build-web.ts
-// writes dist/web), loaded from there while that build is newer than every file under src/web,
-// and otherwise built again in memory when the service starts (about 100 ms), so an edited
+// writes dist/web), loaded from there while that build is newer than every file under src/web
+// and src/core, and otherwise built again in memory when the service starts (about 100 ms), so an edited
 // checkout never serves stale pages. Served from memory under content-hashed names.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -25,13 +25,15 @@ export interface WebAssets {
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB_SOURCE = path.join(ROOT, 'src', 'web');
 export const WEB_DIST = path.join(ROOT, 'dist', 'web');
+// The pages bundle the portable verifier and the content check from here.
+const CORE_SOURCE = path.join(ROOT, 'src', 'core');
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
-/** esbuild's options for the console: one module script and one stylesheet, hashed names. */
+/** esbuild's options for the console: the page's module script, the hashing worker's and one stylesheet, hashed names. */
 export function webBuildOptions(outdir: string) {
   return {
-    entryPoints: [path.join(WEB_SOURCE, 'main.ts'), path.join(WEB_SOURCE, 'styles.css')],
+    entryPoints: [path.join(WEB_SOURCE, 'main.ts'), path.join(WEB_SOURCE, 'hash-worker.ts'), path.join(WEB_SOURCE, 'styles.css')],
     outdir,
     bundle: true,
     minify: true,
@@ -55,7 +57,7 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-export function indexPage(script: string, stylesheet: string): Buffer {
+export function indexPage(script: string, stylesheet: string, worker: string): Buffer {
   return Buffer.from(`<!doctype html>
 <html lang="en">
 <head>
@@ -63,11 +65,12 @@ export function indexPage(script: string, stylesheet: string): Buffer {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>modelsign</title>
 <link rel="icon" href="data:,">
+<meta name="modelsign-worker" content="/assets/${worker}">
 <link rel="stylesheet" href="/assets/${stylesheet}">
 <script type="module" src="/assets/${script}"></script>
 </head>
 <body>
-<header><h1><a href="#/">modelsign</a></h1><nav aria-label="Pages"><a href="#/">Search</a> · <a href="#/keys">Keys</a> · <a href="#/log">Log</a></nav><p>Signed model releases: who signed them, with which key, and their entries in the transparency log.</p></header>
+<header><h1><a href="#/">modelsign</a></h1><nav aria-label="Pages"><a href="#/">Search</a> · <a href="#/verify">Verify files</a> · <a href="#/keys">Keys</a> · <a href="#/log">Log</a></nav><p>Signed model releases: who signed them, with which key, and their entries in the transparency log.</p></header>
 <main id="content" tabindex="-1"><noscript><p>This page needs JavaScript. The same data is in the API: <a href="/docs">/docs</a>.</p></noscript></main>
 </body>
 </html>
@@ -83,8 +86,9 @@ function assemble(outputs: { name: string; body: Buffer }[], source: WebAssets['
   }
   const script = [...files.keys()].find((n) => /^main-[A-Z0-9]+\.js$/.test(n));
   const stylesheet = [...files.keys()].find((n) => /^styles-[A-Z0-9]+\.css$/.test(n));
-  if (!script || !stylesheet) throw new Error('the console build has no main-*.js or styles-*.css');
-  return { index: indexPage(script, stylesheet), files, source };
+  const worker = [...files.keys()].find((n) => /^hash-worker-[A-Z0-9]+\.js$/.test(n));
+  if (!script || !stylesheet || !worker) throw new Error('the console build has no main-*.js, hash-worker-*.js or styles-*.css');
+  return { index: indexPage(script, stylesheet, worker), files, source };
 }
 
 let loading: Promise<WebAssets> | undefined;
@@ -100,7 +104,7 @@ export function loadWebAssets(): Promise<WebAssets> {
 async function load(): Promise<WebAssets> {
   try {
     const built = statSync(path.join(WEB_DIST, 'manifest.json')).mtimeMs;
-    if (built > newestSource(WEB_SOURCE)) {
+    if (built > Math.max(newestSource(WEB_SOURCE), newestSource(CORE_SOURCE))) {
       const names = JSON.parse(readFileSync(path.join(WEB_DIST, 'manifest.json'), 'utf8')) as string[];
       return assemble(names.map((name) => ({ name, body: readFileSync(path.join(WEB_DIST, name)) })), 'prebuilt');
     }

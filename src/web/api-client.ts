@@ -30,6 +30,7 @@ export async function getJson<T>(path: string): Promise<T> {
 
 export const api = {
   signaturesByModel: (model: string, version?: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?model=${encodeURIComponent(model)}${version ? `&version=${encodeURIComponent(version)}` : ''}&limit=50`),
+  signaturesByNamespace: (namespace: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?namespace=${encodeURIComponent(namespace)}&limit=50`),
   signaturesByDigest: (sha256: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?sha256=${sha256}&limit=50`),
   signature: (id: string) => getJson<SignatureView>(`/v1/signatures/${encodeURIComponent(id)}`),
   keys: () => getJson<{ keys: { kid: string; alg?: string; crv?: string; kty: string; purpose: string; status: string; createdAt?: string; activatedAt?: string | null; retiredAt?: string | null; revokedAt?: string | null }[] }>('/v1/keys'),

@@ -9,8 +9,11 @@ import { keysPage } from './keys-page.ts';
 import { logPage } from './log-page.ts';
 import { parseQuery } from './query.ts';
 import type { SignatureSummaryView, SignatureView } from './types.ts';
+import { verifyPage } from './verify-page.ts';
 
 const content = document.getElementById('content')!;
+// The hashing worker's content-hashed name, which the server writes into the page.
+const workerUrl = document.querySelector<HTMLMetaElement>('meta[name="modelsign-worker"]')?.content ?? '';
 
 function searchForm(value: string): HTMLFormElement {
   const input = el('input', { id: 'q', name: 'q', type: 'search', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'q-help' });
@@ -18,7 +21,7 @@ function searchForm(value: string): HTMLFormElement {
   const form = el(
     'form',
     { role: 'search', class: 'search' },
-    el('label', { for: 'q' }, 'Model, digest, signature id or log index'),
+    el('label', { for: 'q' }, 'Model, namespace, digest, signature id or log index'),
     el('div', { class: 'row' }, input, el('button', { type: 'submit' }, 'Search')),
     el('p', { id: 'q-help', class: 'hint' }, 'For example acme/llama-7b@1.0, or the SHA-256 of a file you have.'),
   );
@@ -67,6 +70,8 @@ async function search(text: string): Promise<void> {
         return out(el('p', { role: 'alert', class: 'error' }, query.message));
       case 'model':
         return out(results((await api.signaturesByModel(query.model, query.version)).items, query.version ? `${query.model}@${query.version}` : query.model));
+      case 'namespace':
+        return out(results((await api.signaturesByNamespace(query.namespace)).items, `the namespace ${query.namespace}`));
       case 'digest':
         return out(results((await api.signaturesByDigest(query.sha256)).items, `the digest ${query.sha256}`));
       case 'id':
@@ -166,6 +171,7 @@ function route(): void {
   const hash = location.hash.replace(/^#/, '');
   if (hash === '/keys') return page(keysPage);
   if (hash === '/log') return page(logPage);
+  if (hash === '/verify') return verifyPage(content, workerUrl);
   const releaseMatch = /^\/release\/([0-9a-fA-F-]{36})$/.exec(hash);
   if (releaseMatch) return void release(releaseMatch[1]!);
   const q = /^\/search\?q=(.*)$/.exec(hash);

@@ -86,7 +86,7 @@ describe('the public pages in a browser', { skip: browserSkip }, () => {
   it('finds a release by a file digest and by signature id, the query kept in the URL', async () => {
     const { page, problems } = await watchedPage(browser);
     await page.goto(`${base}/`);
-    await page.getByLabel('Model, digest, signature id or log index').fill(digest(1));
+    await page.getByLabel('Model, namespace, digest, signature id or log index').fill(digest(1));
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'acme/tiny@1.0' }).waitFor();
     assert.ok(page.url().endsWith(`#/search?q=${digest(1)}`));
@@ -133,11 +133,11 @@ describe('the public pages in a browser', { skip: browserSkip }, () => {
     await page.goto(`${base}/`);
     // The header's links first, then the search box: focus order follows the page.
     const order: string[] = [];
-    for (let i = 0; i < 6 && !order.includes('q'); i++) {
+    for (let i = 0; i < 7 && !order.includes('q'); i++) {
       await page.keyboard.press('Tab');
       order.push(String(await page.evaluate('document.activeElement.id || document.activeElement.textContent')));
     }
-    assert.deepEqual(order, ['modelsign', 'Search', 'Keys', 'Log', 'q']);
+    assert.deepEqual(order, ['modelsign', 'Search', 'Verify files', 'Keys', 'Log', 'q']);
     await page.keyboard.type('acme/tiny');
     await page.keyboard.press('Enter');
     await page.getByRole('link', { name: 'acme/tiny@1.0' }).waitFor();

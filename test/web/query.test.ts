@@ -11,10 +11,12 @@ describe('parseQuery', () => {
     assert.deepEqual(parseQuery('A'.repeat(64)), { kind: 'digest', sha256: 'a'.repeat(64) });
     assert.deepEqual(parseQuery('0190D3A2-7C1B-7000-8000-000000000001'), { kind: 'id', id: '0190d3a2-7c1b-7000-8000-000000000001' });
     assert.deepEqual(parseQuery('42'), { kind: 'log-index', index: 42 });
+    assert.deepEqual(parseQuery('acme'), { kind: 'namespace', namespace: 'acme' });
+    assert.deepEqual(parseQuery('a_b.c/'), { kind: 'namespace', namespace: 'a_b.c' });
   });
 
   it('says what it expects for anything else', () => {
-    for (const q of ['', '   ', 'acme', 'Acme/x', 'acme/x@', '../etc/passwd', 'a'.repeat(63), '<img src=x>']) {
+    for (const q of ['', '   ', 'Acme', 'Acme/x', 'acme/x@', '../etc/passwd', 'F'.repeat(63), 'a'.repeat(65), 'acme-', '<img src=x>']) {
       const parsed = parseQuery(q);
       assert.equal(parsed.kind, 'invalid', q);
       assert.match((parsed as { message: string }).message, /model|Type a model/);

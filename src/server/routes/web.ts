@@ -9,7 +9,7 @@ import { loadWebAssets, type WebAssets } from '../web-assets.ts';
 export type WebMode = 'all' | 'public' | 'off';
 
 export const WEB_CSP =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export default async function webRoutes(app: FastifyInstance, options: { mode: WebMode }) {
   let assets: WebAssets | undefined;
