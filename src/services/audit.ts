@@ -4,6 +4,7 @@
 // the keys migration; audit-chain.ts verifies it); the composition root seals periodically.
 import type { Database } from '../db/client.ts';
 import { recordAuditFast, sealAuditEvents, sealedEvents, type AuditEventRow } from '../db/audit-store.ts';
+import { verifyAuditChain, type ChainReport } from './audit-chain.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
 
 /** An event as GET /v1/admin/audit shows it: its place in the chain as a number, hashes in hex. */
@@ -50,5 +51,11 @@ export class AuditService {
       })),
       nextCursor: rows.length > query.limit ? page[page.length - 1]!.seq : null,
     };
+  }
+
+  /** Seals what is recorded, then recomputes the whole chain (as `modelsign admin audit-verify`). */
+  async verifyChain(): Promise<ChainReport> {
+    await this.seal();
+    return verifyAuditChain(this.db);
   }
 }

@@ -116,4 +116,24 @@ describe('console API additions', () => {
     const publisher = await get(`/v1/admin/keys/${kid}/signature-count?compromisedAt=${cut.toISOString()}`, token);
     assert.equal(publisher.status, 403);
   });
+
+  it('reports the audit chain check, and names the first event changed behind its back', async () => {
+    const intact = await get('/v1/admin/audit/chain');
+    assert.equal(intact.status, 200, intact.body);
+    assert.equal(intact.json.ok, true);
+    assert.ok(intact.json.checked >= 5, 'the tokens, publishers and key changes above are events');
+    assert.equal(intact.json.firstBad, null);
+    await t.database.db.query('ALTER TABLE "audit_events" DISABLE TRIGGER "audit_events_append_only"');
+    try {
+      await t.database.db.query(`UPDATE "audit_events" SET "actor" = 'someone-else' WHERE "seq" = 2`);
+    } finally {
+      await t.database.db.query('ALTER TABLE "audit_events" ENABLE TRIGGER "audit_events_append_only"');
+    }
+    const broken = await get('/v1/admin/audit/chain');
+    assert.equal(broken.json.ok, false);
+    assert.equal(broken.json.firstBad.seq, 2);
+    assert.match(broken.json.firstBad.problem, /changed after it was sealed/);
+    const publisher = await get('/v1/admin/audit/chain', await t.publisherToken('acme'));
+    assert.equal(publisher.status, 403);
+  });
 });

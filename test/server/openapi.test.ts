@@ -120,6 +120,8 @@ describe('openapi.yaml', () => {
     await inject('listTokens', { url: '/v1/admin/tokens?limit=0', headers: bearer(admin) });
     await inject('listSignatures', { url: '/v1/signatures?namespace=acme' });
     await inject('listAuditEvents', { url: '/v1/admin/audit?limit=5', headers: bearer(admin) });
+    await inject('verifyAuditChain', { url: '/v1/admin/audit/chain', headers: bearer(admin) });
+    await inject('verifyAuditChain', { url: '/v1/admin/audit/chain', headers: bearer(pub) });
     await inject('listAuditEvents', { url: '/v1/admin/audit', headers: bearer(pub) });
     await inject('listAuditEvents', { url: '/v1/admin/audit?limit=0', headers: bearer(admin) });
     await inject('getCheckpoint', { url: '/v1/log/checkpoint' });

@@ -49,4 +49,6 @@ export default async function adminKeyRoutes(app: FastifyInstance) {
     { schema: app.openapi.routeSchema('listAuditEvents'), preHandler: app.requireRole('admin', 'auditor') },
     async (request) => app.services.audit.list(request.query),
   );
+
+  app.get('/audit/chain', { schema: app.openapi.routeSchema('verifyAuditChain'), preHandler: app.requireRole('admin', 'auditor') }, async () => app.services.audit.verifyChain());
 }
