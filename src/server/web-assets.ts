@@ -16,6 +16,8 @@ export interface WebFile {
 export interface WebAssets {
   /** The page at /, naming the hashed assets. */
   index: Buffer;
+  /** The admin console's page at /admin. */
+  admin: Buffer;
   /** By file name (`main-3F2A….js`). */
   files: Map<string, WebFile>;
   /** Where they came from, for the startup log. */
@@ -30,10 +32,10 @@ const CORE_SOURCE = path.join(ROOT, 'src', 'core');
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
-/** esbuild's options for the console: the page's module script, the hashing worker's and one stylesheet, hashed names. */
+/** esbuild's options for the console: the public pages' module script, the hashing worker's, the admin console's and one stylesheet, hashed names. */
 export function webBuildOptions(outdir: string) {
   return {
-    entryPoints: [path.join(WEB_SOURCE, 'main.ts'), path.join(WEB_SOURCE, 'hash-worker.ts'), path.join(WEB_SOURCE, 'styles.css')],
+    entryPoints: [path.join(WEB_SOURCE, 'main.ts'), path.join(WEB_SOURCE, 'hash-worker.ts'), path.join(WEB_SOURCE, 'admin-main.ts'), path.join(WEB_SOURCE, 'styles.css')],
     outdir,
     bundle: true,
     minify: true,
@@ -77,6 +79,26 @@ export function indexPage(script: string, stylesheet: string, worker: string): B
 `);
 }
 
+export function adminPage(script: string, stylesheet: string): Buffer {
+  return Buffer.from(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>modelsign admin</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/${stylesheet}">
+<script type="module" src="/assets/${script}"></script>
+</head>
+<body>
+<header><h1><a href="/admin">modelsign admin</a></h1><nav aria-label="Site"><a href="/">Public pages</a></nav><p id="who" aria-live="polite"></p></header>
+<main id="content" tabindex="-1"><noscript><p>The console needs JavaScript. The same actions are in the API (<a href="/docs">/docs</a>) and the CLI (modelsign admin).</p></noscript></main>
+</body>
+</html>
+`);
+}
+
 function assemble(outputs: { name: string; body: Buffer }[], source: WebAssets['source']): WebAssets {
   const files = new Map<string, WebFile>();
   for (const { name, body } of outputs) {
@@ -87,8 +109,9 @@ function assemble(outputs: { name: string; body: Buffer }[], source: WebAssets['
   const script = [...files.keys()].find((n) => /^main-[A-Z0-9]+\.js$/.test(n));
   const stylesheet = [...files.keys()].find((n) => /^styles-[A-Z0-9]+\.css$/.test(n));
   const worker = [...files.keys()].find((n) => /^hash-worker-[A-Z0-9]+\.js$/.test(n));
-  if (!script || !stylesheet || !worker) throw new Error('the console build has no main-*.js, hash-worker-*.js or styles-*.css');
-  return { index: indexPage(script, stylesheet, worker), files, source };
+  const admin = [...files.keys()].find((n) => /^admin-main-[A-Z0-9]+\.js$/.test(n));
+  if (!script || !stylesheet || !worker || !admin) throw new Error('the console build lacks one of main-*.js, hash-worker-*.js, admin-main-*.js, styles-*.css');
+  return { index: indexPage(script, stylesheet, worker), admin: adminPage(admin, stylesheet), files, source };
 }
 
 let loading: Promise<WebAssets> | undefined;

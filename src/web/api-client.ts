@@ -13,7 +13,21 @@ export class ApiError extends Error {
 }
 
 export async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'omit' });
+  return call<T>('GET', path);
+}
+
+/**
+ * One API call. The admin console passes its bearer token here (never a cookie: the service
+ * reads tokens from the Authorization header only, so there is no session to forge a request in).
+ */
+export async function call<T>(method: string, path: string, options: { body?: unknown; token?: string; fresh?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  // The console reads what it just changed: past the browser's cache (GET /v1/keys is cacheable).
+  const cache: RequestCache = options.fresh || options.token ? 'no-store' : 'default';
+  const res = await fetch(path, { method, headers, credentials: 'omit', cache, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+  if (res.status === 204) return undefined as T;
   const text = await res.text();
   let body: unknown;
   try {

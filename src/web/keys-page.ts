@@ -45,7 +45,13 @@ export async function keysPage(content: HTMLElement): Promise<void> {
       chainProblem
         ? el('p', { role: 'alert' }, `The rotation chain does not check out in your browser: ${chainProblem}`)
         : unreached.length > 0
-          ? el('p', { role: 'alert' }, `The rotation chain from the first release key does not reach ${unreached.map((k) => k.kid.slice(0, 12)).join(', ')}.`)
+          ? el(
+              'p',
+              { role: 'alert' },
+              pin?.status === 'revoked'
+                ? `The first release key ${pin.kid.slice(0, 12)}… is revoked, so its chain vouches for no key it introduced after the compromise: a client that pinned it must pin a current key. Not reached: ${unreached.map((k) => k.kid.slice(0, 12)).join(', ')}.`
+                : `The rotation chain from the first release key does not reach ${unreached.map((k) => k.kid.slice(0, 12)).join(', ')}.`,
+            )
           : el('p', { role: 'status' }, `Rotation chain verified in your browser: from the first release key ${pin!.kid.slice(0, 12)}… to all ${reached.length} release and log keys.`),
     ),
     el(

@@ -99,7 +99,7 @@ describe('limits', () => {
       const path = op.path.replace(/\{[^}]+\}/g, 'x');
       const method = op.method.toUpperCase();
       const authenticated = Array.isArray(op.operation.security) && op.operation.security.length > 0;
-      const expected = !authenticated && !['/healthz', '/readyz', '/metrics', '/docs', '/', '/assets/{name}'].includes(op.path) && (method === 'GET' || op.operationId === 'verifyBundle');
+      const expected = !authenticated && !['/healthz', '/readyz', '/metrics', '/docs', '/', '/admin', '/assets/{name}'].includes(op.path) && (method === 'GET' || op.operationId === 'verifyBundle');
       assert.equal(isCorsOpen(method, path), expected, `${method} ${op.path}`);
       const preflight = await t.app.inject({ method: 'OPTIONS', url: path, remoteAddress: randomIp(), headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' } });
       if (expected) {

@@ -61,6 +61,7 @@ describe('openapi.yaml', () => {
       await inject('getConsoleAsset', { url: `/assets/${name}`, headers: { 'if-none-match': String(asset.headers.etag) } });
     }
     await inject('getConsoleAsset', { url: '/assets/nope.js' });
+    await inject('getAdminConsole', { url: '/admin' });
     await inject('getMetrics', { url: '/metrics' });
     const publisher = await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });
     await inject('createPublisher', { method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'acme', namespaces: ['acme'] } });

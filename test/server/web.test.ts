@@ -16,13 +16,16 @@ const WEB_SOURCE = fileURLToPath(new URL('../../src/web/', import.meta.url));
 describe('the web console, served', () => {
   let t: TestApp;
   let off: TestApp;
+  let publicOnly: TestApp;
   before(async () => {
     t = await createTestApp();
     off = await createTestApp({ web: 'off' });
+    publicOnly = await createTestApp({ web: 'public' });
   });
   after(async () => {
     await t?.close();
     await off?.close();
+    await publicOnly?.close();
   });
 
   const assetsOf = (html: string) => [...html.matchAll(/(?:src|href)="\/assets\/([^"]+)"/g)].map((m) => m[1]!);
@@ -69,6 +72,23 @@ describe('the web console, served', () => {
     assert.equal(page.json().code, 'route_not_found');
     const html = (await t.app.inject({ url: '/' })).body;
     assert.equal((await off.app.inject({ url: `/assets/${assetsOf(html)[0]}` })).statusCode, 404);
+  });
+
+  it('serves the admin console at /admin under the same CSP, with its own script; MODELSIGN_WEB=public turns off only that', async () => {
+    const res = await t.app.inject({ url: '/admin' });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-security-policy'], WEB_CSP);
+    assert.doesNotMatch(res.body, /<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+    const assets = assetsOf(res.body);
+    assert.deepEqual(assets.map((n) => n.replace(/-[A-Z0-9]+\./, '-HASH.')), ['styles-HASH.css', 'admin-main-HASH.js']);
+    assert.ok(!(await t.app.inject({ url: '/' })).body.includes('admin-main-'), 'the public page does not load the admin script');
+    const admin = await publicOnly.app.inject({ url: '/admin' });
+    assert.equal(admin.statusCode, 404);
+    assert.match(admin.json().detail, /MODELSIGN_WEB=public/);
+    assert.equal((await publicOnly.app.inject({ url: `/assets/${assets[1]}` })).statusCode, 404);
+    assert.equal((await publicOnly.app.inject({ url: '/' })).statusCode, 200);
+    assert.equal((await publicOnly.app.inject({ url: `/assets/${assets[0]}` })).statusCode, 200);
+    assert.equal((await off.app.inject({ url: '/admin' })).statusCode, 404);
   });
 
   it('builds no markup from strings: no innerHTML, outerHTML, insertAdjacentHTML, document.write or DOMParser under src/web', () => {

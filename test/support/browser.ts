@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core (which downloads no browser). `.ci/run` installs
 // the browser and sets CI=true: there a missing browser fails the tests instead of skipping them.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,3 +47,19 @@ export async function watchedPage(browser: Browser, viewport = { width: 1280, he
   });
   return { page, problems, expect: (prefix) => expected.push(prefix) };
 }
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical violations on the page as it is now (its source injected with evaluate: the page's CSP does not apply to it). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(', ')}`);
+}
+
+/** Where tests save the screenshots the README shows, when asked to (npm run screenshots); undefined otherwise. */
+export const SCREENSHOT_DIR = process.env.MODELSIGN_SCREENSHOTS;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
-import { browserSkip, launchBrowser, watchedPage } from '../support/browser.ts';
+import { browserSkip, launchBrowser, SCREENSHOT_DIR, watchedPage } from '../support/browser.ts';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -98,6 +98,10 @@ describe('verify a model in the browser', { skip: browserSkip }, () => {
     assert.match(text, /Ed25519, active/);
     assert.match(text, /Log entry\d+, logged 20/);
     assert.equal(await page.locator('table.files tbody tr').count(), 3);
+    if (SCREENSHOT_DIR) {
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'console-verify.png'), fullPage: true });
+    }
 
     // Without the bundle: the page finds the release by the files' digests.
     await page.setInputFiles('#pick-files', ['config.json', 'unet/w.safetensors', 'vae.safetensors'].map((f) => path.join(work, 'sd', f)));

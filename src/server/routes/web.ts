@@ -1,7 +1,8 @@
 // The web console's pages (src/web): `/` and its assets, from memory (web-assets.ts), under a
 // Content-Security-Policy of their own: scripts, styles and fetches from this origin only, no
 // inline script or style, no framing. The API keeps its `default-src 'none'`.
-// MODELSIGN_WEB=off answers 404 here; a console that cannot be built answers a clear 503.
+// The admin console is /admin (its own script). MODELSIGN_WEB=public answers 404 for it, off for
+// everything here; a console that cannot be built answers a clear 503.
 import type { FastifyInstance } from 'fastify';
 import { sendProblem } from '../plugins/errors.ts';
 import { loadWebAssets, type WebAssets } from '../web-assets.ts';
@@ -30,9 +31,16 @@ export default async function webRoutes(app: FastifyInstance, options: { mode: W
     return reply.header('content-security-policy', WEB_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(assets.index);
   });
 
+  app.get('/admin', { schema: app.openapi.routeSchema('getAdminConsole') }, async (request, reply) => {
+    if (options.mode !== 'all') return sendProblem(request, reply, 'route_not_found', `the admin console is turned off (MODELSIGN_WEB=${options.mode})`);
+    if (!assets) return sendProblem(request, reply, 'unavailable', `the web console could not be built (${failure}); the API works; an operator runs npm run build:web`);
+    return reply.header('content-security-policy', WEB_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(assets.admin);
+  });
+
   app.get<{ Params: { name: string } }>('/assets/:name', { schema: app.openapi.routeSchema('getConsoleAsset') }, async (request, reply) => {
     const file = assets?.files.get(request.params.name);
-    if (options.mode === 'off' || !file) return sendProblem(request, reply, 'not_found', `no console asset ${JSON.stringify(request.params.name)}`);
+    const adminOnly = request.params.name.startsWith('admin-');
+    if (options.mode === 'off' || !file || (adminOnly && options.mode !== 'all')) return sendProblem(request, reply, 'not_found', `no console asset ${JSON.stringify(request.params.name)}`);
     if (request.headers['if-none-match'] === file.etag) return reply.code(304).header('etag', file.etag).send();
     // Names carry their content hash: a new build is a new name, so a copy never goes stale.
     return reply

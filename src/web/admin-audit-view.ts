@@ -1,0 +1,53 @@
+// The audit trail in the admin console: pages of events in chain order, with the result of
+// recomputing the whole hash chain on the server (GET /v1/admin/audit/chain).
+import { adminCall, type Session } from './admin-session.ts';
+import { button, statusLine, table, utc } from './admin-ui.ts';
+import { el, show } from './dom.ts';
+
+interface EventJson {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+  hash: string;
+}
+
+interface ChainJson {
+  ok: boolean;
+  checked: number;
+  unsealed: number;
+  firstBad: { seq: number; id: string | null; problem: string } | null;
+}
+
+export async function auditSection(root: HTMLElement, session: Session): Promise<void> {
+  const status = statusLine('audit-status');
+  const render = async (cursor: string | null, previous: (string | null)[]) => {
+    const [page, chain] = await Promise.all([
+      adminCall<{ items: EventJson[]; nextCursor: string | null }>(session, 'GET', `/v1/admin/audit?limit=50${cursor ? `&cursor=${cursor}` : ''}`),
+      adminCall<ChainJson>(session, 'GET', '/v1/admin/audit/chain'),
+    ]);
+    const verdict = chain.ok
+      ? el('p', { role: 'status', class: 'ok' }, `Hash chain intact: ${chain.checked} events recomputed.`)
+      : el('p', { role: 'alert', class: 'error' }, `Hash chain broken at event ${chain.firstBad!.seq}: ${chain.firstBad!.problem}`);
+    show(
+      root,
+      el('h2', {}, 'Audit trail'),
+      verdict,
+      status.node,
+      table(
+        ['#', 'Time', 'Actor', 'Action', 'Target', 'Details'],
+        page.items.map((e) => el('tr', {}, el('td', {}, String(e.seq)), el('td', {}, utc(e.at)), el('td', {}, e.actor), el('td', {}, e.action), el('td', {}, e.target), el('td', {}, el('code', {}, JSON.stringify(e.details))))),
+        'Audit events',
+      ),
+      el(
+        'div',
+        { class: 'toolbar' },
+        previous.length > 0 ? button('Previous page', () => void render(previous[previous.length - 1]!, previous.slice(0, -1)).catch(status.fail), 'secondary') : null,
+        page.nextCursor ? button('Next page', () => void render(page.nextCursor, [...previous, cursor]).catch(status.fail), 'secondary') : null,
+      ),
+    );
+  };
+  await render(null, []);
+}
