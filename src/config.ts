@@ -59,7 +59,7 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** A request that has not been answered within this time is cut off (408 or a closed socket). */
   requestTimeoutMs: number;
-  /** MODELSIGN_WEB: the web console at / (`all`; `public`: the same until the admin console exists) or none (`off`). */
+  /** MODELSIGN_WEB: the public pages at / and the admin console at /admin (`all`), the public pages only (`public`), or none (`off`). */
   web: 'all' | 'public' | 'off';
   /** How often each instance looks for log entries no checkpoint covers yet (e.g. left by a crashed instance). */
   checkpointIntervalMs: number;
