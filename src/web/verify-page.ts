@@ -7,7 +7,7 @@ import { keySet, verifyBundle, type Reason } from '../core/verifier.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from '../core/read-bundle.ts';
 import type { ContentReport } from '../core/scan/verdict.ts';
 import { api, ApiError } from './api-client.ts';
-import { el, show } from './dom.ts';
+import { el, show, type Child } from './dom.ts';
 import { Cancelled, describeProgress, HashPool, type Hashed, type Picked } from './hash-pool.ts';
 import { currentTrust, forgetPasted, usePasted, usingPasted, type Trust } from './trust.ts';
 import type { SignatureView } from './types.ts';
@@ -20,6 +20,7 @@ const UNSAFE = new Set(['code-capable', 'malformed']);
 class Refusal extends Error {}
 
 let pool: HashPool | undefined;
+let generation = 0;
 
 export function verifyPage(content: HTMLElement, workerUrl: string): void {
   const filesInput = el('input', { id: 'pick-files', type: 'file', multiple: '' });
@@ -127,25 +128,32 @@ const message = (err: unknown) => (err instanceof ApiError ? `${err.message} (${
 const alert = (text: string) => el('p', { role: 'alert', class: 'error' }, text);
 
 async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, status: HTMLElement, result: HTMLElement): Promise<void> {
+  // A new pick supersedes the run in progress: its workers stop, and nothing it learns after an
+  // await is shown over the new run's progress.
+  const mine = ++generation;
+  const say = (node: HTMLElement, ...children: Child[]) => {
+    if (mine === generation) show(node, ...children);
+  };
+  pool?.abort();
   show(result);
   const plan = planVerification(picked);
-  if (!plan.ok) return show(status, alert(plan.message));
+  if (!plan.ok) return say(status, alert(plan.message));
   // The bundle is read before any hashing, so a bad one is said at once.
   let given: { claim: ReleaseClaim; bundle: unknown; name: string } | undefined;
   try {
     if (plan.bundle) given = await readBundleFile(plan.bundle);
   } catch (err) {
-    return show(status, alert(message(err)));
+    return say(status, alert(message(err)));
   }
 
-  pool?.abort();
+  if (mine !== generation) return;
   const current = new HashPool(workerUrl);
   pool = current;
   const bar = el('progress', { max: '1', value: '0', 'aria-label': 'Hashing progress' });
   const words = el('span', { id: 'progress-text' }, 'Starting…');
   const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
   cancel.addEventListener('click', () => current.abort());
-  show(status, el('div', { class: 'progress' }, el('p', {}, `Hashing and checking ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} in your browser…`), bar, words, cancel));
+  say(status, el('div', { class: 'progress' }, el('p', {}, `Hashing and checking ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} in your browser…`), bar, words, cancel));
   let hashed: Hashed[];
   try {
     hashed = await current.run(plan.files, (p) => {
@@ -153,30 +161,30 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
       words.textContent = describeProgress(p);
     });
   } catch (err) {
-    return show(status, err instanceof Cancelled ? el('p', { role: 'status' }, 'Cancelled. Nothing was checked.') : alert(message(err)));
+    return say(status, err instanceof Cancelled ? el('p', { role: 'status' }, 'Cancelled. Nothing was checked.') : alert(message(err)));
   } finally {
     if (pool === current) pool = undefined;
   }
 
-  show(status, el('p', { role: 'status' }, 'Hashed. Checking the signature…'));
+  say(status, el('p', { role: 'status' }, 'Hashed. Checking the signature…'));
   try {
     const trust = await currentTrust();
     let found: { claim: ReleaseClaim; bundle: unknown; record?: SignatureView } | undefined = given;
     if (!found) {
       const record = await lookUp(hashed, mode);
       if (!record) {
-        show(status);
-        return show(result, notFound(hashed), fileTable(hashed, new Map(), [], 'not signed'));
+        say(status);
+        return say(result, notFound(hashed), fileTable(hashed, new Map(), [], 'not signed'));
       }
       const envelope = readEnvelope(record.bundle);
       const claim = envelope.ok ? readClaim(envelope.value.payload) : undefined;
       if (!claim?.ok) throw new Error('the server\'s bundle for that release could not be read');
       found = { claim: claim.value, bundle: record.bundle, record };
     }
-    show(status);
-    show(result, ...verdictView(found, hashed, mode, trust));
+    say(status);
+    say(result, ...verdictView(found, hashed, mode, trust));
   } catch (err) {
-    show(status, alert(message(err)));
+    say(status, alert(message(err)));
   }
 }
 
