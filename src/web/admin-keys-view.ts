@@ -46,6 +46,7 @@ export async function keysSection(root: HTMLElement, session: Session): Promise<
           'td',
           { class: 'actions' },
           admin && k.status === 'active' ? button('Rotate', () => void rotate(k), 'secondary', { 'aria-label': `Rotate ${k.purpose} key ${k.kid.slice(0, 12)}` }) : null,
+          // Token keys are revoked with the CLI: revoking one here would end this very session.
           admin && k.status !== 'revoked' && k.purpose !== 'token' ? button('Revoke…', () => revokePanel(k), 'danger', { 'aria-label': `Revoke ${k.purpose} key ${k.kid.slice(0, 12)}` }) : null,
         ),
       ),

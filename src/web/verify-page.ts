@@ -247,6 +247,7 @@ function verdictView(found: { claim: ReleaseClaim; bundle: unknown; record?: Sig
   const hasLogKey = trust.keys.some((k) => k.purpose === 'log');
   const verdict = verifyBundle(found.bundle, { resolveKey: set.resolveKey, logKeys: set.logKeys, skipTlog: !hasLogKey });
   const files = compareHashed(found.claim, digests(hashed), mode);
+  // A file that could not be read is judged as not there (file_missing), its message saying why.
   const unreadable: Reason[] = hashed.filter((h) => h.error).map((h) => ({ code: 'file_missing', message: `${h.path} could not be read (${h.error}), so it was not checked`, path: h.path }));
   const reasons = [...verdict.reasons, ...files.reasons.filter((r) => !unreadable.some((u) => u.path === r.path)), ...unreadable];
   const unsafe = hashed.filter((h) => h.result && UNSAFE.has(h.result.content.verdict));
