@@ -110,7 +110,7 @@ async function release(id: string): Promise<void> {
         { class: 'facts' },
         ...row('Publisher', s.publisher),
         ...row('Signed', when(s.createdAt)),
-        ...row('Key', el('code', {}, s.kid), key ? ` (${key.crv ?? key.kty}, ${key.status})` : ' (not among the service\'s keys)'),
+        ...row('Key', el('code', {}, s.kid), key ? ` (${key.crv ?? key.kty}, ${key.status}) ` : ' (not among the service\'s keys) ', el('a', { href: '#/keys' }, 'rotation history')),
         ...row('Root digest', el('code', {}, s.rootDigest)),
         ...row('Log entry', s.logIndex === null ? 'pending' : String(s.logIndex)),
         ...row('Signature id', el('code', {}, s.id)),

@@ -55,6 +55,7 @@ describe('the public pages in a browser', { skip: browserSkip }, () => {
     const bundle = page.getByRole('link', { name: /Download the bundle/ });
     assert.equal(await bundle.getAttribute('href'), '/v1/models/acme/tiny/versions/1.0/bundle');
     assert.match((await page.locator('dl.facts').textContent()) ?? '', /Publisher\s*acme.*Key.*\(Ed25519, active\)/s);
+    assert.equal(await page.getByRole('link', { name: 'rotation history' }).getAttribute('href'), '#/keys');
     assert.deepEqual(problems, []);
   });
 
