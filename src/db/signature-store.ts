@@ -236,11 +236,14 @@ export async function findReleaseSignatures(session: Tx, releases: readonly { mo
   return new Map(rows.map((r) => [`${r.model}@${r.version}`, toRow(r)]));
 }
 
-/** How many signatures a key made in all, and at or after `since`. */
-export async function countSignaturesByKey(session: Tx, kid: string, since: Date): Promise<{ total: number; since: number }> {
-  const [total, later] = await Promise.all([
-    session.releaseSignature.count({ where: { kid } }),
-    session.releaseSignature.count({ where: { kid, createdAt: { gte: since } } }),
-  ]);
-  return { total, since: later };
+/** How many signatures a key made in all, at or after `since`, and at or after `earlier`: one scan. */
+export async function countSignaturesByKey(db: Pick<Database, 'query'>, kid: string, since: Date, earlier: Date): Promise<{ total: number; since: number; earlier: number }> {
+  const [row] = await db.query<{ total: string; since: string; earlier: string }>(
+    `SELECT count(*)::text AS "total",
+            count(*) FILTER (WHERE "created_at" >= $2::timestamptz)::text AS "since",
+            count(*) FILTER (WHERE "created_at" >= $3::timestamptz)::text AS "earlier"
+     FROM "release_signatures" WHERE "kid" = $1`,
+    [kid, since.toISOString(), earlier.toISOString()],
+  );
+  return { total: Number(row!.total), since: Number(row!.since), earlier: Number(row!.earlier) };
 }

@@ -329,8 +329,8 @@ export class SignatureService {
    * (a log entry's time is the second its checkpoint was signed); `atRisk` counts those too.
    */
   async countByKey(kid: string, compromisedAt: Date): Promise<{ kid: string; compromisedAt: string; total: number; invalidated: number; atRisk: number }> {
-    const [exact, margin] = await Promise.all([countSignaturesByKey(this.db.prisma, kid, compromisedAt), countSignaturesByKey(this.db.prisma, kid, new Date(compromisedAt.getTime() - CHECKPOINT_MARGIN_MS))]);
-    return { kid, compromisedAt: compromisedAt.toISOString(), total: exact.total, invalidated: exact.since, atRisk: margin.since };
+    const counts = await countSignaturesByKey(this.db, kid, compromisedAt, new Date(compromisedAt.getTime() - CHECKPOINT_MARGIN_MS));
+    return { kid, compromisedAt: compromisedAt.toISOString(), total: counts.total, invalidated: counts.since, atRisk: counts.earlier };
   }
 
   /** Newest first; the cursor is opaque to clients (the last row's insertion sequence). */

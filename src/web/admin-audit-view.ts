@@ -1,8 +1,9 @@
 // The audit trail in the admin console: pages of events in chain order, with the result of
 // recomputing the whole hash chain on the server (GET /v1/admin/audit/chain).
 import { adminCall, type Session } from './admin-session.ts';
-import { button, statusLine, table, utc } from './admin-ui.ts';
-import { el, show } from './dom.ts';
+import { button, statusLine, table } from './admin-ui.ts';
+import { utc } from './format.ts';
+import { alertText, el, show } from './dom.ts';
 
 interface EventJson {
   seq: number;
@@ -23,14 +24,13 @@ interface ChainJson {
 
 export async function auditSection(root: HTMLElement, session: Session): Promise<void> {
   const status = statusLine('audit-status');
+  // The chain check reads the whole trail: once when the section opens, not once a page.
+  const chain = await adminCall<ChainJson>(session, 'GET', '/v1/admin/audit/chain');
   const render = async (cursor: string | null, previous: (string | null)[]) => {
-    const [page, chain] = await Promise.all([
-      adminCall<{ items: EventJson[]; nextCursor: string | null }>(session, 'GET', `/v1/admin/audit?limit=50${cursor ? `&cursor=${cursor}` : ''}`),
-      adminCall<ChainJson>(session, 'GET', '/v1/admin/audit/chain'),
-    ]);
+    const page = await adminCall<{ items: EventJson[]; nextCursor: string | null }>(session, 'GET', `/v1/admin/audit?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
     const verdict = chain.ok
       ? el('p', { role: 'status', class: 'ok' }, `Hash chain intact: ${chain.checked} events recomputed.`)
-      : el('p', { role: 'alert', class: 'error' }, `Hash chain broken at event ${chain.firstBad!.seq}: ${chain.firstBad!.problem}`);
+      : alertText(`Hash chain broken at event ${chain.firstBad!.seq}: ${chain.firstBad!.problem}`);
     show(
       root,
       el('h2', {}, 'Audit trail'),

@@ -8,8 +8,9 @@ import { publishersSection } from './admin-publishers-view.ts';
 import { currentSession, lifetime, signIn, signOut, type Session } from './admin-session.ts';
 import { tokensSection } from './admin-tokens-view.ts';
 import { trustedSection } from './admin-trusted-view.ts';
-import { field, form, problemText } from './admin-ui.ts';
-import { el, show } from './dom.ts';
+import { field, form } from './admin-ui.ts';
+import { problemText } from './api-client.ts';
+import { alertText, el, show } from './dom.ts';
 
 const content = document.getElementById('content')!;
 const who = document.getElementById('who')!;
@@ -42,7 +43,7 @@ function signInForm(): void {
           token.value = '';
           route();
         } catch (err) {
-          show(said, el('p', { role: 'alert', class: 'error' }, problemText(err)));
+          show(said, alertText(problemText(err)));
         }
       },
     ),
@@ -85,7 +86,7 @@ function route(): void {
   show(content, nav, root);
   section.render(root, session).catch((err: unknown) => {
     if (!currentSession()) return route();
-    show(root, el('p', { role: 'alert', class: 'error' }, problemText(err)));
+    show(root, alertText(problemText(err)));
   });
 }
 

@@ -1,7 +1,8 @@
 // Publishers in the admin console: create one (name, namespaces, the algorithm its releases are
 // signed with), disable or re-enable it, replace its namespaces, change a namespace's algorithm.
 import { adminCall, type Session } from './admin-session.ts';
-import { button, field, form, statusLine, table, utc } from './admin-ui.ts';
+import { button, field, form, splitList, statusLine, table } from './admin-ui.ts';
+import { utc } from './format.ts';
 import { el, show } from './dom.ts';
 
 export interface PublisherJson {
@@ -12,8 +13,6 @@ export interface PublisherJson {
   createdAt: string;
   disabledAt: string | null;
 }
-
-const list = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 function algorithmSelect(id: string): HTMLSelectElement {
   return el('select', { id }, el('option', { value: 'ed25519' }, 'Ed25519'), el('option', { value: 'ecdsa-p256' }, 'ECDSA P-256 (model_signing, cosign)'));
@@ -46,7 +45,7 @@ export async function publishersSection(root: HTMLElement, session: Session): Pr
       'div',
       { class: 'toolbar' },
       ns,
-      button('Save namespaces', () => void patch(p, { namespaces: list(ns.value) }, `${p.name} now owns ${list(ns.value).join(', ')}.`), 'secondary'),
+      button('Save namespaces', () => void patch(p, { namespaces: splitList(ns.value) }, `${p.name} now owns ${splitList(ns.value).join(', ')}.`), 'secondary'),
       which,
       alg,
       button('Set algorithm', () => void patch(p, { signingAlgorithms: { [which.value]: alg.value } }, `${which.value} releases are signed with ${alg.value} from now on.`), 'secondary'),
@@ -88,7 +87,7 @@ export async function publishersSection(root: HTMLElement, session: Session): Pr
             ],
             async () => {
               try {
-                const created = await adminCall<PublisherJson>(session, 'POST', '/v1/admin/publishers', { name: name.value.trim(), namespaces: list(namespaces.value) });
+                const created = await adminCall<PublisherJson>(session, 'POST', '/v1/admin/publishers', { name: name.value.trim(), namespaces: splitList(namespaces.value) });
                 if (algorithm.value !== 'ed25519') {
                   await adminCall(session, 'PATCH', `/v1/admin/publishers/${created.id}`, { signingAlgorithms: Object.fromEntries(created.namespaces.map((n) => [n, algorithm.value])) });
                 }

@@ -30,11 +30,14 @@ function sessionOf(token: string): Session | undefined {
   return { token, role: claims.role, subject: claims.sub, expiresAt: claims.exp };
 }
 
+/** The signed-in session, or undefined (an unreadable or expired token is dropped). */
 export function currentSession(): Session | undefined {
   const token = sessionStorage.getItem(KEY);
-  const session = token ? sessionOf(token) : undefined;
-  if (token && (!session || session.expiresAt * 1000 <= Date.now())) sessionStorage.removeItem(KEY);
-  return session && session.expiresAt * 1000 > Date.now() ? session : undefined;
+  if (!token) return undefined;
+  const session = sessionOf(token);
+  if (session && session.expiresAt * 1000 > Date.now()) return session;
+  sessionStorage.removeItem(KEY);
+  return undefined;
 }
 
 /** Asks the API whether the token may read the audit trail (admins and auditors may); keeps it if so. */

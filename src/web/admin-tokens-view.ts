@@ -1,7 +1,8 @@
 // Tokens in the admin console: the list (GET /v1/admin/tokens never returns a JWT), issue one
 // (its JWT shown once, here, and kept nowhere), revoke one.
 import { adminCall, type Session } from './admin-session.ts';
-import { button, field, form, statusLine, table, utc } from './admin-ui.ts';
+import { button, field, form, statusLine, table } from './admin-ui.ts';
+import { utc } from './format.ts';
 import { el, show } from './dom.ts';
 
 interface TokenJson {

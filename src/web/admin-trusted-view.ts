@@ -3,7 +3,8 @@
 // kind-specific part is entered as JSON, as POST .../trusted-publishers takes it.
 import type { PublisherJson } from './admin-publishers-view.ts';
 import { adminCall, type Session } from './admin-session.ts';
-import { button, field, form, statusLine, table, utc } from './admin-ui.ts';
+import { button, field, form, splitList, statusLine, table } from './admin-ui.ts';
+import { utc } from './format.ts';
 import { el, show } from './dom.ts';
 
 interface IssuerJson {
@@ -137,7 +138,7 @@ export async function trustedSection(root: HTMLElement, session: Session): Promi
                 return ruleStatus.fail(new Error('The rule is not valid JSON.'));
               }
               try {
-                await adminCall(session, 'POST', `/v1/admin/publishers/${publisherPick.value}/trusted-publishers`, { issuer: ruleIssuer.value.trim(), namespaces: ruleNamespaces.value.split(/[\s,]+/).filter(Boolean), [ruleKind.value]: rule });
+                await adminCall(session, 'POST', `/v1/admin/publishers/${publisherPick.value}/trusted-publishers`, { issuer: ruleIssuer.value.trim(), namespaces: splitList(ruleNamespaces.value), [ruleKind.value]: rule });
                 await showRules();
                 ruleStatus.ok('Added the rule.');
               } catch (err) {

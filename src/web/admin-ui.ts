@@ -1,17 +1,13 @@
 // Small pieces the admin console's sections share: labelled fields, a status line that shows the
-// API's problem `detail` as text, and times in UTC.
-import { ApiError } from './api-client.ts';
-import { el, show, type Child } from './dom.ts';
+// API's problem `detail` as text, tables, buttons and forms.
+import { problemText } from './api-client.ts';
+import { alertText, el, show, type Child } from './dom.ts';
 
-export const utc = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : '—');
+/** A list typed into one field, separated by commas or spaces (namespaces). */
+export const splitList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 export function field(id: string, label: string, input: HTMLElement, hint?: string): HTMLElement {
   return el('div', { class: 'field' }, el('label', { for: id }, label), input, hint ? el('p', { class: 'hint' }, hint) : null);
-}
-
-export function problemText(err: unknown): string {
-  if (err instanceof ApiError) return `${err.message} (${err.code})`;
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** A live region for one section: `ok` and `fail` replace what it says. */
@@ -20,7 +16,7 @@ export function statusLine(id: string) {
   return {
     node,
     ok: (...text: Child[]) => show(node, el('p', { role: 'status', class: 'ok' }, ...text)),
-    fail: (err: unknown) => show(node, el('p', { role: 'alert', class: 'error' }, problemText(err))),
+    fail: (err: unknown) => show(node, alertText(problemText(err))),
     clear: () => show(node),
   };
 }

@@ -1,6 +1,6 @@
 // The public API the pages read, same origin, no credentials. Every answer is JSON or a
 // problem+json whose `detail` the page shows as it is.
-import type { SignatureSummaryView, SignatureView } from './types.ts';
+import type { KeyJwkView, SignatureSummaryView, SignatureView } from './types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -10,6 +10,12 @@ export class ApiError extends Error {
   ) {
     super(detail);
   }
+}
+
+/** What went wrong, in words: the API's problem `detail` and code, or the error's message. */
+export function problemText(err: unknown): string {
+  if (err instanceof ApiError) return `${err.message} (${err.code})`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 export async function getJson<T>(path: string): Promise<T> {
@@ -47,6 +53,6 @@ export const api = {
   signaturesByNamespace: (namespace: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?namespace=${encodeURIComponent(namespace)}&limit=50`),
   signaturesByDigest: (sha256: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?sha256=${sha256}&limit=50`),
   signature: (id: string) => getJson<SignatureView>(`/v1/signatures/${encodeURIComponent(id)}`),
-  keys: () => getJson<{ keys: { kid: string; alg?: string; crv?: string; kty: string; purpose: string; status: string; createdAt?: string; activatedAt?: string | null; retiredAt?: string | null; revokedAt?: string | null }[] }>('/v1/keys'),
+  keys: () => getJson<{ keys: KeyJwkView[] }>('/v1/keys'),
   logEntry: (index: number) => getJson<{ entries: { index: number; signatureId: string }[] }>(`/v1/log/entries?start=${index}&end=${index + 1}`),
 };

@@ -22,3 +22,8 @@ export function show(parent: Element, ...children: Child[]): void {
     parent.append(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
 }
+
+/** A message the user must notice (a refusal, a failure): announced by screen readers at once. */
+export function alertText(text: string): HTMLParagraphElement {
+  return el('p', { role: 'alert', class: 'error' }, text);
+}

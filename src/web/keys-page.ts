@@ -3,24 +3,12 @@
 import { KeyChainError, trustedKeysFromJwks, verifyKeyChain, type TrustedKey } from '../core/verifier.ts';
 import { getJson } from './api-client.ts';
 import { el, show } from './dom.ts';
-
-interface KeyJson {
-  kid: string;
-  purpose: string;
-  status: string;
-  crv?: string;
-  createdAt?: string;
-  activatedAt?: string | null;
-  retiredAt?: string | null;
-  revokedAt?: string | null;
-  compromisedAt?: string | null;
-}
-
-const day = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '—');
+import { utc } from './format.ts';
+import type { KeyJwkView } from './types.ts';
 
 export async function keysPage(content: HTMLElement): Promise<void> {
   show(content, el('p', { role: 'status' }, 'Loading…'));
-  const [jwks, chain] = await Promise.all([getJson<{ keys: KeyJson[] }>('/v1/keys'), getJson<unknown>('/v1/keys/chain')]);
+  const [jwks, chain] = await Promise.all([getJson<{ keys: KeyJwkView[] }>('/v1/keys'), getJson<unknown>('/v1/keys/chain')]);
   const keys = trustedKeysFromJwks(jwks) ?? [];
   // The chain is followed from the oldest release key the server lists: the key a client that
   // pinned at the start would hold. Every key reached is one such a client trusts today.
@@ -69,10 +57,10 @@ export async function keysPage(content: HTMLElement): Promise<void> {
             el('td', {}, k.purpose),
             el('td', {}, k.crv ?? ''),
             el('td', {}, k.status),
-            el('td', {}, day(k.createdAt)),
-            el('td', {}, day(k.activatedAt)),
-            el('td', {}, day(k.retiredAt)),
-            el('td', {}, k.revokedAt ? `${day(k.revokedAt)} (${day(k.compromisedAt)})` : '—'),
+            el('td', {}, utc(k.createdAt)),
+            el('td', {}, utc(k.activatedAt)),
+            el('td', {}, utc(k.retiredAt)),
+            el('td', {}, k.revokedAt ? `${utc(k.revokedAt)} (${utc(k.compromisedAt)})` : '—'),
           ),
         ),
       ),

@@ -4,8 +4,8 @@
 // root, and the smaller size's root is shown to compare with one saved earlier).
 import { trustedKeysFromJwks, verifyCheckpoint, verifyConsistency } from '../core/verifier.ts';
 import { fromBase64 } from '../core/bytes.ts';
-import { ApiError, getJson } from './api-client.ts';
-import { el, show } from './dom.ts';
+import { ApiError, getJson, problemText } from './api-client.ts';
+import { alertText, el, show } from './dom.ts';
 
 interface Signed {
   origin: string;
@@ -79,7 +79,7 @@ export async function logPage(content: HTMLElement): Promise<void> {
 
 async function consistency(size1: number, size2: number, signed: Signed | undefined, out: HTMLElement): Promise<void> {
   if (!Number.isInteger(size1) || !Number.isInteger(size2) || size1 < 1 || size2 < size1) {
-    show(out, el('p', { role: 'alert', class: 'error' }, 'Enter two sizes, the first at least 1 and not larger than the second.'));
+    show(out, alertText('Enter two sizes, the first at least 1 and not larger than the second.'));
     return;
   }
   try {
@@ -98,7 +98,7 @@ async function consistency(size1: number, size2: number, signed: Signed | undefi
     const matchesCheckpoint = signed && size2 === signed.size ? b64(signed.rootHash) === proof.toRoot : undefined;
     if (problem === undefined && matchesCheckpoint === false) problem = 'The proof ends at a root other than the signed checkpoint\'s.';
     if (problem !== undefined) {
-      show(out, el('p', { role: 'alert', class: 'error' }, problem));
+      show(out, alertText(problem));
       return;
     }
     show(
@@ -107,6 +107,6 @@ async function consistency(size1: number, size2: number, signed: Signed | undefi
       el('p', { class: 'hint' }, `Root at ${size1}: `, el('code', {}, proof.fromRoot), ' — compare it with one you saved.'),
     );
   } catch (err) {
-    show(out, el('p', { role: 'alert', class: 'error' }, err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err)));
+    show(out, alertText(problemText(err)));
   }
 }

@@ -2,9 +2,10 @@
 // in the URL, so results can be shared) and a page per release. Everything from the server is
 // rendered as text (dom.ts); the page loads nothing from elsewhere and runs under a CSP with no
 // inline script or style.
-import { api, ApiError, getJson } from './api-client.ts';
+import { api, getJson, problemText } from './api-client.ts';
 import { checkRelease, type ReleaseCheck } from './check-release.ts';
-import { el, show } from './dom.ts';
+import { alertText, el, show } from './dom.ts';
+import { utc } from './format.ts';
 import { keysPage } from './keys-page.ts';
 import { logPage } from './log-page.ts';
 import { parseQuery } from './query.ts';
@@ -32,12 +33,7 @@ function searchForm(value: string): HTMLFormElement {
   return form;
 }
 
-const when = (iso: string) => new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-
-function failure(err: unknown): HTMLElement {
-  const message = err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
-  return el('p', { role: 'alert', class: 'error' }, message);
-}
+const failure = (err: unknown) => alertText(problemText(err));
 
 function results(items: SignatureSummaryView[], what: string): HTMLElement {
   if (items.length === 0) return el('p', { role: 'status' }, `No signed release matches ${what}.`);
@@ -53,7 +49,7 @@ function results(items: SignatureSummaryView[], what: string): HTMLElement {
           'li',
           {},
           el('a', { href: `#/release/${s.id}` }, `${s.model}@${s.version}`),
-          el('span', { class: 'meta' }, ` signed by ${s.publisher}, ${when(s.createdAt)}, key ${s.kid.slice(0, 12)}, log entry ${s.logIndex ?? 'pending'}`),
+          el('span', { class: 'meta' }, ` signed by ${s.publisher}, ${utc(s.createdAt)}, key ${s.kid.slice(0, 12)}, log entry ${s.logIndex ?? 'pending'}`),
         ),
       ),
     ),
@@ -67,7 +63,7 @@ async function search(text: string): Promise<void> {
   try {
     switch (query.kind) {
       case 'invalid':
-        return out(el('p', { role: 'alert', class: 'error' }, query.message));
+        return out(alertText(query.message));
       case 'model':
         return out(results((await api.signaturesByModel(query.model, query.version)).items, query.version ? `${query.model}@${query.version}` : query.model));
       case 'namespace':
@@ -109,7 +105,7 @@ async function release(id: string): Promise<void> {
         'dl',
         { class: 'facts' },
         ...row('Publisher', s.publisher),
-        ...row('Signed', when(s.createdAt)),
+        ...row('Signed', utc(s.createdAt)),
         ...row('Key', el('code', {}, s.kid), key ? ` (${key.crv ?? key.kty}, ${key.status}) ` : ' (not among the service\'s keys) ', el('a', { href: '#/keys' }, 'rotation history')),
         ...row('Root digest', el('code', {}, s.rootDigest)),
         ...row('Log entry', s.logIndex === null ? 'pending' : String(s.logIndex)),
@@ -135,7 +131,7 @@ function checked(check: ReleaseCheck): HTMLElement {
     '. This shows the server\'s keys vouch for the bundle; to check against a key you pinned, use modelsign verify --key.',
   );
   if (check.valid) {
-    const time = check.integratedTime === null ? '' : `, logged ${new Date(check.integratedTime * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`;
+    const time = check.integratedTime === null ? '' : `, logged ${utc(new Date(check.integratedTime * 1000).toISOString())}`;
     return el('section', { class: 'check ok', 'aria-label': 'Verification' }, el('p', { role: 'status' }, `Verified in your browser: signature, key status and log entry ${check.logIndex}${time} (inclusion proof and signed checkpoint).`), keys);
   }
   const pending = check.reasons.length === 1 && check.reasons[0]!.code === 'tlog_entry_missing';

@@ -5,3 +5,18 @@ type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
 
 export type SignatureSummaryView = Json<SignatureSummary>;
 export type SignatureView = Json<SignatureRecord>;
+
+/** A key as GET /v1/keys lists it (api/keys.ts jwkOf): JWK members, kid, purpose, status, lifecycle times. */
+export interface KeyJwkView {
+  kid: string;
+  kty: string;
+  crv?: string;
+  alg?: string;
+  purpose: string;
+  status: string;
+  createdAt?: string;
+  activatedAt?: string | null;
+  retiredAt?: string | null;
+  revokedAt?: string | null;
+  compromisedAt?: string | null;
+}

@@ -6,8 +6,8 @@
 import { keySet, verifyBundle, type Reason } from '../core/verifier.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from '../core/read-bundle.ts';
 import type { ContentReport } from '../core/scan/verdict.ts';
-import { api, ApiError } from './api-client.ts';
-import { el, show, type Child } from './dom.ts';
+import { api, problemText } from './api-client.ts';
+import { alertText, el, show, type Child } from './dom.ts';
 import { Cancelled, describeProgress, HashPool, type Hashed, type Picked } from './hash-pool.ts';
 import { currentTrust, forgetPasted, usePasted, usingPasted, type Trust } from './trust.ts';
 import type { SignatureView } from './types.ts';
@@ -48,7 +48,7 @@ export function verifyPage(content: HTMLElement, workerUrl: string): void {
     const items = event.dataTransfer ? [...event.dataTransfer.items] : [];
     droppedFiles(items, event.dataTransfer?.files)
       .then(({ picked, mode }) => run(picked, mode))
-      .catch((err: unknown) => show(status, alert(`The dropped items could not be read: ${message(err)}`)));
+      .catch((err: unknown) => show(status, alertText(`The dropped items could not be read: ${problemText(err)}`)));
   });
 
   show(
@@ -106,7 +106,7 @@ function trustPanel(): HTMLElement {
   use.addEventListener('click', () => {
     usePasted(text.value)
       .then((t) => show(said, `Using ${t.source}: ${t.keys.length} key${t.keys.length === 1 ? '' : 's'}.`))
-      .catch((err: unknown) => show(said, el('span', { class: 'error' }, message(err))));
+      .catch((err: unknown) => show(said, el('span', { class: 'error' }, problemText(err))));
   });
   reset.addEventListener('click', () => {
     forgetPasted();
@@ -124,8 +124,6 @@ function trustPanel(): HTMLElement {
   );
 }
 
-const message = (err: unknown) => (err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err));
-const alert = (text: string) => el('p', { role: 'alert', class: 'error' }, text);
 
 async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, status: HTMLElement, result: HTMLElement): Promise<void> {
   // A new pick supersedes the run in progress: its workers stop, and nothing it learns after an
@@ -137,13 +135,13 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
   pool?.abort();
   show(result);
   const plan = planVerification(picked);
-  if (!plan.ok) return say(status, alert(plan.message));
+  if (!plan.ok) return say(status, alertText(plan.message));
   // The bundle is read before any hashing, so a bad one is said at once.
   let given: { claim: ReleaseClaim; bundle: unknown; name: string } | undefined;
   try {
     if (plan.bundle) given = await readBundleFile(plan.bundle);
   } catch (err) {
-    return say(status, alert(message(err)));
+    return say(status, alertText(problemText(err)));
   }
 
   if (mine !== generation) return;
@@ -161,7 +159,7 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
       words.textContent = describeProgress(p);
     });
   } catch (err) {
-    return say(status, err instanceof Cancelled ? el('p', { role: 'status' }, 'Cancelled. Nothing was checked.') : alert(message(err)));
+    return say(status, err instanceof Cancelled ? el('p', { role: 'status' }, 'Cancelled. Nothing was checked.') : alertText(problemText(err)));
   } finally {
     if (pool === current) pool = undefined;
   }
@@ -184,7 +182,7 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
     say(status);
     say(result, ...verdictView(found, hashed, mode, trust));
   } catch (err) {
-    say(status, alert(message(err)));
+    say(status, alertText(problemText(err)));
   }
 }
 
@@ -193,7 +191,7 @@ async function readBundleFile(bundle: Picked): Promise<{ claim: ReleaseClaim; bu
   try {
     text = await bundle.file.text();
   } catch (err) {
-    throw new Refusal(`${bundle.path} could not be read: ${message(err)}`);
+    throw new Refusal(`${bundle.path} could not be read: ${problemText(err)}`);
   }
   let json: unknown;
   try {
@@ -212,6 +210,7 @@ async function readBundleFile(bundle: Picked): Promise<{ claim: ReleaseClaim; bu
 // file is not found by its digest, the others are), closest match first.
 async function lookUp(hashed: Hashed[], mode: Mode): Promise<SignatureView | undefined> {
   const readable = hashed.filter((h) => h.result).sort((a, b) => b.file.size - a.file.size);
+  const present = digests(hashed);
   const seen = new Set<string>();
   let best: { record: SignatureView; score: number } | undefined;
   for (const h of readable.slice(0, 5)) {
@@ -223,7 +222,7 @@ async function lookUp(hashed: Hashed[], mode: Mode): Promise<SignatureView | und
       const envelope = readEnvelope(record.bundle);
       const claim = envelope.ok ? readClaim(envelope.value.payload) : undefined;
       if (!claim?.ok) continue;
-      const score = compareHashed(claim.value, digests(hashed), mode).reasons.length;
+      const score = compareHashed(claim.value, present, mode).reasons.length;
       if (!best || score < best.score) best = { record, score };
     }
     if (best?.score === 0) break;

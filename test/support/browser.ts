@@ -48,11 +48,13 @@ export async function watchedPage(browser: Browser, viewport = { width: 1280, he
   return { page, problems, expect: (prefix) => expected.push(prefix) };
 }
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// Read when first needed: most browser test files never run axe.
+let axeSource: string | undefined;
 
 /** axe-core's serious and critical violations on the page as it is now (its source injected with evaluate: the page's CSP does not apply to it). */
 export async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
     const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
