@@ -48,12 +48,14 @@ export interface IssuedToken {
   expiresAt: Date;
 }
 
-/** The claims @fastify/jwt has verified (signature, issuer, expiry). */
+/** The claims @fastify/jwt has verified (signature, issuer, required claims; not expiry, which authenticate checks). */
 export interface TokenClaims {
   jti?: unknown;
   sub?: unknown;
   role?: unknown;
   ns?: unknown;
+  exp?: unknown;
+  nbf?: unknown;
 }
 
 function identityOf(jti: string, token: TokenState): SignerIdentity {
@@ -198,7 +200,16 @@ export class TokenService {
       throw new ModelsignError('token_invalid', 'the token was not issued by this service');
     }
     if (token.revokedAt) throw new ModelsignError('token_revoked', 'the token has been revoked');
-    if (token.expiresAt.getTime() <= this.clock.now().getTime()) throw new ModelsignError('token_expired', 'the token has expired');
+    // The one time check of service tokens, on the service's clock (the server's JWT verifier
+    // leaves time alone). Both the signed `exp` and the stored expiry count: they are equal for
+    // a token this service issued, and a token signed with other times (a stolen token key) gets
+    // the earlier one.
+    const now = this.clock.now().getTime();
+    if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new ModelsignError('token_invalid', 'the token\'s exp claim is not a number');
+    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || !(claims.nbf * 1000 <= now))) throw new ModelsignError('token_invalid', 'the token is not valid yet (nbf)');
+    if (Math.min(claims.exp * 1000, token.expiresAt.getTime()) <= now) {
+      throw new ModelsignError('token_expired', token.exchange ? 'the token has expired; exchange a new ID token at POST /v1/oidc/token' : 'the token has expired; ask an admin for a new one');
+    }
     if (token.publisherDisabled) throw new ModelsignError('publisher_disabled', 'the publisher of this token is disabled');
     if (token.exchange?.ruleDeleted) throw new ModelsignError('token_revoked', 'the trusted-publisher rule this token was minted under has been deleted');
     // Authority comes from the database, never from the claim; a claim naming more than the

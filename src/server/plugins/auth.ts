@@ -1,6 +1,6 @@
 // Bearer-token authentication: @fastify/jwt checks the signature (by the token key named by the
-// header's kid, with the JWS alg of that key's algorithm), issuer and expiry; TokenService then checks revocation and the publisher's
-// current state. Routes declare who may call them with `preHandler: app.requireRole(...)`.
+// header's kid, with the JWS alg of that key's algorithm), issuer and required claims; TokenService
+// then checks expiry (on the service's clock), revocation and the publisher's current state. Routes declare who may call them with `preHandler: app.requireRole(...)`.
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -62,7 +62,7 @@ export default fp<AuthOptions>(
     const cap = options.refusalsPerMinute ?? 0;
     // Refusals per address in the current minute. Counting after verification (never before)
     // is what keeps a valid token usable from an address that is also sending garbage.
-    const refusals = new FixedWindows(WINDOW_MS, MAX_ADDRESSES);
+    const refusals = new FixedWindows(WINDOW_MS, MAX_ADDRESSES, app.services.clock);
     app.addHook('onClose', async () => refusals.close());
     /** Counts one refusal; the seconds to wait when the address is past the cap, else undefined. */
     const overCap = (request: FastifyRequest): number | undefined => {
@@ -103,7 +103,11 @@ export default fp<AuthOptions>(
         },
       },
       decode: { complete: true },
-      verify: { algorithms: JWS_ALGS as never, allowedIss: TOKEN_ISSUER, requiredClaims: ['iss', 'jti', 'sub', 'role', 'iat', 'exp'] },
+      // No time checks here: fast-jwt would judge `exp`/`nbf` by the wall clock, a second clock
+      // beside the service's injected one (a token minted on one and refused by the other).
+      // TokenService.authenticate checks expiry once, on the service's clock, against the stored
+      // expiry (the `exp` this service signed); its tokens carry no `nbf`.
+      verify: { algorithms: JWS_ALGS as never, allowedIss: TOKEN_ISSUER, requiredClaims: ['iss', 'jti', 'sub', 'role', 'iat', 'exp'], ignoreExpiration: true, ignoreNotBefore: true },
     });
 
     app.decorateRequest('principal', null);
@@ -135,7 +139,6 @@ export default fp<AuthOptions>(
       } catch (err) {
         if (err instanceof ModelsignError) throw err;
         const code = (err as { code?: string }).code;
-        if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') throw new ModelsignError('token_expired', 'the token has expired; ask an admin for a new one');
         if (code === 'FST_JWT_BAD_REQUEST') throw new ModelsignError('token_malformed', 'the Authorization header must be `Bearer <JWT>`');
         throw new ModelsignError('token_invalid', 'the token is not one this service issued (signature, issuer or claims do not check out)');
       }
