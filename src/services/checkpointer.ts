@@ -28,7 +28,10 @@ const MAX_ATTEMPTS = 10;
 export class Checkpointer implements WriterLogHooks {
   private waiters: Waiter[] = [];
   private paused = false;
-  /** performance.now() of the last time this instance saw the log's state (a publish run or a batch's checkpoint). */
+  /**
+   * performance.now() of the last time this instance saw the log's state (a publish run or a
+   * batch's checkpoint). Readiness asks how long ago that was, a duration: the monotonic clock.
+   */
   private lastSeenAt = Number.NEGATIVE_INFINITY;
   private readonly run: SingleFlight<StoredCheckpoint>;
 

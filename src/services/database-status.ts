@@ -37,7 +37,9 @@ export class DatabaseStatus {
 
   constructor(
     private readonly log: StatusLog,
-    private readonly now: () => number = Date.now,
+    // Durations only (how long a state lasted, quiet time, warning pace), never an instant
+    // compared with a stored or signed time: the monotonic clock, unmoved by clock steps.
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.since = now();
   }

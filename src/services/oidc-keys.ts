@@ -70,7 +70,8 @@ export interface IssuerKeysOptions {
   /** At most one fetch for an unknown kid per this many ms. */
   cooldownMs: number;
   fetch?: Fetch;
-  now?: () => number;
+  /** Milliseconds on the service's clock (TrustedPublishingService passes the injected one): cache ages and fetch pacing. */
+  now: () => number;
   /** Told when a fetch fails (the last good keys stay in use). */
   onFetchFailure?: (jwksUri: string, err: unknown) => void;
 }
@@ -88,7 +89,7 @@ export class IssuerKeys {
 
   /** The key resolver for a token whose header names `kid`; throws oidc_token_invalid for a kid the issuer does not have. */
   async forKid(kid: string): Promise<JWTVerifyGetKey> {
-    const now = (this.options.now ?? Date.now)();
+    const now = this.options.now();
     if (!this.keys) await this.load();
     else if (now - this.keys.fetchedAt > KEYS_MAX_AGE_MS) await this.load();
     else if (!this.keys.kids.has(kid) && now - this.lastUnknownKidFetch >= this.options.cooldownMs) {
@@ -115,11 +116,11 @@ export class IssuerKeys {
       const keys = jwks.keys.filter((k): k is Record<string, unknown> => isObject(k) && typeof k.kid === 'string' && typeof k.kty === 'string');
       // An empty set is a broken issuer, not a reason to forget keys that worked.
       if (keys.length === 0) throw new Error('no keys with a kid');
-      this.keys = { kids: new Set(keys.map((k) => k.kid as string)), resolve: createLocalJWKSet({ keys } as unknown as JSONWebKeySet), fetchedAt: (this.options.now ?? Date.now)() };
+      this.keys = { kids: new Set(keys.map((k) => k.kid as string)), resolve: createLocalJWKSet({ keys } as unknown as JSONWebKeySet), fetchedAt: this.options.now() };
     } catch (err) {
       this.options.onFetchFailure?.(this.jwksUri, err);
       // Retry a failed refresh no sooner than a minute, not on every request.
-      if (this.keys) this.keys.fetchedAt = Math.max(this.keys.fetchedAt, (this.options.now ?? Date.now)() - KEYS_MAX_AGE_MS + 60_000);
+      if (this.keys) this.keys.fetchedAt = Math.max(this.keys.fetchedAt, this.options.now() - KEYS_MAX_AGE_MS + 60_000);
     }
   }
 }

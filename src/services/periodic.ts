@@ -23,6 +23,7 @@ export function singleFlight<T>(fn: () => Promise<T>, options: { whileRunning: '
 export function singleFlight<T>(fn: () => Promise<T>, options: SingleFlightOptions = {}): SingleFlight<T | undefined> {
   let running: Promise<T> | undefined;
   let queued: Promise<T> | undefined;
+  // Pacing between runs is a duration, never compared with a stored or signed time: monotonic.
   let startedAt = Number.NEGATIVE_INFINITY;
   const start = (): Promise<T> => {
     startedAt = performance.now();

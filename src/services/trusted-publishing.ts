@@ -129,7 +129,7 @@ export class TrustedPublishingService {
   // the state epoch, on another instance). Keys are kept by JWKS URL across re-reads.
   private issuers: Promise<Map<string, LiveIssuer>> | undefined;
   private readonly keys = new Map<string, IssuerKeys>();
-  private readonly repositoryWindows = new FixedWindows(60 * 60_000, 100_000);
+  private readonly repositoryWindows: FixedWindows;
 
   constructor(
     private readonly db: Database,
@@ -137,7 +137,9 @@ export class TrustedPublishingService {
     private readonly publishers: PublisherService,
     private readonly clock: Clock,
     private readonly options: TrustedPublishingOptions,
-  ) {}
+  ) {
+    this.repositoryWindows = new FixedWindows(60 * 60_000, 100_000, clock);
+  }
 
   get audience(): string {
     return this.options.audience;

@@ -54,7 +54,7 @@ describe('IssuerKeys', () => {
   });
 
   it('answers oidc_keys_unavailable when no key was ever fetched', async () => {
-    const keys = new IssuerKeys('https://issuer.example/jwks', { cooldownMs: 60_000, fetch: async () => new Response('down', { status: 503 }) });
+    const keys = new IssuerKeys('https://issuer.example/jwks', { cooldownMs: 60_000, now: () => 0, fetch: async () => new Response('down', { status: 503 }) });
     await assert.rejects(keys.forKid('a'), (err: unknown) => err instanceof ModelsignError && err.code === 'oidc_keys_unavailable');
   });
 });

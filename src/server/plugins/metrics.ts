@@ -118,7 +118,8 @@ export default fp<MetricsOptions>(
       registers: [registry],
       collect() {
         const latest = app.services.log.latestKnown();
-        this.set(latest?.timestamp != null ? Math.max(0, Date.now() / 1000 - latest.timestamp) : Number.NaN);
+        // The checkpoint's time was signed on the service's clock: its age is read on the same one.
+        this.set(latest?.timestamp != null ? Math.max(0, app.services.clock.now().getTime() / 1000 - latest.timestamp) : Number.NaN);
       },
     });
     new Gauge({

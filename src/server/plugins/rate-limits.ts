@@ -40,10 +40,12 @@ export default fp<RateLimitOptions>(
       // Short timeouts and no offline queue: when Redis is away a request must not wait for it
       // (skipOnError lets it through; availability of signing beats exactness of a counter).
       redis = new Redis(options.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-      let lastWarning = 0;
+      // A duration between log lines, never compared with a stored or signed time: the
+      // monotonic clock, which no clock step can stall or flood.
+      let lastWarning = Number.NEGATIVE_INFINITY;
       redis.on('error', (err) => {
-        if (Date.now() - lastWarning < 10_000) return;
-        lastWarning = Date.now();
+        if (performance.now() - lastWarning < 10_000) return;
+        lastWarning = performance.now();
         app.log.warn({ err: { message: err.message } }, 'the rate-limit store (Redis) is failing; requests are not being counted');
       });
       app.addHook('onClose', async () => {
@@ -62,7 +64,7 @@ export default fp<RateLimitOptions>(
       // hook. @fastify/rate-limit's route hook (async, a promise per store call) measured ~10 µs
       // of CPU per request, a quarter of a cached read; this costs a map lookup. Redis, shared
       // by instances, goes through the library below, where the network round trip dominates.
-      const windows = new FixedWindows(WINDOW_MS, MAX_BUCKETS);
+      const windows = new FixedWindows(WINDOW_MS, MAX_BUCKETS, app.services.clock);
       app.addHook('onClose', async () => windows.close());
       app.addHook('onRequest', (request, reply, done) => {
         if (request.routeOptions.config?.rateLimit === false) return done();

@@ -10,7 +10,7 @@ export interface OidcRouteOptions {
 }
 
 export default async function oidcRoutes(app: FastifyInstance, options: OidcRouteOptions) {
-  const windows = new FixedWindows(60_000, 100_000);
+  const windows = new FixedWindows(60_000, 100_000, app.services.clock);
   app.addHook('onClose', async () => windows.close());
 
   app.get('/oidc/audience', { schema: app.openapi.routeSchema('getOidcAudience') }, async () => ({ audience: app.services.trustedPublishing.audience }));

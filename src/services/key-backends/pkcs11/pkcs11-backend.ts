@@ -220,6 +220,7 @@ export class Pkcs11Backend implements KeyBackend {
             try {
               if (this.threaded) return await this.module.sign(session, type.sign, handle, input, 64, true);
               // Timed before awaiting: the inline call has returned by then, other work has not run.
+              // A duration (how long the inline call blocked the event loop): the monotonic clock.
               const started = performance.now();
               const signing = this.module.sign(session, type.sign, handle, input, 64, false);
               this.timed(performance.now() - started);

@@ -169,6 +169,7 @@ export class TokenSessions {
 
   /** Tries to bring the token back (at most every RECOVER_EVERY_MS); throws TokenUnavailable while it is away. */
   private recover(): void {
+    // Pacing of recovery attempts is a duration: the monotonic clock.
     const now = performance.now();
     if (now - this.lastAttempt < RECOVER_EVERY_MS) throw new TokenUnavailable(this.down!);
     this.lastAttempt = now;
