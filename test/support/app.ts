@@ -49,6 +49,14 @@ export function testKek() {
   return parseKek(randomBytes(32).toString('base64'), 'test KEK');
 }
 
+/**
+ * Now plus `offsetMs`, to the whole second (log times are whole seconds). Tests that set a
+ * service's clock start from this, never from a calendar date, so they cannot go stale.
+ */
+export function wholeSecondFromNow(offsetMs = 0): Date {
+  return new Date(Math.floor((Date.now() + offsetMs) / 1000) * 1000);
+}
+
 export class MutableClock implements Clock {
   constructor(private current = new Date()) {}
   now(): Date {
