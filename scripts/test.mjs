@@ -11,12 +11,19 @@
 // keys in a SoftHSM2 token (MODELSIGN_TEST_KEY_BACKEND=pkcs11), on PGlite and (those not marked
 // `Runs once`) PostgreSQL, then test/faults/hsm-*.test.ts; without SoftHSM2 it skips with a
 // notice unless MODELSIGN_TEST_REQUIRE_SOFTHSM=1 (CI sets it).
+//
+// Arguments name test files or folders (a folder stands for every *.test.ts under it, at any
+// depth; `npm test -- test/core`); a path that does not exist is an error, never a run of
+// nothing. `--pglite-only` runs the PGlite pass alone (no PostgreSQL pass, no fault tests): the
+// quick loop while working, and the runs under faketime (libfaketime would also move the clock of
+// a PostgreSQL server started under it, but not of the one already running).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const invokedFrom = process.cwd();
 process.chdir(root);
 
 function testFiles(dir) {
@@ -29,9 +36,43 @@ function testFiles(dir) {
     .sort();
 }
 
-const faultMode = process.argv[2] === '--faults';
-const hsmMode = process.argv[2] === '--hsm';
-const only = process.argv.slice(faultMode || hsmMode ? 3 : 2);
+const FLAGS = ['--faults', '--hsm', '--pglite-only'];
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a.startsWith('--') && !FLAGS.includes(a));
+if (unknown.length > 0) {
+  console.error(`unknown option ${unknown.join(', ')}; options: ${FLAGS.join(', ')}; anything else names a test file or folder`);
+  process.exit(2);
+}
+const faultMode = args.includes('--faults');
+const hsmMode = args.includes('--hsm');
+const pgliteOnly = args.includes('--pglite-only');
+
+/** The test files a path stands for: the file, or every *.test.ts under a folder (support and vectors folders left out). */
+function expand(arg) {
+  const file = path.relative(root, path.resolve(invokedFrom, arg));
+  if (!existsSync(file)) {
+    console.error(`no such test file or folder: ${arg}`);
+    process.exit(2);
+  }
+  if (!statSync(file).isDirectory()) return [file];
+  // The whole tree: the same files as no argument at all (fault and HSM tests have their own modes).
+  if (file === 'test') return testFiles('test');
+  const walk = (dir) =>
+    readdirSync(dir)
+      .flatMap((name) => {
+        const full = path.join(dir, name);
+        if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'fixtures' ? [] : walk(full);
+        return name.endsWith('.test.ts') ? [full] : [];
+      })
+      .sort();
+  const files = walk(file);
+  if (files.length === 0) {
+    console.error(`no *.test.ts under ${arg}`);
+    process.exit(2);
+  }
+  return files;
+}
+const only = [...new Set(args.filter((a) => !FLAGS.includes(a)).flatMap(expand))];
 const faultFiles = readdirSync(path.join('test', 'faults'))
   .filter((name) => name.endsWith('.test.ts') && (hsmMode ? name.startsWith('hsm-') : !name.startsWith('hsm-') && name.endsWith('.slow.test.ts') === faultMode))
   .map((name) => path.join('test', 'faults', name))
@@ -88,6 +129,11 @@ if (prep.status !== 0) process.exit(prep.status ?? 1);
 
 const backend = hsmMode ? { MODELSIGN_TEST_KEY_BACKEND: 'pkcs11' } : {};
 let failed = run(hsmMode ? 'PGlite, keys in SoftHSM2' : 'PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PGLITE_TEMPLATE: template, ...backend });
+
+if (pgliteOnly) {
+  console.log('\n# --pglite-only: the PostgreSQL pass and the fault tests were not run.');
+  process.exit(failed === 0 ? 0 : 1);
+}
 
 const reach = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/postgres-reachable.ts'], { stdio: 'inherit' });
 if (reach.status === 0) {
