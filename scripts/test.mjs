@@ -15,8 +15,8 @@
 // Arguments name test files or folders (a folder stands for every *.test.ts under it, at any
 // depth; `npm test -- test/core`); a path that does not exist is an error, never a run of
 // nothing. `--pglite-only` runs the PGlite pass alone (no PostgreSQL pass, no fault tests): the
-// quick loop while working, and the runs under faketime (libfaketime would also move the clock of
-// a PostgreSQL server started under it, but not of the one already running).
+// quick loop while working, and the runs under faketime, where only the embedded database lives in
+// the faked process tree (a PostgreSQL server already running keeps the real clock).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -30,7 +30,7 @@ function testFiles(dir) {
   return readdirSync(dir)
     .flatMap((name) => {
       const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'faults' || (name === 'hsm' && dir === 'test') ? [] : testFiles(full);
+      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'fixtures' || name === 'faults' || (name === 'hsm' && dir === 'test') ? [] : testFiles(full);
       return name.endsWith('.test.ts') ? [full] : [];
     })
     .sort();
@@ -47,7 +47,7 @@ const faultMode = args.includes('--faults');
 const hsmMode = args.includes('--hsm');
 const pgliteOnly = args.includes('--pglite-only');
 
-/** The test files a path stands for: the file, or every *.test.ts under a folder (support and vectors folders left out). */
+/** The test files a path stands for: the file, or every *.test.ts under a folder (as testFiles walks it). */
 function expand(arg) {
   const file = path.relative(root, path.resolve(invokedFrom, arg));
   if (!existsSync(file)) {
@@ -55,17 +55,8 @@ function expand(arg) {
     process.exit(2);
   }
   if (!statSync(file).isDirectory()) return [file];
-  // The whole tree: the same files as no argument at all (fault and HSM tests have their own modes).
-  if (file === 'test') return testFiles('test');
-  const walk = (dir) =>
-    readdirSync(dir)
-      .flatMap((name) => {
-        const full = path.join(dir, name);
-        if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'fixtures' ? [] : walk(full);
-        return name.endsWith('.test.ts') ? [full] : [];
-      })
-      .sort();
-  const files = walk(file);
+  // `test` itself stands for the same files as no argument (fault and HSM tests have their modes).
+  const files = testFiles(file);
   if (files.length === 0) {
     console.error(`no *.test.ts under ${arg}`);
     process.exit(2);

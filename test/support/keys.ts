@@ -15,7 +15,7 @@ export async function signRelease(t: TestApp, token: string, version: string, mo
 export async function onlineVerdict(t: TestApp, bundle: unknown) {
   const res = await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle } });
   assert.equal(res.statusCode, 200, res.body);
-  return res.json() as { valid: boolean; reasons: { code: string; message: string }[]; keyStatus: string | null; kid: string };
+  return res.json() as { valid: boolean; reasons: { code: string; message: string }[]; keyStatus: string | null; kid: string; integratedTime: number | null };
 }
 
 /** Verifies with the public keys the instance lists (as a client that fetched /v1/keys would). */

@@ -1,6 +1,7 @@
 // Bearer-token authentication: @fastify/jwt checks the signature (by the token key named by the
 // header's kid, with the JWS alg of that key's algorithm), issuer and required claims; TokenService
-// then checks expiry (on the service's clock), revocation and the publisher's current state. Routes declare who may call them with `preHandler: app.requireRole(...)`.
+// then checks the token's times (on the service's clock), revocation and the publisher's current
+// state. Routes declare who may call them with `preHandler: app.requireRole(...)`.
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -105,8 +106,8 @@ export default fp<AuthOptions>(
       decode: { complete: true },
       // No time checks here: fast-jwt would judge `exp`/`nbf` by the wall clock, a second clock
       // beside the service's injected one (a token minted on one and refused by the other).
-      // TokenService.authenticate checks expiry once, on the service's clock, against the stored
-      // expiry (the `exp` this service signed); its tokens carry no `nbf`.
+      // TokenService.authenticate checks `exp`, `nbf` and the stored expiry once, on the
+      // service's clock.
       verify: { algorithms: JWS_ALGS as never, allowedIss: TOKEN_ISSUER, requiredClaims: ['iss', 'jti', 'sub', 'role', 'iat', 'exp'], ignoreExpiration: true, ignoreNotBefore: true },
     });
 
