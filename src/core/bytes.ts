@@ -28,6 +28,17 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * A copy of `bytes` that owns its memory. Use it for anything kept beyond the call that received
+ * it: `.slice()` on a Node Buffer (what the CLI's read loop passes, one buffer reused for every
+ * read) returns a view of the same memory, so bytes "kept" with it change under the keeper.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;

@@ -3,7 +3,7 @@
 // is several times faster, and feeds the same ContentCheck). Pure and portable.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from './bytes.ts';
-import { ContentCheck } from './scan/classify.ts';
+import { ContentCheck, type ByteRange } from './scan/classify.ts';
 import type { ContentReport } from './scan/verdict.ts';
 
 export interface FileCheckResult {
@@ -17,9 +17,18 @@ export class FileCheck {
   private readonly content: ContentCheck;
   private size = 0;
 
-  /** `name` is the file's path (the content check reads its extension). */
-  constructor(name: string) {
-    this.content = new ContentCheck(name);
+  /** `name` is the file's path (the content check reads its extension); `size` its size when picked. */
+  constructor(name: string, size: number) {
+    this.content = new ContentCheck(name, size);
+  }
+
+  /** A range to read ahead of the stream (a zip's directory), or undefined: see ContentCheck. */
+  wanted(): ByteRange | undefined {
+    return this.content.wanted();
+  }
+
+  provide(bytes: Uint8Array): void {
+    this.content.provide(bytes);
   }
 
   push(chunk: Uint8Array): void {

@@ -8,7 +8,11 @@ const scope = self as unknown as { postMessage(message: FromWorker): void; addEv
 const PROGRESS_BYTES = 4 * 1024 * 1024;
 
 async function check(message: ToWorker): Promise<void> {
-  const check = new FileCheck(message.path);
+  const check = new FileCheck(message.path, message.file.size);
+  // A zip's end records and directory, read ahead by position (File.slice) before the stream.
+  for (let range = check.wanted(); range; range = check.wanted()) {
+    check.provide(new Uint8Array(await message.file.slice(range.at, range.at + range.length).arrayBuffer()));
+  }
   const reader = message.file.stream().getReader();
   let sinceProgress = 0;
   for (;;) {

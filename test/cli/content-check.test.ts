@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../src/cli/exit-codes.ts';
-import { checkContent, ContentCheck } from '../../src/core/scan/classify.ts';
+import { checkContent, ContentCheck, readAhead } from '../../src/core/scan/classify.ts';
 import { CONTENT_CLAIM_KEY } from '../../src/core/content-claim.ts';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
@@ -72,7 +72,8 @@ describe('the content check in the commands', () => {
       if (e.names) assert.ok(whole.findings.some((f) => f.message.includes(e.names!)), `${e.file} names ${e.names}: ${JSON.stringify(whole.findings)}`);
       // Small files in tiny chunks (every opcode, header and zip record split); the polyglot in 1 MiB ones.
       for (const size of bytes.length > 1_000_000 ? [1 << 20, 65_521] : [1, 7, 4096]) {
-        const check = new ContentCheck(e.file);
+        const check = new ContentCheck(e.file, bytes.length);
+        readAhead(check, ({ at, length }) => bytes.subarray(at, at + length));
         for (let i = 0; i < bytes.length; i += size) check.push(bytes.subarray(i, i + size));
         assert.deepEqual(check.finish(), whole, `${e.file} in chunks of ${size}`);
       }

@@ -5,6 +5,7 @@
 // when loaded. Lessons from scanner bypasses (picklescan, modelscan): STACK_GLOBAL operands must
 // be string literals (a name assembled through the memo or BUILD is unknown, so refused); a
 // broken tail does not hide what came before it; EXT codes and calls on non-globals are refused.
+import { copyBytes } from '../../bytes.ts';
 import { isAllowedGlobal } from './allowlist.ts';
 import { resolveGlobal } from './names.ts';
 import type { ContentReport } from '../verdict.ts';
@@ -98,15 +99,22 @@ export class PickleReader {
       i += len;
       return { kind: 'str', value: s };
     };
-    const line = () => {
+    /**
+     * A newline-ended argument, decoded as _pickle decodes it: GLOBAL and INST names as strict
+     * UTF-8; UNICODE as raw-unicode-escape (any byte is a Latin-1 character, so a protocol-0
+     * pickle with a raw byte 0xE9 reads on); numbers, memo indexes and STRING as Latin-1 (only
+     * their digits or quotes matter here).
+     */
+    const line = (decoding: 'utf-8' | 'latin1' | 'raw-unicode-escape' = 'latin1') => {
       const nl = bytes.indexOf(0x0a, i);
       if (nl < 0 || nl - i > MAX_STRING) {
         if (nl < 0 && !final && bytes.length - i <= MAX_STRING) throw new NeedMore();
         throw new PickleError(nl < 0 ? `a line argument without its newline at offset ${at()}` : `a line argument longer than ${MAX_STRING} bytes at offset ${at()}`);
       }
-      const s = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(i, nl));
+      const raw = bytes.subarray(i, nl);
+      const s = decoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : latin1(raw);
       i = nl + 1;
-      return s;
+      return decoding === 'raw-unicode-escape' ? unescapeRawUnicode(s) : s;
     };
     const push = (item: Item) => {
       if (stack.length >= MAX_ITEMS) throw new PickleError('the stack grows past a million items');
@@ -198,10 +206,10 @@ export class PickleReader {
       case 0x97: throw new PickleError('NEXT_BUFFER: out-of-band buffers, which a file cannot supply');
       case 0x98: top(); break; // READONLY_BUFFER
       // Strings: the only values STACK_GLOBAL accepts.
-      case 0x53: push({ kind: 'str', value: line() }); break; // STRING (quoted; close enough to name a global)
+      case 0x53: push({ kind: 'str', value: unquote(line()) }); break; // STRING (quoted)
       case 0x54: { const n = i32(); if (n < 0) throw new PickleError('BINSTRING with a negative length'); push(text(n)); break; }
       case 0x55: push(text(u8())); break; // SHORT_BINSTRING
-      case 0x56: push({ kind: 'str', value: line() }); break; // UNICODE
+      case 0x56: push({ kind: 'str', value: line('raw-unicode-escape') }); break; // UNICODE
       case 0x8c: push(text(u8())); break; // SHORT_BINUNICODE
       case 0x58: push(text(u32())); break; // BINUNICODE
       case 0x8d: push(text(u64())); break; // BINUNICODE8
@@ -223,7 +231,7 @@ export class PickleReader {
       case 0x72: setMemo(u32()); break; // LONG_BINPUT
       case 0x94: setMemo(memo.size); break; // MEMOIZE
       // Imports and calls.
-      case 0x63: { const module = line(); push(importGlobal(module, line())); break; } // GLOBAL
+      case 0x63: { const module = line('utf-8'); push(importGlobal(module, line('utf-8'))); break; } // GLOBAL
       case 0x93: { // STACK_GLOBAL
         const name = pop();
         const module = pop();
@@ -233,7 +241,7 @@ export class PickleReader {
         } else push(importGlobal(module.value, name.value));
         break;
       }
-      case 0x69: { const module = line(); const g = importGlobal(module, line()); popMark(); call(g, 'INST'); push(OTHER); break; } // INST
+      case 0x69: { const module = line('utf-8'); const g = importGlobal(module, line('utf-8')); popMark(); call(g, 'INST'); push(OTHER); break; } // INST
       case 0x6f: { const items = popMark(); if (items.length === 0) throw new PickleError('OBJ without a class'); call(items[0]!, 'OBJ'); push(OTHER); break; }
       case 0x52: { pop(); call(pop(), 'REDUCE'); push(OTHER); break; } // REDUCE
       case 0x81: { pop(); call(pop(), 'NEWOBJ'); push(OTHER); break; } // NEWOBJ
@@ -291,7 +299,8 @@ export class PickleReader {
             step();
           } catch (err) {
             if (!(err instanceof NeedMore)) throw err;
-            pending = bytes.slice(start);
+            // Copied, never a view: the caller may reuse the chunk's memory for its next read.
+            pending = copyBytes(bytes.subarray(start));
             origin += start;
             i = start;
             return used + rest.length;
@@ -327,6 +336,27 @@ export class PickleReader {
     }
     return this.result;
   }
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let k = 0; k < bytes.length; k += 8192) s += String.fromCharCode(...bytes.subarray(k, k + 8192));
+  return s;
+}
+
+/** raw-unicode-escape: \uXXXX and \UXXXXXXXX are characters; every other byte is itself. */
+function unescapeRawUnicode(s: string): string {
+  return s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})/g, (_, hex: string) => {
+    const code = parseInt(hex.slice(1), 16);
+    if (code > 0x10ffff) throw new PickleError('a \\U escape beyond U+10FFFF');
+    return String.fromCodePoint(code);
+  });
+}
+
+/** A STRING argument: a quoted repr; the quotes go, escapes stay (a name with an escape is not on the allowlist either way). */
+function unquote(s: string): string {
+  if (s.length >= 2 && (s[0] === "'" || s[0] === '"') && s.at(-1) === s[0]) return s.slice(1, -1);
+  throw new PickleError('a STRING argument without matching quotes');
 }
 
 /** Reads one pickle from `bytes` at `start`. Never throws for bad input: `error` says what was wrong. */
