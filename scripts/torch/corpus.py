@@ -238,6 +238,7 @@ files[-2]["note"] = "an .npz with a payload, named .npy (NumPy opens by signatur
 
 # --- malicious files made with the real tools ---------------------------------------------------
 save("payload.pt", {"w": torch.ones(2), "evil": Payload()}, "code-capable", "torch.save of a state dict holding a payload", names="posix.system")
+save("payload-late.pt", {f"layer{k}.weight": torch.ones(2) for k in range(6)} | {"evil": Payload()}, "code-capable", "a payload after six tensors (its GLOBAL far into data.pkl)", names="posix.system")
 save("payload-eval.bin", {"evil": EvalPayload()}, "code-capable", "a payload calling builtins.eval", names="builtins.eval")
 save("payload-legacy.pth", {"w": torch.ones(2), "evil": Payload()}, "code-capable", "a payload in the legacy format", names="posix.system", _use_new_zipfile_serialization=False)
 save("payload.ckpt", {"state_dict": {"w": torch.ones(1)}, "evil": Payload()}, "code-capable", "a payload in a .ckpt", names="posix.system")

@@ -1,7 +1,7 @@
 // How the commands speak of the content check's verdicts: which ones stop a command, the claim
 // `sign` sends, and the words for a file's verdict.
 import type { ContentClaim } from '../core/content-claim.ts';
-import { ALLOWLIST_VERSION } from '../core/scan/pickle/allowlist.ts';
+import { ALLOWLIST_TORCH_VERSION, ALLOWLIST_VERSION } from '../core/scan/pickle/allowlist.ts';
 import type { ContentReport, ContentVerdict } from '../core/scan/verdict.ts';
 import { printableName } from '../core/unicode.ts';
 
@@ -25,6 +25,7 @@ export function contentClaimOf(files: readonly CheckedFile[]): ContentClaim {
   return {
     checker: CHECKER,
     allowlist: ALLOWLIST_VERSION,
+    torch: ALLOWLIST_TORCH_VERSION,
     files: files.filter((f) => f.content).map((f) => ({ name: f.path, verdict: f.content!.verdict, ...(f.content!.format ? { format: f.content!.format } : {}) })),
   };
 }

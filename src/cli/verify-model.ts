@@ -37,7 +37,7 @@ export interface ModelReport {
   /** What the content check says of each file now (it runs in the hashing pass). */
   content: { path: string; verdict: ContentVerdict; format: string | null; findings: ContentFinding[] }[];
   /** Whether the release was checked when signed: the signer's claim, 'unchecked' when the bundle has none. */
-  signedContentCheck: { checker: string; allowlist: string; files: number } | 'unchecked' | 'malformed';
+  signedContentCheck: { checker: string; allowlist: string; torch?: string; files: number } | 'unchecked' | 'malformed';
   /** --allow-unsafe-content was given: unsafe content is reported, not failed on. */
   unsafeContentAllowed: boolean;
 }
@@ -120,7 +120,7 @@ export async function verifyModel(
   }
   report.layout = listing.layout;
   const claimed = claim.value.content;
-  report.signedContentCheck = claimed === undefined ? 'unchecked' : claimed === 'malformed' ? 'malformed' : { checker: claimed.checker, allowlist: claimed.allowlist, files: claimed.files.length };
+  report.signedContentCheck = claimed === undefined ? 'unchecked' : claimed === 'malformed' ? 'malformed' : { checker: claimed.checker, allowlist: claimed.allowlist, ...(claimed.torch ? { torch: claimed.torch } : {}), files: claimed.files.length };
   const hashed = await deps.hash(listing.files);
   report.content = hashed.filter((f) => f.content).map((f) => ({ path: f.path, verdict: f.content!.verdict, format: f.content!.format ?? null, findings: f.content!.findings }));
   const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, logKeys: options.trust.logKeys, files: hashed, skipTlog: !options.trust.hasLogKey });
@@ -181,7 +181,7 @@ export function contentLine(report: ModelReport): string {
       ? 'the release was signed without a content check (before modelsign 0.2, or by another tool)'
       : report.signedContentCheck === 'malformed'
         ? 'the bundle\'s content-check record is unreadable'
-        : `checked when signed (${report.signedContentCheck.checker}, allowlist ${report.signedContentCheck.allowlist})`;
+        : `checked when signed (${report.signedContentCheck.checker}, allowlist ${report.signedContentCheck.allowlist}${report.signedContentCheck.torch ? `, torch ${report.signedContentCheck.torch}` : ''})`;
   return `${now || 'no files'}; ${signed}`;
 }
 

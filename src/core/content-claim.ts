@@ -11,8 +11,10 @@ export const CONTENT_CLAIM_KEY = 'https://modelsign.dev/content-check/v1';
 export interface ContentClaim {
   /** The checker that ran, e.g. `modelsign-scan`. */
   checker: string;
-  /** The pickle allowlist's version (core/scan/pickle/allowlist.ts). */
+  /** The pickle allowlist's version (core/scan/pickle/allowlist.json). */
   allowlist: string;
+  /** The PyTorch release whose weights_only allowlist that is (absent in claims made before 0.2.0). */
+  torch?: string;
   files: { name: string; verdict: ContentVerdict; format?: string }[];
 }
 
@@ -21,13 +23,14 @@ export function readContentClaim(predicate: Record<string, unknown>): ContentCla
   const claim = predicate[CONTENT_CLAIM_KEY];
   if (claim === undefined) return undefined;
   if (!isObject(claim) || typeof claim.checker !== 'string' || typeof claim.allowlist !== 'string' || !Array.isArray(claim.files)) return 'malformed';
+  if (claim.torch !== undefined && typeof claim.torch !== 'string') return 'malformed';
   const files: ContentClaim['files'] = [];
   for (const f of claim.files as unknown[]) {
     if (!isObject(f) || typeof f.name !== 'string' || !CONTENT_VERDICTS.includes(f.verdict as ContentVerdict)) return 'malformed';
     if (f.format !== undefined && typeof f.format !== 'string') return 'malformed';
     files.push({ name: f.name, verdict: f.verdict as ContentVerdict, ...(typeof f.format === 'string' ? { format: f.format } : {}) });
   }
-  return { checker: claim.checker, allowlist: claim.allowlist, files };
+  return { checker: claim.checker, allowlist: claim.allowlist, ...(typeof claim.torch === 'string' ? { torch: claim.torch } : {}), files };
 }
 
 /** Why a claim cannot go with these manifest paths (a name not in the manifest, or twice), or undefined. */

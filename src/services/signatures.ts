@@ -418,7 +418,7 @@ function orderedClaim(claim: ContentClaim, paths: string[]): ContentClaim {
   if (problem) throw new ModelsignError('invalid_content_check', problem);
   const order = new Map(paths.map((p, i) => [p, i]));
   const files = [...claim.files].sort((a, b) => order.get(a.name)! - order.get(b.name)!).map((f) => ({ name: f.name, verdict: f.verdict, ...(f.format !== undefined ? { format: f.format } : {}) }));
-  return { checker: claim.checker, allowlist: claim.allowlist, files };
+  return { checker: claim.checker, allowlist: claim.allowlist, ...(claim.torch !== undefined ? { torch: claim.torch } : {}), files };
 }
 
 function authorize(principal: Principal, request: SignRequest): AlgorithmId {

@@ -116,14 +116,22 @@ export class ZipPreread {
       if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ZipError('a ZIP64 size or offset beyond 2^53');
       return Number(n);
     };
-    // More than one end record in the window means two archives in one file.
-    const found: number[] = [];
-    for (let at = size - 22; at >= Math.max(0, size - END_WINDOW); at--) {
-      if (u32(at) === EOCD && at + 22 + u16(at + 20) === size) found.push(at);
+    // miniz (PyTorch's reader) takes the last end-record signature in the window, whether or not
+    // its comment reaches the end of the file; a reader that wants the comment to end the file
+    // takes the one that does. Two records that could be "the" end record mean two archives in
+    // one file, each reader seeing its own: refused. Bytes after the record are reported, and
+    // the members still checked (a payload in an archive with bytes appended is still named).
+    const signatures: number[] = [];
+    const problems: string[] = [];
+    for (let at = size - 22; at >= Math.max(0, size - END_WINDOW); at--) if (u32(at) === EOCD) signatures.push(at);
+    if (signatures.length === 0) throw new ZipError('no end-of-central-directory record');
+    const exact = signatures.filter((at) => at + 22 + u16(at + 20) === size);
+    if (exact.length > 1 || (exact.length === 1 && exact[0] !== signatures[0])) throw new ZipError('more than one end-of-central-directory record');
+    const eocd = signatures[0]!;
+    if (exact.length === 0) {
+      const end = eocd + 22 + u16(eocd + 20);
+      problems.push(end > size ? 'the end record\'s comment runs past the end of the file' : `${size - end} bytes after the end-of-central-directory record`);
     }
-    if (found.length === 0) throw new ZipError('no end-of-central-directory record');
-    if (found.length > 1) throw new ZipError('more than one end-of-central-directory record');
-    const eocd = found[0]!;
     let count = u16(eocd + 10);
     let dirSize = u32(eocd + 12);
     let dirOffset = u32(eocd + 16);
@@ -145,7 +153,6 @@ export class ZipPreread {
 
     const decoder = new TextDecoder('utf-8', { fatal: true });
     const entries: ZipEntry[] = [];
-    const problems: string[] = [];
     const names = new Set<string>();
     let at = dirOffset;
     const dirEnd = dirOffset + dirSize;
