@@ -9,7 +9,8 @@
 // Then the content check (core/scan), which `hash`, `scan`, `sign`, `verify` and `audit` run in
 // the hashing pass, against the same work without it, in this process: `verify` of a folder with
 // a 2 GiB safetensors file and 8 x 256 MiB ones (target: <= 1.1x the time without the check),
-// and hashing a 1 GiB PyTorch zip with and without the check (target: <= 1.2x).
+// and hashing a 1 GiB PyTorch zip (torch's own layout) with and without the check (target: <= 1.2x;
+// the command that checks it peaks at <= 200 MB RSS), and a 70 MB one judged like any other.
 //
 // Options (environment): BENCH_DIR (default the system temp folder), BENCH_RUNS.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,8 @@ import { loadTrust } from '../src/cli/trust.ts';
 import { verifyModel } from '../src/cli/verify-model.ts';
 import { spkiPem } from '../src/core/crypto/public-key.ts';
 import { testSigner } from '../test/support/bundles.ts';
+import { TORCH_FIXTURES, zipMembers } from '../test/support/crafted-content.ts';
+import { filler, writeTorchZip } from '../test/support/torch-zip.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -160,24 +163,29 @@ async function contentCheckCost(root: string): Promise<boolean> {
   await verify(true)(); // warm the page cache
   const folder = await pairedInProcess('verify, 2 GiB + 8 x 256 MiB safetensors', verify(false), verify(true));
 
-  const zip = path.join(root, 'model.pt');
-  const made = spawnSync('python3', ['-c', `
-import os, pickle, sys, zipfile
-with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED) as z:
-    z.writestr('archive/data.pkl', pickle.dumps({'w': list(range(1000))}, protocol=2))
-    with z.open('archive/data/0', 'w', force_zip64=True) as member:
-        block = os.urandom(16 << 20)
-        for _ in range(64):
-            member.write(block)
-    z.writestr('archive/version', b'3\\n')
-`, zip], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`could not write the PyTorch zip: ${made.stderr}`);
-  const zipFile = [{ path: 'model.pt', abs: zip, size: (await listModel(zip, { allowSymlinks: false, ignorePaths: [] })).files[0]!.size }];
-  const verdict = (await hashFiles(zipFile, undefined, { check: true }))[0]!.content!;
-  if (verdict.verdict !== 'allowlisted-pickle' && verdict.verdict !== 'data-only') throw new Error(`the bench zip was judged ${JSON.stringify(verdict)}`);
+  // PyTorch's own layout (test/support/torch-zip.ts, checked byte for byte against torch.save's
+  // output): the members of a state dict torch 2.13 wrote, its first tensor grown to 1 GiB, every
+  // local header with flag 0x0808 and the sizes only in data descriptors, as real checkpoints are.
+  const torchZip = (name: string, bytes: number) => {
+    const file = path.join(root, name);
+    const members = zipMembers(TORCH_FIXTURES + 'state-dict.pt');
+    writeTorchZip(file, members.map((m) => (m.name.endsWith('/data/0') ? { name: m.name, data: { size: bytes, fill: filler(7) } } : m)));
+    return file;
+  };
+  const zip = torchZip('model.pt', 1024 * MiB);
+  const small = torchZip('model-70m.pt', 70 * MiB);
+  const asFile = async (file: string) => [{ path: path.basename(file), abs: file, size: (await listModel(file, { allowSymlinks: false, ignorePaths: [] })).files[0]!.size }];
+  const zipFile = await asFile(zip);
+  const verdicts = [(await hashFiles(zipFile, undefined, { check: true }))[0]!.content!, (await hashFiles(await asFile(small), undefined, { check: true }))[0]!.content!];
+  for (const v of verdicts) if (v.verdict !== 'allowlisted-pickle') throw new Error(`a torch-layout zip was judged ${JSON.stringify(v)}`);
+  console.log('the 1 GiB and the 70 MB torch-layout zips: allowlisted-pickle');
   const zipRatio = await pairedInProcess('hash a 1 GiB PyTorch zip', () => hashFiles(zipFile, undefined, { check: false }), () => hashFiles(zipFile, undefined, { check: true }));
+  // Peak memory of the whole command that checks it (the directory is read first, then the stream).
+  const scanned = run(process.execPath, [BIN, 'scan', zip, '--json']);
+  const zipRssMB = (scanned.maxRssKiB * 1024) / 1e6;
   const pass = (b: boolean) => (b ? 'PASS' : 'FAIL');
   console.log(`\nverify with the content check: ${folder.toFixed(3)}x the time without it (target <= 1.1: ${pass(folder <= 1.1)})`);
   console.log(`checking a 1 GiB PyTorch zip: ${zipRatio.toFixed(3)}x hashing it alone (target <= 1.2: ${pass(zipRatio <= 1.2)})`);
-  return folder <= 1.1 && zipRatio <= 1.2;
+  console.log(`peak memory:  ${zipRssMB.toFixed(0)} MB RSS of modelsign scan on it (target <= 200: ${pass(zipRssMB <= 200)})`);
+  return folder <= 1.1 && zipRatio <= 1.2 && zipRssMB <= 200;
 }

@@ -13,4 +13,6 @@ for dir_ in $(pip config get global.find-links 2>/dev/null || true); do sources+
 if [ ${#sources[@]} -eq 0 ]; then echo "venv.sh: pip has no local package sources configured here (pip config list): no torch" >&2; exit 3; fi
 # The first extra index becomes the index: no public index is asked.
 sources[0]=--index-url
-"$dir/bin/pip" install -q --disable-pip-version-check "${sources[@]}" torch numpy lightning transformers accelerate scikit-learn joblib
+# (pip warns once per package an index does not hold: noise, filtered.)
+"$dir/bin/pip" install -q --disable-pip-version-check "${sources[@]}" torch numpy lightning transformers accelerate scikit-learn joblib \
+  2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)

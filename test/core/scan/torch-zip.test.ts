@@ -3,24 +3,10 @@
 // tests and bench:hash build from it are the layout real checkpoints have.
 // Runs once: no database.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { TORCH_FIXTURES as FIXTURES, zipMembers as members } from '../../support/crafted-content.ts';
 import { torchZip } from '../../support/torch-zip.ts';
-
-const FIXTURES = fileURLToPath(new URL('../../fixtures/torch/', import.meta.url));
-
-/** The members of a zip in file order, read by Python's zipfile (not by the code under test). */
-function members(file: string): { name: string; data: Uint8Array }[] {
-  const res = spawnSync('python3', ['-c', `
-import base64, json, sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-print(json.dumps([[i.filename, base64.b64encode(z.read(i)).decode()] for i in sorted(z.infolist(), key=lambda i: i.header_offset)]))
-`, file], { encoding: 'utf8' });
-  assert.equal(res.status, 0, res.stderr);
-  return (JSON.parse(res.stdout) as [string, string][]).map(([name, b64]) => ({ name, data: new Uint8Array(Buffer.from(b64, 'base64')) }));
-}
 
 describe('the torch zip layout', () => {
   for (const name of ['state-dict.pt', 'dtype-float8_e4m3fn.pt', 'pytorch_model.bin', 'optimizer.pt', 'payload.pt']) {
