@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { checkContent, ContentCheck, readAhead } from '../../src/core/scan/classify.ts';
 import { CONTENT_CLAIM_KEY } from '../../src/core/content-claim.ts';
+import { ALLOWLIST_TORCH_VERSION } from '../../src/core/scan/pickle/allowlist.ts';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { BIN, runCliAsync } from '../support/process.ts';
@@ -132,14 +133,15 @@ print(json.dumps(out))`;
     for (const f of ['state_dict.pt', 'every_dtype.safetensors', 'config.json', 'lightning.ckpt']) copyFileSync(path.join(corpus, f), path.join(model, f));
     const signed = await cli('sign', model, '--model', 'acme/sd15', '--version', '1.0');
     assert.equal(signed.status, 0, signed.stderr);
-    const claim = statementOf(path.join(model, 'model.sig')).predicate as Record<string, { checker: string; allowlist: string; files: { name: string; verdict: string }[] }>;
+    const claim = statementOf(path.join(model, 'model.sig')).predicate as Record<string, { checker: string; allowlist: string; torch: string; files: { name: string; verdict: string }[] }>;
+    assert.equal(claim[CONTENT_CLAIM_KEY]!.torch, ALLOWLIST_TORCH_VERSION, 'the claim names the torch release of the allowlist');
     assert.deepEqual(
       claim[CONTENT_CLAIM_KEY]!.files.map((f) => [f.name, f.verdict]),
       [['config.json', 'unknown'], ['every_dtype.safetensors', 'data-only'], ['lightning.ckpt', 'allowlisted-pickle'], ['state_dict.pt', 'allowlisted-pickle']],
     );
     const ok = await cli('verify', model, '--keys', jwks);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /content: 1 unknown, 1 data-only, 2 allowlisted-pickle; checked when signed \(modelsign-scan, allowlist \d{4}-\d{2}-\d{2}\)/);
+    assert.match(ok.stdout, /content: 1 unknown, 1 data-only, 2 allowlisted-pickle; checked when signed \(modelsign-scan, allowlist \d{4}-\d{2}-\d{2}, torch \d+\.\d+\.\d+[^)]*\)/);
 
     // A release with a payload, signed on purpose (the verdicts recorded), then checked by loaders.
     const evil = path.join(store, 'evil');
