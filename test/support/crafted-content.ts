@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { torchZip } from './torch-zip.ts';
+import { filler, torchZip } from './torch-zip.ts';
 
 const MiB = 1024 * 1024;
 export const TORCH_FIXTURES = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
@@ -91,6 +91,15 @@ function dataOffsetOf(zip: Uint8Array, name: string): number {
     if (Buffer.from(zip.subarray(at + 30, at + 30 + bytes.length)).equals(Buffer.from(bytes))) return at + 30 + bytes.length + v.getUint16(at + 28, true);
   }
   throw new Error(`no local header for ${name}`);
+}
+
+/** A real torch.save state dict (test/fixtures/torch/state-dict.pt's members) with its first tensor grown to `size` pseudo-random bytes. */
+export function largeStateDict(size: number, seed = 1): Uint8Array {
+  const members = zipMembers(TORCH_FIXTURES + 'state-dict.pt');
+  const tensor = members.find((m) => m.name.endsWith('/data/0'))!;
+  const data = new Uint8Array(size);
+  filler(seed)(data, 0);
+  return torchZip(members.map((m) => (m === tensor ? { name: m.name, data } : m)));
 }
 
 export const readFixture = (name: string) => new Uint8Array(readFileSync(TORCH_FIXTURES + name));

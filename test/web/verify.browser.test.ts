@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { browserSkip, launchBrowser, SCREENSHOT_DIR, watchedPage } from '../support/browser.ts';
+import { craftedTorchArchive, largeStateDict } from '../support/crafted-content.ts';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -83,6 +84,13 @@ describe('verify a model in the browser', { skip: browserSkip }, () => {
     mkdirSync(evil);
     writeFileSync(path.join(evil, 'model.pt'), EVIL_PICKLE);
     await signFolder('acme/evil', '1.0', evil, ['model.pt']);
+    // torch's own layout over 1 MiB (sizes only in data descriptors): a benign state dict, and the
+    // archive crafted against a checker that kept views of its read buffer.
+    const torch = path.join(work, 'torch');
+    mkdirSync(torch);
+    writeFileSync(path.join(torch, 'big.pt'), largeStateDict(2 * 1024 * 1024));
+    writeFileSync(path.join(torch, 'crafted.pt'), craftedTorchArchive());
+    await signFolder('acme/torch', '1.0', torch, ['big.pt', 'crafted.pt']);
   });
   after(async () => {
     await browser?.close();
@@ -162,6 +170,16 @@ describe('verify a model in the browser', { skip: browserSkip }, () => {
     const text = (await verdict(page).textContent()) ?? '';
     assert.match(text, /model\.pt: can run code when loaded \(pickle\).*os\.system/s);
     assert.equal(await verdict(page).getAttribute('class'), 'check bad');
+    assert.deepEqual(problems, []);
+  });
+
+  it('checks PyTorch archives over 1 MiB from their directory: a state dict passes, the crafted archive is unsafe', async () => {
+    const { page, problems } = await open();
+    await page.setInputFiles('#pick-folder', path.join(work, 'torch'));
+    await verdict(page).getByText('Signed, but 1 file can run code when loaded.').waitFor();
+    const text = (await verdict(page).textContent()) ?? '';
+    assert.match(text, /crafted\.pt: can run code when loaded.*posix\.system/s);
+    assert.doesNotMatch(text, /big\.pt: (can run code|malformed)/);
     assert.deepEqual(problems, []);
   });
 

@@ -17,8 +17,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { checkContent, ContentCheck, readAhead } from '../../../src/core/scan/classify.ts';
 import type { ContentReport } from '../../../src/core/scan/verdict.ts';
-import { craftedRawPickle, craftedTorchArchive, readFixture, TORCH_FIXTURES, zipMembers } from '../../support/crafted-content.ts';
-import { filler, torchZip } from '../../support/torch-zip.ts';
+import { craftedRawPickle, craftedTorchArchive, largeStateDict, readFixture, TORCH_FIXTURES } from '../../support/crafted-content.ts';
 
 const MiB = 1024 * 1024;
 const MAKE_CORPUS = fileURLToPath(new URL('../../fixtures/scan/make_corpus.py', import.meta.url));
@@ -46,15 +45,6 @@ function chunked(name: string, bytes: Uint8Array, size: number, feed: Feed): Con
   return check.finish();
 }
 
-/** A torch.save archive (state-dict.pt's members, written by torch 2.13) with its first tensor grown to `size` bytes. */
-function largeTorchZip(size: number, seed: number): Uint8Array {
-  const members = zipMembers(TORCH_FIXTURES + 'state-dict.pt');
-  const tensor = members.find((m) => m.name.endsWith('/data/0'))!;
-  const data = new Uint8Array(size);
-  filler(seed)(data, 0);
-  return torchZip(members.map((m) => (m === tensor ? { name: m.name, data } : m)));
-}
-
 describe('the verdict does not depend on how the bytes arrive', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-read-paths-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,8 +57,8 @@ describe('the verdict does not depend on how the bytes arrive', () => {
   const large: [string, Uint8Array][] = [
     ['crafted.pt', craftedTorchArchive()],
     ['crafted.pkl', craftedRawPickle()],
-    ['model-1.5m.pt', largeTorchZip(1.5 * MiB, 1)],
-    ['model-70m.pt', largeTorchZip(70 * MiB, 2)],
+    ['model-1.5m.pt', largeStateDict(1.5 * MiB, 1)],
+    ['model-70m.pt', largeStateDict(70 * MiB, 2)],
   ];
   const whole = new Map([...small, ...large].map(([name, bytes]) => [name, checkContent(name, bytes)]));
 
