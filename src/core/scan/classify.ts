@@ -37,7 +37,7 @@ function worst(format: string, reports: ContentReport[]): ContentReport {
   return { verdict, format, findings: reports.flatMap((r) => r.findings) };
 }
 
-export function isPickleCapableName(name: string): boolean {
+function isPickleCapableName(name: string): boolean {
   const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
   const dot = base.lastIndexOf('.');
   return dot <= 0 || PICKLE_CAPABLE_EXTENSIONS.some((ext) => base.endsWith(ext));

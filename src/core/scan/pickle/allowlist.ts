@@ -22,8 +22,3 @@ export function isAllowedGlobal(module: string, name: string): boolean {
   const full = `${module}.${name}`;
   return TORCH.has(full) || EXTENSION.has(full);
 }
-
-/** Whether torch's own defaults allow it (false for the extension): what a report says of each global. */
-export function isTorchDefault(full: string): boolean {
-  return TORCH.has(full);
-}
