@@ -4,6 +4,8 @@
 // triggers, on a log served by a fresh instance so no in-memory cache hides it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,6 +55,22 @@ async function storedLeaves(database: TestDatabase): Promise<Uint8Array[]> {
   return rows.map((r) => new Uint8Array(r.hash));
 }
 
+/** An HTTP proxy to `target` that records each request's path and query. */
+async function recordingProxy(target: string): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    const upstream = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 describe('modelsign log monitor', () => {
   let dir: string;
   before(() => {
@@ -77,6 +95,20 @@ describe('modelsign log monitor', () => {
       const again = await runCliAsync(['log', 'monitor', '--server', url, '--state', state]);
       assert.equal(again.status, 0, again.stderr);
       assert.equal(JSON.parse(readFileSync(state, 'utf8')).size, 17);
+
+      // Entries are asked for only inside the checkpoint the monitor verified (the service would
+      // answer a range past it with what there is; the monitor must not depend on that).
+      const proxy = await recordingProxy(url);
+      try {
+        await sign(t, 17, 4);
+        const paged = await runCliAsync(['log', 'monitor', '--server', proxy.url, '--state', state]);
+        assert.equal(paged.status, 0, paged.stderr);
+        const asked = proxy.seen.filter((u) => u.startsWith('/v1/log/entries'));
+        assert.ok(asked.length > 0, 'the monitor read entries');
+        for (const u of asked) assert.ok(Number(new URL(u, 'http://x').searchParams.get('end')) <= 21, `${u} stays inside the verified checkpoint (21)`);
+      } finally {
+        await proxy.close();
+      }
 
       // A pinned key that is not the log's: the checkpoint is refused as untrusted.
       const pinned = path.join(dir, 'wrong-key.pem');

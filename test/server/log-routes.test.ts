@@ -95,10 +95,7 @@ describe('log routes', () => {
     ['/v1/log/proofs/consistency?from=NaN', 400, 'validation_failed'],
     ['/v1/log/proofs/consistency?from=1&to=18446744073709551616', 400, 'validation_failed'],
     ['/v1/log/entries', 400, 'validation_failed'],
-    ['/v1/log/entries?start=21', 400, 'log_range_invalid'],
-    ['/v1/log/entries?start=5&end=5', 400, 'log_range_invalid'],
     ['/v1/log/entries?start=5&end=3', 400, 'log_range_invalid'],
-    ['/v1/log/entries?start=0&end=22', 400, 'log_range_invalid'],
     ['/v1/log/entries?start=-5', 400, 'validation_failed'],
     ['/v1/log/entries?start=%00', 400, 'validation_failed'],
   ];
@@ -110,6 +107,42 @@ describe('log routes', () => {
       assert.equal(res.json().code, code);
     });
   }
+
+  it('answers a range of entries past the signed tree with what there is, cut at the tree size, not to be cached', async () => {
+    const cases: [string, number, number, number][] = [
+      // url, end of the answer, entries, whether cut (no-cache)
+      ['/v1/log/entries?start=15&end=100', 21, 6, 1],
+      ['/v1/log/entries?start=0&end=22', 21, 21, 1],
+      ['/v1/log/entries?start=21', 21, 0, 1],
+      ['/v1/log/entries?start=21&end=21', 21, 0, 0],
+      ['/v1/log/entries?start=5000&end=6000', 5000, 0, 1],
+      ['/v1/log/entries?start=5&end=5', 5, 0, 0],
+      ['/v1/log/entries?start=3&end=7', 7, 4, 0],
+    ];
+    for (const [url, end, count, cut] of cases) {
+      const res = await get(url);
+      assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+      const page = res.json();
+      assert.deepEqual([page.end, page.entries.length, page.treeSize], [end, count, 21], url);
+      assert.deepEqual(page.entries.map((e: { index: number }) => e.index), Array.from({ length: count }, (_, k) => page.start + k), url);
+      assert.equal(res.headers['cache-control'], cut ? 'no-cache' : undefined, url);
+    }
+  });
+
+  it('answers entries of an empty log with none, not a 4xx', async () => {
+    const empty = await createTestApp();
+    try {
+      for (const url of ['/v1/log/entries?start=0', '/v1/log/entries?start=0&end=10', '/v1/log/entries?start=7']) {
+        const res = await empty.app.inject({ url });
+        assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+        const page = res.json() as { start: number; end: number; treeSize: number; entries: unknown[] };
+        assert.deepEqual([page.end, page.treeSize, page.entries], [page.start, 0, []], url);
+      }
+      assert.equal((await empty.app.inject({ url: '/v1/log/entries?start=3&end=2' })).json().code, 'log_range_invalid');
+    } finally {
+      await empty.close();
+    }
+  });
 
   it('caps a page at 1000 entries and says where it stopped', async () => {
     const res = await get('/v1/log/entries?start=0&end=21');

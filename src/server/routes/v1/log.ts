@@ -1,6 +1,7 @@
 // The transparency log, read-only and public: the latest signed checkpoint, proofs against any
 // tree size it covers, and the entries themselves for monitors. Every bound is checked against
-// the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to.
+// the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to (a
+// range of entries past it is cut there, as RFC 6962 logs cut it).
 import type { FastifyInstance } from 'fastify';
 import { toBase64 } from '../../../core/bytes.ts';
 import { logEntryView } from '../../../api/log-entries.ts';
@@ -52,18 +53,17 @@ export default async function logRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: { start: number; end?: number } }>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request) => {
-    const signed = (await tlog.latestCheckpoint()).size;
+  app.get<{ Querystring: { start: number; end?: number } }>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request, reply) => {
+    const treeSize = (await tlog.latestCheckpoint()).size;
     const { start } = request.query;
-    const requestedEnd = request.query.end ?? Math.min(signed, start + 100);
-    assertRange(requestedEnd <= signed, `end ${requestedEnd} is beyond the latest signed checkpoint (size ${signed})`);
-    assertRange(start < requestedEnd, `start (${start}) must be below end (${requestedEnd})`);
-    const end = Math.min(requestedEnd, start + MAX_ENTRIES_PAGE);
-    const entries = await tlog.entries(start, end);
-    return {
-      start,
-      end,
-      entries: entries.map(logEntryView),
-    };
+    const requestedEnd = request.query.end ?? start + 100;
+    assertRange(start <= requestedEnd, `start (${start}) is larger than end (${requestedEnd})`);
+    // As RFC 6962 logs answer: the entries that exist in the range, up to the signed tree (none
+    // past its end); `end` says where this page stopped and `treeSize` what it was cut to.
+    const end = Math.max(start, Math.min(requestedEnd, treeSize, start + MAX_ENTRIES_PAGE));
+    // A range that reaches past the tree will hold more later: not to be cached.
+    if (requestedEnd > treeSize) reply.header('cache-control', 'no-cache');
+    const entries = end > start ? await tlog.entries(start, end) : [];
+    return { start, end, treeSize, entries: entries.map(logEntryView) };
   });
 }
