@@ -52,7 +52,7 @@ export const ERROR_CODES = {
   oidc_issuer_in_use: 'Trusted-publisher rules still use this issuer; delete them first.',
   oidc_token_malformed: 'The ID token is not a compact JWS with a JSON header and claims.',
   oidc_issuer_unknown: 'The ID token\'s issuer (`iss`) is not one an admin configured; nothing was fetched from it.',
-  oidc_token_invalid: 'The ID token does not verify: algorithm not allowed, no or unknown `kid`, bad signature, or `aud` not exactly this service\'s audience (GET /v1/oidc/audience).',
+  oidc_token_invalid: 'The ID token does not verify: algorithm not allowed, no or unknown `kid`, bad signature, a required claim (`iss aud exp iat jti`) missing or not of its type, or `aud` not exactly this service\'s audience (GET /v1/oidc/audience).',
   oidc_token_expired: 'The ID token is expired, not yet valid, issued in the future, or older than its issuer\'s maximum age; request a fresh one.',
   oidc_token_reused: 'This ID token (its issuer and jti) has been exchanged already; each is exchanged once.',
   invalid_publisher: 'No trusted-publisher rule allows this ID token (the message names the failing condition only when the token\'s repository or project has a rule).',

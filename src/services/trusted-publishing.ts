@@ -430,6 +430,9 @@ function refusalOf(err: unknown): ModelsignError {
   if (err instanceof ModelsignError) return err;
   if (err instanceof joseErrors.JWTExpired) return new ModelsignError('oidc_token_expired', 'the ID token has expired; request a fresh one');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    // A claim missing or of the wrong type makes the token invalid, not expired: no fresh token of the same shape would do.
+    if (err.reason === 'missing') return new ModelsignError('oidc_token_invalid', `the ID token has no ${err.claim} claim (ID tokens must carry iss, aud, exp, iat and jti)`);
+    if (err.reason === 'invalid') return new ModelsignError('oidc_token_invalid', `the ID token has a ${err.claim} claim that is not a number`);
     if (err.claim === 'iat' || err.claim === 'nbf') return new ModelsignError('oidc_token_expired', `the ID token is not valid now (${err.claim}: ${err.message}); request a fresh one`);
     if (err.claim === 'aud') return new ModelsignError('oidc_token_invalid', 'the ID token\'s aud is not this service\'s audience (GET /v1/oidc/audience)');
     return new ModelsignError('oidc_token_invalid', `the ID token's ${err.claim} claim does not check out: ${err.message}`);

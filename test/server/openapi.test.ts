@@ -140,7 +140,7 @@ describe('openapi.yaml', () => {
     await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${signed.json().id}`, headers: bearer(admin) });
     await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${sha('0').slice(0, 36)}`, headers: bearer(admin) });
     await inject('getSignatureIdentity', { url: `/v1/admin/signatures/${signed.json().id}`, headers: bearer(pub) });
-    const issuer = await TestIssuer.start();
+    const [issuer, gitlabIssuer, genericIssuer] = await Promise.all([TestIssuer.start(), TestIssuer.start(), TestIssuer.start()]);
     try {
       await inject('getOidcAudience', { url: '/v1/oidc/audience' });
       await inject('listOidcIssuers', { url: '/v1/admin/oidc-issuers', headers: bearer(admin) });
@@ -154,7 +154,19 @@ describe('openapi.yaml', () => {
       const rule = await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: ruleBody });
       await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { ...ruleBody, github: { repository: 'x' } } });
       await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/ghost/trusted-publishers', headers: bearer(admin), payload: ruleBody });
-      await inject('listTrustedPublishers', { url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin) });
+      // A rule of each kind: each answer validates against its kind's schema (the rule is a oneOf by kind).
+      for (const [other, kind, rule] of [
+        [gitlabIssuer, 'gitlab', { projectPath: 'acme-group/sd-models', ciConfigPath: '.gitlab-ci.yml', environment: 'production', refs: ['refs/tags/v*'] }],
+        [genericIssuer, 'generic', { conditions: [{ claim: 'repository', op: 'equals', value: 'acme-org/x' }, { claim: 'ref', op: 'in', value: ['refs/tags/v1', 'refs/tags/v2'] }] }],
+      ] as const) {
+        await inject('addOidcIssuer', { method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(admin), payload: { url: other.url, kind } });
+        const made = await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { issuer: other.url, namespaces: ['acme'], [kind]: rule } });
+        assert.equal(made.statusCode, 201, made.body);
+        assert.equal(made.json().rule.kind, kind);
+      }
+      await inject('addTrustedPublisher', { method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { issuer: genericIssuer.url, namespaces: ['acme'], generic: { conditions: [{ claim: 'ref', op: 'in', value: 'refs/tags/v1' }] } } });
+      const listed = await inject('listTrustedPublishers', { url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin) });
+      assert.deepEqual(listed.json().items.map((r: { rule: { kind: string } }) => r.rule.kind).sort(), ['generic', 'github', 'gitlab']);
       await inject('listTrustedPublishers', { url: '/v1/admin/publishers/ghost/trusted-publishers', headers: bearer(admin) });
       const idToken = await issuer.sign(githubClaims());
       const exchanged = await inject('exchangeOidcToken', { method: 'POST', url: '/v1/oidc/token', payload: { token: idToken } });
@@ -171,7 +183,7 @@ describe('openapi.yaml', () => {
       await inject('removeOidcIssuer', { method: 'DELETE', url: `/v1/admin/oidc-issuers/${added.json().id}`, headers: bearer(admin) });
       await inject('removeOidcIssuer', { method: 'DELETE', url: `/v1/admin/oidc-issuers/${added.json().id}`, headers: bearer(admin) });
     } finally {
-      await issuer.close();
+      await Promise.all([issuer.close(), gitlabIssuer.close(), genericIssuer.close()]);
     }
     await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(admin) });
     await inject('revokeToken', { method: 'DELETE', url: `/v1/admin/tokens/${token.json().jti}`, headers: bearer(pub) });

@@ -1,8 +1,10 @@
 // Trusted publishing end to end against a real OIDC issuer on 127.0.0.1 (discovery, JWKS, key
 // rotation): GitHub- and GitLab-shaped ID tokens exchanged for publisher tokens that sign, the
-// identity recorded and shown to whom it may be shown, and every refusal of the issue's list with
-// its stable code and no token minted.
+// identity recorded and shown to whom it may be shown, and every refusal of the table in
+// docs/design/trusted-publishing.md, row by row, with its code and status and no token minted.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { toBase64Url, utf8 } from '../../src/core/bytes.ts';
@@ -138,52 +140,76 @@ describe('trusted publishing (OIDC ID token → publisher token)', () => {
   });
 
   const now = () => Math.floor(Date.now() / 1000);
-  const refusals: [string, () => Promise<string>, number, string, RegExp?][] = [
-    ['a wrong audience', () => github.sign(githubClaims({ aud: 'https://elsewhere.example' })), 401, 'oidc_token_invalid', /aud/],
-    ['an audience list', () => github.sign(githubClaims({ aud: ['https://tlog.modelsign.test', 'other'] })), 401, 'oidc_token_invalid', /one string/],
-    ['an expired token', () => github.sign(githubClaims({ iat: now() - 400, nbf: now() - 400, exp: now() - 100 })), 401, 'oidc_token_expired'],
-    ['a token issued in the future', () => github.sign(githubClaims({ iat: now() + 600, nbf: undefined, exp: now() + 900 })), 401, 'oidc_token_expired'],
-    ['a token older than the issuer\'s maximum age (GitHub: 15 min)', () => github.sign(githubClaims({ iat: now() - 20 * 60, nbf: now() - 20 * 60, exp: now() + 300 })), 401, 'oidc_token_expired'],
-    [
-      'alg: none',
-      async () => `${toBase64Url(utf8(JSON.stringify({ alg: 'none', typ: 'JWT', kid: github.currentKid })))}.${toBase64Url(utf8(JSON.stringify({ iss: github.url, ...githubClaims(), iat: now(), exp: now() + 300, jti: 'none-1' })))}.`,
-      401,
-      'oidc_token_invalid',
-      /alg/,
+  // How each row of the refusal table (docs/design/trusted-publishing.md) is driven here, and
+  // what its detail must say; the limit and key rows are driven in the second suite.
+  const token = (make: () => Promise<string>) => async () => exchange(await make());
+  type Answer = Awaited<ReturnType<typeof exchange>>;
+  const drivers: Record<string, [() => Promise<Answer>, RegExp?]> = {
+    'not-a-jws': [token(async () => 'not.a-token')],
+    'unknown-issuer': [token(() => stranger.sign(githubClaims()))],
+    'alg-none': [token(async () => `${toBase64Url(utf8(JSON.stringify({ alg: 'none', typ: 'JWT', kid: github.currentKid })))}.${toBase64Url(utf8(JSON.stringify({ iss: github.url, ...githubClaims(), iat: now(), exp: now() + 300, jti: 'none-1' })))}.`), /alg/],
+    'alg-hmac': [token(() => new SignJWT({ iss: github.url, ...githubClaims(), iat: now(), exp: now() + 300, jti: 'hs-1' }).setProtectedHeader({ alg: 'HS256', kid: github.currentKid }).sign(utf8(github.publicPem))), /alg/],
+    'no-kid': [token(() => github.sign(githubClaims(), { kid: null })), /kid/],
+    'unknown-kid': [token(() => github.sign(githubClaims(), { kid: 'never-had-this-key' })), /kid/],
+    'wrong-audience': [token(() => github.sign(githubClaims({ aud: 'https://elsewhere.example' }))), /aud/],
+    'audience-list': [token(() => github.sign(githubClaims({ aud: ['https://tlog.modelsign.test', 'other'] }))), /one string/],
+    'no-iat': [token(() => github.sign(githubClaims({ iat: undefined }))), /no iat claim/],
+    'no-exp': [token(() => github.sign(githubClaims({ exp: undefined }))), /no exp claim/],
+    'no-jti': [token(() => github.sign(githubClaims({ jti: undefined }))), /no jti claim/],
+    'iat-not-a-number': [token(() => github.sign(githubClaims({ iat: String(now()) }))), /iat claim that is not a number/],
+    expired: [token(() => github.sign(githubClaims({ iat: now() - 400, nbf: now() - 400, exp: now() - 100 })))],
+    'not-yet-valid': [token(() => github.sign(githubClaims({ nbf: now() + 600 }))), /nbf/],
+    'issued-in-future': [token(() => github.sign(githubClaims({ iat: now() + 600, nbf: undefined, exp: now() + 900 })))],
+    'too-old': [token(() => github.sign(githubClaims({ iat: now() - 20 * 60, nbf: now() - 20 * 60, exp: now() + 300 })))],
+    'owner-id': [token(() => github.sign(githubClaims({ repository_owner_id: '9999' }))), /repository_owner_id/],
+    'repository-id': [token(() => github.sign(githubClaims({ repository_id: '75' }))), /repository_id/],
+    'pull-request-target': [token(() => github.sign(githubClaims({ event_name: 'pull_request_target' }))), /pull_request_target/],
+    'self-hosted': [token(() => github.sign(githubClaims({ runner_environment: 'self-hosted' }))), /runner_environment/],
+    workflow: [token(() => github.sign(githubClaims({ workflow_ref: 'acme-org/llama-ft/.github/workflows/ci.yml@refs/heads/main' }))), /workflow_ref/],
+    environment: [token(() => github.sign(githubClaims({ environment: 'staging' }))), /environment/],
+    ref: [token(() => github.sign(githubClaims({ ref: 'refs/heads/main' }))), /\bref\b/],
+    'no-rule': [token(() => github.sign(githubClaims({ repository: 'evil/llama-ft' }))), /^no trusted-publisher rule allows this token$/],
+    'gitlab-fork-merge-request': [token(() => gitlab.sign(gitlabClaims({ project_path: 'mallory/sd-models', namespace_id: '99', pipeline_source: 'merge_request_event' }))), /^no trusted-publisher rule allows this token$/],
+    'gitlab-merge-request': [token(() => gitlab.sign(gitlabClaims({ pipeline_source: 'merge_request_event', ref_protected: 'false' }))), /pipeline_source/],
+    'gitlab-unprotected-ref': [token(() => gitlab.sign(gitlabClaims({ ref_protected: 'false' }))), /ref_protected/],
+    'publisher-disabled': [
+      async () => {
+        await t.services.publishers.update('acme', { disabled: true }, 'test');
+        try {
+          return await exchange(await github.sign(githubClaims()));
+        } finally {
+          await t.services.publishers.update('acme', { disabled: false }, 'test');
+        }
+      },
     ],
-    [
-      'HS256 with the issuer\'s public key as the secret',
-      async () =>
-        new SignJWT({ iss: github.url, ...githubClaims(), iat: now(), exp: now() + 300, jti: 'hs-1' }).setProtectedHeader({ alg: 'HS256', kid: github.currentKid }).sign(utf8(github.publicPem)),
-      401,
-      'oidc_token_invalid',
-      /alg/,
+    replayed: [
+      async () => {
+        const idToken = await github.sign(githubClaims());
+        assert.equal((await exchange(idToken)).statusCode, 201);
+        const before = await minted();
+        const again = await exchange(idToken);
+        assert.equal(await minted(), before);
+        return again;
+      },
     ],
-    ['no kid', () => github.sign(githubClaims(), { kid: null }), 401, 'oidc_token_invalid', /kid/],
-    ['a kid the issuer never had', () => github.sign(githubClaims(), { kid: 'never-had-this-key' }), 401, 'oidc_token_invalid', /kid/],
-    ['the same repository name under another owner id (a re-registered owner)', () => github.sign(githubClaims({ repository_owner_id: '9999' })), 403, 'invalid_publisher', /repository_owner_id/],
-    ['the repository re-created under the same name (another repository id, once pinned)', () => github.sign(githubClaims({ repository_id: '75' })), 403, 'invalid_publisher', /repository_id/],
-    ['pull_request_target', () => github.sign(githubClaims({ event_name: 'pull_request_target' })), 403, 'invalid_publisher', /pull_request_target/],
-    ['a self-hosted runner where the rule says hosted', () => github.sign(githubClaims({ runner_environment: 'self-hosted' })), 403, 'invalid_publisher', /runner_environment/],
-    ['another workflow file', () => github.sign(githubClaims({ workflow_ref: 'acme-org/llama-ft/.github/workflows/ci.yml@refs/heads/main' })), 403, 'invalid_publisher', /workflow_ref/],
-    ['another environment', () => github.sign(githubClaims({ environment: 'staging' })), 403, 'invalid_publisher', /environment/],
-    ['a ref the rule does not list', () => github.sign(githubClaims({ ref: 'refs/heads/main' })), 403, 'invalid_publisher', /\bref\b/],
-    ['a repository no rule names (the answer names no condition)', () => github.sign(githubClaims({ repository: 'evil/llama-ft' })), 403, 'invalid_publisher', /^no trusted-publisher rule allows this token$/],
-    ['a GitLab merge request from a fork (the fork\'s project)', () => gitlab.sign(gitlabClaims({ project_path: 'mallory/sd-models', namespace_id: '99', pipeline_source: 'merge_request_event' })), 403, 'invalid_publisher', /^no trusted-publisher rule allows this token$/],
-    ['a GitLab merge-request pipeline run in the upstream project', () => gitlab.sign(gitlabClaims({ pipeline_source: 'merge_request_event', ref_protected: 'false' })), 403, 'invalid_publisher', /pipeline_source/],
-    ['a GitLab pipeline on an unprotected ref', () => gitlab.sign(gitlabClaims({ ref_protected: 'false' })), 403, 'invalid_publisher', /ref_protected/],
-    ['an issuer no admin configured', () => stranger.sign(githubClaims()), 401, 'oidc_issuer_unknown'],
-    ['a token that is not a JWS', async () => 'not.a-token', 400, 'oidc_token_malformed'],
-  ];
-  for (const [what, make, status, code, detail] of refusals) {
-    it(`refuses ${what}: ${status} ${code}, and mints nothing`, async () => {
+  };
+  const table = refusalTable();
+  it('drives every row of the refusal table, and every driver has a row', () => {
+    const rows = new Set(table.map((r) => r.row));
+    const driven = new Set([...Object.keys(drivers), ...SECOND_SUITE_ROWS]);
+    assert.deepEqual([...rows].filter((r) => !driven.has(r)), [], 'rows without a test');
+    assert.deepEqual([...driven].filter((r) => !rows.has(r)), [], 'tests without a row');
+  });
+  for (const row of table.filter((r) => drivers[r.row])) {
+    it(`refuses ${row.condition}: ${row.status} ${row.code} (row ${row.row}), and mints nothing more`, async () => {
+      const [drive, detail] = drivers[row.row]!;
       const before = await minted();
-      const res = await exchange(await make());
-      assert.equal(res.statusCode, status, res.body);
+      const res = await drive();
+      assert.equal(res.statusCode, row.status, res.body);
       assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-      assert.equal(res.json().code, code);
+      assert.equal(res.json().code, row.code);
       if (detail) assert.match(res.json().detail, detail);
-      assert.equal(await minted(), before);
+      if (row.row !== 'replayed') assert.equal(await minted(), before);
     });
   }
 
@@ -279,7 +305,6 @@ describe('trusted publishing: limits and issuer configuration', () => {
     await t.services.publishers.create({ name: 'acme', namespaces: ['acme'] }, 'test');
     const bad = [
       { issuer: issuer.url, namespaces: ['acme'], gitlab: { projectPath: 'a/b', ciConfigPath: '.gitlab-ci.yml' } },
-      { issuer: issuer.url, namespaces: ['acme'], github: { repository: 'acme-org/x', workflow: 'release.yml' } },
       { issuer: issuer.url, namespaces: ['other'], github: { repository: 'acme-org/x', repositoryOwnerId: '1', workflow: 'release.yml' } },
       { issuer: 'https://nowhere.example', namespaces: ['acme'], github: { repository: 'acme-org/x', repositoryOwnerId: '1', workflow: 'release.yml' } },
     ];
@@ -288,29 +313,68 @@ describe('trusted publishing: limits and issuer configuration', () => {
       assert.equal(res.statusCode, 400, res.body);
       assert.equal(res.json().code, 'invalid_trusted_publisher');
     }
+    // A rule missing a field its kind requires is refused by the request schema (openapi.yaml, GithubRuleInput).
+    const missing = await t.app.inject({ method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { issuer: issuer.url, namespaces: ['acme'], github: { repository: 'acme-org/x', workflow: 'release.yml' } } });
+    assert.equal(missing.statusCode, 400, missing.body);
+    assert.equal(missing.json().code, 'validation_failed');
+    assert.match(missing.json().detail, /repositoryOwnerId/);
     const ok = await t.app.inject({ method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { issuer: issuer.url, namespaces: ['acme'], github: { repository: 'acme-org/llama-ft', repositoryOwnerId: '65', workflow: 'release.yml' } } });
     assert.equal(ok.statusCode, 201, ok.body);
     const inUse = await t.app.inject({ method: 'DELETE', url: `/v1/admin/oidc-issuers/${(await t.services.trustedPublishing.listIssuers())[0]!.id}`, headers: bearer(admin) });
     assert.equal(inUse.json().code, 'oidc_issuer_in_use');
   });
 
-  it('answers 429 with Retry-After past the per-repository and the per-address limits', async () => {
+  it('answers 429 with Retry-After past the per-repository and the per-address limits (rows repository-limit, address-limit)', async () => {
+    const row = (name: string) => refusalTable().find((r) => r.row === name)!;
     const exchange = async () => t.app.inject({ method: 'POST', url: '/v1/oidc/token', payload: { token: await issuer.sign(githubClaims()) } });
     assert.equal((await exchange()).statusCode, 201);
     assert.equal((await exchange()).statusCode, 201);
     const repo = await exchange();
-    assert.equal(repo.statusCode, 429, repo.body);
-    assert.equal(repo.json().code, 'rate_limited');
+    assert.equal(repo.statusCode, row('repository-limit').status, repo.body);
+    assert.equal(repo.json().code, row('repository-limit').code);
     assert.match(repo.json().detail, /repository/);
     assert.ok(Number(repo.headers['retry-after']) > 0);
     // The fourth request from this address this minute was the last allowed.
     await exchange();
     const address = await exchange();
-    assert.equal(address.statusCode, 429);
+    assert.equal(address.statusCode, row('address-limit').status);
+    assert.equal(address.json().code, row('address-limit').code);
     assert.match(address.json().detail, /address/);
     assert.ok(Number(address.headers['retry-after']) > 0);
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     assert.match(metrics, /modelsign_oidc_exchanges_total\{result="rate_limited"\} 3/);
     assert.match(metrics, /modelsign_oidc_exchanges_total\{result="minted"\} 2/);
   });
+
+  it('answers 503 when the issuer\'s keys cannot be fetched and none are known (row keys-unavailable)', async () => {
+    const row = refusalTable().find((r) => r.row === 'keys-unavailable')!;
+    // Its own service: this suite's address limit is spent by the test above.
+    const fresh = await createTestApp({ kek });
+    const gone = await TestIssuer.start();
+    try {
+      const added = await fresh.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(await fresh.adminToken()), payload: { url: gone.url, kind: 'github' } });
+      assert.equal(added.statusCode, 201, added.body);
+      const idToken = await gone.sign(githubClaims());
+      await gone.close();
+      const res = await fresh.app.inject({ method: 'POST', url: '/v1/oidc/token', payload: { token: idToken } });
+      assert.equal(res.statusCode, row.status, res.body);
+      assert.equal(res.json().code, row.code);
+    } finally {
+      await fresh.close();
+      await gone.close().catch(() => {});
+    }
+  });
 });
+
+/** Rows the second suite drives (limits and an issuer whose keys cannot be fetched). */
+const SECOND_SUITE_ROWS = ['repository-limit', 'address-limit', 'keys-unavailable'];
+
+/** The refusal table of docs/design/trusted-publishing.md: row, condition, code, status. */
+function refusalTable(): { row: string; condition: string; code: string; status: number }[] {
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/design/trusted-publishing.md', import.meta.url)), 'utf8');
+  const section = doc.slice(doc.indexOf('## Refusals of `POST /v1/oidc/token`'));
+  const body = section.slice(0, section.indexOf('\n## ', 5));
+  const rows = [...body.matchAll(/^\| `([a-z-]+)` \| (.+?) \| `([a-z_]+)` \| (\d{3}) \|$/gm)].map((m) => ({ row: m[1]!, condition: m[2]!, code: m[3]!, status: Number(m[4]) }));
+  assert.ok(rows.length >= 30, `${rows.length} rows read from the refusal table`);
+  return rows;
+}
