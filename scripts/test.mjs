@@ -17,6 +17,10 @@
 // nothing. `--pglite-only` runs the PGlite pass alone (no PostgreSQL pass, no fault tests): the
 // quick loop while working, and the runs under faketime, where only the embedded database lives in
 // the faked process tree (a PostgreSQL server already running keeps the real clock).
+// `npm run test:quick` (`--quick`) runs the tier a developer runs while working, in about a
+// minute: test/core, test/architecture and the files marked `// Tier: quick` (pure service
+// logic, CLI and console units), with no PGlite template, no database and no PostgreSQL probe; a
+// file marked quick that reaches test/support/db.ts is an error.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -36,7 +40,7 @@ function testFiles(dir) {
     .sort();
 }
 
-const FLAGS = ['--faults', '--hsm', '--pglite-only'];
+const FLAGS = ['--faults', '--hsm', '--pglite-only', '--quick'];
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a.startsWith('--') && !FLAGS.includes(a));
 if (unknown.length > 0) {
@@ -46,6 +50,7 @@ if (unknown.length > 0) {
 const faultMode = args.includes('--faults');
 const hsmMode = args.includes('--hsm');
 const pgliteOnly = args.includes('--pglite-only');
+const quickMode = args.includes('--quick');
 
 /** The test files a path stands for: the file, or every *.test.ts under a folder (as testFiles walks it). */
 function expand(arg) {
@@ -80,6 +85,19 @@ function usesDatabase(file, seen = new Set()) {
   return [...text.matchAll(/(?:from\s+|import\()\s*'(\.[^']+\.ts)'/g)]
     .map((m) => path.join(path.dirname(file), m[1]))
     .some((dep) => dep.startsWith('test') && existsSync(dep) && usesDatabase(dep, seen));
+}
+
+if (quickMode) {
+  const marked = (file) => /^\/\/ Tier: quick$/m.test(readFileSync(file, 'utf8'));
+  const quick = [...new Set([...testFiles(path.join('test', 'core')), ...testFiles(path.join('test', 'architecture')), ...testFiles('test').filter(marked)])].sort();
+  // Marked files must not open a database; the few test/core files that sign through a test
+  // service (the portable verifier's) run on PGlite, each migrating its own (no template).
+  const withDatabase = quick.filter((f) => !f.startsWith(path.join('test', 'core')) && usesDatabase(f));
+  if (withDatabase.length > 0) {
+    console.error(`a file marked \`// Tier: quick\` opens no database, but these reach test/support/db.ts: ${withDatabase.join(', ')}`);
+    process.exit(2);
+  }
+  process.exit(run('Quick tier', quick, { MODELSIGN_TEST_DB: 'pglite' }) === 0 ? 0 : 1);
 }
 
 // Pure tests (core logic, vectors), tests that never open a database, and tests whose subject is

@@ -2,6 +2,7 @@
 // the files, so every digest, size and progress byte must come out exactly once whatever the
 // number of files, their sizes (empty, under, at and over the 1 MiB read buffer) and the order
 // they finish in; a file that cannot be read fails the whole call with its path.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

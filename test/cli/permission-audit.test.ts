@@ -2,6 +2,7 @@
 // files and folders, a wrong owner, a writable parent and a sticky folder, made with chmod and
 // chown (the suite runs as root), reported by the function and in `audit --json`.
 // Runs once: no database.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

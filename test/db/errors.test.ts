@@ -1,6 +1,7 @@
 // Which database failures are the database's, and of what kind, from every shape they arrive in:
 // pg's own errors, Node's socket errors, Prisma's driver-adapter wrapping and Prisma's own codes.
 // The error handler answers 503 (unavailable, database_read_only, database_busy) from this alone.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { databaseFailure, isInvalidTextError } from '../../src/db/errors.ts';

@@ -1,6 +1,7 @@
 // `docs/THREAT-MODEL.md` has a row for every threat of the malicious-model-
 // substitution analysis, each naming a control and at least one test file, and every file it
 // names exists (so a renamed or deleted test breaks this test, not the document's truth).
+// Tier: quick
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';

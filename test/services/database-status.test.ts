@@ -1,6 +1,7 @@
 // The database's state as the logs tell it: one warning when an outage (or a read-only period)
 // starts, one line when it ends, however many requests and polls fail or succeed in between,
 // including a partial outage where they interleave; a busy database said at most once a minute.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DatabaseStatus, RECOVERY_QUIET_MS } from '../../src/services/database-status.ts';

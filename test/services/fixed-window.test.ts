@@ -1,10 +1,11 @@
 // The in-memory rate-limit windows: their ends are instants on the injected clock, so a window
 // ends when that clock moves (whatever the wall clock does), and a clock set back does not leave
 // a key limited for as long as the clock was wrong.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { FixedWindows } from '../../src/services/fixed-window.ts';
-import { MutableClock } from '../support/app.ts';
+import { MutableClock } from '../support/mutable-clock.ts';
 
 // Dates far from today on purpose: FixedWindows reads only the injected clock, so nothing here may
 // depend on the wall clock (the file passes under faketime on any date).

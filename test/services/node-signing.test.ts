@@ -1,6 +1,7 @@
 // The service signs with node:crypto (key-backends/node-keys.ts); the reference is @noble/curves.
 // Ed25519 is deterministic, so both must produce the same bytes for the same key and message, and
 // node must derive the same public key from the stored material.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';

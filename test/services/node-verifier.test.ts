@@ -3,6 +3,7 @@
 // hold, asserting identical verdicts, first and repeated (a remembered `true` must never leak to
 // another key, signature or message). The edge cases where OpenSSL alone disagrees with the
 // strict verifier are asserted to exist, so the checks that close the gap are shown to matter.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { createPublicKey, verify as opensslVerify } from 'node:crypto';
 import { describe, it } from 'node:test';

@@ -2,6 +2,7 @@
 // most once per cooldown, new keys picked up, and the last good keys kept through failed or
 // empty answers. A fake fetch and clock stand in for the issuer.
 // Runs once: no database.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';

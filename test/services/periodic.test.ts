@@ -1,6 +1,7 @@
 // The background-work helpers every loop of the service goes through: single-flight runs (a
 // caller is answered by a run that started after its call; callers during a run share one more),
 // joined and rate-limited runs, periodic work that never overlaps itself and stops cleanly.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { later, periodic, singleFlight } from '../../src/services/periodic.ts';

@@ -57,18 +57,7 @@ export function wholeSecondFromNow(offsetMs = 0): Date {
   return new Date(Math.floor((Date.now() + offsetMs) / 1000) * 1000);
 }
 
-export class MutableClock implements Clock {
-  constructor(private current = new Date()) {}
-  now(): Date {
-    return new Date(this.current);
-  }
-  set(date: Date): void {
-    this.current = new Date(date);
-  }
-  advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
-  }
-}
+export { MutableClock } from './mutable-clock.ts';
 
 export interface TestAppOptions {
   clock?: Clock;

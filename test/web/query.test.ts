@@ -1,5 +1,6 @@
 // What the console's search box understands.
 // Runs once: no database.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseQuery } from '../../src/web/query.ts';

@@ -1,5 +1,6 @@
 // The verify page's decisions before and after hashing, in Node: which picked file is the
 // bundle, the file-count and bundle-size limits, and how picked files map to signed ones.
+// Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReleaseClaim } from '../../src/core/read-bundle.ts';
