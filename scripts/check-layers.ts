@@ -27,7 +27,8 @@ export const RULES: Record<Exclude<Layer, 'generated'>, Rule> = {
   // fflate: inflating a deflated .npz member to read its header, in the browser too (pure code, no I/O).
   core: { may: [], node: false, packages: ['@noble/', 'fflate'], why: 'core is pure: no I/O, no other layer, no package but @noble/* and fflate' },
   api: { may: ['core'], node: false, packages: [], why: 'api (response shapes) imports only core' },
-  web: { may: ['core', 'api'], node: false, packages: [], why: 'the browser console imports only core and api' },
+  // hash-wasm: SHA-256 at the hardware's speed in the verify page's workers (core keeps @noble).
+  web: { may: ['core', 'api'], node: false, packages: ['hash-wasm'], why: 'the browser console imports only core, api and hash-wasm' },
   db: { may: ['core', 'generated'], node: true, packages: 'any', why: 'db imports only core (and the generated Prisma client)' },
   services: { may: ['db', 'core'], node: true, packages: 'any', why: 'services import db and core, never the server, the CLI or the composition root' },
   server: { may: ['services', 'api', 'core'], node: true, packages: 'any', why: 'the server reaches the database only through services' },

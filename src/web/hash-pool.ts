@@ -2,6 +2,7 @@
 // largest files first so the workers finish together. Cancel stops every worker at once.
 import type { FileCheckResult } from '../core/file-check.ts';
 import type { FromWorker, ToWorker } from './hash-protocol.ts';
+import type { HasherKind } from './sha256.ts';
 
 export interface Picked {
   /** Relative POSIX path within what was picked (a file's name, or its path in the folder). */
@@ -17,6 +18,8 @@ export interface HashProgress {
   filesDone: number;
   filesTotal: number;
   elapsedMs: number;
+  /** The SHA-256 the workers run, once the first says (the fallback, with why, if any fell back). */
+  hasher?: HasherKind;
 }
 
 export class Cancelled extends Error {
@@ -27,6 +30,8 @@ export class Cancelled extends Error {
 
 export class HashPool {
   private workers: Worker[] = [];
+  /** Which SHA-256 the last run used (see HashProgress.hasher). */
+  hasher: HasherKind | undefined;
   private cancel: (() => void) | undefined;
 
   constructor(private readonly workerUrl: string) {}
@@ -54,6 +59,11 @@ export class HashPool {
         worker.onmessage = (event: MessageEvent<FromWorker>) => {
           const m = event.data;
           progress.elapsedMs = performance.now() - started;
+          if (m.type === 'hasher') {
+            if (progress.hasher?.kind !== 'noble') progress.hasher = m.kind === 'wasm' ? { kind: 'wasm' } : { kind: 'noble', reason: m.reason };
+            this.hasher = progress.hasher;
+            return;
+          }
           if (m.type === 'progress') {
             progress.bytesDone += m.bytes;
             onProgress({ ...progress });
@@ -95,5 +105,6 @@ export function describeProgress(p: HashProgress): string {
   const rate = p.elapsedMs > 0 ? p.bytesDone / (p.elapsedMs / 1000) : 0;
   const left = rate > 0 ? Math.ceil((p.bytesTotal - p.bytesDone) / rate) : undefined;
   const files = p.filesTotal > 1 ? `, file ${Math.min(p.filesDone + 1, p.filesTotal)} of ${p.filesTotal}` : '';
-  return `${mb(p.bytesDone)} of ${mb(p.bytesTotal)}${files}, ${(rate / 1e6).toFixed(0)} MB/s${left === undefined ? '' : `, ${left} s left`}`;
+  const slow = p.hasher?.kind === 'noble' ? ' (SHA-256 in JavaScript: WebAssembly is not available here)' : '';
+  return `${mb(p.bytesDone)} of ${mb(p.bytesTotal)}${files}, ${(rate / 1e6).toFixed(0)} MB/s${left === undefined ? '' : `, ${left} s left`}${slow}`;
 }

@@ -9,5 +9,8 @@ export interface ToWorker {
 
 export type FromWorker =
   | { type: 'progress'; id: number; bytes: number }
+  /** Which SHA-256 the worker runs: hash-wasm, or @noble/hashes when WebAssembly cannot be compiled (and why). */
+  | { type: 'hasher'; id: number; kind: 'wasm' }
+  | { type: 'hasher'; id: number; kind: 'noble'; reason: string }
   | { type: 'done'; id: number; result: FileCheckResult }
   | { type: 'error'; id: number; message: string };

@@ -3,12 +3,15 @@
 // same pass, telling the page how far it got.
 import { FileCheck } from '../core/file-check.ts';
 import type { FromWorker, ToWorker } from './hash-protocol.ts';
+import { newSha256 } from './sha256.ts';
 
 const scope = self as unknown as { postMessage(message: FromWorker): void; addEventListener(type: 'message', listener: (event: MessageEvent<ToWorker>) => void): void };
 const PROGRESS_BYTES = 4 * 1024 * 1024;
 
 async function check(message: ToWorker): Promise<void> {
-  const check = new FileCheck(message.path, message.file.size);
+  const { hasher, kind } = await newSha256();
+  scope.postMessage({ type: 'hasher', id: message.id, ...kind });
+  const check = new FileCheck(message.path, message.file.size, hasher);
   // A zip's end records and directory, read ahead by position (File.slice) before the stream.
   for (let range = check.wanted(); range; range = check.wanted()) {
     check.provide(new Uint8Array(await message.file.slice(range.at, range.at + range.length).arrayBuffer()));

@@ -9,6 +9,7 @@ import type { ContentReport } from '../core/scan/verdict.ts';
 import { api, problemText } from './api-client.ts';
 import { alertText, el, show, type Child } from './dom.ts';
 import { Cancelled, describeProgress, HashPool, type Hashed, type Picked } from './hash-pool.ts';
+import type { HasherKind } from './sha256.ts';
 import { currentTrust, forgetPasted, usePasted, usingPasted, type Trust } from './trust.ts';
 import type { SignatureView } from './types.ts';
 import { compareHashed, MAX_FILES, planVerification } from './verify-plan.ts';
@@ -172,7 +173,7 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
       const record = await lookUp(hashed, mode);
       if (!record) {
         say(status);
-        return say(result, notFound(hashed), fileTable(hashed, new Map(), [], 'not signed'));
+        return say(result, notFound(hashed), fileTable(hashed, new Map(), [], 'not signed'), ...hasherNote(current.hasher));
       }
       const envelope = readEnvelope(record.bundle);
       const claim = envelope.ok ? readClaim(envelope.value.payload) : undefined;
@@ -180,10 +181,16 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
       found = { claim: claim.value, bundle: record.bundle, record };
     }
     say(status);
-    say(result, ...verdictView(found, hashed, mode, trust));
+    say(result, ...verdictView(found, hashed, mode, trust), ...hasherNote(current.hasher));
   } catch (err) {
     say(status, alertText(problemText(err)));
   }
+}
+
+/** Said when the workers could not run WebAssembly and hashed with @noble/hashes instead. */
+function hasherNote(hasher: HasherKind | undefined): HTMLElement[] {
+  if (hasher?.kind !== 'noble') return [];
+  return [el('p', { class: 'note', id: 'hasher-note' }, `SHA-256 ran in JavaScript (@noble/hashes), about four times slower: this page could not compile WebAssembly (${hasher.reason}). The digests are the same.`)];
 }
 
 async function readBundleFile(bundle: Picked): Promise<{ claim: ReleaseClaim; bundle: unknown; name: string }> {

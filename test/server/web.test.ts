@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { WEB_CSP } from '../../src/server/routes/web.ts';
+import { VERIFY_CSP, WEB_CSP } from '../../src/server/routes/web.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 
 const WEB_SOURCE = fileURLToPath(new URL('../../src/web/', import.meta.url));
@@ -34,7 +34,10 @@ describe('the web console, served', () => {
     const res = await t.app.inject({ url: '/' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/html/);
-    assert.equal(res.headers['content-security-policy'], WEB_CSP);
+    // The public page may compile WebAssembly (its hashing worker's SHA-256), never eval JavaScript.
+    assert.equal(res.headers['content-security-policy'], VERIFY_CSP);
+    assert.equal(VERIFY_CSP, WEB_CSP.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';"));
+    assert.doesNotMatch(VERIFY_CSP, /'unsafe-inline'|'unsafe-eval'|\*/);
     assert.doesNotMatch(WEB_CSP, /unsafe-inline|unsafe-eval|\*/);
     assert.equal(res.headers['x-frame-options'], 'DENY');
     assert.doesNotMatch(res.body, /<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i, 'no inline script, style or handler');
@@ -43,13 +46,16 @@ describe('the web console, served', () => {
     assert.match(String((await t.app.inject({ url: '/v1/keys' })).headers['content-security-policy']), /^default-src 'none'/);
   });
 
-  it('serves assets by hashed name, cached for a year, with ETags; an unknown name is a 404 problem', async () => {
+  it('serves assets by hashed name, cached for a year, with ETags; only the hashing worker may compile WebAssembly; an unknown name is a 404 problem', async () => {
     const html = (await t.app.inject({ url: '/' })).body;
-    for (const name of assetsOf(html)) {
+    const worker = /<meta name="modelsign-worker" content="\/assets\/(hash-worker-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    assert.ok(worker, 'the page names its hashing worker');
+    const admin = assetsOf((await t.app.inject({ url: '/admin' })).body);
+    for (const name of [...assetsOf(html), worker, ...admin]) {
       const res = await t.app.inject({ url: `/assets/${name}` });
       assert.equal(res.statusCode, 200, name);
       assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable');
-      assert.equal(res.headers['content-security-policy'], WEB_CSP);
+      assert.equal(res.headers['content-security-policy'], name === worker ? VERIFY_CSP : WEB_CSP, name);
       assert.match(String(res.headers['content-type']), name.endsWith('.js') ? /^text\/javascript/ : /^text\/css/);
       const again = await t.app.inject({ url: `/assets/${name}`, headers: { 'if-none-match': String(res.headers.etag) } });
       assert.equal(again.statusCode, 304);

@@ -1,6 +1,7 @@
 // The web console's pages (src/web): `/` and its assets, from memory (web-assets.ts), under a
 // Content-Security-Policy of their own: scripts, styles and fetches from this origin only, no
-// inline script or style, no framing. The API keeps its `default-src 'none'`.
+// inline script or style, no framing (`/` and its hashing worker may also compile WebAssembly).
+// The API keeps its `default-src 'none'`.
 // The admin console is /admin (its own script). MODELSIGN_WEB=public answers 404 for it, off for
 // everything here; a console that cannot be built answers a clear 503.
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +12,13 @@ export type WebMode = 'all' | 'public' | 'off';
 
 export const WEB_CSP =
   "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/**
+ * The public page and its hashing worker may compile WebAssembly (hash-wasm's SHA-256, four times
+ * the speed of JavaScript): 'wasm-unsafe-eval' allows exactly that, never JavaScript eval
+ * ('unsafe-eval' is never sent). /admin and every other asset keep WEB_CSP.
+ */
+export const VERIFY_CSP = WEB_CSP.replace("script-src 'self';", "script-src 'self' 'wasm-unsafe-eval';");
+const isHashWorker = (name: string) => /^hash-worker-[A-Z0-9]+\.js$/.test(name);
 
 export default async function webRoutes(app: FastifyInstance, options: { mode: WebMode }) {
   let assets: WebAssets | undefined;
@@ -28,7 +36,7 @@ export default async function webRoutes(app: FastifyInstance, options: { mode: W
   app.get('/', { schema: app.openapi.routeSchema('getConsole') }, async (request, reply) => {
     if (options.mode === 'off') return sendProblem(request, reply, 'route_not_found', 'the web console is turned off (MODELSIGN_WEB=off)');
     if (!assets) return sendProblem(request, reply, 'unavailable', `the web console could not be built (${failure}); the API works; an operator runs npm run build:web`);
-    return reply.header('content-security-policy', WEB_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(assets.index);
+    return reply.header('content-security-policy', VERIFY_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(assets.index);
   });
 
   app.get('/admin', { schema: app.openapi.routeSchema('getAdminConsole') }, async (request, reply) => {
@@ -44,7 +52,7 @@ export default async function webRoutes(app: FastifyInstance, options: { mode: W
     if (request.headers['if-none-match'] === file.etag) return reply.code(304).header('etag', file.etag).send();
     // Names carry their content hash: a new build is a new name, so a copy never goes stale.
     return reply
-      .header('content-security-policy', WEB_CSP)
+      .header('content-security-policy', isHashWorker(request.params.name) ? VERIFY_CSP : WEB_CSP)
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('etag', file.etag)
       .type(file.type)
