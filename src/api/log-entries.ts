@@ -15,5 +15,7 @@ export function logEntryView(e: LogEntry) {
     release: { model: e.release.model, version: e.release.version },
     payloadType: e.payloadType,
     payload: toBase64(e.payload),
+    kid: e.kid,
+    signedAt: e.signedAt.toISOString(),
   };
 }

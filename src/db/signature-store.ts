@@ -209,14 +209,14 @@ export async function logEntryRows(
   db: Pick<Database, 'query'>,
   start: number,
   end: number,
-): Promise<{ id: string; logIndex: number; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string }[]> {
-  const rows = await db.query<{ id: string; logIndex: string; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string }>(
+): Promise<{ id: string; logIndex: number; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string; createdAt: Date }[]> {
+  const rows = await db.query<{ id: string; logIndex: string; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string; createdAt: Date | string }>(
     `SELECT "id"::text AS "id", "log_index"::text AS "logIndex", "model", "version", "root_digest" AS "rootDigest", "kid",
-            "payload", "signature", "entry_kind" AS "entryKind"
+            "payload", "signature", "entry_kind" AS "entryKind", "created_at" AS "createdAt"
      FROM "release_signatures" WHERE "log_index" >= $1::bigint AND "log_index" < $2::bigint ORDER BY "log_index"`,
     [String(start), String(end)],
   );
-  return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature) }));
+  return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), payload: new Uint8Array(r.payload), signature: new Uint8Array(r.signature), createdAt: new Date(r.createdAt) }));
 }
 
 /** Which of these releases (model@version) are signed already: one indexed join, no rows read. */

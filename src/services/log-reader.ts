@@ -159,7 +159,7 @@ export class LogReader {
       const kind = entryKindNamed(r.entryKind);
       const facts = rowEntryFacts(r, await this.keys.publicKey(r.kid));
       const data = kind.leafData(facts, this.hasher.sha256);
-      entries.push({ index: r.logIndex, signatureId: r.id, kindVersion: kind.kindVersion, data, leafHash: this.hasher.hashLeaf(data), release: { model: r.model, version: r.version }, payloadType: facts.payloadType, payload: r.payload });
+      entries.push({ index: r.logIndex, signatureId: r.id, kindVersion: kind.kindVersion, data, leafHash: this.hasher.hashLeaf(data), release: { model: r.model, version: r.version }, payloadType: facts.payloadType, payload: r.payload, kid: r.kid, signedAt: r.createdAt });
     }
     return entries;
   }

@@ -1,6 +1,6 @@
 // The public API the pages read, same origin, no credentials. Every answer is JSON or a
 // problem+json whose `detail` the page shows as it is.
-import type { KeyJwkView, SignatureSummaryView, SignatureView } from './types.ts';
+import type { KeyJwkView, LogEntriesView, SignatureSummaryView, SignatureView } from './types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -55,4 +55,7 @@ export const api = {
   signature: (id: string) => getJson<SignatureView>(`/v1/signatures/${encodeURIComponent(id)}`),
   keys: () => getJson<{ keys: KeyJwkView[] }>('/v1/keys'),
   logEntry: (index: number) => getJson<{ entries: { index: number; signatureId: string }[] }>(`/v1/log/entries?start=${index}&end=${index + 1}`),
+  /** Entries [start, end), cut at the newest checkpoint (treeSize says where). */
+  logEntries: (start: number, end: number) => getJson<LogEntriesView>(`/v1/log/entries?start=${start}&end=${end}`),
+  newestSignatures: (limit: number, cursor?: string) => getJson<{ items: SignatureSummaryView[]; nextCursor: string | null }>(`/v1/signatures?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
 };

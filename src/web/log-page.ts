@@ -1,11 +1,14 @@
 // The log page: the current checkpoint, its signature checked in the page with the log key the
 // server publishes, and a consistency check between two tree sizes the user enters (the proof
 // verified in the page; when the larger size is the checkpoint's, its root must be the signed
-// root, and the smaller size's root is shown to compare with one saved earlier).
+// root, and the smaller size's root is shown to compare with one saved earlier); and the newest
+// entries of the signed tree, each linking to its release.
 import { trustedKeysFromJwks, verifyCheckpoint, verifyConsistency } from '../core/verifier.ts';
 import { fromBase64 } from '../core/bytes.ts';
-import { ApiError, getJson, problemText } from './api-client.ts';
+import { ApiError, api, getJson, problemText } from './api-client.ts';
 import { alertText, el, show } from './dom.ts';
+import { utc } from './format.ts';
+import type { LogEntriesView } from './types.ts';
 
 interface Signed {
   origin: string;
@@ -73,7 +76,47 @@ export async function logPage(content: HTMLElement): Promise<void> {
           ),
         )
       : el('section', { class: 'check bad', 'aria-label': 'Checkpoint' }, el('p', { role: 'alert' }, `The checkpoint does not check out in your browser: ${cp.problem}`)),
+    await newestEntries(cp.signed?.size),
     form,
+  );
+}
+
+const NEWEST = 20;
+
+/** The newest entries of the signed tree (index, release, key, time), each linking to its release. */
+async function newestEntries(size: number | undefined): Promise<HTMLElement> {
+  if (size === undefined) return el('section', { 'aria-label': 'Newest entries' });
+  if (size === 0) return el('section', { 'aria-labelledby': 'entries-heading' }, el('h3', { id: 'entries-heading' }, 'Newest entries'), el('p', { role: 'status' }, 'The log is empty: nothing has been signed yet.'));
+  let page: LogEntriesView;
+  try {
+    page = await api.logEntries(Math.max(0, size - NEWEST), size);
+  } catch (err) {
+    return el('section', { 'aria-label': 'Newest entries' }, alertText(`The entries could not be read: ${problemText(err)}`));
+  }
+  const rows = [...page.entries].reverse();
+  return el(
+    'section',
+    { 'aria-labelledby': 'entries-heading' },
+    el('h3', { id: 'entries-heading' }, `Newest entries (${rows.length} of ${size})`),
+    el(
+      'table',
+      { class: 'files' },
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Index'), el('th', { scope: 'col' }, 'Release'), el('th', { scope: 'col' }, 'Key'), el('th', { scope: 'col' }, 'Signed'))),
+      el(
+        'tbody',
+        {},
+        ...rows.map((e) =>
+          el(
+            'tr',
+            {},
+            el('td', { class: 'num' }, String(e.index)),
+            el('td', {}, el('a', { href: `#/release/${e.signatureId}` }, `${e.release.model}@${e.release.version}`)),
+            el('td', {}, el('code', {}, e.kid.slice(0, 12))),
+            el('td', {}, utc(e.signedAt)),
+          ),
+        ),
+      ),
+    ),
   );
 }
 

@@ -6,9 +6,11 @@ import { api, getJson, problemText } from './api-client.ts';
 import { checkRelease, type ReleaseCheck } from './check-release.ts';
 import { alertText, el, show } from './dom.ts';
 import { utc } from './format.ts';
+import { frontPage } from './front-page.ts';
 import { keysPage } from './keys-page.ts';
 import { logPage } from './log-page.ts';
 import { parseQuery } from './query.ts';
+import { releaseList } from './release-list.ts';
 import type { SignatureSummaryView, SignatureView } from './types.ts';
 import { verifyPage } from './verify-page.ts';
 
@@ -37,23 +39,7 @@ const failure = (err: unknown) => alertText(problemText(err));
 
 function results(items: SignatureSummaryView[], what: string): HTMLElement {
   if (items.length === 0) return el('p', { role: 'status' }, `No signed release matches ${what}.`);
-  return el(
-    'section',
-    { 'aria-label': 'Results' },
-    el('p', { role: 'status' }, `${items.length} signed release${items.length === 1 ? '' : 's'} for ${what}:`),
-    el(
-      'ul',
-      { class: 'results' },
-      ...items.map((s) =>
-        el(
-          'li',
-          {},
-          el('a', { href: `#/release/${s.id}` }, `${s.model}@${s.version}`),
-          el('span', { class: 'meta' }, ` signed by ${s.publisher}, ${utc(s.createdAt)}, key ${s.kid.slice(0, 12)}, log entry ${s.logIndex ?? 'pending'}`),
-        ),
-      ),
-    ),
-  );
+  return el('section', { 'aria-label': 'Results' }, el('p', { role: 'status' }, `${items.length} signed release${items.length === 1 ? '' : 's'} for ${what}:`), releaseList(items));
 }
 
 async function search(text: string): Promise<void> {
@@ -172,7 +158,8 @@ function route(): void {
   if (releaseMatch) return void release(releaseMatch[1]!);
   const q = /^\/search\?q=(.*)$/.exec(hash);
   if (q) return void search(decodeURIComponent(q[1]!));
-  show(content, searchForm(''));
+  const older = /^\/releases\?cursor=([0-9]{1,32})$/.exec(hash);
+  page((c) => frontPage(c, searchForm(''), older?.[1]));
 }
 
 window.addEventListener('hashchange', route);

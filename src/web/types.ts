@@ -1,5 +1,6 @@
 // The JSON shapes the public pages read: the service's records, with dates as ISO strings.
 import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
+import type { logEntryView } from '../api/log-entries.ts';
 
 type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] };
 
@@ -19,4 +20,12 @@ export interface KeyJwkView {
   retiredAt?: string | null;
   revokedAt?: string | null;
   compromisedAt?: string | null;
+}
+
+/** A page of GET /v1/log/entries (api/log-entries.ts). */
+export interface LogEntriesView {
+  start: number;
+  end: number;
+  treeSize: number;
+  entries: ReturnType<typeof logEntryView>[];
 }

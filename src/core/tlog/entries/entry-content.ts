@@ -23,6 +23,9 @@ export interface LogEntry {
   /** The signed DSSE payload. */
   payloadType: string;
   payload: Uint8Array;
+  /** The release key that signed it, and when (what a reader of the log lists beside the release). */
+  kid: string;
+  signedAt: Date;
 }
 
 /** What the content check needs of a served entry. */
