@@ -77,6 +77,71 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
   return violations;
 }
 
+/**
+ * The import circles among `files` (value and type imports alike: a type-only circle still ties
+ * two modules' designs together), each as the files of one strongly connected component, sorted.
+ * A circle is a module that can neither be understood nor moved without the others.
+ */
+export function findCircles(files: ReadonlyMap<string, string>): string[][] {
+  const edges = new Map<string, string[]>();
+  for (const [file, text] of files) {
+    const targets = ts
+      .preProcessFile(text, true, true)
+      .importedFiles.map((i) => i.fileName)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => path.posix.normalize(path.posix.join(path.posix.dirname(file), s)))
+      .filter((t) => files.has(t));
+    edges.set(file, targets);
+  }
+  // Tarjan's strongly connected components, iterative (deep import chains would overflow recursion).
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const circles: string[][] = [];
+  for (const start of edges.keys()) {
+    if (index.has(start)) continue;
+    const work: [string, number][] = [[start, 0]];
+    index.set(start, next);
+    low.set(start, next++);
+    stack.push(start);
+    onStack.add(start);
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!;
+      const [node, k] = frame;
+      const out = edges.get(node)!;
+      if (k < out.length) {
+        frame[1]++;
+        const to = out[k]!;
+        if (!index.has(to)) {
+          index.set(to, next);
+          low.set(to, next++);
+          stack.push(to);
+          onStack.add(to);
+          work.push([to, 0]);
+        } else if (onStack.has(to)) low.set(node, Math.min(low.get(node)!, index.get(to)!));
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1]![0];
+        low.set(parent, Math.min(low.get(parent)!, low.get(node)!));
+      }
+      if (low.get(node) === index.get(node)) {
+        const component: string[] = [];
+        for (let m = stack.pop()!; ; m = stack.pop()!) {
+          onStack.delete(m);
+          component.push(m);
+          if (m === node) break;
+        }
+        if (component.length > 1 || out.includes(node)) circles.push(component.sort());
+      }
+    }
+  }
+  return circles.sort((a, b) => a[0]!.localeCompare(b[0]!));
+}
+
 const BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'net', 'http', 'https', 'child_process', 'worker_threads', 'stream', 'url', 'util', 'events', 'zlib', 'tls', 'dns', 'vm', 'buffer', 'process', 'timers', 'readline']);
 
 /** Every .ts file under src/ (but the generated client), as checkLayers takes them. */
@@ -98,8 +163,12 @@ export function sourceFiles(root: string): Map<string, string> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-  const violations = checkLayers(sourceFiles(root));
+  const files = sourceFiles(root);
+  const violations = checkLayers(files);
   for (const v of violations) console.error(`${v.file}: ${JSON.stringify(v.specifier)}: ${v.message}`);
   console.log(violations.length === 0 ? 'layers: every import of src/ keeps to its layer' : `layers: ${violations.length} forbidden imports`);
-  process.exitCode = violations.length === 0 ? 0 : 1;
+  const circles = findCircles(files);
+  for (const c of circles) console.error(`import circle: ${c.join(' ↔ ')}`);
+  console.log(circles.length === 0 ? 'circles: no module imports itself through others' : `circles: ${circles.length} import circles`);
+  process.exitCode = violations.length === 0 && circles.length === 0 ? 0 : 1;
 }

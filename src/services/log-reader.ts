@@ -8,7 +8,7 @@ import { ModelsignError } from '../core/errors.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import type { StoredNode } from '../core/tlog/compact-range.ts';
 import type { LogEntry } from '../core/tlog/entries/entry-content.ts';
-import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import { rowEntryFacts, type KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { entryKindNamed } from '../core/tlog/entries/registry.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { SignedCheckpoint } from '../core/tlog/log-note.ts';
@@ -19,7 +19,6 @@ import type { Database } from '../db/client.ts';
 import { firstCheckpointCovering, latestCheckpoint, readNodes, type CheckpointRow } from '../db/log-store.ts';
 import { logEntryRows } from '../db/signature-store.ts';
 import type { KeyService } from './keys.ts';
-import { rowEntryFacts } from './signatures.ts';
 
 export interface StoredCheckpoint extends SignedCheckpoint {
   kid: string;

@@ -11,14 +11,13 @@ import { ModelsignError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
 import { assertModelName, assertVersion, subjectName } from '../core/release-name.ts';
-import type { PublicKey } from '../core/keys/key.ts';
 import { publicIdentity, type SignerIdentity } from '../core/oidc/identity.ts';
 import type { SignatureRecord, SignatureSummary } from '../core/signature-record.ts';
 import { contentClaimProblem, type ContentClaim } from '../core/content-claim.ts';
 import { buildStatement, encodeStatement } from '../core/statement.ts';
 import type { AlgorithmId, Signer } from '../core/crypto/algorithm.ts';
 import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
-import { kindVersionKey, type EntryFacts, type KindVersion } from '../core/tlog/entries/entry-kind.ts';
+import { kindVersionKey, rowEntryFacts, type EntryFacts, type KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { CURRENT_ENTRY_KIND, entryKindNamed, leafFor } from '../core/tlog/entries/registry.ts';
 import { unpackFrontier, appendLeaves } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
@@ -403,15 +402,6 @@ export class SignatureService {
   }
 }
 
-/** What a log leaf is made of for a stored signature, given its key's public half. */
-export function rowEntryFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }, key: PublicKey): EntryFacts {
-  return { subject: subjectName(row.model, row.version), rootDigest: row.rootDigest, payloadType: IN_TOTO_PAYLOAD_TYPE, payload: row.payload, kid: row.kid, key, signature: row.signature };
-}
-
-/**
- * Only a publisher signs, and only under a namespace it owns (now, not when its token was
- * issued); returns the algorithm the namespace signs with.
- */
 /** The claim checked against the manifest and put in its order. */
 function orderedClaim(claim: ContentClaim, paths: string[]): ContentClaim {
   const problem = contentClaimProblem(claim, paths);
@@ -421,6 +411,10 @@ function orderedClaim(claim: ContentClaim, paths: string[]): ContentClaim {
   return { checker: claim.checker, allowlist: claim.allowlist, ...(claim.torch !== undefined ? { torch: claim.torch } : {}), files };
 }
 
+/**
+ * Only a publisher signs, and only under a namespace it owns (now, not when its token was
+ * issued); returns the algorithm the namespace signs with.
+ */
 function authorize(principal: Principal, request: SignRequest): AlgorithmId {
   const { namespace } = assertModelName(request.model);
   assertVersion(request.version);

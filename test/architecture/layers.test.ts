@@ -1,11 +1,12 @@
 // Every import in src/ keeps to its layer (core pure; api only core; db ← services ← server | cli;
-// the CLI never imports the server; the web console only core and api), and the check bites: fed
-// files with forbidden imports, it names each one.
+// the CLI never imports the server; the web console only core and api), no module reaches itself
+// through others (no import circle), and both checks bite: fed files with forbidden imports or a
+// planted circle, they name each one.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkLayers, layerOf, sourceFiles } from '../../scripts/check-layers.ts';
+import { checkLayers, findCircles, layerOf, sourceFiles } from '../../scripts/check-layers.ts';
 
 const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -50,6 +51,23 @@ describe('import boundaries', () => {
       violations.map((v) => v.file),
       ['src/server/evil.ts', 'src/db/evil.ts', 'src/api/evil.ts', 'src/api/evil.ts', 'src/web/evil.ts', 'src/services/evil.ts'],
     );
+  });
+
+  it('finds no import circle in src/ (value or type imports), and finds a planted one', () => {
+    const files = sourceFiles(root);
+    assert.deepEqual(findCircles(files), []);
+    // The circle this check was written for (services/checkpointer → log-reader → signatures →
+    // checkpointer), planted again through one import, plus a type-only two-file circle and a module that imports itself.
+    const planted = new Map(files);
+    planted.set('src/services/log-reader.ts', `${files.get('src/services/log-reader.ts')}\nimport { rowEntryFacts } from './signatures.ts';`);
+    planted.set('src/core/a.ts', "import type { B } from './b.ts';\nexport type A = B;");
+    planted.set('src/core/b.ts', "import type { A } from './a.ts';\nexport type B = A | 1;");
+    planted.set('src/core/self.ts', "import { x } from './self.ts';\nexport const y = x;");
+    assert.deepEqual(findCircles(planted), [
+      ['src/core/a.ts', 'src/core/b.ts'],
+      ['src/core/self.ts'],
+      ['src/services/checkpointer.ts', 'src/services/log-reader.ts', 'src/services/signatures.ts'],
+    ]);
   });
 
   it('knows the layer of every kind of path', () => {

@@ -1,7 +1,9 @@
 // A log entry kind: how the facts of one release signature become the bytes a log leaf commits
 // to (Sigstore's `canonicalizedBody`). Kinds are named by Sigstore's kindVersion; the registry
 // (registry.ts) finds one by it, so verifiers dispatch on what an entry says it is.
+import { IN_TOTO_PAYLOAD_TYPE } from '../../dsse.ts';
 import type { PublicKey } from '../../keys/key.ts';
+import { subjectName } from '../../release-name.ts';
 import type { Sha256 } from '../hash.ts';
 
 export interface KindVersion {
@@ -24,6 +26,11 @@ export interface EntryFacts {
   key: PublicKey;
   /** The DSSE signature. */
   signature: Uint8Array;
+}
+
+/** What a log leaf is made of for a stored signature, given its key's public half (pure: the writer and the reader both derive leaves with it). */
+export function rowEntryFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }, key: PublicKey): EntryFacts {
+  return { subject: subjectName(row.model, row.version), rootDigest: row.rootDigest, payloadType: IN_TOTO_PAYLOAD_TYPE, payload: row.payload, kid: row.kid, key, signature: row.signature };
 }
 
 export interface EntryKind {
