@@ -7,7 +7,7 @@ import { openRuntime, type Runtime } from '../app/runtime.ts';
 import { DataDirLockedError, startupFailure } from '../app/startup-errors.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { isModelsignError } from '../core/errors.ts';
-import { CliFailure, EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+import { CliFailure, EXIT, exitCodeOf } from './exit-codes.ts';
 
 /** How the audit trail names whoever runs an admin command. */
 export function cliActor(): string {
@@ -23,7 +23,7 @@ export function adminFailure(err: unknown): CliFailure | undefined {
   if (err instanceof CliFailure) return err;
   const startup = startupFailure(err);
   if (startup) return new CliFailure(startup.kind === 'configuration' ? EXIT.usage : EXIT.service, startup.message);
-  if (isModelsignError(err)) return new CliFailure(exitCodeOfRefusal(err.code), err.message);
+  if (isModelsignError(err)) return new CliFailure(exitCodeOf(err.code), err.message);
   return undefined;
 }
 

@@ -4,7 +4,7 @@
 import { clientEnv, ConfigError } from '../config.ts';
 import { isModelsignError } from '../core/errors.ts';
 import { UsageError } from './args.ts';
-import { CliFailure, EXIT, exitCodeOfRefusal } from './exit-codes.ts';
+import { CliFailure, EXIT, exitCodeOf } from './exit-codes.ts';
 
 export type Command = (args: string[]) => Promise<number>;
 export type Commands = Record<string, () => Promise<Command>>;
@@ -40,7 +40,7 @@ export async function dispatch(argv: string[], commands: Commands, usage: string
     }
     if (isModelsignError(err)) {
       process.stderr.write(`modelsign: ${err.message}\n`);
-      return exitCodeOfRefusal(err.code);
+      return exitCodeOf(err.code);
     }
     // Never a stack trace for the user: one line, and the code for "internal error", distinct
     // from every outcome a command reports.

@@ -1,6 +1,8 @@
 // The exit codes of every `modelsign` command, in one table: each kind of outcome a script or a
 // cron job may branch on has its own code, and means the same whichever command returns it.
-// README.md lists them with the codes they replaced (CHANGELOG.md, 0.2.0).
+// README.md lists them with the codes they replaced (CHANGELOG.md, 0.2.0). A coded failure's
+// code comes from core's ERRORS table (exitCodeOf).
+import { errorSpec } from '../core/errors.ts';
 export const EXIT = {
   /** Verified, signed, hashed, done. */
   ok: 0,
@@ -39,12 +41,12 @@ export class CliFailure extends Error {
   }
 }
 
-/** The exit code of a service's refusal (a ModelsignError code), as an admin command reports it. */
-export function exitCodeOfRefusal(code: string): ExitCode {
-  if (code === 'unavailable' || code === 'key_unavailable' || code === 'oidc_keys_unavailable') return EXIT.service;
-  // A refused ID-token exchange is a refused credential, like a refused token.
-  if (/^oidc_(token|issuer_unknown)/.test(code) || code === 'invalid_publisher') return EXIT.auth;
-  if (code === 'kek_mismatch' || code === 'invalid_duration') return EXIT.usage;
-  if (code.startsWith('token_') || code === 'publisher_disabled' || code === 'forbidden_role') return EXIT.auth;
-  return EXIT.refused;
+/**
+ * The exit code of a coded failure, in-process (a ModelsignError) and over HTTP (a problem's
+ * `code`) alike: the outcome core's ERRORS table gives the code. A code this build does not know
+ * (a newer service) is a refusal.
+ */
+export function exitCodeOf(code: string): ExitCode {
+  const spec = errorSpec(code);
+  return spec ? EXIT[spec.outcome] : EXIT.refused;
 }

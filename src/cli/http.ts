@@ -1,5 +1,6 @@
 // Talking to a modelsign service from the client commands: one line for every failure.
-import { CliFailure, EXIT } from './exit-codes.ts';
+import { errorSpec } from '../core/errors.ts';
+import { CliFailure, EXIT, exitCodeOf } from './exit-codes.ts';
 
 export function serverUrl(text: string | undefined): URL {
   if (!text) throw new CliFailure(EXIT.usage, 'say which service: --server URL or MODELSIGN_SERVER');
@@ -37,6 +38,9 @@ export async function request(server: string, path: string, init: RequestInit = 
 export function failureOf(status: number, body: unknown, what: string): CliFailure {
   const p = (typeof body === 'object' && body !== null ? body : {}) as { code?: string; detail?: string };
   const line = `${what}: ${status}${p.code ? ` ${p.code}` : ''}${p.detail ? `: ${p.detail}` : ''}`;
+  // A coded problem exits as the same failure in-process would (core's ERRORS table); an answer
+  // without a code (a proxy's page, an older service) by its status.
+  if (typeof p.code === 'string' && errorSpec(p.code)) return new CliFailure(exitCodeOf(p.code), line);
   if (status === 401 || status === 403) return new CliFailure(EXIT.auth, line);
   if (status >= 500 || (status === 404 && !p.code)) return new CliFailure(EXIT.service, line);
   return new CliFailure(EXIT.refused, line);

@@ -2,7 +2,7 @@
 // service keeps answering.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ERROR_CODES } from '../../src/core/errors.ts';
+import { ERRORS } from '../../src/core/errors.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
 
 interface Case {
@@ -13,7 +13,7 @@ interface Case {
   raw?: string;
   headers?: Record<string, string>;
   status: number;
-  code: keyof typeof ERROR_CODES;
+  code: keyof typeof ERRORS;
 }
 
 const file = (path: string, digest = sha('a')) => ({ path, sha256: digest, size: 1 });
@@ -134,7 +134,7 @@ describe('malformed requests', () => {
       const problem = res.json();
       assert.equal(problem.code, c.code, problem.detail);
       assert.equal(problem.status, c.status);
-      assert.ok(problem.code in ERROR_CODES, 'a documented code');
+      assert.ok(problem.code in ERRORS, 'a documented code');
       assert.equal(typeof problem.detail, 'string');
       assert.doesNotMatch(res.body, /\bat .*\.ts:\d+/, 'no stack trace');
     });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ERROR_CODES } from '../../src/core/errors.ts';
+import { ERRORS } from '../../src/core/errors.ts';
 import type { OpenApiOperation } from '../../src/server/openapi.ts';
 import { problem } from '../../src/server/problem.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
@@ -247,9 +247,9 @@ describe('fuzzing every route from openapi.yaml', () => {
         if (res.statusCode < 400) return;
         assert.match(String(res.headers['content-type']), /^application\/problem\+json/, where);
         const body = res.json() as { code: string; status: number; detail: string };
-        assert.ok(body.code in ERROR_CODES && documentedCodes.has(body.code), `undocumented code: ${where}`);
+        assert.ok(body.code in ERRORS && documentedCodes.has(body.code), `undocumented code: ${where}`);
         assert.equal(body.status, res.statusCode, where);
-        assert.equal(problem(body.code as keyof typeof ERROR_CODES, '').status, res.statusCode, where);
+        assert.equal(problem(body.code as keyof typeof ERRORS, '').status, res.statusCode, where);
         assert.ok(typeof body.detail === 'string' && body.detail.length > 0, where);
         const op = operations.find((o) => o.operationId === g.operationId)!;
         const documented = String(res.statusCode) in (op.operation.responses as object);
