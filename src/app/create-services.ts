@@ -23,6 +23,7 @@ import { nodeSignatureVerifier } from '../services/node-verifier.ts';
 import { periodic, type Periodic } from '../services/periodic.ts';
 import { PublisherService } from '../services/publishers.ts';
 import { SignatureWriter } from '../services/signature-writer.ts';
+import { LogBackfill } from '../services/log-backfill.ts';
 import { SignatureService } from '../services/signatures.ts';
 import { StateWatcher } from '../services/state-watcher.ts';
 import { TokenService } from '../services/tokens.ts';
@@ -76,6 +77,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
   const signatures = new SignatureService(db, keys, writer, log, checkpointer, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
+  const backfill = new LogBackfill(db, keys, checkpointer, hasher);
   const watcher = new StateWatcher(
     db,
     async () => {
@@ -108,6 +110,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     tokens,
     trustedPublishing,
     signatures,
+    backfill,
     log,
     checkpointer,
     audit,
@@ -123,7 +126,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
         logger.warn({ origin, publicUrl: config.publicUrl }, 'the log origin is not the public URL\'s host name: sigstore-go and cosign will not verify this log\'s bundles (sigstore-js and modelsign will); see README, "Verifying with other tools"');
       }
       await keys.start();
-      const sequenced = await signatures.sequenceUnlogged();
+      const sequenced = await backfill.run();
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();
       await watcher.start();

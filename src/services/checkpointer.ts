@@ -2,7 +2,7 @@
 // signing calls that wait for one covering their entry. A signing batch usually carries its own
 // checkpoint (prepareCheckpoint, stored by the batch's statement when its prediction of the tree
 // holds); publish() covers the rest: a batch whose prediction failed, signatures added by
-// sequenceUnlogged, an instance that died between commit and checkpoint, a log key rotated.
+// the backfill (log-backfill.ts), an instance that died between commit and checkpoint, a log key rotated.
 // tlog_publish stores a checkpoint only for the tree as it still is, under the lock appends take,
 // so no two checkpoints can be inconsistent. docs/design/log.md.
 import { ModelsignError } from '../core/errors.ts';

@@ -9,6 +9,7 @@ import type { HealthService } from './health.ts';
 import type { KeyService } from './keys.ts';
 import type { LogReader } from './log-reader.ts';
 import type { PublisherService } from './publishers.ts';
+import type { LogBackfill } from './log-backfill.ts';
 import type { SignatureService } from './signatures.ts';
 import type { StateWatcher } from './state-watcher.ts';
 import type { TokenService } from './tokens.ts';
@@ -23,6 +24,8 @@ export interface Services {
   tokens: TokenService;
   trustedPublishing: TrustedPublishingService;
   signatures: SignatureService;
+  /** Appends signatures stored without a log index (run at start). */
+  backfill: LogBackfill;
   log: LogReader;
   checkpointer: Checkpointer;
   audit: AuditService;

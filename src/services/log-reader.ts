@@ -1,7 +1,7 @@
 // The transparency log, read: checkpoints, proofs, entries and bundle entries, with the caches
 // that make them cheap (tree nodes never change once written; the checkpoint that first covered
 // an entry does not change until a log key does). Read-only: the tree is written by tlog_append
-// (signature writer, sequenceUnlogged) and checkpoints by the Checkpointer, which tell this
+// (signature writer, the backfill (log-backfill.ts)) and checkpoints by the Checkpointer, which tell this
 // reader what they wrote. docs/design/log.md.
 import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';

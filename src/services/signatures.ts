@@ -19,12 +19,10 @@ import type { AlgorithmId, Signer } from '../core/crypto/algorithm.ts';
 import { DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
 import { kindVersionKey, rowEntryFacts, type EntryFacts, type KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { CURRENT_ENTRY_KIND, entryKindNamed, leafFor } from '../core/tlog/entries/registry.ts';
-import { unpackFrontier, appendLeaves } from '../core/tlog/compact-range.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
-import { appendToLog, lockLog } from '../db/log-store.ts';
 import { databaseFailure } from '../db/errors.ts';
-import { countSignaturesByKey, findReleaseSignature, findReleaseSignatures, findSignature, signedReleases, listSignatureSummaries, setLogIndexes, unloggedSignatures, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
+import { countSignaturesByKey, findReleaseSignature, findReleaseSignatures, findSignature, signedReleases, listSignatureSummaries, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
@@ -345,34 +343,6 @@ export class SignatureService {
       items: page.map(({ seq: _seq, ...summary }) => summary),
       nextCursor: rows.length > query.limit ? String(page[page.length - 1]!.seq) : null,
     };
-  }
-
-  /**
-   * Gives log indexes to signatures stored before the log existed (or by any path that left
-   * log_index empty), oldest first, in batches, under the lock appends take.
-   */
-  async sequenceUnlogged(batchSize = 500): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const done = await this.db.transaction(async (s) => {
-        await lockLog(s);
-        const rows = await unloggedSignatures(s, batchSize);
-        if (rows.length === 0) return { count: 0, nodes: [] };
-        const leaves: Uint8Array[] = [];
-        for (const r of rows) leaves.push(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, await this.rowFacts(r), this.hasher.sha256)));
-        const start = await appendToLog(s, leaves);
-        await setLogIndexes(
-          s,
-          rows.map((r) => r.id),
-          start.startSize,
-          kindVersionKey(CURRENT_ENTRY_KIND),
-        );
-        return { count: rows.length, nodes: appendLeaves(unpackFrontier(start.startSize, start.startFrontier), leaves, this.hasher).nodes };
-      });
-      if (done.count > 0) this.checkpointer.appended(done.nodes, undefined);
-      total += done.count;
-      if (done.count < batchSize) return total;
-    }
   }
 
   private async rowFacts(row: { model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array }): Promise<EntryFacts> {
