@@ -1,7 +1,8 @@
 // The composition root of the services: builds every service of one instance over one database,
 // wires the events between them (a key change empties the caches that depend on keys; a
 // publisher change drops cached tokens), and lists the background work with its period. Nothing
-// below src/app constructs a service or starts a timer on its own.
+// below src/app constructs a service or starts periodic work on its own (the in-memory rate-limit
+// windows, services/fixed-window.ts, sweep their expired keys on a timer of their own).
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';

@@ -32,8 +32,7 @@ export async function startInstance(config: Config, logger: Logger, options: { p
     app = await buildApp({
       services: runtime.services,
       logger,
-      // REDIS_URL makes the limits shared by every instance (it was parsed but never passed on
-      // before this file existed: each served instance counted alone).
+      // REDIS_URL makes the limits shared by every instance (without it each instance counts alone).
       rateLimit: { ...config.rateLimit, redisUrl: config.redisUrl },
       authRefusalsPerMinute: config.authRefusalsPerMinute,
       oidcExchangesPerMinute: config.oidc.perAddressPerMinute,

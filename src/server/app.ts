@@ -21,6 +21,7 @@ import webRoutes, { type WebMode } from './routes/web.ts';
 import healthRoutes from './routes/health.ts';
 import adminPublisherRoutes from './routes/v1/admin-publishers.ts';
 import adminTokenRoutes from './routes/v1/admin-tokens.ts';
+import adminAuditRoutes from './routes/v1/admin-audit.ts';
 import adminKeyRoutes from './routes/v1/admin-keys.ts';
 import adminOidcRoutes from './routes/v1/admin-oidc.ts';
 import oidcRoutes from './routes/v1/oidc.ts';
@@ -182,6 +183,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminPublisherRoutes, { prefix: '/v1/admin' });
   await app.register(adminTokenRoutes, { prefix: '/v1/admin' });
   await app.register(adminKeyRoutes, { prefix: '/v1/admin' });
+  await app.register(adminAuditRoutes, { prefix: '/v1/admin' });
   await app.register(oidcRoutes, { prefix: '/v1', perAddressPerMinute: options.oidcExchangesPerMinute ?? 0 });
   await app.register(adminOidcRoutes, { prefix: '/v1/admin' });
   return app;

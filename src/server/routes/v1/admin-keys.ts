@@ -1,4 +1,5 @@
-// Key lifecycle for admins: rotate and revoke. Both answer with the keys as GET /v1/keys shows them.
+// Key lifecycle for admins: rotate and revoke (both answer with the keys as GET /v1/keys shows
+// them), and how many signatures a revocation would invalidate.
 import type { FastifyInstance } from 'fastify';
 import { jwkOf } from '../../../api/keys.ts';
 import { algorithmNamed } from '../../../core/crypto/registry.ts';
@@ -21,10 +22,7 @@ export default async function adminKeyRoutes(app: FastifyInstance) {
     '/keys/:kid/revoke',
     { schema: app.openapi.routeSchema('revokeKey'), preHandler: app.requireRole('admin') },
     async (request) => {
-      const compromisedAt = new Date(request.body.compromisedAt);
-      if (Number.isNaN(compromisedAt.getTime())) {
-        throw new ModelsignError('validation_failed', 'compromisedAt must be an RFC 3339 date-time', [{ path: 'compromisedAt', message: 'not a date-time' }]);
-      }
+      const compromisedAt = compromiseTime(request.body.compromisedAt);
       const { revoked, replacement } = await app.services.keys.revoke(request.params.kid, { compromisedAt, reason: request.body.reason }, actorOf(request.principal!));
       return { revoked: jwkOf(revoked), replacement: replacement ? jwkOf(replacement) : null };
     },
@@ -36,19 +34,14 @@ export default async function adminKeyRoutes(app: FastifyInstance) {
     async (request) => {
       const { kid } = request.params;
       if (!app.services.keys.get(kid)) throw new ModelsignError('not_found', `no key ${JSON.stringify(kid)}`);
-      const compromisedAt = new Date(request.query.compromisedAt);
-      if (Number.isNaN(compromisedAt.getTime())) {
-        throw new ModelsignError('validation_failed', 'compromisedAt must be an RFC 3339 date-time', [{ path: 'compromisedAt', message: 'not a date-time' }]);
-      }
-      return app.services.signatures.countByKey(kid, compromisedAt);
+      return app.services.signatures.countByKey(kid, compromiseTime(request.query.compromisedAt));
     },
   );
+}
 
-  app.get<{ Querystring: { limit: number; cursor?: number; action?: string } }>(
-    '/audit',
-    { schema: app.openapi.routeSchema('listAuditEvents'), preHandler: app.requireRole('admin', 'auditor') },
-    async (request) => app.services.audit.list(request.query),
-  );
-
-  app.get('/audit/chain', { schema: app.openapi.routeSchema('verifyAuditChain'), preHandler: app.requireRole('admin', 'auditor') }, async () => app.services.audit.verifyChain());
+/** `compromisedAt` as a Date: the schema checks the format, this the calendar (2026-02-31 is no date). */
+function compromiseTime(value: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new ModelsignError('validation_failed', 'compromisedAt must be an RFC 3339 date-time', [{ path: 'compromisedAt', message: 'not a date-time' }]);
+  return at;
 }
