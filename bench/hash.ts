@@ -26,8 +26,7 @@ import { loadTrust } from '../src/cli/trust.ts';
 import { verifyModel } from '../src/cli/verify-model.ts';
 import { spkiPem } from '../src/core/crypto/public-key.ts';
 import { testSigner } from '../test/support/bundles.ts';
-import { TORCH_FIXTURES, zipMembers } from '../test/support/crafted-content.ts';
-import { filler, writeTorchZip } from '../test/support/torch-zip.ts';
+import { writeLargeStateDict } from '../test/support/crafted-content.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -168,8 +167,7 @@ async function contentCheckCost(root: string): Promise<boolean> {
   // local header with flag 0x0808 and the sizes only in data descriptors, as real checkpoints are.
   const torchZip = (name: string, bytes: number) => {
     const file = path.join(root, name);
-    const members = zipMembers(TORCH_FIXTURES + 'state-dict.pt');
-    writeTorchZip(file, members.map((m) => (m.name.endsWith('/data/0') ? { name: m.name, data: { size: bytes, fill: filler(7) } } : m)));
+    writeLargeStateDict(file, bytes, 7);
     return file;
   };
   const zip = torchZip('model.pt', 1024 * MiB);

@@ -20,8 +20,7 @@ import { createSHA256 } from 'hash-wasm';
 import { FileCheck } from '../src/core/file-check.ts';
 import { createTestApp, listenTestApp } from '../test/support/app.ts';
 import { launchBrowser } from '../test/support/browser.ts';
-import { TORCH_FIXTURES, zipMembers } from '../test/support/crafted-content.ts';
-import { filler, writeTorchZip } from '../test/support/torch-zip.ts';
+import { writeLargeStateDict } from '../test/support/crafted-content.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MiB = 1024 * 1024;
@@ -61,7 +60,7 @@ async function inNode(file: string, name: string): Promise<{ ms: number; verdict
     for (let at = 0; at < size; ) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
       if (bytesRead === 0) break;
-      check.push(buffer.slice(0, bytesRead));
+      check.push(buffer.subarray(0, bytesRead));
       at += bytesRead;
     }
     const result = check.finish();
@@ -79,8 +78,7 @@ async function main(): Promise<boolean> {
   for (let done = 0; done < SIZE; done += chunk.length) writeSync(fd, randomFillSync(chunk));
   closeSync(fd);
   const torch = path.join(dir, 'model.pt');
-  const members = zipMembers(TORCH_FIXTURES + 'state-dict.pt');
-  writeTorchZip(torch, members.map((m) => (m.name.endsWith('/data/0') ? { name: m.name, data: { size: SIZE - 4096, fill: filler(7) } } : m)));
+  writeLargeStateDict(torch, SIZE - 4096, 7);
   const t = await createTestApp();
   const base = await listenTestApp(t);
   const browser = await launchBrowser();

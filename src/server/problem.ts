@@ -44,4 +44,4 @@ export function problem(code: ErrorCode, detail: string, extra: { instance?: str
   };
 }
 
-export const ERROR_CATALOGUE = (Object.keys(ERRORS) as ErrorCode[]).map((code) => ({ code, status: ERRORS[code].status, outcome: ERRORS[code].outcome, description: ERRORS[code].description }));
+export const ERROR_CATALOGUE = (Object.keys(ERRORS) as ErrorCode[]).map((code) => ({ code, status: ERRORS[code].status, description: ERRORS[code].description }));

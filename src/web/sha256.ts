@@ -8,22 +8,18 @@ import { nobleSha256, type Sha256Hasher } from '../core/file-check.ts';
 
 export type HasherKind = { kind: 'wasm' } | { kind: 'noble'; reason: string };
 
-let wasm: Promise<HasherKind> | undefined;
-
-/** Whether hash-wasm can run here, found once per worker. */
-export function hasherKind(): Promise<HasherKind> {
-  wasm ??= createSHA256().then(
-    () => ({ kind: 'wasm' }) as HasherKind,
-    (err: unknown) => ({ kind: 'noble', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
-  );
-  return wasm;
-}
+/** Why WebAssembly could not be used here, once it failed (each worker finds out once). */
+let unavailable: string | undefined;
 
 /** A fresh SHA-256 of the fastest kind that runs here. */
 export async function newSha256(): Promise<{ hasher: Sha256Hasher; kind: HasherKind }> {
-  const kind = await hasherKind();
-  if (kind.kind === 'noble') return { hasher: nobleSha256(), kind };
-  const h = await createSHA256();
-  h.init();
-  return { hasher: { update: (bytes) => void h.update(bytes), hexDigest: () => h.digest('hex') }, kind };
+  if (unavailable === undefined) {
+    try {
+      const h = await createSHA256();
+      return { hasher: { update: (bytes) => void h.update(bytes), hexDigest: () => h.digest('hex') }, kind: { kind: 'wasm' } };
+    } catch (err) {
+      unavailable = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+  }
+  return { hasher: nobleSha256(), kind: { kind: 'noble', reason: unavailable } };
 }

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { filler, torchZip } from './torch-zip.ts';
+import { filler, torchZip, writeTorchZip, type TorchZipMember } from './torch-zip.ts';
 
 const MiB = 1024 * 1024;
 export const TORCH_FIXTURES = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
@@ -93,13 +93,26 @@ function dataOffsetOf(zip: Uint8Array, name: string): number {
   throw new Error(`no local header for ${name}`);
 }
 
-/** A real torch.save state dict (test/fixtures/torch/state-dict.pt's members) with its first tensor grown to `size` pseudo-random bytes. */
+/** The members of a real torch.save state dict (test/fixtures/torch/state-dict.pt) with its first tensor grown to `size` pseudo-random bytes. */
+function grownStateDict(size: number, seed: number, inMemory: boolean): TorchZipMember[] {
+  const fill = filler(seed);
+  return zipMembers(TORCH_FIXTURES + 'state-dict.pt').map((m) => {
+    if (!m.name.endsWith('/data/0')) return m;
+    if (!inMemory) return { name: m.name, data: { size, fill } };
+    const data = new Uint8Array(size);
+    fill(data, 0);
+    return { name: m.name, data };
+  });
+}
+
+/** That state dict in memory. */
 export function largeStateDict(size: number, seed = 1): Uint8Array {
-  const members = zipMembers(TORCH_FIXTURES + 'state-dict.pt');
-  const tensor = members.find((m) => m.name.endsWith('/data/0'))!;
-  const data = new Uint8Array(size);
-  filler(seed)(data, 0);
-  return torchZip(members.map((m) => (m === tensor ? { name: m.name, data } : m)));
+  return torchZip(grownStateDict(size, seed, true));
+}
+
+/** That state dict written to `file`, piece by piece (sizes that should not sit in memory). */
+export function writeLargeStateDict(file: string, size: number, seed = 1): void {
+  writeTorchZip(file, grownStateDict(size, seed, false));
 }
 
 export const readFixture = (name: string) => new Uint8Array(readFileSync(TORCH_FIXTURES + name));
