@@ -27,7 +27,7 @@ export interface MemberResult {
   npy?: ContentReport;
 }
 
-export interface ZipStreamResult {
+interface ZipStreamResult {
   members: MemberResult[];
   /** Local headers that disagree with the directory, overlaps, members cut short. */
   problems: string[];

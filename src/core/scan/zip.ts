@@ -203,4 +203,4 @@ export class ZipPreread {
   }
 }
 
-export class ZipError extends Error {}
+class ZipError extends Error {}
