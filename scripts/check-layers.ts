@@ -142,6 +142,45 @@ export function findCircles(files: ReadonlyMap<string, string>): string[][] {
   return circles.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
+/** Layers that speak the HTTP contract and must take its shapes from src/api (wire.ts, presenters). */
+const WIRE_READERS: readonly Layer[] = ['server', 'cli', 'web'];
+const WIRE_NAME = /(View|Json|Body|Query|Querystring|Reply|Response|Dto)$/;
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'route']);
+
+/**
+ * Wire shapes written by hand where the contract's generated types belong (docs/design/README.md,
+ * "A new response field"): in the server, the CLI and the console, a route generic that is an
+ * object literal (`app.post<{ Body: {...} }>` instead of `RouteOf<'operationId'>`), an object type
+ * named like a request or response (`...View`, `...Json`, `...Body`, `...Query`, `...Reply`,
+ * `...Response`, `...Dto`), or a `...View` type imported from a service. Not caught: a shape under
+ * another name; the names are the house's, and this keeps them honest.
+ */
+export function findWireShapes(files: ReadonlyMap<string, string>): Violation[] {
+  const found: Violation[] = [];
+  for (const [file, text] of files) {
+    const layer = layerOf(file);
+    if (!layer || !WIRE_READERS.includes(layer)) continue;
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    const report = (node: ts.Node, what: string) =>
+      found.push({ file, specifier: node.getText(source).split('\n')[0]!.slice(0, 80), message: `${what}: take it from src/api (wire.ts's Wire, RouteOf, ResponseOf, or a presenter)` });
+    const isObjectShape = (t: ts.TypeNode | undefined): boolean => t !== undefined && (ts.isTypeLiteralNode(t) || (ts.isIntersectionTypeNode(t) && t.types.some(ts.isTypeLiteralNode)));
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node) && node.typeArguments?.length && ts.isPropertyAccessExpression(node.expression) && ROUTE_METHODS.has(node.expression.name.text)) {
+        if (node.typeArguments.some((t) => isObjectShape(t))) report(node.typeArguments[0]!, 'a route generic written by hand');
+      }
+      if (ts.isInterfaceDeclaration(node) && WIRE_NAME.test(node.name.text)) report(node.name, `a wire shape declared outside src/api (${node.name.text})`);
+      if (ts.isTypeAliasDeclaration(node) && WIRE_NAME.test(node.name.text) && isObjectShape(node.type)) report(node.name, `a wire shape declared outside src/api (${node.name.text})`);
+      if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier) && /\/services\//.test(node.moduleSpecifier.text)) {
+        const named = node.importClause?.namedBindings;
+        if (named && ts.isNamedImports(named)) for (const e of named.elements) if (/View$/.test(e.name.text)) report(e, `a service's view (${e.name.text})`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
 const BUILTINS = new Set(['fs', 'path', 'os', 'crypto', 'net', 'http', 'https', 'child_process', 'worker_threads', 'stream', 'url', 'util', 'events', 'zlib', 'tls', 'dns', 'vm', 'buffer', 'process', 'timers', 'readline']);
 
 /** Every .ts file under src/ (but the generated client), as checkLayers takes them. */
@@ -167,8 +206,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const violations = checkLayers(files);
   for (const v of violations) console.error(`${v.file}: ${JSON.stringify(v.specifier)}: ${v.message}`);
   console.log(violations.length === 0 ? 'layers: every import of src/ keeps to its layer' : `layers: ${violations.length} forbidden imports`);
+  const shapes = findWireShapes(files);
+  for (const v of shapes) console.error(`${v.file}: ${v.specifier}: ${v.message}`);
+  console.log(shapes.length === 0 ? 'wire types: every request and response shape comes from src/api' : `wire types: ${shapes.length} shapes written by hand`);
   const circles = findCircles(files);
   for (const c of circles) console.error(`import circle: ${c.join(' ↔ ')}`);
   console.log(circles.length === 0 ? 'circles: no module imports itself through others' : `circles: ${circles.length} import circles`);
-  process.exitCode = violations.length === 0 && circles.length === 0 ? 0 : 1;
+  process.exitCode = violations.length === 0 && shapes.length === 0 && circles.length === 0 ? 0 : 1;
 }

@@ -3,14 +3,18 @@
 // that body rather than trust it: the release it belongs to and the signed DSSE payload.
 import { fromUtf8, toBase64 } from '../core/bytes.ts';
 import type { LogEntry } from '../core/tlog/entries/entry-content.ts';
+import type { Wire } from './wire.ts';
 
-export function logEntryView(e: LogEntry) {
+export type LogEntryView = Wire['LogEntries']['entries'][number];
+
+export function logEntryView(e: LogEntry): LogEntryView {
   return {
     index: e.index,
     signatureId: e.signatureId,
     leafHash: toBase64(e.leafHash),
     data: toBase64(e.data),
-    kindVersion: { kind: e.kindVersion.kind, version: e.kindVersion.version },
+    // Entries are read through core/tlog/entries/registry.ts, which knows only the contract's kinds.
+    kindVersion: { ...e.kindVersion } as LogEntryView['kindVersion'],
     body: e.kindVersion.kind === 'hashedrekord' ? (JSON.parse(fromUtf8(e.data)) as Record<string, unknown>) : null,
     release: { model: e.release.model, version: e.release.version },
     payloadType: e.payloadType,

@@ -5,6 +5,7 @@
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { controlSocketPath, type ControlReply, type IssueTokenCommand } from '../api/control.ts';
+import { issuedTokenView } from '../api/tokens.ts';
 import { isModelsignError } from '../core/errors.ts';
 import type { Services } from '../services/index.ts';
 
@@ -35,7 +36,7 @@ export async function startControlSocket(dataDir: string, services: Services, wa
       const command = JSON.parse(line) as IssueTokenCommand;
       if (command.op !== 'issue-token') return { ok: false, code: 'unknown_op', message: `unknown operation ${JSON.stringify(command.op)}` };
       const { role, subject, publisher, ttlMs, actor } = command;
-      return { ok: true, result: await services.tokens.issueFor({ role, subject, publisher, ttlMs }, String(actor)) };
+      return { ok: true, result: issuedTokenView(await services.tokens.issueFor({ role, subject, publisher, ttlMs }, String(actor))) };
     } catch (err) {
       return isModelsignError(err) ? { ok: false, code: err.code, message: err.message } : { ok: false, code: 'internal_error', message: 'the service could not do this; see its log' };
     }

@@ -25,10 +25,13 @@ import { periodic, type Periodic } from '../services/periodic.ts';
 import { PublisherService } from '../services/publishers.ts';
 import { SignatureWriter } from '../services/signature-writer.ts';
 import { LogBackfill } from '../services/log-backfill.ts';
-import { SignatureService } from '../services/signatures.ts';
+import { SignatureReader } from '../services/signature-reader.ts';
+import { SigningService } from '../services/signing.ts';
 import { StateWatcher } from '../services/state-watcher.ts';
 import { TokenService } from '../services/tokens.ts';
-import { TrustedPublishingService } from '../services/trusted-publishing.ts';
+import { OidcExchange } from '../services/oidc-exchange.ts';
+import { StateChanges } from '../services/state-changes.ts';
+import { TrustedPublisherAdmin } from '../services/trusted-publisher-admin.ts';
 import { VerificationService } from '../services/verification.ts';
 
 /** What the services take from the configuration. */
@@ -58,18 +61,18 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     else if (!(err instanceof ModelsignError && err.code === 'key_backend_unavailable')) logger.warn({ err }, what);
   };
 
-  const keys = new KeyService(db, deps.backend, clock, {
+  const changes = new StateChanges();
+  const keys = new KeyService(db, deps.backend, clock, changes, {
     schedule: config.rotation,
     refreshMinIntervalMs: config.keyRefreshMinIntervalMs,
     warn: (fields, message) => logger.warn(fields, message),
   });
   const audit = new AuditService(db);
-  // A publisher change drops the tokens this instance has cached (others follow the state epoch).
-  const publishers = new PublisherService(db, clock, () => tokens.invalidate());
-  const tokens = new TokenService(db, keys, publishers, clock);
-  const trustedPublishing = new TrustedPublishingService(db, tokens, publishers, clock, {
+  const publishers = new PublisherService(db, clock, changes);
+  const tokens = new TokenService(db, keys, publishers, clock, changes);
+  const trustedPublishers = new TrustedPublisherAdmin(db, publishers, clock, changes, { allowInsecure: config.oidc.allowInsecure });
+  const oidc = new OidcExchange(db, tokens, clock, {
     audience: config.oidc.audience,
-    allowInsecure: config.oidc.allowInsecure,
     jwksCooldownMs: config.oidc.jwksCooldownMs,
     perRepositoryPerHour: config.oidc.perRepositoryPerHour,
     warn: (fields, message) => logger.warn(fields, message),
@@ -77,20 +80,35 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   const log = new LogReader(db, keys, hasher, { nodeCacheSize: config.nodeCacheSize });
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
-  const signatures = new SignatureService(db, keys, writer, log, checkpointer, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
+  const signatures = new SignatureReader(db, keys, log, checkpointer, hasher);
+  const signing = new SigningService(db, keys, writer, signatures, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
   const backfill = new LogBackfill(db, keys, checkpointer, hasher);
-  const watcher = new StateWatcher(
-    db,
-    async () => {
-      tokens.invalidate();
-      trustedPublishing.invalidate();
-      await keys.reload();
-    },
-    (readOnly) => database.answered(readOnly),
-  );
-  keys.onChange(() => {
-    signatures.dropCache();
-    checkpointer.keysChanged();
+  const watcher = new StateWatcher(db, changes, (readOnly) => database.answered(readOnly));
+  // The one place that knows which cache depends on what: after a change commits here, this
+  // instance stops honouring what changed at once; others follow within a state poll.
+  changes.subscribe(async (change) => {
+    switch (change.what) {
+      case 'keys':
+        // A key changed: an entry may now need another checkpoint, and the log key may be new.
+        signatures.dropCache();
+        checkpointer.keysChanged();
+        return;
+      case 'publishers':
+      case 'tokens':
+        tokens.invalidate();
+        return;
+      case 'trusted-publishing':
+        // A removed rule refuses the tokens minted under it; issuers are read again.
+        tokens.invalidate();
+        oidc.invalidate();
+        return;
+      case 'elsewhere':
+        tokens.invalidate();
+        oidc.invalidate();
+        // Publishes `keys` when it has reloaded.
+        await keys.reload();
+        return;
+    }
   });
   const scheduled = Object.keys(config.rotation.every).length > 0;
 
@@ -109,7 +127,9 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     keys,
     publishers,
     tokens,
-    trustedPublishing,
+    trustedPublishers,
+    oidc,
+    signing,
     signatures,
     backfill,
     log,
@@ -138,7 +158,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     async stop() {
       await Promise.all(background.map((job) => job.stop()));
       await checkpointer.stop();
-      trustedPublishing.close();
+      oidc.close();
       await Promise.all([audit.seal.idle(), watcher.check.idle(), keys.idle()]);
       await deps.backend.close?.();
     },

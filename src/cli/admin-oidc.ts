@@ -2,7 +2,8 @@
 // set up where the database is reachable (the same services as the HTTP admin routes).
 import { readFile } from 'node:fs/promises';
 import { isIssuerKind } from '../core/oidc/rules.ts';
-import type { IssuerView, RuleView } from '../services/trusted-publishing.ts';
+import { issuerView, trustedPublisherView } from '../api/trusted-publishing.ts';
+import type { Wire } from '../api/wire.ts';
 import { cliActor, print, withAdminRuntime } from './admin-context.ts';
 import { parse, UsageError } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
@@ -26,8 +27,8 @@ for others: {"conditions": [{"claim": "email", "op": "equals", "value": "ci@acme
 Ids left out (repositoryId; namespaceId, projectId) are pinned by the first exchange. Removing a
 rule refuses the tokens minted under it at once.`;
 
-const issuerLine = (i: IssuerView) => `${i.url}  ${i.kind}  ${i.id}  max age ${i.maxTokenAgeSeconds} s  ${i.algorithms.join(',')}`;
-const ruleLine = (r: RuleView) => `${r.id}  ${r.kind}  ${r.issuer}  ${r.namespaces.join(',')}  ${JSON.stringify(r.rule)}`;
+const issuerLine = (i: Wire['OidcIssuer']) => `${i.url}  ${i.kind}  ${i.id}  max age ${i.maxTokenAgeSeconds} s  ${i.algorithms.join(',')}`;
+const ruleLine = (r: Wire['TrustedPublisher']) => `${r.id}  ${r.kind}  ${r.issuer}  ${r.namespaces.join(',')}  ${JSON.stringify(r.rule)}`;
 
 export async function adminOidcIssuer(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false }, 'max-token-age': { type: 'string' }, algorithm: { type: 'string', multiple: true } }, ISSUER_USAGE);
@@ -35,13 +36,13 @@ export async function adminOidcIssuer(args: string[]): Promise<number> {
   const json = values.json!;
   return withAdminRuntime('oidc-issuer', async ({ services }) => {
     if (action === 'list') {
-      const items = await services.trustedPublishing.listIssuers();
+      const items = (await services.trustedPublishers.listIssuers()).map(issuerView);
       print(json, { items }, items.map(issuerLine).join('\n'));
     } else if (action === 'add' && first && isIssuerKind(second)) {
-      const issuer = await services.trustedPublishing.addIssuer({ url: first, kind: second, maxTokenAge: values['max-token-age'], algorithms: values.algorithm }, cliActor());
+      const issuer = issuerView(await services.trustedPublishers.addIssuer({ url: first, kind: second, maxTokenAge: values['max-token-age'], algorithms: values.algorithm }, cliActor()));
       print(json, issuer, issuerLine(issuer));
     } else if (action === 'remove' && first) {
-      await services.trustedPublishing.removeIssuer(first, cliActor());
+      await services.trustedPublishers.removeIssuer(first, cliActor());
       print(json, { removed: first }, `removed ${first}`);
     } else {
       throw new UsageError(ISSUER_USAGE);
@@ -71,14 +72,14 @@ export async function adminTrustedPublisher(args: string[]): Promise<number> {
   const json = values.json!;
   if (!publisher) throw new UsageError(RULE_USAGE);
   return withAdminRuntime('trusted-publisher', async ({ services }) => {
-    const tp = services.trustedPublishing;
+    const tp = services.trustedPublishers;
     if (action === 'list') {
-      const items = await tp.listRules(publisher);
+      const items = (await tp.listRules(publisher)).map(trustedPublisherView);
       print(json, { items }, items.map(ruleLine).join('\n'));
     } else if (action === 'add' && values.issuer && values.namespace?.length && values.rule) {
       const issuer = (await tp.listIssuers()).find((i) => i.url === values.issuer || i.id === values.issuer);
       const kind = issuer?.kind ?? 'github';
-      const rule = await tp.addRule(publisher, { issuer: values.issuer, namespaces: values.namespace, publicRepository: values['public-repository'], [kind]: await ruleOf(values.rule) }, cliActor());
+      const rule = trustedPublisherView(await tp.addRule(publisher, { issuer: values.issuer, namespaces: values.namespace, publicRepository: values['public-repository'], [kind]: await ruleOf(values.rule) }, cliActor()));
       print(json, rule, ruleLine(rule));
     } else if (action === 'remove' && ruleId) {
       await tp.removeRule(publisher, ruleId, cliActor());

@@ -1,5 +1,6 @@
 // `modelsign admin publisher list|create|disable|enable|namespaces`.
-import type { PublisherView } from '../services/publishers.ts';
+import { publisherView } from '../api/publishers.ts';
+import type { Wire } from '../api/wire.ts';
 import { cliActor, print, withAdminRuntime } from './admin-context.ts';
 import { EXIT } from './exit-codes.ts';
 import { parse, UsageError } from './args.ts';
@@ -14,7 +15,7 @@ A disabled publisher's tokens are refused (by running instances within one state
 \`namespaces\` replaces the publisher's namespaces. \`algorithm\` sets which key signs the
 namespace's next releases: ecdsa-p256 bundles also verify in model_signing, sigstore-go and cosign.`;
 
-const line = (p: PublisherView) => `${p.name}  ${p.id}  ${p.namespaces.map((n) => `${n}:${p.signingAlgorithms[n]}`).join(',')}${p.disabledAt ? `  disabled ${p.disabledAt.toISOString()}` : ''}`;
+const line = (p: Wire['Publisher']) => `${p.name}  ${p.id}  ${p.namespaces.map((n) => `${n}:${p.signingAlgorithms[n]}`).join(',')}${p.disabledAt ? `  disabled ${p.disabledAt}` : ''}`;
 
 export async function adminPublisher(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean', default: false } }, USAGE);
@@ -23,17 +24,18 @@ export async function adminPublisher(args: string[]): Promise<number> {
   const json = values.json!;
   return withAdminRuntime('publisher', async ({ services }) => {
     if (action === 'list') {
-      const items = await services.publishers.list();
+      const items = (await services.publishers.list()).map(publisherView);
       print(json, { items }, items.map(line).join('\n'));
       return EXIT.ok;
     }
     if (!name) throw new UsageError(USAGE);
-    let publisher: PublisherView;
-    if (action === 'create' && rest.length > 0) publisher = await services.publishers.create({ name, namespaces: rest }, actor);
-    else if (action === 'disable' || action === 'enable') publisher = await services.publishers.update(name, { disabled: action === 'disable' }, actor);
-    else if (action === 'namespaces' && rest.length > 0) publisher = await services.publishers.update(name, { namespaces: rest }, actor);
-    else if (action === 'algorithm' && rest.length === 2) publisher = await services.publishers.update(name, { signingAlgorithms: { [rest[0]!]: rest[1]! } }, actor);
+    let record;
+    if (action === 'create' && rest.length > 0) record = await services.publishers.create({ name, namespaces: rest }, actor);
+    else if (action === 'disable' || action === 'enable') record = await services.publishers.update(name, { disabled: action === 'disable' }, actor);
+    else if (action === 'namespaces' && rest.length > 0) record = await services.publishers.update(name, { namespaces: rest }, actor);
+    else if (action === 'algorithm' && rest.length === 2) record = await services.publishers.update(name, { signingAlgorithms: { [rest[0]!]: rest[1]! } }, actor);
     else throw new UsageError(USAGE);
+    const publisher = publisherView(record);
     print(json, publisher, line(publisher));
     return EXIT.ok;
   });

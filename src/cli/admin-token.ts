@@ -2,10 +2,11 @@
 // admin token comes to exist. Prints only the JWT (or JSON with --json) on stdout.
 import { existsSync } from 'node:fs';
 import { controlSocketPath } from '../api/control.ts';
+import { issuedTokenView } from '../api/tokens.ts';
+import type { Wire } from '../api/wire.ts';
 import { loadConfig } from '../config.ts';
 import { parseDuration } from '../core/duration.ts';
 import { isRole, ROLES } from '../core/tokens.ts';
-import type { IssuedToken } from '../services/tokens.ts';
 import { DataDirLockedError } from '../app/startup-errors.ts';
 import { openRuntime } from '../app/runtime.ts';
 import { adminFailure, adminLogger, cliActor } from './admin-context.ts';
@@ -35,14 +36,14 @@ export async function adminToken(args: string[]): Promise<number> {
   const role = values.role;
   if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}\n\n${USAGE}`);
   const ttlMs = parseDuration(values.ttl!);
-  const config = loadConfig();
   const request = { role, subject: values.subject, publisher: values.publisher, ttlMs };
   const actor = cliActor();
-  let issued: IssuedToken;
+  const config = loadConfig();
+  let issued: Wire['IssuedToken'];
   try {
     const runtime = await openRuntime(config, adminLogger(config));
     try {
-      issued = await runtime.services.tokens.issueFor(request, actor);
+      issued = issuedTokenView(await runtime.services.tokens.issueFor(request, actor));
     } finally {
       await runtime.close();
     }
@@ -51,7 +52,7 @@ export async function adminToken(args: string[]): Promise<number> {
     const socket = err instanceof DataDirLockedError ? controlSocketPath(config.dataDir) : undefined;
     if (!socket || !existsSync(socket)) throw adminFailure(err) ?? err;
     try {
-      issued = (await sendControl(socket, { op: 'issue-token', ...request, actor })) as IssuedToken;
+      issued = (await sendControl(socket, { op: 'issue-token', ...request, actor })) as Wire['IssuedToken'];
     } catch (failure) {
       throw adminFailure(failure) ?? failure;
     }

@@ -3,6 +3,7 @@
 // fetches the token for the service's audience and exchanges it for a 15-minute publisher token.
 // A failure stops the command with the reason; it never falls back to anything else (npm's silent
 // fallback is the most-reported problem of its trusted publishing).
+import type { ResponseOf, Wire } from '../api/wire.ts';
 import type { ClientEnv } from '../config.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { failureOf, fetchJson, request } from './http.ts';
@@ -40,7 +41,7 @@ export async function exchangeCiToken(server: string, env: ClientEnv['ci']): Pro
   if (!source) throw new CliFailure(EXIT.usage, 'give a publisher token (--token or MODELSIGN_TOKEN), or run in CI with an ID token (GitHub Actions with id-token: write, or MODELSIGN_ID_TOKEN)');
   let idToken: string;
   if (source === 'github') {
-    const { audience } = (await fetchJson(server, '/v1/oidc/audience')) as { audience: string };
+    const { audience } = (await fetchJson(server, '/v1/oidc/audience')) as ResponseOf<'getOidcAudience', 200>;
     idToken = await githubIdToken(env, audience);
   } else {
     idToken = env.idToken!;
@@ -51,6 +52,6 @@ export async function exchangeCiToken(server: string, env: ClientEnv['ci']): Pro
     // Any refusal of the exchange is a refused credential (6), whatever its status; outages stay 5.
     throw status >= 400 && status < 500 ? new CliFailure(EXIT.auth, failure.message) : failure;
   }
-  const minted = body as { token: string; publisher: string };
+  const minted = body as Wire['OidcToken'];
   return { token: minted.token, publisher: minted.publisher, via: source === 'github' ? 'GitHub Actions' : 'MODELSIGN_ID_TOKEN' };
 }

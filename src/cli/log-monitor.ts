@@ -5,6 +5,7 @@
 // checkpoint commits to (and that each entry's body commits to the payload and release served
 // with it), and only then saves it. Run it from cron; a non-zero exit is an alarm.
 import { readFile } from 'node:fs/promises';
+import type { Wire } from '../api/wire.ts';
 import { clientEnv } from '../config.ts';
 import { bytesToHex, equalBytes, fromBase64, toBase64 } from '../core/bytes.ts';
 import { keyIdOf, parseJwk, parseSpkiPem } from '../core/crypto/public-key.ts';
@@ -12,7 +13,6 @@ import { DEFAULT_ALGORITHM, isAlgorithmId } from '../core/crypto/registry.ts';
 import type { PublicKey } from '../core/keys/key.ts';
 import { appendLeaves, edgeRoot, type TreeEdge } from '../core/tlog/compact-range.ts';
 import { entryContentProblem } from '../core/tlog/entries/entry-content.ts';
-import type { KindVersion } from '../core/tlog/entries/entry-kind.ts';
 import { leafHash, portableSha256 } from '../core/tlog/hash.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from '../core/tlog/log-note.ts';
 import { TlogError } from '../core/tlog/tlog-error.ts';
@@ -105,15 +105,8 @@ function verifyWithAny(note: string, keys: PinnedKey[]): { checkpoint: SignedChe
   throw new CliFailure(EXIT.untrusted, `the checkpoint is not signed by a trusted log key (${lastError})`);
 }
 
-interface PageEntry {
-  index: number;
-  leafHash: string;
-  data: string;
-  kindVersion?: KindVersion;
-  release?: { model: string; version: string };
-  payloadType?: string;
-  payload?: string;
-}
+/** An entry as served; a server before 0.2 serves only its index, leaf hash and data. */
+type PageEntry = Pick<Wire['LogEntries']['entries'][number], 'index' | 'leafHash' | 'data'> & Partial<Wire['LogEntries']['entries'][number]>;
 
 /**
  * Replays entries [from, to) onto `edge`, checking each entry's leaf hash against its data and

@@ -2,6 +2,7 @@
 // the manifest, writes the bundle next to the model. `--batch FILE` signs many releases (the
 // quantisations or shards of one release) in requests of up to 100.
 import { readFile } from 'node:fs/promises';
+import type { ResponseOf, Wire } from '../api/wire.ts';
 import { clientEnv } from '../config.ts';
 import { parse } from './args.ts';
 import { exchangeCiToken } from './ci-token.ts';
@@ -44,8 +45,6 @@ interface Release {
   version: string;
   out?: string | undefined;
 }
-
-type Signed = { id: string; kid: string; logIndex: number | null; bundle: unknown };
 
 export async function sign(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -156,7 +155,7 @@ async function signOne(server: string, token: string, release: Release, model: H
     body: JSON.stringify(requestOf(release, model)),
   });
   if (status !== 200 && status !== 201) throw failureOf(status, body, 'the service did not sign');
-  const signed = body as Signed;
+  const signed = body as Wire['Signature'];
   await writeBundle(out, signed.bundle);
   const result = { bundle: out, id: signed.id, kid: signed.kid, logIndex: signed.logIndex, rootDigest: model.rootDigest, files: model.files.length, created: status === 201 };
   process.stdout.write(
@@ -178,7 +177,7 @@ async function signBatch(server: string, token: string, releases: Release[], all
       body: JSON.stringify({ items: chunk.map((r, i) => requestOf(r, models[i]!)) }),
     });
     if (status !== 200) throw failureOf(status, body, 'the service did not sign the batch');
-    const results = (body as { results: { status: number; signature?: Signed; problem?: { code: string; detail: string } }[] }).results;
+    const results = (body as ResponseOf<'signReleases', 200>).results;
     for (const [i, result] of results.entries()) {
       const release = chunk[i]!;
       const name = `${release.model}@${release.version}`;

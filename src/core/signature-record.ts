@@ -1,7 +1,7 @@
 // A release signature as the service keeps and serves it.
-import type { Bundle } from './bundle.ts';
+import { buildBundle, type Bundle } from './bundle.ts';
 import type { ManifestFile } from './manifest.ts';
-import type { PublicIdentity } from './oidc/identity.ts';
+import { publicIdentity, type PublicIdentity, type SignerIdentity } from './oidc/identity.ts';
 
 export interface SignatureRecord {
   id: string;
@@ -11,7 +11,8 @@ export interface SignatureRecord {
   rootDigest: string;
   /** The publisher's name. */
   publisher: string;
-  files: ManifestFile[];
+  /** As signed: every file has its size (the sign request requires it). */
+  files: Required<ManifestFile>[];
   ignorePaths: string[];
   createdAt: Date;
   logIndex: number | null;
@@ -22,3 +23,28 @@ export interface SignatureRecord {
 }
 
 export type SignatureSummary = Omit<SignatureRecord, 'files' | 'ignorePaths' | 'bundle' | 'identity'>;
+
+/** What a signature is made of, as stored: the one source of a record (signing and reading alike). */
+export interface SignatureFacts extends Omit<SignatureRecord, 'identity' | 'bundle'> {
+  identity: SignerIdentity | null;
+  payload: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** The record of stored facts: the identity as the public sees it, the bundle (no entry yet). */
+export function signatureRecordOf(f: SignatureFacts): SignatureRecord {
+  return {
+    id: f.id,
+    model: f.model,
+    version: f.version,
+    kid: f.kid,
+    rootDigest: f.rootDigest,
+    publisher: f.publisher,
+    files: f.files,
+    ignorePaths: f.ignorePaths,
+    createdAt: f.createdAt,
+    logIndex: f.logIndex,
+    identity: publicIdentity(f.identity),
+    bundle: buildBundle({ payload: f.payload, signature: f.signature, kid: f.kid }),
+  };
+}

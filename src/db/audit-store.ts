@@ -1,5 +1,6 @@
 // The audit_events table and its hash chain (audit_seal and audit_event_text in the keys
 // migration). Events are written in the transaction of the action they record.
+import type { AuditEvent } from '../core/audit-event.ts';
 import type { Database, Prisma, Tx } from './client.ts';
 
 export interface AuditEntry {
@@ -33,17 +34,8 @@ export async function sealAuditEvents(db: Pick<Database, 'query'>, maxRows: numb
   return row?.n ?? 0;
 }
 
-export interface AuditEventRow {
-  seq: string;
-  id: string;
-  at: Date;
-  actor: string;
-  action: string;
-  target: string;
-  details: unknown;
-  prevHash: Uint8Array;
-  hash: Uint8Array;
-}
+/** A sealed event as read: seq (a bigint) as text. */
+export type AuditEventRow = Omit<AuditEvent, 'seq'> & { seq: string };
 
 /** Sealed events after `afterSeq`, in chain order, optionally of one action. */
 export async function sealedEvents(db: Pick<Database, 'query'>, query: { afterSeq: number; action?: string | undefined; limit: number }): Promise<AuditEventRow[]> {

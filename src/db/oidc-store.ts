@@ -57,7 +57,10 @@ export async function liveRulesOfPublisher(session: Tx, publisherId: string): Pr
 }
 
 /** An issuer's live rules with what the exchange needs of their publishers, oldest first. */
-export async function liveRulesOfIssuer(session: Tx, issuerId: string): Promise<(RuleRow & { publisherName: string; publisherDisabled: boolean })[]> {
+/** A live rule with what the exchange needs of its publisher. */
+export type LiveRuleRow = RuleRow & { publisherName: string; publisherDisabled: boolean };
+
+export async function liveRulesOfIssuer(session: Tx, issuerId: string): Promise<LiveRuleRow[]> {
   const rows = await session.trustedPublisher.findMany({
     where: { issuerId, deletedAt: null },
     orderBy: { createdAt: 'asc' },

@@ -2,17 +2,9 @@
 // is exclusive by primary key: no two publishers can sign under the same namespace.
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
 import { isAlgorithmId } from '../core/crypto/registry.ts';
+import type { PublisherRecord } from '../core/publisher.ts';
 import type { Tx } from './client.ts';
 
-export interface PublisherRow {
-  id: string;
-  name: string;
-  namespaces: string[];
-  /** Namespace → the algorithm its releases are signed with. */
-  signingAlgorithms: Record<string, AlgorithmId>;
-  createdAt: Date;
-  disabledAt: Date | null;
-}
 
 const SELECT = { id: true, name: true, createdAt: true, disabledAt: true, namespaces: { select: { namespace: true, signingAlgorithm: true } } } as const;
 
@@ -28,7 +20,7 @@ export function signingAlgorithmsOf(rows: readonly { namespace: string; signingA
   return out;
 }
 
-function toRow(row: Selected): PublisherRow {
+function toRow(row: Selected): PublisherRecord {
   const namespaces = [...row.namespaces].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
   return {
     id: row.id,
@@ -40,11 +32,11 @@ function toRow(row: Selected): PublisherRow {
   };
 }
 
-export async function listPublishers(session: Tx): Promise<PublisherRow[]> {
+export async function listPublishers(session: Tx): Promise<PublisherRecord[]> {
   return (await session.publisher.findMany({ select: SELECT, orderBy: { createdAt: 'asc' } })).map(toRow);
 }
 
-export async function findPublisher(session: Tx, by: { id: string } | { name: string }): Promise<PublisherRow | undefined> {
+export async function findPublisher(session: Tx, by: { id: string } | { name: string }): Promise<PublisherRecord | undefined> {
   const row = await session.publisher.findUnique({ where: by, select: SELECT });
   return row ? toRow(row) : undefined;
 }
@@ -58,7 +50,7 @@ export async function takenNamespaces(session: Tx, namespaces: readonly string[]
   return rows.map((r) => r.namespace);
 }
 
-export async function insertPublisher(tx: Tx, p: { id: string; name: string; namespaces: readonly string[]; createdAt: Date }): Promise<PublisherRow> {
+export async function insertPublisher(tx: Tx, p: { id: string; name: string; namespaces: readonly string[]; createdAt: Date }): Promise<PublisherRecord> {
   return toRow(await tx.publisher.create({ data: { id: p.id, name: p.name, createdAt: p.createdAt, namespaces: { create: p.namespaces.map((namespace) => ({ namespace })) } }, select: SELECT }));
 }
 
@@ -68,7 +60,7 @@ export async function replaceNamespaces(tx: Tx, publisherId: string, namespaces:
   await tx.publisherNamespace.createMany({ data: namespaces.map((namespace) => ({ namespace, publisherId })), skipDuplicates: true });
 }
 
-export async function setPublisherDisabledAt(tx: Tx, publisherId: string, disabledAt: Date | null): Promise<PublisherRow> {
+export async function setPublisherDisabledAt(tx: Tx, publisherId: string, disabledAt: Date | null): Promise<PublisherRecord> {
   return toRow(await tx.publisher.update({ where: { id: publisherId }, data: { disabledAt }, select: SELECT }));
 }
 

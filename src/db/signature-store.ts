@@ -2,7 +2,7 @@
 // numbers them in the log (tlog_append), stores their tree nodes, usually their checkpoint, and
 // their audit events, so an acknowledged signature is always in the log (docs/design/log.md).
 import type { SignerIdentity } from '../core/oidc/identity.ts';
-import type { SignatureRecord } from '../core/signature-record.ts';
+import type { SignatureFacts } from '../core/signature-record.ts';
 import type { Database, Prisma, SqlSession, Tx } from './client.ts';
 import type { CheckpointToStore } from './log-store.ts';
 
@@ -108,7 +108,7 @@ export async function insertSignatureBatch(db: Pick<Database, 'query'>, rows: re
 }
 
 /** A stored signature as read back: a record without its bundle, and what the bundle is made of. */
-export type SignatureRow = Omit<SignatureRecord, 'bundle' | 'identity'> & { payload: Uint8Array; signature: Uint8Array; entryKind: string; identity: SignerIdentity | null };
+export type SignatureRow = SignatureFacts & { entryKind: string };
 
 const ROW_FIELDS = {
   id: true,

@@ -1,7 +1,7 @@
 // The tokens table: one row per issued token (its jti, never the JWT), joined with its
 // publisher's current state when a request presents it.
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
-import type { Role } from '../core/tokens.ts';
+import type { Role, TokenRecord } from '../core/tokens.ts';
 import type { Tx } from './client.ts';
 import { signingAlgorithmsOf } from './publisher-store.ts';
 
@@ -87,25 +87,12 @@ export async function markTokenRevoked(tx: Tx, jti: string, at: Date): Promise<v
   await tx.token.update({ where: { jti }, data: { revokedAt: at } });
 }
 
-/** What an admin sees of a token: everything but the JWT, which is never stored. */
-export interface TokenListRow {
-  jti: string;
-  role: Role;
-  subject: string;
-  publisher: string | null;
-  kid: string;
-  issuedAt: Date;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  namespaces: string[];
-  exchangeId: string | null;
-}
 
 /** Newest first (issue time, then jti), `limit` of them, after the position `after` when given. */
 export async function listTokenRows(
   session: Tx,
   query: { after?: { issuedAt: Date; jti: string } | undefined; publisherId?: string | undefined; live?: Date | undefined; limit: number },
-): Promise<TokenListRow[]> {
+): Promise<TokenRecord[]> {
   const after = query.after;
   const rows = await session.token.findMany({
     where: {

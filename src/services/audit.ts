@@ -3,12 +3,10 @@
 // describes something that did not happen. Rows are then sealed into a hash chain (audit_seal in
 // the keys migration; audit-chain.ts verifies it); the composition root seals periodically.
 import type { Database } from '../db/client.ts';
-import { recordAuditFast, sealAuditEvents, sealedEvents, type AuditEventRow } from '../db/audit-store.ts';
+import type { AuditEvent } from '../core/audit-event.ts';
+import { recordAuditFast, sealAuditEvents, sealedEvents } from '../db/audit-store.ts';
 import { verifyAuditChain, type ChainReport } from './audit-chain.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
-
-/** An event as GET /v1/admin/audit shows it: its place in the chain as a number, hashes in hex. */
-export type AuditEventView = Omit<AuditEventRow, 'seq' | 'prevHash' | 'hash'> & { seq: number; prevHash: string; hash: string };
 
 const SEAL_BATCH = 1000;
 
@@ -33,7 +31,7 @@ export class AuditService {
   }
 
   /** Sealed events in chain order, after `cursor` (a seq). */
-  async list(query: { limit: number; cursor?: number | undefined; action?: string | undefined }): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
+  async list(query: { limit: number; cursor?: number | undefined; action?: string | undefined }): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
     await this.seal();
     const rows = await sealedEvents(this.db, { afterSeq: query.cursor ?? 0, action: query.action, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
@@ -46,8 +44,8 @@ export class AuditService {
         action: r.action,
         target: r.target,
         details: r.details,
-        prevHash: Buffer.from(r.prevHash).toString('hex'),
-        hash: Buffer.from(r.hash).toString('hex'),
+        prevHash: r.prevHash,
+        hash: r.hash,
       })),
       nextCursor: rows.length > query.limit ? page[page.length - 1]!.seq : null,
     };

@@ -10,10 +10,12 @@ import type { KeyService } from './keys.ts';
 import type { LogReader } from './log-reader.ts';
 import type { PublisherService } from './publishers.ts';
 import type { LogBackfill } from './log-backfill.ts';
-import type { SignatureService } from './signatures.ts';
+import type { SignatureReader } from './signature-reader.ts';
+import type { SigningService } from './signing.ts';
 import type { StateWatcher } from './state-watcher.ts';
 import type { TokenService } from './tokens.ts';
-import type { TrustedPublishingService } from './trusted-publishing.ts';
+import type { OidcExchange } from './oidc-exchange.ts';
+import type { TrustedPublisherAdmin } from './trusted-publisher-admin.ts';
 import type { VerificationService } from './verification.ts';
 
 export interface Services {
@@ -22,8 +24,14 @@ export interface Services {
   keys: KeyService;
   publishers: PublisherService;
   tokens: TokenService;
-  trustedPublishing: TrustedPublishingService;
-  signatures: SignatureService;
+  /** OIDC issuers and trusted-publisher rules (admins). */
+  trustedPublishers: TrustedPublisherAdmin;
+  /** ID tokens exchanged for publisher tokens (CI jobs). */
+  oidc: OidcExchange;
+  /** Signs releases (one, or a batch). */
+  signing: SigningService;
+  /** Reads signatures back, each with its log entry. */
+  signatures: SignatureReader;
   /** Appends signatures stored without a log index (run at start). */
   backfill: LogBackfill;
   log: LogReader;

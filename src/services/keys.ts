@@ -43,6 +43,7 @@ import {
 } from '../db/key-store.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
 import type { Clock } from './clock.ts';
+import type { StateChanges } from './state-changes.ts';
 import type { KeyBackend, NewKey } from './key-backends/key-backend.ts';
 import type { Kek } from './key-backends/kek.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
@@ -64,7 +65,6 @@ export class KeyService {
   private active = new Map<string, Signer>();
   /** Every signer this instance has loaded, by kid: a key is decrypted once per process. */
   private signers = new Map<string, Signer>();
-  private readonly listeners: (() => void)[] = [];
   /** Keys reported as unusable here (a token object missing or not the key of its row). */
   private readonly unusable = new Set<string>();
   /** Keys a backend made in each running key transaction: destroyed if it rolls back. */
@@ -75,6 +75,7 @@ export class KeyService {
     private readonly db: Database,
     private readonly backend: KeyBackend,
     private readonly clock: Clock,
+    private readonly changes: StateChanges,
     private readonly options: KeyServiceOptions,
   ) {
     // Unknown kids sent on purpose must not turn into a query per request.
@@ -93,11 +94,6 @@ export class KeyService {
   /** Settles once no refresh is in progress (shutdown). */
   idle(): Promise<void> {
     return this.refreshing.idle();
-  }
-
-  /** Called after every reload: a key changed here or on another instance. */
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
   }
 
   /** Creates the missing active keys, then loads every key. Safe to run on many instances at once. */
@@ -152,7 +148,7 @@ export class KeyService {
     }
     this.records = new Map(list.map((r) => [r.kid, r]));
     this.active = active;
-    for (const listener of this.listeners) listener();
+    await this.changes.publish({ what: 'keys' });
   }
 
   /** The active key of a purpose (for release keys, of an algorithm: the default unless named). */

@@ -70,7 +70,7 @@ export interface IssuerKeysOptions {
   /** At most one fetch for an unknown kid per this many ms. */
   cooldownMs: number;
   fetch?: Fetch;
-  /** Milliseconds on the service's clock (TrustedPublishingService passes the injected one): cache ages and fetch pacing. */
+  /** Milliseconds on the service's clock (OidcExchange passes the injected one): cache ages and fetch pacing. */
   now: () => number;
   /** Told when a fetch fails (the last good keys stay in use). */
   onFetchFailure?: (jwksUri: string, err: unknown) => void;

@@ -2,23 +2,18 @@
 // exclusive (one row per namespace), so no two publishers can sign the same model name.
 import { randomUUID } from 'node:crypto';
 import type { AlgorithmId } from '../core/crypto/algorithm.ts';
-import { ALGORITHM_NAMES, algorithmNamed, algorithmOf } from '../core/crypto/registry.ts';
+import { ALGORITHM_NAMES, algorithmNamed } from '../core/crypto/registry.ts';
 import { ModelsignError, type ErrorDetail } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { isNamespace, NAME_RULE, offendingCharacter, PUBLISHER_NAME_PATTERN } from '../core/release-name.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { findPublisher, insertPublisher, listPublishers, replaceNamespaces, setPublisherDisabledAt, setSigningAlgorithms, takenNamespaces, type PublisherRow } from '../db/publisher-store.ts';
+import { findPublisher, insertPublisher, listPublishers, replaceNamespaces, setPublisherDisabledAt, setSigningAlgorithms, takenNamespaces } from '../db/publisher-store.ts';
+import type { PublisherRecord } from '../core/publisher.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
 import type { Clock } from './clock.ts';
-
-/** A publisher as admins see it: signing algorithms by their names (`ed25519`, `ecdsa-p256`). */
-export type PublisherView = Omit<PublisherRow, 'signingAlgorithms'> & { signingAlgorithms: Record<string, string> };
-
-function view(row: PublisherRow): PublisherView {
-  return { ...row, signingAlgorithms: Object.fromEntries(Object.entries(row.signingAlgorithms).map(([ns, id]) => [ns, algorithmOf(id).name])) };
-}
+import type { StateChanges } from './state-changes.ts';
 
 const PUBLISHER_NAME = new RegExp(PUBLISHER_NAME_PATTERN);
 
@@ -26,11 +21,10 @@ export class PublisherService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    /** After a change commits: this instance stops honouring what changed at once (others within a state poll). */
-    private readonly onChanged: () => void = () => {},
+    private readonly changes: StateChanges,
   ) {}
 
-  async create(input: { name: string; namespaces: string[] }, actor: string): Promise<PublisherView> {
+  async create(input: { name: string; namespaces: string[] }, actor: string): Promise<PublisherRecord> {
     const errors: ErrorDetail[] = [];
     if (!PUBLISHER_NAME.test(input.name)) errors.push({ path: 'name', message: `must be ${NAME_RULE}${offendingCharacter(input.name)}` });
     input.namespaces.forEach((ns, i) => {
@@ -49,8 +43,9 @@ export class PublisherService {
         await bumpStateEpoch(tx);
         return row;
       });
-      this.onChanged();
-      return view(created);
+      // This instance stops honouring what changed at once (others within a state poll).
+      await this.changes.publish({ what: 'publishers' });
+      return created;
     } catch (err) {
       // Two creations racing past the checks above: the constraints decide, we explain.
       if (!isUniqueViolation(err)) throw err;
@@ -60,14 +55,14 @@ export class PublisherService {
     }
   }
 
-  async list(): Promise<PublisherView[]> {
-    return (await listPublishers(this.db.prisma)).map(view);
+  async list(): Promise<PublisherRecord[]> {
+    return listPublishers(this.db.prisma);
   }
 
   /** By id or by name. */
-  async find(idOrName: string): Promise<PublisherView | undefined> {
+  async find(idOrName: string): Promise<PublisherRecord | undefined> {
     const row = await findPublisher(this.db.prisma, isUuid(idOrName) ? { id: idOrName } : { name: idOrName });
-    return row && view(row);
+    return row;
   }
 
   /**
@@ -80,7 +75,7 @@ export class PublisherService {
     idOrName: string,
     input: { disabled?: boolean | undefined; namespaces?: string[] | undefined; signingAlgorithms?: Record<string, string> | undefined },
     actor: string,
-  ): Promise<PublisherView> {
+  ): Promise<PublisherRecord> {
     const algorithms: Record<string, AlgorithmId> = {};
     const bad: ErrorDetail[] = [];
     for (const [ns, name] of Object.entries(input.signingAlgorithms ?? {})) {
@@ -139,8 +134,9 @@ export class PublisherService {
         await bumpStateEpoch(tx);
         return row;
       });
-      this.onChanged();
-      return view(updated);
+      // This instance stops honouring what changed at once (others within a state poll).
+      await this.changes.publish({ what: 'publishers' });
+      return updated;
     } catch (err) {
       if (!isUniqueViolation(err) || namespaces === undefined) throw err;
       throw namespaceTaken(namespaces);

@@ -1,9 +1,10 @@
 // Keeps an instance's caches in step with changes other instances make: reads the state epoch
-// and, when it moved, runs `onChange` (drop cached tokens, reload keys). One indexed read per
-// check; the composition root checks every MODELSIGN_STATE_POLL_MS.
+// and, when it moved, publishes `elsewhere` (state-changes.ts). One indexed read per check; the
+// composition root checks every MODELSIGN_STATE_POLL_MS.
 import type { Database } from '../db/client.ts';
 import { readState } from '../db/state-epoch.ts';
 import { singleFlight, type SingleFlight } from './periodic.ts';
+import type { StateChanges } from './state-changes.ts';
 
 export class StateWatcher {
   private epoch: bigint | undefined;
@@ -12,7 +13,7 @@ export class StateWatcher {
 
   constructor(
     private readonly db: Database,
-    private readonly onChange: () => Promise<void>,
+    private readonly changes: StateChanges,
     /** Told each poll whether the database refuses writes (the poll doubles as the health check). */
     private readonly onAnswer: (readOnly: boolean) => void = () => {},
   ) {
@@ -20,7 +21,7 @@ export class StateWatcher {
       const { epoch, readOnly } = await readState(this.db.prisma);
       this.onAnswer(readOnly);
       if (epoch === this.epoch) return;
-      await this.onChange();
+      await this.changes.publish({ what: 'elsewhere' });
       this.epoch = epoch;
     });
   }

@@ -6,15 +6,16 @@ import { ModelsignError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import type { CiIdentity, SignerIdentity } from '../core/oidc/identity.ts';
 import { signJwt } from '../core/jws.ts';
-import { TOKEN_ISSUER, type Role } from '../core/tokens.ts';
+import { TOKEN_ISSUER, tokenStatus, type IssuedToken, type ListedToken, type Role } from '../core/tokens.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
-import { findTokenRevocation, findTokenState, insertToken, listTokenRows, markTokenRevoked, type TokenListRow, type TokenState } from '../db/token-store.ts';
+import { findTokenRevocation, findTokenState, insertToken, listTokenRows, markTokenRevoked, type TokenState } from '../db/token-store.ts';
 import type { Clock } from './clock.ts';
 import type { KeyService } from './keys.ts';
 import type { Principal } from './principal.ts';
 import type { PublisherService } from './publishers.ts';
+import type { StateChanges } from './state-changes.ts';
 
 /** What an admin asks for (the CLI and POST /v1/admin/tokens). */
 export interface IssueTokenInput {
@@ -40,14 +41,6 @@ export interface TokenGrant {
   source: { kind: 'admin' } | { kind: 'oidc'; exchangeId: string };
 }
 
-export interface IssuedToken {
-  token: string;
-  jti: string;
-  role: Role;
-  subject: string;
-  expiresAt: Date;
-}
-
 /** The claims @fastify/jwt has verified (signature, issuer, required claims; not expiry, which authenticate checks). */
 export interface TokenClaims {
   jti?: unknown;
@@ -61,20 +54,9 @@ export interface TokenClaims {
 function identityOf(jti: string, token: TokenState): SignerIdentity {
   const exchange = token.exchange;
   if (!exchange) return { method: 'token', tokenJti: jti };
-  // Written by TrustedPublishingService from ciIdentityOf.
+  // Written by OidcExchange from ciIdentityOf.
   const ci = exchange.identity as CiIdentity;
   return { method: 'oidc', tokenJti: jti, exchangeId: exchange.id, ruleId: exchange.ruleId, jti: exchange.jti, repositoryPublic: exchange.repositoryPublic, ...ci };
-}
-
-export interface TokenView extends Omit<TokenListRow, 'exchangeId'> {
-  status: 'active' | 'expired' | 'revoked';
-  /** Minted by trusted publishing (an OIDC exchange), not issued by an admin. */
-  trustedPublishing: boolean;
-}
-
-function tokenView({ exchangeId, ...row }: TokenListRow, now: Date): TokenView {
-  const status = row.revokedAt ? 'revoked' : row.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active';
-  return { ...row, status, trustedPublishing: exchangeId !== null };
 }
 
 const SUBJECT = /^[\p{L}\p{N}._@:+-]{1,128}$/u;
@@ -91,6 +73,7 @@ export class TokenService {
     private readonly keys: KeyService,
     private readonly publishers: PublisherService,
     private readonly clock: Clock,
+    private readonly changes: StateChanges,
   ) {}
 
   /** The grant an admin's request amounts to, or why it cannot be had. */
@@ -152,7 +135,7 @@ export class TokenService {
    * The tokens as an admin manages them, newest first: never the JWT (the service does not keep
    * it). The cursor is opaque to clients: the last item's issue time and jti.
    */
-  async list(query: { limit: number; cursor?: string | undefined; publisher?: string | undefined; live?: boolean | undefined }): Promise<{ items: TokenView[]; nextCursor: string | null }> {
+  async list(query: { limit: number; cursor?: string | undefined; publisher?: string | undefined; live?: boolean | undefined }): Promise<{ items: ListedToken[]; nextCursor: string | null }> {
     let after: { issuedAt: Date; jti: string } | undefined;
     if (query.cursor !== undefined) {
       const m = /^([0-9]{1,15})\.([0-9a-f-]{36})$/.exec(query.cursor);
@@ -169,7 +152,7 @@ export class TokenService {
     const rows = await listTokenRows(this.db.prisma, { after, publisherId, live: query.live ? now : undefined, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    return { items: page.map((r) => tokenView(r, now)), nextCursor: rows.length > query.limit && last ? `${last.issuedAt.getTime()}.${last.jti}` : null };
+    return { items: page.map((r) => ({ ...r, status: tokenStatus(r, now) })), nextCursor: rows.length > query.limit && last ? `${last.issuedAt.getTime()}.${last.jti}` : null };
   }
 
   /** Revokes a token; true when it was live, false when it was already revoked. */
@@ -185,7 +168,7 @@ export class TokenService {
       await bumpStateEpoch(tx);
       return true;
     });
-    this.invalidate();
+    await this.changes.publish({ what: 'tokens' });
     return changed;
   }
 

@@ -10,7 +10,7 @@ import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Verdict } from '../core/verdict.ts';
 import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
 import type { KeyService } from './keys.ts';
-import type { SignatureService } from './signatures.ts';
+import type { SignatureReader } from './signature-reader.ts';
 
 export interface OnlineVerdict extends Verdict {
   signatureId: string | null;
@@ -20,7 +20,7 @@ export interface OnlineVerdict extends Verdict {
 export class VerificationService {
   constructor(
     private readonly keys: KeyService,
-    private readonly signatures: SignatureService,
+    private readonly signatures: SignatureReader,
     private readonly hasher: LogHasher,
     private readonly verifySignature: SignatureVerifier,
   ) {}

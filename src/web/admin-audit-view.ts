@@ -1,33 +1,17 @@
 // The audit trail in the admin console: pages of events in chain order, with the result of
 // recomputing the whole hash chain on the server (GET /v1/admin/audit/chain).
+import type { ResponseOf, Wire } from '../api/wire.ts';
 import { adminCall, type Session } from './admin-session.ts';
 import { button, statusLine, table } from './admin-ui.ts';
 import { utc } from './format.ts';
 import { alertText, el, show } from './dom.ts';
 
-interface EventJson {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: Record<string, unknown>;
-  hash: string;
-}
-
-interface ChainJson {
-  ok: boolean;
-  checked: number;
-  unsealed: number;
-  firstBad: { seq: number; id: string | null; problem: string } | null;
-}
-
 export async function auditSection(root: HTMLElement, session: Session): Promise<void> {
   const status = statusLine('audit-status');
   // The chain check reads the whole trail: once when the section opens, not once a page.
-  const chain = await adminCall<ChainJson>(session, 'GET', '/v1/admin/audit/chain');
+  const chain = await adminCall<ResponseOf<'verifyAuditChain', 200>>(session, 'GET', '/v1/admin/audit/chain');
   const render = async (cursor: string | null, previous: (string | null)[]) => {
-    const page = await adminCall<{ items: EventJson[]; nextCursor: string | null }>(session, 'GET', `/v1/admin/audit?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+    const page = await adminCall<Wire['AuditPage']>(session, 'GET', `/v1/admin/audit?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
     const verdict = chain.ok
       ? el('p', { role: 'status', class: 'ok' }, `Hash chain intact: ${chain.checked} events recomputed.`)
       : alertText(`Hash chain broken at event ${chain.firstBad!.seq}: ${chain.firstBad!.problem}`);

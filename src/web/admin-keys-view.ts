@@ -1,12 +1,12 @@
 // Keys in the admin console: every key with its lifecycle; rotate an active key (with the
 // expectedActive guard, so two admins acting on the same view rotate once); revoke a key as of
 // the time it was compromised, after a confirmation that says how many signatures become invalid.
+import type { Wire } from '../api/wire.ts';
 import { adminCall, type Session } from './admin-session.ts';
 import { button, field, form, statusLine, table } from './admin-ui.ts';
 import { call, problemText } from './api-client.ts';
 import { alertText, el, show } from './dom.ts';
 import { utc } from './format.ts';
-import type { KeyJwkView } from './types.ts';
 
 interface Count {
   total: number;
@@ -14,13 +14,13 @@ interface Count {
   atRisk: number;
 }
 
-const algorithmOf = (k: KeyJwkView) => (k.crv === 'P-256' ? 'ECDSA P-256' : k.crv === 'Ed25519' ? 'Ed25519' : (k.crv ?? k.alg ?? '?'));
+const algorithmOf = (k: Wire['Jwk']) => (k.crv === 'P-256' ? 'ECDSA P-256' : k.crv === 'Ed25519' ? 'Ed25519' : (k.crv ?? k.alg ?? '?'));
 
 export async function keysSection(root: HTMLElement, session: Session): Promise<void> {
   const status = statusLine('keys-status');
   const panel = el('div', { id: 'revoke-panel' });
   const render = async () => {
-    const { keys } = await call<{ keys: KeyJwkView[] }>('GET', '/v1/keys', { fresh: true });
+    const { keys } = await call<Wire['Jwks']>('GET', '/v1/keys', { fresh: true });
     const admin = session.role === 'admin';
     const rows = keys.map((k) =>
       el(
@@ -43,9 +43,9 @@ export async function keysSection(root: HTMLElement, session: Session): Promise<
     show(root, el('h2', {}, 'Keys'), status.node, table(['Key id', 'Purpose', 'Algorithm', 'Status', 'Lifecycle', 'Actions'], rows, 'Keys'), panel);
   };
 
-  const rotate = async (k: KeyJwkView) => {
+  const rotate = async (k: Wire['Jwk']) => {
     try {
-      const done = await adminCall<{ previous: KeyJwkView; active: KeyJwkView }>(session, 'POST', '/v1/admin/keys/rotate', { purpose: k.purpose, expectedActive: k.kid });
+      const done = await adminCall<Wire['Rotation']>(session, 'POST', '/v1/admin/keys/rotate', { purpose: k.purpose, expectedActive: k.kid });
       await render();
       status.ok(`Rotated the ${k.purpose} key: ${done.active.kid} is active, ${done.previous.kid} is retired.`);
     } catch (err) {
@@ -53,7 +53,7 @@ export async function keysSection(root: HTMLElement, session: Session): Promise<
     }
   };
 
-  const revokePanel = (k: KeyJwkView) => {
+  const revokePanel = (k: Wire['Jwk']) => {
     const when = el('input', { id: 'compromised-at', type: 'datetime-local', step: '1', required: '' });
     const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000);
     when.value = now.toISOString().slice(0, 19);
@@ -95,9 +95,9 @@ export async function keysSection(root: HTMLElement, session: Session): Promise<
     when.focus();
   };
 
-  const revoke = async (k: KeyJwkView, at: Date, reason: string) => {
+  const revoke = async (k: Wire['Jwk'], at: Date, reason: string) => {
     try {
-      const done = await adminCall<{ replacement: KeyJwkView | null }>(session, 'POST', `/v1/admin/keys/${k.kid}/revoke`, { compromisedAt: at.toISOString(), reason });
+      const done = await adminCall<Wire['Revocation']>(session, 'POST', `/v1/admin/keys/${k.kid}/revoke`, { compromisedAt: at.toISOString(), reason });
       show(panel);
       await render();
       status.ok(`Revoked ${k.kid}.`, done.replacement ? ` ${done.replacement.kid} is now the active ${k.purpose} key.` : '');

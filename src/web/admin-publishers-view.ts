@@ -1,18 +1,10 @@
 // Publishers in the admin console: create one (name, namespaces, the algorithm its releases are
 // signed with), disable or re-enable it, replace its namespaces, change a namespace's algorithm.
+import type { Wire } from '../api/wire.ts';
 import { adminCall, type Session } from './admin-session.ts';
 import { button, field, form, splitList, statusLine, table } from './admin-ui.ts';
 import { utc } from './format.ts';
 import { el, show } from './dom.ts';
-
-export interface PublisherJson {
-  id: string;
-  name: string;
-  namespaces: string[];
-  signingAlgorithms: Record<string, string>;
-  createdAt: string;
-  disabledAt: string | null;
-}
 
 function algorithmSelect(id: string): HTMLSelectElement {
   return el('select', { id }, el('option', { value: 'ed25519' }, 'Ed25519'), el('option', { value: 'ecdsa-p256' }, 'ECDSA P-256 (model_signing, cosign)'));
@@ -25,7 +17,7 @@ export async function publishersSection(root: HTMLElement, session: Session): Pr
   const namespaces = el('input', { id: 'new-publisher-namespaces', type: 'text', required: '', autocomplete: 'off' });
   const algorithm = algorithmSelect('new-publisher-algorithm');
 
-  const patch = async (p: PublisherJson, body: Record<string, unknown>, said: string) => {
+  const patch = async (p: Wire['Publisher'], body: Record<string, unknown>, said: string) => {
     try {
       await adminCall(session, 'PATCH', `/v1/admin/publishers/${p.id}`, body);
       await render();
@@ -35,7 +27,7 @@ export async function publishersSection(root: HTMLElement, session: Session): Pr
     }
   };
 
-  const editor = (p: PublisherJson) => {
+  const editor = (p: Wire['Publisher']) => {
     const ns = el('input', { id: `ns-${p.id}`, type: 'text', 'aria-label': `Namespaces of ${p.name}` });
     ns.value = p.namespaces.join(', ');
     const which = el('select', { 'aria-label': `Namespace of ${p.name} whose algorithm to set` }, ...p.namespaces.map((n) => el('option', { value: n }, n)));
@@ -53,7 +45,7 @@ export async function publishersSection(root: HTMLElement, session: Session): Pr
   };
 
   const render = async () => {
-    const { items } = await adminCall<{ items: PublisherJson[] }>(session, 'GET', '/v1/admin/publishers');
+    const { items } = await adminCall<{ items: Wire['Publisher'][] }>(session, 'GET', '/v1/admin/publishers');
     const rows = items.map((p) =>
       el(
         'tr',
@@ -87,7 +79,7 @@ export async function publishersSection(root: HTMLElement, session: Session): Pr
             ],
             async () => {
               try {
-                const created = await adminCall<PublisherJson>(session, 'POST', '/v1/admin/publishers', { name: name.value.trim(), namespaces: splitList(namespaces.value) });
+                const created = await adminCall<Wire['Publisher']>(session, 'POST', '/v1/admin/publishers', { name: name.value.trim(), namespaces: splitList(namespaces.value) });
                 if (algorithm.value !== 'ed25519') {
                   await adminCall(session, 'PATCH', `/v1/admin/publishers/${created.id}`, { signingAlgorithms: Object.fromEntries(created.namespaces.map((n) => [n, algorithm.value])) });
                 }

@@ -1,21 +1,10 @@
 // Tokens in the admin console: the list (GET /v1/admin/tokens never returns a JWT), issue one
 // (its JWT shown once, here, and kept nowhere), revoke one.
+import type { Wire } from '../api/wire.ts';
 import { adminCall, type Session } from './admin-session.ts';
 import { button, field, form, statusLine, table } from './admin-ui.ts';
 import { utc } from './format.ts';
 import { el, show } from './dom.ts';
-
-interface TokenJson {
-  jti: string;
-  role: string;
-  subject: string;
-  publisher: string | null;
-  issuedAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  status: string;
-  trustedPublishing: boolean;
-}
 
 export async function tokensSection(root: HTMLElement, session: Session): Promise<void> {
   const status = statusLine('tokens-status');
@@ -28,7 +17,7 @@ export async function tokensSection(root: HTMLElement, session: Session): Promis
   let cursor: string | null = null;
 
   const render = async (more = false) => {
-    const page = await adminCall<{ items: TokenJson[]; nextCursor: string | null }>(session, 'GET', `/v1/admin/tokens?limit=50${onlyActive.checked ? '&status=active' : ''}${more && cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const page = await adminCall<Wire['TokenList']>(session, 'GET', `/v1/admin/tokens?limit=50${onlyActive.checked ? '&status=active' : ''}${more && cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     cursor = page.nextCursor;
     const rows = page.items.map((t) =>
       el(
@@ -81,7 +70,7 @@ export async function tokensSection(root: HTMLElement, session: Session): Promis
     }
   }
 
-  async function revoke(t: TokenJson): Promise<void> {
+  async function revoke(t: Wire['TokenList']['items'][number]): Promise<void> {
     try {
       await adminCall(session, 'DELETE', `/v1/admin/tokens/${t.jti}`);
       await render();

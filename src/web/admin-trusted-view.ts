@@ -1,30 +1,11 @@
 // Trusted publishing in the admin console: the OIDC issuers the service accepts ID tokens from,
 // and each publisher's rules (which CI runs may sign for which namespaces). The rule's
 // kind-specific part is entered as JSON, as POST .../trusted-publishers takes it.
-import type { PublisherJson } from './admin-publishers-view.ts';
+import type { Wire } from '../api/wire.ts';
 import { adminCall, type Session } from './admin-session.ts';
 import { button, field, form, splitList, statusLine, table } from './admin-ui.ts';
 import { utc } from './format.ts';
 import { el, show } from './dom.ts';
-
-interface IssuerJson {
-  id: string;
-  url: string;
-  kind: string;
-  algorithms: string[];
-  maxTokenAgeSeconds: number;
-  createdAt: string;
-}
-
-interface RuleJson {
-  id: string;
-  issuer: string;
-  kind: string;
-  namespaces: string[];
-  publicRepository: boolean;
-  rule: Record<string, unknown>;
-  createdAt: string;
-}
 
 export async function trustedSection(root: HTMLElement, session: Session): Promise<void> {
   const status = statusLine('trusted-status');
@@ -42,7 +23,7 @@ export async function trustedSection(root: HTMLElement, session: Session): Promi
 
   const showRules = async () => {
     if (!publisherPick.value) return show(rulesNode, el('p', {}, 'No publisher yet.'));
-    const { items } = await adminCall<{ items: RuleJson[] }>(session, 'GET', `/v1/admin/publishers/${publisherPick.value}/trusted-publishers`);
+    const { items } = await adminCall<Wire['TrustedPublisherList']>(session, 'GET', `/v1/admin/publishers/${publisherPick.value}/trusted-publishers`);
     show(
       rulesNode,
       table(
@@ -79,8 +60,8 @@ export async function trustedSection(root: HTMLElement, session: Session): Promi
 
   const render = async () => {
     const [{ items: issuers }, { items: publishers }] = await Promise.all([
-      adminCall<{ items: IssuerJson[] }>(session, 'GET', '/v1/admin/oidc-issuers'),
-      adminCall<{ items: PublisherJson[] }>(session, 'GET', '/v1/admin/publishers'),
+      adminCall<Wire['OidcIssuerList']>(session, 'GET', '/v1/admin/oidc-issuers'),
+      adminCall<Wire['PublisherList']>(session, 'GET', '/v1/admin/publishers'),
     ]);
     const chosen = publisherPick.value;
     show(publisherPick, ...publishers.map((p) => el('option', { value: p.id }, p.name)));

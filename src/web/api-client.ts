@@ -1,6 +1,6 @@
 // The public API the pages read, same origin, no credentials. Every answer is JSON or a
 // problem+json whose `detail` the page shows as it is.
-import type { KeyJwkView, LogEntriesView, SignatureSummaryView, SignatureView } from './types.ts';
+import type { Wire } from '../api/wire.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -49,13 +49,13 @@ export async function call<T>(method: string, path: string, options: { body?: un
 }
 
 export const api = {
-  signaturesByModel: (model: string, version?: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?model=${encodeURIComponent(model)}${version ? `&version=${encodeURIComponent(version)}` : ''}&limit=50`),
-  signaturesByNamespace: (namespace: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?namespace=${encodeURIComponent(namespace)}&limit=50`),
-  signaturesByDigest: (sha256: string) => getJson<{ items: SignatureSummaryView[] }>(`/v1/signatures?sha256=${sha256}&limit=50`),
-  signature: (id: string) => getJson<SignatureView>(`/v1/signatures/${encodeURIComponent(id)}`),
-  keys: () => getJson<{ keys: KeyJwkView[] }>('/v1/keys'),
+  signaturesByModel: (model: string, version?: string) => getJson<Wire['SignatureList']>(`/v1/signatures?model=${encodeURIComponent(model)}${version ? `&version=${encodeURIComponent(version)}` : ''}&limit=50`),
+  signaturesByNamespace: (namespace: string) => getJson<Wire['SignatureList']>(`/v1/signatures?namespace=${encodeURIComponent(namespace)}&limit=50`),
+  signaturesByDigest: (sha256: string) => getJson<Wire['SignatureList']>(`/v1/signatures?sha256=${sha256}&limit=50`),
+  signature: (id: string) => getJson<Wire['Signature']>(`/v1/signatures/${encodeURIComponent(id)}`),
+  keys: () => getJson<Wire['Jwks']>('/v1/keys'),
   logEntry: (index: number) => getJson<{ entries: { index: number; signatureId: string }[] }>(`/v1/log/entries?start=${index}&end=${index + 1}`),
   /** Entries [start, end), cut at the newest checkpoint (treeSize says where). */
-  logEntries: (start: number, end: number) => getJson<LogEntriesView>(`/v1/log/entries?start=${start}&end=${end}`),
-  newestSignatures: (limit: number, cursor?: string) => getJson<{ items: SignatureSummaryView[]; nextCursor: string | null }>(`/v1/signatures?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  logEntries: (start: number, end: number) => getJson<Wire['LogEntries']>(`/v1/log/entries?start=${start}&end=${end}`),
+  newestSignatures: (limit: number, cursor?: string) => getJson<Wire['SignatureList']>(`/v1/signatures?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
 };

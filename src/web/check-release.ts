@@ -3,8 +3,8 @@
 // entry's inclusion proof and its checkpoint's signature with the log key, and the bundle's file
 // list against the one the page shows. What that proves: that the server's own keys vouch for
 // the bundle, consistently; not more (a user who pins a key elsewhere checks against that).
+import type { Wire } from '../api/wire.ts';
 import { keySet, trustedKeysFromJwks, verifyBundle, type Reason, type TrustedKey } from '../core/verifier.ts';
-import type { SignatureView } from './types.ts';
 
 export interface ReleaseCheck {
   valid: boolean;
@@ -16,7 +16,7 @@ export interface ReleaseCheck {
   integratedTime: number | null;
 }
 
-export function checkRelease(record: SignatureView, jwks: unknown): ReleaseCheck {
+export function checkRelease(record: Wire['Signature'], jwks: unknown): ReleaseCheck {
   const keys = trustedKeysFromJwks(jwks) ?? [];
   const set = keySet(keys);
   const files = (record.files ?? []).map((f) => ({ path: f.path, sha256: f.sha256 }));

@@ -1,14 +1,14 @@
 // The keys page: every key the server has had (JWKS), with purpose, algorithm, status and
 // lifecycle times, and the rotation chain verified in the page from the first release key.
+import type { Wire } from '../api/wire.ts';
 import { KeyChainError, trustedKeysFromJwks, verifyKeyChain, type TrustedKey } from '../core/verifier.ts';
 import { getJson } from './api-client.ts';
 import { el, show } from './dom.ts';
 import { utc } from './format.ts';
-import type { KeyJwkView } from './types.ts';
 
 export async function keysPage(content: HTMLElement): Promise<void> {
   show(content, el('p', { role: 'status' }, 'Loading…'));
-  const [jwks, chain] = await Promise.all([getJson<{ keys: KeyJwkView[] }>('/v1/keys'), getJson<unknown>('/v1/keys/chain')]);
+  const [jwks, chain] = await Promise.all([getJson<Wire['Jwks']>('/v1/keys'), getJson<unknown>('/v1/keys/chain')]);
   const keys = trustedKeysFromJwks(jwks) ?? [];
   // The chain is followed from the oldest release key the server lists: the key a client that
   // pinned at the start would hold. Every key reached is one such a client trusts today.

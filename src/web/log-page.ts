@@ -3,12 +3,12 @@
 // verified in the page; when the larger size is the checkpoint's, its root must be the signed
 // root, and the smaller size's root is shown to compare with one saved earlier); and the newest
 // entries of the signed tree, each linking to its release.
+import type { Wire } from '../api/wire.ts';
 import { trustedKeysFromJwks, verifyCheckpoint, verifyConsistency } from '../core/verifier.ts';
 import { fromBase64 } from '../core/bytes.ts';
 import { ApiError, api, getJson, problemText } from './api-client.ts';
 import { alertText, el, show } from './dom.ts';
 import { utc } from './format.ts';
-import type { LogEntriesView } from './types.ts';
 
 interface Signed {
   origin: string;
@@ -87,7 +87,7 @@ const NEWEST = 20;
 async function newestEntries(size: number | undefined): Promise<HTMLElement> {
   if (size === undefined) return el('section', { 'aria-label': 'Newest entries' });
   if (size === 0) return el('section', { 'aria-labelledby': 'entries-heading' }, el('h3', { id: 'entries-heading' }, 'Newest entries'), el('p', { role: 'status' }, 'The log is empty: nothing has been signed yet.'));
-  let page: LogEntriesView;
+  let page: Wire['LogEntries'];
   try {
     page = await api.logEntries(Math.max(0, size - NEWEST), size);
   } catch (err) {

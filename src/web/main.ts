@@ -2,6 +2,7 @@
 // in the URL, so results can be shared) and a page per release. Everything from the server is
 // rendered as text (dom.ts); the page loads nothing from elsewhere and runs under a CSP with no
 // inline script or style.
+import type { Wire } from '../api/wire.ts';
 import { api, getJson, problemText } from './api-client.ts';
 import { checkRelease, type ReleaseCheck } from './check-release.ts';
 import { alertText, el, show } from './dom.ts';
@@ -11,7 +12,6 @@ import { keysPage } from './keys-page.ts';
 import { logPage } from './log-page.ts';
 import { parseQuery } from './query.ts';
 import { releaseList } from './release-list.ts';
-import type { SignatureSummaryView, SignatureView } from './types.ts';
 import { verifyPage } from './verify-page.ts';
 
 const content = document.getElementById('content')!;
@@ -37,7 +37,7 @@ function searchForm(value: string): HTMLFormElement {
 
 const failure = (err: unknown) => alertText(problemText(err));
 
-function results(items: SignatureSummaryView[], what: string): HTMLElement {
+function results(items: Wire['SignatureSummary'][], what: string): HTMLElement {
   if (items.length === 0) return el('p', { role: 'status' }, `No signed release matches ${what}.`);
   return el('section', { 'aria-label': 'Results' }, el('p', { role: 'status' }, `${items.length} signed release${items.length === 1 ? '' : 's'} for ${what}:`), releaseList(items));
 }
@@ -130,7 +130,7 @@ function checked(check: ReleaseCheck): HTMLElement {
   );
 }
 
-function files(s: SignatureView): HTMLElement {
+function files(s: Wire['Signature']): HTMLElement {
   const list = s.files ?? [];
   return el(
     'section',

@@ -1,10 +1,10 @@
 // A list of signed releases, each linking to its page: the search results and the front page's
 // newest releases. Every string from the server is text (dom.ts).
+import type { Wire } from '../api/wire.ts';
 import { el } from './dom.ts';
 import { utc } from './format.ts';
-import type { SignatureSummaryView } from './types.ts';
 
-export function releaseList(items: readonly SignatureSummaryView[]): HTMLUListElement {
+export function releaseList(items: readonly Wire['SignatureSummary'][]): HTMLUListElement {
   return el(
     'ul',
     { class: 'results' },

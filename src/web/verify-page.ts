@@ -3,6 +3,7 @@
 // checked in Web Workers (hash-pool.ts) and never leave the machine; the bundle is verified with
 // the portable verifier against the trusted keys (trust.ts). The verdict names every changed,
 // missing, extra, unreadable and unsafe file, with the reasons in words.
+import type { Wire } from '../api/wire.ts';
 import { keySet, verifyBundle, type Reason } from '../core/verifier.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from '../core/read-bundle.ts';
 import type { ContentReport } from '../core/scan/verdict.ts';
@@ -11,7 +12,6 @@ import { alertText, el, show, type Child } from './dom.ts';
 import { Cancelled, describeProgress, HashPool, type Hashed, type Picked } from './hash-pool.ts';
 import type { HasherKind } from './sha256.ts';
 import { currentTrust, forgetPasted, usePasted, usingPasted, type Trust } from './trust.ts';
-import type { SignatureView } from './types.ts';
 import { compareHashed, MAX_FILES, planVerification } from './verify-plan.ts';
 
 type Mode = 'folder' | 'files';
@@ -168,7 +168,7 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
   say(status, el('p', { role: 'status' }, 'Hashed. Checking the signature…'));
   try {
     const trust = await currentTrust();
-    let found: { claim: ReleaseClaim; bundle: unknown; record?: SignatureView } | undefined = given;
+    let found: { claim: ReleaseClaim; bundle: unknown; record?: Wire['Signature'] } | undefined = given;
     if (!found) {
       const record = await lookUp(hashed, mode);
       if (!record) {
@@ -215,11 +215,11 @@ async function readBundleFile(bundle: Picked): Promise<{ claim: ReleaseClaim; bu
 
 // The release whose files best match: looked up by the digests of the largest files (a changed
 // file is not found by its digest, the others are), closest match first.
-async function lookUp(hashed: Hashed[], mode: Mode): Promise<SignatureView | undefined> {
+async function lookUp(hashed: Hashed[], mode: Mode): Promise<Wire['Signature'] | undefined> {
   const readable = hashed.filter((h) => h.result).sort((a, b) => b.file.size - a.file.size);
   const present = digests(hashed);
   const seen = new Set<string>();
-  let best: { record: SignatureView; score: number } | undefined;
+  let best: { record: Wire['Signature']; score: number } | undefined;
   for (const h of readable.slice(0, 5)) {
     const { items } = await api.signaturesByDigest(h.result!.sha256);
     for (const item of items.slice(0, 5)) {
@@ -248,7 +248,7 @@ function notFound(hashed: Hashed[]): HTMLElement {
   );
 }
 
-function verdictView(found: { claim: ReleaseClaim; bundle: unknown; record?: SignatureView }, hashed: Hashed[], mode: Mode, trust: Trust): HTMLElement[] {
+function verdictView(found: { claim: ReleaseClaim; bundle: unknown; record?: Wire['Signature'] }, hashed: Hashed[], mode: Mode, trust: Trust): HTMLElement[] {
   const set = keySet(trust.keys);
   const hasLogKey = trust.keys.some((k) => k.purpose === 'log');
   const verdict = verifyBundle(found.bundle, { resolveKey: set.resolveKey, logKeys: set.logKeys, skipTlog: !hasLogKey });

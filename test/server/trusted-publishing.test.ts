@@ -320,7 +320,7 @@ describe('trusted publishing: limits and issuer configuration', () => {
     assert.match(missing.json().detail, /repositoryOwnerId/);
     const ok = await t.app.inject({ method: 'POST', url: '/v1/admin/publishers/acme/trusted-publishers', headers: bearer(admin), payload: { issuer: issuer.url, namespaces: ['acme'], github: { repository: 'acme-org/llama-ft', repositoryOwnerId: '65', workflow: 'release.yml' } } });
     assert.equal(ok.statusCode, 201, ok.body);
-    const inUse = await t.app.inject({ method: 'DELETE', url: `/v1/admin/oidc-issuers/${(await t.services.trustedPublishing.listIssuers())[0]!.id}`, headers: bearer(admin) });
+    const inUse = await t.app.inject({ method: 'DELETE', url: `/v1/admin/oidc-issuers/${(await t.services.trustedPublishers.listIssuers())[0]!.id}`, headers: bearer(admin) });
     assert.equal(inUse.json().code, 'oidc_issuer_in_use');
   });
 

@@ -7,12 +7,23 @@
 /** Algorithms a key may have. `keys.algorithm` in the database holds these names. */
 export type AlgorithmId = 'Ed25519' | 'ECDSA P-256';
 
+/** The names admins and the API use; openapi.yaml's SigningAlgorithm. */
+export type AlgorithmName = 'ed25519' | 'ecdsa-p256';
+
+/** The public members of a key's JWK (RFC 8037, RFC 7518). */
+export interface PublicJwk {
+  kty: 'OKP' | 'EC';
+  crv: 'Ed25519' | 'P-256';
+  x: string;
+  y?: string;
+}
+
 export interface SignatureAlgorithm {
   readonly id: AlgorithmId;
   /** The name admins and the API use (`ed25519`, `ecdsa-p256`). */
-  readonly name: string;
+  readonly name: AlgorithmName;
   /** The JWS `alg` (RFC 7518, RFC 8037) of tokens signed with it. */
-  readonly jwsAlg: string;
+  readonly jwsAlg: 'EdDSA' | 'ES256';
   /** Sigstore's PublicKeyDetails name (protobuf-specs), for trusted roots and bundles. */
   readonly keyDetails: string;
   /** C2SP signed-note signature types, where notes can be signed with it. */
@@ -26,7 +37,7 @@ export interface SignatureAlgorithm {
   /** The raw public key inside SPKI DER, or undefined when the DER is not a key of this algorithm. */
   fromSpki(der: Uint8Array): Uint8Array | undefined;
   /** The public JWK members (kty, crv, x...) of a raw public key. */
-  jwk(publicKey: Uint8Array): Record<string, string>;
+  jwk(publicKey: Uint8Array): PublicJwk;
   /** The raw public key of a public JWK of this algorithm, or undefined. */
   fromJwk(jwk: Record<string, unknown>): Uint8Array | undefined;
   /** Why a signature is not well formed for this algorithm (length, encoding), or undefined. */

@@ -6,6 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, fromBase64, toBase64, utf8 } from '../bytes.ts';
 import { isObject } from '../guards.ts';
 import type { PublicKey } from '../keys/key.ts';
+import type { PublicJwk } from './algorithm.ts';
 import { ALGORITHMS, algorithmOf } from './registry.ts';
 
 export function spkiDer(key: PublicKey): Uint8Array {
@@ -30,7 +31,7 @@ export function keyIdOf(key: PublicKey): string {
 }
 
 /** The public JWK members of a key (kty, crv, x...). */
-export function toJwk(key: PublicKey): Record<string, string> {
+export function toJwk(key: PublicKey): PublicJwk {
   return algorithmOf(key.algorithm).jwk(key.publicKey);
 }
 

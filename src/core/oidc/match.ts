@@ -1,5 +1,5 @@
 // Matching the verified claims of an ID token against one trusted-publisher rule. Pure: the
-// exchange (services/trusted-publishing.ts) verifies the token first, and calls this for every
+// exchange (services/oidc-exchange.ts) verifies the token first, and calls this for every
 // live rule of the token's issuer.
 //
 // The result says whether the token reached the rule's anchor (its repository, project, or first

@@ -5,6 +5,7 @@
 // The admin console is /admin (its own script). MODELSIGN_WEB=public answers 404 for it, off for
 // everything here; a console that cannot be built answers a clear 503.
 import type { FastifyInstance } from 'fastify';
+import type { RouteOf } from '../../api/wire.ts';
 import { sendProblem } from '../plugins/errors.ts';
 import { loadWebAssets, type WebAssets } from '../web-assets.ts';
 
@@ -45,7 +46,7 @@ export default async function webRoutes(app: FastifyInstance, options: { mode: W
     return reply.header('content-security-policy', WEB_CSP).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(assets.admin);
   });
 
-  app.get<{ Params: { name: string } }>('/assets/:name', { schema: app.openapi.routeSchema('getConsoleAsset') }, async (request, reply) => {
+  app.get<RouteOf<'getConsoleAsset'>>('/assets/:name', { schema: app.openapi.routeSchema('getConsoleAsset') }, async (request, reply) => {
     const file = assets?.files.get(request.params.name);
     const adminOnly = request.params.name.startsWith('admin-');
     if (options.mode === 'off' || !file || (adminOnly && options.mode !== 'all')) return sendProblem(request, reply, 'not_found', `no console asset ${JSON.stringify(request.params.name)}`);

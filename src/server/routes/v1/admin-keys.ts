@@ -2,13 +2,13 @@
 // them), and how many signatures a revocation would invalidate.
 import type { FastifyInstance } from 'fastify';
 import { jwkOf } from '../../../api/keys.ts';
+import type { RouteOf } from '../../../api/wire.ts';
 import { algorithmNamed } from '../../../core/crypto/registry.ts';
 import { ModelsignError } from '../../../core/errors.ts';
-import type { KeyPurpose } from '../../../core/keys/key.ts';
 import { actorOf } from '../../../services/principal.ts';
 
 export default async function adminKeyRoutes(app: FastifyInstance) {
-  app.post<{ Body: { purpose: KeyPurpose; expectedActive?: string; algorithm?: string } }>(
+  app.post<RouteOf<'rotateKey'>>(
     '/keys/rotate',
     { schema: app.openapi.routeSchema('rotateKey'), preHandler: app.requireRole('admin') },
     async (request) => {
@@ -18,7 +18,7 @@ export default async function adminKeyRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Params: { kid: string }; Body: { compromisedAt: string; reason: string } }>(
+  app.post<RouteOf<'revokeKey'>>(
     '/keys/:kid/revoke',
     { schema: app.openapi.routeSchema('revokeKey'), preHandler: app.requireRole('admin') },
     async (request) => {
@@ -28,7 +28,7 @@ export default async function adminKeyRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Params: { kid: string }; Querystring: { compromisedAt: string } }>(
+  app.get<RouteOf<'countKeySignatures'>>(
     '/keys/:kid/signature-count',
     { schema: app.openapi.routeSchema('countKeySignatures'), preHandler: app.requireRole('admin', 'auditor') },
     async (request) => {

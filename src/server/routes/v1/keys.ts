@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { chainDocument, jwkOf, keyView } from '../../../api/keys.ts';
 import { trustedRoot } from '../../../api/trusted-root.ts';
+import type { RouteOf } from '../../../api/wire.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 
 export default async function keyRoutes(app: FastifyInstance) {
@@ -21,7 +22,7 @@ export default async function keyRoutes(app: FastifyInstance) {
     return trustedRoot(app.services.keys.list(), app.services.log.origin, app.services.publicUrl);
   });
 
-  app.get<{ Params: { kid: string } }>('/keys/:kid', { schema: app.openapi.routeSchema('getKey') }, async (request, reply) => {
+  app.get<RouteOf<'getKey'>>('/keys/:kid', { schema: app.openapi.routeSchema('getKey') }, async (request, reply) => {
     const key = app.services.keys.get(request.params.kid);
     if (!key) throw new ModelsignError('not_found', `no key with kid ${JSON.stringify(request.params.kid)}`);
     reply.header('cache-control', 'public, max-age=30');

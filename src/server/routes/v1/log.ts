@@ -3,6 +3,7 @@
 // the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to (a
 // range of entries past it is cut there, as RFC 6962 logs cut it).
 import type { FastifyInstance } from 'fastify';
+import type { RouteOf } from '../../../api/wire.ts';
 import { toBase64 } from '../../../core/bytes.ts';
 import { logEntryView } from '../../../api/log-entries.ts';
 import { ModelsignError } from '../../../core/errors.ts';
@@ -24,7 +25,7 @@ export default async function logRoutes(app: FastifyInstance) {
     return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
   });
 
-  app.get<{ Querystring: { index: number; treeSize?: number } }>(
+  app.get<RouteOf<'getInclusionProof'>>(
     '/log/proofs/inclusion',
     { schema: app.openapi.routeSchema('getInclusionProof') },
     async (request) => {
@@ -38,7 +39,7 @@ export default async function logRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: { from: number; to?: number } }>(
+  app.get<RouteOf<'getConsistencyProof'>>(
     '/log/proofs/consistency',
     { schema: app.openapi.routeSchema('getConsistencyProof') },
     async (request) => {
@@ -53,7 +54,7 @@ export default async function logRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: { start: number; end?: number } }>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request, reply) => {
+  app.get<RouteOf<'getLogEntries'>>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request, reply) => {
     const treeSize = (await tlog.latestCheckpoint()).size;
     const { start } = request.query;
     const requestedEnd = request.query.end ?? start + 100;

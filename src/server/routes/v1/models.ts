@@ -1,9 +1,10 @@
 // The bundle of a release by name, exactly as it should be saved next to the model.
 import type { FastifyInstance } from 'fastify';
+import type { RouteOf } from '../../../api/wire.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 
 export default async function modelRoutes(app: FastifyInstance) {
-  app.get<{ Params: { namespace: string; name: string; version: string } }>(
+  app.get<RouteOf<'getReleaseBundle'>>(
     '/models/:namespace/:name/versions/:version/bundle',
     { schema: app.openapi.routeSchema('getReleaseBundle') },
     async (request, reply) => {

@@ -1,5 +1,6 @@
 // Trusted publishing: the audience a CI job asks its ID token for, and the exchange.
 import type { FastifyInstance } from 'fastify';
+import type { RouteOf } from '../../../api/wire.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 import { addressBucket } from '../../client-address.ts';
 import { FixedWindows } from '../../../services/fixed-window.ts';
@@ -13,9 +14,9 @@ export default async function oidcRoutes(app: FastifyInstance, options: OidcRout
   const windows = new FixedWindows(60_000, 100_000, app.services.clock);
   app.addHook('onClose', async () => windows.close());
 
-  app.get('/oidc/audience', { schema: app.openapi.routeSchema('getOidcAudience') }, async () => ({ audience: app.services.trustedPublishing.audience }));
+  app.get('/oidc/audience', { schema: app.openapi.routeSchema('getOidcAudience') }, async () => ({ audience: app.services.oidc.audience }));
 
-  app.post<{ Body: { token: string; publisher?: string } }>(
+  app.post<RouteOf<'exchangeOidcToken'>>(
     '/oidc/token',
     {
       schema: app.openapi.routeSchema('exchangeOidcToken'),
@@ -33,7 +34,7 @@ export default async function oidcRoutes(app: FastifyInstance, options: OidcRout
     },
     async (request, reply) => {
       try {
-        const minted = await app.services.trustedPublishing.exchange(request.body.token, request.body.publisher);
+        const minted = await app.services.oidc.exchange(request.body.token, request.body.publisher);
         app.metrics.oidcExchange('minted');
         reply.code(201).header('cache-control', 'no-store');
         return { token: minted.token, jti: minted.jti, expiresAt: minted.expiresAt, publisher: minted.publisher, namespaces: minted.namespaces };

@@ -1,39 +1,20 @@
 // Signing releases (publishers) and reading signatures (everyone).
 import type { FastifyInstance } from 'fastify';
-import { signatureView } from '../../../api/signatures.ts';
-import type { ContentClaim } from '../../../core/content-claim.ts';
-import type { ManifestFile } from '../../../core/manifest.ts';
+import { signatureSummaryView, signatureView } from '../../../api/signatures.ts';
+import type { RouteOf } from '../../../api/wire.ts';
 import type { SignatureRecord } from '../../../core/signature-record.ts';
 import { problem } from '../../problem.ts';
-
-interface SignBody {
-  model: string;
-  version: string;
-  files: ManifestFile[];
-  ignorePaths?: string[];
-  allowSymlinks?: boolean;
-  contentCheck?: ContentClaim;
-}
-
-interface ListQuery {
-  model?: string;
-  namespace?: string;
-  version?: string;
-  sha256?: string;
-  limit: number;
-  cursor?: string;
-}
 
 // A complete record never changes, so its JSON is made once per cached record (the records are
 // the signature service's cached objects, so identity says "same record").
 const serialized = new WeakMap<SignatureRecord, string>();
 
 export default async function signatureRoutes(app: FastifyInstance) {
-  app.post<{ Body: SignBody }>(
+  app.post<RouteOf<'signRelease'>>(
     '/signatures',
     { schema: app.openapi.routeSchema('signRelease'), bodyLimit: 4 * 1024 * 1024, preHandler: app.requireRole('publisher') },
     async (request, reply) => {
-      const { created: isNew, record } = await app.services.signatures.sign(request.principal!, request.body);
+      const { created: isNew, record } = await app.services.signing.sign(request.principal!, request.body);
       reply.code(isNew ? 201 : 200);
       if (isNew) {
         reply.header('location', `/v1/signatures/${record.id}`);
@@ -43,11 +24,11 @@ export default async function signatureRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post<{ Body: { items: SignBody[] } }>(
+  app.post<RouteOf<'signReleases'>>(
     '/signatures/batch',
     { schema: app.openapi.routeSchema('signReleases'), bodyLimit: 16 * 1024 * 1024, preHandler: app.requireRole('publisher') },
     async (request) => {
-      const outcomes = await app.services.signatures.signBatch(request.principal!, request.body.items);
+      const outcomes = await app.services.signing.signBatch(request.principal!, request.body.items);
       return {
         results: outcomes.map((o) => {
           if ('error' in o) {
@@ -61,19 +42,20 @@ export default async function signatureRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get<{ Querystring: ListQuery }>('/signatures', { schema: app.openapi.routeSchema('listSignatures') }, async (request) =>
-    app.services.signatures.list(request.query),
-  );
+  app.get<RouteOf<'listSignatures', 'limit'>>('/signatures', { schema: app.openapi.routeSchema('listSignatures') }, async (request) => {
+    const page = await app.services.signatures.list(request.query);
+    return { items: page.items.map(signatureSummaryView), nextCursor: page.nextCursor };
+  });
 
-  app.get<{ Params: { id: string } }>('/signatures/:id', { schema: app.openapi.routeSchema('getSignature') }, async (request, reply) => {
+  app.get<RouteOf<'getSignature'>>('/signatures/:id', { schema: app.openapi.routeSchema('getSignature') }, async (request, reply) => {
     const record = await app.services.signatures.get(request.params.id);
     const complete = record.bundle.verificationMaterial.tlogEntries.length > 0;
     // A signature never changes once its log entry is in the bundle; until then it may.
     reply.header('cache-control', complete ? 'public, max-age=3600, immutable' : 'no-cache');
-    if (!complete) return record;
+    if (!complete) return signatureView(record);
     let json = serialized.get(record);
     if (json === undefined) {
-      json = JSON.stringify(record);
+      json = JSON.stringify(signatureView(record));
       serialized.set(record, json);
     }
     return reply.type('application/json; charset=utf-8').send(json);

@@ -1,9 +1,9 @@
 // Online verification for clients that would rather ask than carry the verifier.
 import type { FastifyInstance } from 'fastify';
-import type { FileDigest } from '../../../core/verify-bundle.ts';
+import type { RouteOf } from '../../../api/wire.ts';
 
 export default async function verifyRoutes(app: FastifyInstance) {
-  app.post<{ Body: { bundle: unknown; files?: FileDigest[] } }>(
+  app.post<RouteOf<'verifyBundle'>>(
     '/verify',
     { schema: app.openapi.routeSchema('verifyBundle'), bodyLimit: 8 * 1024 * 1024 },
     async (request) => {

@@ -1,41 +1,22 @@
-// Trusted publishing: a CI job's OIDC ID token, exchanged for a publisher token of at most 15
-// minutes under rules an admin set, so no long-lived secret lives in CI. Admins configure the
-// issuers (discovery fetched once, here) and the rules per publisher; the exchange verifies the
-// token against its issuer's keys, matches the rules (core/oidc/match.ts), and in one transaction
-// consumes the token's jti, pins ids a rule left empty, records the exchange and the audit event,
-// and mints the token. See docs/design/trusted-publishing.md.
+// Trusted publishing's token exchange: a CI job's OIDC ID token, exchanged for a publisher token
+// of at most 15 minutes under rules an admin set (trusted-publisher-admin.ts), so no long-lived
+// secret lives in CI. Named steps, each throwing its coded error: read the token unverified, pick
+// its issuer, verify it against the issuer's keys, admit it under the per-repository limit, choose
+// the rule (core/oidc/match.ts), and mint: in one transaction consume the token's jti, pin ids a
+// rule left empty, record the exchange and the audit event, and issue the token. See
+// docs/design/trusted-publishing.md.
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { parseDuration } from '../core/duration.ts';
 import { ModelsignError } from '../core/errors.ts';
-import { isUuid } from '../core/ids.ts';
 import { ciIdentityOf, type CiIdentity } from '../core/oidc/identity.ts';
-import { matchRule, pinnedRule } from '../core/oidc/match.ts';
-import { isIssuerKind, parseRule, type IssuerKind, type TrustedPublisherRule } from '../core/oidc/rules.ts';
+import { matchRule, pinnedRule, type MatchResult } from '../core/oidc/match.ts';
+import type { IssuerKind, TrustedPublisherRule } from '../core/oidc/rules.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
-import { isUniqueViolation } from '../db/errors.ts';
-import {
-  countLiveRules,
-  findLiveIssuer,
-  findLiveRule,
-  insertExchange,
-  insertIssuer,
-  insertRule,
-  liveIssuers,
-  liveRulesOfIssuer,
-  liveRulesOfPublisher,
-  markIssuerDeleted,
-  markRuleDeleted,
-  pinRule,
-  type IssuerRow,
-  type RuleRow,
-} from '../db/oidc-store.ts';
-import { bumpStateEpoch } from '../db/state-epoch.ts';
+import { insertExchange, liveIssuers, liveRulesOfIssuer, pinRule, type IssuerRow, type LiveRuleRow } from '../db/oidc-store.ts';
 import type { Clock } from './clock.ts';
 import { FixedWindows } from './fixed-window.ts';
-import { discoverIssuer, IssuerKeys, type Fetch } from './oidc-keys.ts';
-import type { PublisherService } from './publishers.ts';
+import { IssuerKeys, type Fetch } from './oidc-keys.ts';
 import type { TokenService } from './tokens.ts';
 
 /** Lifetime of a minted publisher token. */
@@ -44,60 +25,16 @@ export const EXCHANGED_TOKEN_TTL_MS = 15 * 60_000;
 const LEEWAY_S = 30;
 /** Asymmetric JWS algorithms an issuer may be allowed; `none` and HMAC never are. */
 export const ALLOWED_ID_TOKEN_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-const DEFAULT_MAX_AGE_S: Record<IssuerKind, number> = { github: 15 * 60, gitlab: 60 * 60, generic: 60 * 60 };
 
-export interface TrustedPublishingOptions {
+export interface OidcExchangeOptions {
   /** The `aud` every ID token must carry: MODELSIGN_OIDC_AUDIENCE, default the public URL. */
   audience: string;
-  /** MODELSIGN_OIDC_ALLOW_INSECURE: http issuers (tests only). */
-  allowInsecure: boolean;
   /** At most one JWKS fetch per issuer for an unknown kid in this long. */
   jwksCooldownMs: number;
   /** Verified exchange attempts per (issuer, repository or project id) an hour; 0 = no limit. */
   perRepositoryPerHour: number;
-  fetch?: Fetch;
+  fetch?: Fetch | undefined;
   warn?: (fields: Record<string, unknown>, message: string) => void;
-}
-
-export interface IssuerInput {
-  url: string;
-  kind: IssuerKind;
-  /** A duration (`15m`): ID tokens older than this (by iat) are refused. Defaults: github 15m, gitlab 60m, generic 60m. */
-  maxTokenAge?: string | undefined;
-  /** JWS algorithms accepted; default RS256 (github, gitlab), or what discovery lists among the allowed ones. */
-  algorithms?: string[] | undefined;
-}
-
-export interface IssuerView {
-  id: string;
-  url: string;
-  kind: IssuerKind;
-  jwksUri: string;
-  algorithms: string[];
-  maxTokenAgeSeconds: number;
-  createdAt: Date;
-}
-
-export interface RuleInput {
-  /** The issuer's URL (or id). */
-  issuer: string;
-  namespaces: string[];
-  /** Whether the public signature route may name the repository. */
-  publicRepository?: boolean | undefined;
-  github?: unknown;
-  gitlab?: unknown;
-  generic?: unknown;
-}
-
-export interface RuleView {
-  id: string;
-  publisherId: string;
-  issuer: string;
-  kind: IssuerKind;
-  namespaces: string[];
-  publicRepository: boolean;
-  rule: TrustedPublisherRule;
-  createdAt: Date;
 }
 
 export interface ExchangeResult {
@@ -114,17 +51,10 @@ interface LiveIssuer {
   keys: IssuerKeys;
 }
 
-const issuerView = (row: IssuerRow): IssuerView => ({
-  id: row.id,
-  url: row.url,
-  kind: row.kind as IssuerKind,
-  jwksUri: row.jwksUri,
-  algorithms: row.algorithms,
-  maxTokenAgeSeconds: row.maxTokenAgeS,
-  createdAt: row.createdAt,
-});
 
-export class TrustedPublishingService {
+type Matched = { r: LiveRuleRow; rule: TrustedPublisherRule; result: MatchResult & { matched: true } };
+
+export class OidcExchange {
   // The live issuers by exact URL; undefined until read, and after any change (here or, through
   // the state epoch, on another instance). Keys are kept by JWKS URL across re-reads.
   private issuers: Promise<Map<string, LiveIssuer>> | undefined;
@@ -134,9 +64,8 @@ export class TrustedPublishingService {
   constructor(
     private readonly db: Database,
     private readonly tokens: TokenService,
-    private readonly publishers: PublisherService,
     private readonly clock: Clock,
-    private readonly options: TrustedPublishingOptions,
+    private readonly options: OidcExchangeOptions,
   ) {
     this.repositoryWindows = new FixedWindows(60 * 60_000, 100_000, clock);
   }
@@ -145,7 +74,7 @@ export class TrustedPublishingService {
     return this.options.audience;
   }
 
-  /** Forget the issuers read (the state epoch moved). */
+  /** Forget the issuers read (an issuer was added or removed, here or elsewhere). */
   invalidate(): void {
     this.issuers = undefined;
   }
@@ -154,111 +83,22 @@ export class TrustedPublishingService {
     this.repositoryWindows.close();
   }
 
-  // ---- issuers ----
-
-  async addIssuer(input: IssuerInput, actor: string): Promise<IssuerView> {
-    if (!isIssuerKind(input.kind)) throw new ModelsignError('invalid_oidc_issuer', 'kind must be github, gitlab or generic');
-    let maxAge = DEFAULT_MAX_AGE_S[input.kind];
-    if (input.maxTokenAge !== undefined) {
-      maxAge = Math.round(parseDuration(input.maxTokenAge) / 1000);
-      if (maxAge < 60 || maxAge > 86_400) throw new ModelsignError('invalid_oidc_issuer', 'maxTokenAge must be between 1m and 24h');
-    }
-    if (input.algorithms?.some((a) => !(ALLOWED_ID_TOKEN_ALGS as readonly string[]).includes(a))) {
-      throw new ModelsignError('invalid_oidc_issuer', `algorithms must be among ${ALLOWED_ID_TOKEN_ALGS.join(', ')} (never none or HMAC)`);
-    }
-    if (await findLiveIssuer(this.db.prisma, input.url, false)) throw new ModelsignError('oidc_issuer_exists', `issuer ${input.url} is already configured`);
-    const discovered = await discoverIssuer(input.url, this.options.allowInsecure, this.options.fetch);
-    const offered = discovered.algorithms?.filter((a) => (ALLOWED_ID_TOKEN_ALGS as readonly string[]).includes(a)) ?? [];
-    const algorithms = input.algorithms ?? (input.kind === 'generic' && offered.length > 0 ? offered : ['RS256']);
-    const row: IssuerRow = { id: randomUUID(), url: input.url, kind: input.kind, jwksUri: discovered.jwksUri, algorithms, maxTokenAgeS: maxAge, createdAt: this.clock.now() };
-    try {
-      await this.db.inTransaction(async (tx) => {
-        await insertIssuer(tx, row);
-        await recordAudit(tx, { actor, action: 'oidc_issuer.add', target: `oidc_issuer:${row.id}`, details: { url: row.url, kind: row.kind, jwksUri: row.jwksUri, algorithms, maxTokenAgeSeconds: maxAge }, at: row.createdAt });
-        await bumpStateEpoch(tx);
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new ModelsignError('oidc_issuer_exists', `issuer ${input.url} is already configured`);
-      throw err;
-    }
-    this.invalidate();
-    return issuerView(row);
-  }
-
-  async listIssuers(): Promise<IssuerView[]> {
-    return (await liveIssuers(this.db.prisma)).map(issuerView);
-  }
-
-  async removeIssuer(idOrUrl: string, actor: string): Promise<void> {
-    const now = this.clock.now();
-    await this.db.inTransaction(async (tx) => {
-      const row = await findLiveIssuer(tx, idOrUrl, isUuid(idOrUrl));
-      if (!row) throw new ModelsignError('not_found', `no issuer ${JSON.stringify(idOrUrl)}`);
-      const rules = await countLiveRules(tx, { issuerId: row.id });
-      if (rules > 0) throw new ModelsignError('oidc_issuer_in_use', `${rules} trusted-publisher rule(s) use ${row.url}; delete them first`);
-      await markIssuerDeleted(tx, row.id, now);
-      await recordAudit(tx, { actor, action: 'oidc_issuer.remove', target: `oidc_issuer:${row.id}`, details: { url: row.url }, at: now });
-      await bumpStateEpoch(tx);
-    });
-    this.invalidate();
-  }
-
-  // ---- rules ----
-
-  async addRule(publisherIdOrName: string, input: RuleInput, actor: string): Promise<RuleView> {
-    const publisher = await this.publishers.find(publisherIdOrName);
-    if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(publisherIdOrName)}`);
-    const issuer = await findLiveIssuer(this.db.prisma, input.issuer, isUuid(input.issuer));
-    if (!issuer) throw new ModelsignError('invalid_trusted_publisher', `no configured OIDC issuer ${JSON.stringify(input.issuer)}; add it first (POST /v1/admin/oidc-issuers)`);
-    const kind = issuer.kind as IssuerKind;
-    const given = (['github', 'gitlab', 'generic'] as const).filter((k) => input[k] !== undefined);
-    if (given.length !== 1 || given[0] !== kind) throw new ModelsignError('invalid_trusted_publisher', `${issuer.url} is a ${kind} issuer: give its conditions as \`${kind}\` (and nothing else)`);
-    const rule = parseRule(kind, input[kind]);
-    const namespaces = [...new Set(input.namespaces)];
-    const foreign = namespaces.filter((n) => !publisher.namespaces.includes(n));
-    if (namespaces.length === 0 || foreign.length > 0) {
-      throw new ModelsignError('invalid_trusted_publisher', namespaces.length === 0 ? 'a rule needs at least one namespace' : `publisher ${publisher.name} does not own ${foreign.map((n) => JSON.stringify(n)).join(', ')}`);
-    }
-    const row: RuleRow = { id: randomUUID(), publisherId: publisher.id, issuerId: issuer.id, namespaces, conditions: rule, publicRepository: input.publicRepository ?? false, createdAt: this.clock.now() };
-    await this.db.inTransaction(async (tx) => {
-      await insertRule(tx, row);
-      await recordAudit(tx, { actor, action: 'trusted_publisher.add', target: `trusted_publisher:${row.id}`, details: { publisher: publisher.name, issuer: issuer.url, namespaces, publicRepository: row.publicRepository, rule }, at: row.createdAt });
-      await bumpStateEpoch(tx);
-    });
-    return { id: row.id, publisherId: publisher.id, issuer: issuer.url, kind, namespaces, publicRepository: row.publicRepository, rule, createdAt: row.createdAt };
-  }
-
-  async listRules(publisherIdOrName: string): Promise<RuleView[]> {
-    const publisher = await this.publishers.find(publisherIdOrName);
-    if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(publisherIdOrName)}`);
-    const issuers = new Map((await liveIssuers(this.db.prisma)).map((i) => [i.id, i]));
-    return (await liveRulesOfPublisher(this.db.prisma, publisher.id)).map((r) => {
-      const kind = (issuers.get(r.issuerId)?.kind ?? 'generic') as IssuerKind;
-      return { id: r.id, publisherId: r.publisherId, issuer: issuers.get(r.issuerId)?.url ?? r.issuerId, kind, namespaces: r.namespaces, publicRepository: r.publicRepository, rule: r.conditions as TrustedPublisherRule, createdAt: r.createdAt };
-    });
-  }
-
-  /** Deletes a rule: tokens minted under it are refused from now on (other instances: within a state poll). */
-  async removeRule(publisherIdOrName: string, ruleId: string, actor: string): Promise<void> {
-    const publisher = await this.publishers.find(publisherIdOrName);
-    if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(publisherIdOrName)}`);
-    const now = this.clock.now();
-    await this.db.inTransaction(async (tx) => {
-      const rule = isUuid(ruleId) ? await findLiveRule(tx, ruleId) : undefined;
-      if (!rule || rule.publisherId !== publisher.id) throw new ModelsignError('not_found', `publisher ${publisher.name} has no rule ${JSON.stringify(ruleId)}`);
-      await markRuleDeleted(tx, rule.id, now);
-      await recordAudit(tx, { actor, action: 'trusted_publisher.remove', target: `trusted_publisher:${rule.id}`, details: { publisher: publisher.name }, at: now });
-      await bumpStateEpoch(tx);
-    });
-    this.tokens.invalidate();
-  }
-
-  // ---- the exchange ----
-
   async exchange(idToken: string, publisherName?: string): Promise<ExchangeResult> {
     const { header, claims } = readUnverified(idToken);
-    const issuer = (await this.liveIssuers()).get(claims.iss as string);
+    const issuer = await this.issuerFor(header, claims);
+    const payload = await this.verifyIdToken(idToken, issuer, header.kid as string);
+    // Verified from here on: the claims are the issuer's.
+    const { row } = issuer;
+    this.admit(row, payload);
+    const identity = ciIdentityOf(row.url, row.kind, payload);
+    const chosen = await this.chooseRule(row, payload, identity, publisherName);
+    return this.mint(row, payload, identity, chosen);
+  }
+
+  /** The configured issuer the token names, with its header fit for that issuer; nothing is fetched for another. */
+  private async issuerFor(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<LiveIssuer> {
     // Picked by exact string: nothing is fetched for an issuer no admin configured.
+    const issuer = (await this.liveIssuers()).get(claims.iss as string);
     if (!issuer) throw new ModelsignError('oidc_issuer_unknown', 'the ID token\'s issuer is not configured for trusted publishing');
     const { row } = issuer;
     if (typeof header.alg !== 'string' || !row.algorithms.includes(header.alg)) {
@@ -266,15 +106,25 @@ export class TrustedPublishingService {
     }
     if (typeof header.kid !== 'string' || header.kid === '') throw new ModelsignError('oidc_token_invalid', 'the ID token\'s header has no kid');
     if (typeof claims.aud !== 'string') throw new ModelsignError('oidc_token_invalid', `aud must be one string, this service's audience (${this.options.audience}), not a list`);
-    const payload = await this.verify(idToken, issuer, header.kid);
+    return issuer;
+  }
 
-    // Verified from here on: the claims are the issuer's.
+  /** Counts a verified token against its repository's (or project's, or subject's) hourly limit. */
+  private admit(row: LiveIssuer['row'], payload: JWTPayload): void {
+    const max = this.options.perRepositoryPerHour;
+    if (max === 0) return;
     const repositoryKey = row.kind === 'github' ? payload.repository_id : row.kind === 'gitlab' ? payload.project_id : payload.sub;
-    this.admitRepository(`${row.url} ${String(repositoryKey)}`);
+    const { count, retryAfterSeconds } = this.repositoryWindows.hit(`${row.url} ${String(repositoryKey)}`);
+    if (count > max) {
+      throw new ModelsignError('rate_limited', `more than ${max} exchanges an hour for this repository; retry in ${retryAfterSeconds} s`, [{ message: 'retry after', retryAfterSeconds }]);
+    }
+  }
+
+  /** The one rule that admits the token: of one publisher, the most specific (names an environment), then the oldest. */
+  private async chooseRule(row: LiveIssuer['row'], payload: JWTPayload, identity: CiIdentity, publisherName: string | undefined): Promise<Matched> {
     const rules = await liveRulesOfIssuer(this.db.prisma, row.id);
     const results = rules.map((r) => ({ r, rule: r.conditions as TrustedPublisherRule, result: matchRule(r.conditions as TrustedPublisherRule, payload) }));
-    const identity = ciIdentityOf(row.url, row.kind, payload);
-    const matched = results.filter((x) => x.result.matched && (publisherName === undefined || x.r.publisherName === publisherName));
+    const matched = results.filter((x): x is Matched => x.result.matched && (publisherName === undefined || x.r.publisherName === publisherName));
     if (matched.length === 0) {
       const anchored = results.find((x) => !x.result.matched && x.result.anchored);
       if (anchored && !anchored.result.matched) {
@@ -287,11 +137,15 @@ export class TrustedPublishingService {
     if (new Set(matched.map((x) => x.r.publisherId)).size > 1) {
       throw new ModelsignError('invalid_publisher', `rules of several publishers (${[...new Set(matched.map((x) => x.r.publisherName))].join(', ')}) allow this token; name one with "publisher"`);
     }
-    // The most specific rule: one that names an environment, then the oldest.
     const specific = (rule: TrustedPublisherRule) => (rule.kind !== 'generic' && rule.environment !== null ? 0 : 1);
     const chosen = [...matched].sort((a, b) => specific(a.rule) - specific(b.rule))[0]!;
     if (chosen.r.publisherDisabled) throw new ModelsignError('publisher_disabled', `publisher ${chosen.r.publisherName} is disabled`);
-    const pins = chosen.result.matched ? chosen.result.pins : {};
+    return chosen;
+  }
+
+  /** In one transaction: the jti consumed (once only), ids pinned, the exchange and its audit event recorded, the token issued. */
+  private async mint(row: LiveIssuer['row'], payload: JWTPayload, identity: CiIdentity, chosen: Matched): Promise<ExchangeResult> {
+    const pins = chosen.result.pins;
     const exchangeId = randomUUID();
     const jti = payload.jti as string;
     const at = this.clock.now();
@@ -333,7 +187,8 @@ export class TrustedPublishingService {
     }
   }
 
-  private async verify(idToken: string, issuer: LiveIssuer, kid: string): Promise<JWTPayload> {
+  /** The token's claims, verified against its issuer's keys, audience, algorithms and times (on the injected clock). */
+  private async verifyIdToken(idToken: string, issuer: LiveIssuer, kid: string): Promise<JWTPayload> {
     const { row } = issuer;
     const getKey = await issuer.keys.forKid(kid);
     const now = this.clock.now();
@@ -354,15 +209,6 @@ export class TrustedPublishingService {
     }
     if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) throw new ModelsignError('oidc_token_invalid', 'the ID token has no usable jti');
     return payload;
-  }
-
-  private admitRepository(key: string): void {
-    const max = this.options.perRepositoryPerHour;
-    if (max === 0) return;
-    const { count, retryAfterSeconds } = this.repositoryWindows.hit(key);
-    if (count > max) {
-      throw new ModelsignError('rate_limited', `more than ${max} exchanges an hour for this repository; retry in ${retryAfterSeconds} s`, [{ message: 'retry after', retryAfterSeconds }]);
-    }
   }
 
   /** A verified token refused by a rule of its own repository: worth an audit line (others are only counted). */
