@@ -4,6 +4,7 @@ import { verifyAuditChain } from '../services/audit-chain.ts';
 import { print, withAdminRuntime } from './admin-context.ts';
 import { parse } from './args.ts';
 import { EXIT } from './exit-codes.ts';
+import { output } from './output.ts';
 
 const USAGE = `Usage: modelsign admin audit-verify [--json]
 
@@ -21,7 +22,7 @@ export async function adminAuditVerify(args: string[]): Promise<number> {
       ? `audit chain intact: ${report.checked} events, head ${report.head.hash}${report.unsealed ? ` (${report.unsealed} not sealed yet)` : ''}`
       : `audit chain broken at event ${report.firstBad!.seq}${report.firstBad!.id ? ` (id ${report.firstBad!.id})` : ''}: ${report.firstBad!.problem}`;
     if (!report.ok && !values.json) {
-      process.stderr.write(`modelsign admin audit-verify: ${text}\n`);
+      output().err(`modelsign admin audit-verify: ${text}\n`);
       return EXIT.history;
     }
     print(values.json!, report, text);

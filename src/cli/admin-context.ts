@@ -1,6 +1,9 @@
 // What every admin command shares: who it acts as in the audit trail, its logger (warnings and
-// errors to stderr, so stdout stays the command's output), and the short-lived instance it runs
-// against the database, with startup failures turned into one line and an exit code.
+// errors to stderr, so stdout stays the command's output), and the instance it runs against the
+// database: a short-lived one, opened and closed per command, with startup failures turned into
+// one line and an exit code; or one the caller holds open across commands (`withHeldRuntime`:
+// the suite runs admin commands this way, with no process and no database start per command).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import { createLogger } from '../app/logger.ts';
 import { openRuntime, type Runtime } from '../app/runtime.ts';
@@ -8,6 +11,19 @@ import { DataDirLockedError, startupFailure } from '../app/startup-errors.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { isModelsignError } from '../core/errors.ts';
 import { CliFailure, EXIT, exitCodeOf } from './exit-codes.ts';
+import { output } from './output.ts';
+
+const held = new AsyncLocalStorage<Runtime>();
+
+/** Runs `fn` with admin commands using `runtime` (never closing it) instead of opening their own. */
+export function withHeldRuntime<T>(runtime: Runtime, fn: () => Promise<T>): Promise<T> {
+  return held.run(runtime, fn);
+}
+
+/** The runtime the caller holds for admin commands, if any. */
+export function heldRuntime(): Runtime | undefined {
+  return held.getStore();
+}
 
 /** How the audit trail names whoever runs an admin command. */
 export function cliActor(): string {
@@ -27,8 +43,16 @@ export function adminFailure(err: unknown): CliFailure | undefined {
   return undefined;
 }
 
-/** Runs `fn` on a short-lived instance opened on the configured database. */
+/** Runs `fn` on the held runtime, or on a short-lived instance opened on the configured database. */
 export async function withAdminRuntime<T>(command: string, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const holding = heldRuntime();
+  if (holding) {
+    try {
+      return await fn(holding);
+    } catch (err) {
+      throw adminFailure(err) ?? err;
+    }
+  }
   const config = loadConfig();
   let runtime: Runtime;
   try {
@@ -49,5 +73,5 @@ export async function withAdminRuntime<T>(command: string, fn: (runtime: Runtime
 }
 
 export function print(json: boolean, value: unknown, text: string): void {
-  process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
+  output().out(json ? JSON.stringify(value) + '\n' : text + '\n');
 }

@@ -9,10 +9,11 @@ import { parseDuration } from '../core/duration.ts';
 import { isRole, ROLES } from '../core/tokens.ts';
 import { DataDirLockedError } from '../app/startup-errors.ts';
 import { openRuntime } from '../app/runtime.ts';
-import { adminFailure, adminLogger, cliActor } from './admin-context.ts';
+import { adminFailure, adminLogger, cliActor, heldRuntime } from './admin-context.ts';
 import { parse, UsageError } from './args.ts';
 import { sendControl } from './control-client.ts';
 import { EXIT } from './exit-codes.ts';
+import { output } from './output.ts';
 
 const USAGE = `Usage: modelsign admin token --role admin|auditor --subject NAME [--ttl 30d] [--json]
        modelsign admin token --role publisher --publisher NAME_OR_ID [--ttl 30d] [--json]
@@ -38,6 +39,12 @@ export async function adminToken(args: string[]): Promise<number> {
   const ttlMs = parseDuration(values.ttl!);
   const request = { role, subject: values.subject, publisher: values.publisher, ttlMs };
   const actor = cliActor();
+  const holding = heldRuntime();
+  if (holding) {
+    const issued = issuedTokenView(await holding.services.tokens.issueFor(request, actor).catch((err: unknown) => Promise.reject(adminFailure(err) ?? err)));
+    output().out(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
+    return EXIT.ok;
+  }
   const config = loadConfig();
   let issued: Wire['IssuedToken'];
   try {
@@ -57,6 +64,6 @@ export async function adminToken(args: string[]): Promise<number> {
       throw adminFailure(failure) ?? failure;
     }
   }
-  process.stdout.write(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
+  output().out(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
   return EXIT.ok;
 }

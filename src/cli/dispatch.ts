@@ -5,6 +5,7 @@ import { clientEnv, ConfigError } from '../config.ts';
 import { isModelsignError } from '../core/errors.ts';
 import { UsageError } from './args.ts';
 import { CliFailure, EXIT, exitCodeOf } from './exit-codes.ts';
+import { output } from './output.ts';
 
 export type Command = (args: string[]) => Promise<number>;
 export type Commands = Record<string, () => Promise<Command>>;
@@ -12,13 +13,13 @@ export type Commands = Record<string, () => Promise<Command>>;
 export async function dispatch(argv: string[], commands: Commands, usage: string): Promise<number> {
   const [first, second, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(usage + '\n');
+    output().out(usage + '\n');
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
   const twoWord = second !== undefined ? commands[`${first} ${second}`] : undefined;
   const load = twoWord ?? commands[first];
   if (!load) {
-    process.stderr.write(`modelsign: unknown command ${JSON.stringify([first, second].filter(Boolean).join(' '))}\n\n${usage}\n`);
+    output().err(`modelsign: unknown command ${JSON.stringify([first, second].filter(Boolean).join(' '))}\n\n${usage}\n`);
     return EXIT.usage;
   }
   const args = twoWord ? rest : argv.slice(1);
@@ -26,25 +27,25 @@ export async function dispatch(argv: string[], commands: Commands, usage: string
     return await (await load())(args);
   } catch (err) {
     if (err instanceof CliFailure) {
-      process.stderr.write(`modelsign: ${err.message}\n`);
+      output().err(`modelsign: ${err.message}\n`);
       return err.exitCode;
     }
     if (err instanceof UsageError) {
-      if (err.exitCode === 0) process.stdout.write(err.message + '\n');
-      else process.stderr.write(`modelsign: ${err.message}\n`);
+      if (err.exitCode === 0) output().out(err.message + '\n');
+      else output().err(`modelsign: ${err.message}\n`);
       return err.exitCode;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`modelsign: ${err.message}\n`);
+      output().err(`modelsign: ${err.message}\n`);
       return EXIT.usage;
     }
     if (isModelsignError(err)) {
-      process.stderr.write(`modelsign: ${err.message}\n`);
+      output().err(`modelsign: ${err.message}\n`);
       return exitCodeOf(err.code);
     }
     // Never a stack trace for the user: one line, and the code for "internal error", distinct
     // from every outcome a command reports.
-    process.stderr.write(`modelsign: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    output().err(`modelsign: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
     if (clientEnv().debug) console.error(err);
     return EXIT.internal;
   }

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { bearer, createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { githubClaims, TestIssuer } from '../support/oidc-issuer.ts';
+import { adminCli } from '../support/admin-cli.ts';
 import { runCliAsync } from '../support/process.ts';
 
 describe('modelsign sign with trusted publishing', () => {
@@ -131,10 +132,13 @@ describe('modelsign admin oidc-issuer | trusted-publisher', () => {
     env = { MODELSIGN_DATA_DIR: path.join(dir, 'data'), MODELSIGN_OIDC_ALLOW_INSECURE: '1' };
   });
   after(async () => {
+    await cli.close();
     await issuer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const admin = (args: string[], extra: Record<string, string> = {}) => runCliAsync(['admin', ...args], { ...env, ...extra });
+  // In this process, on one held runtime (test/support/admin-cli.ts).
+  const cli = adminCli(() => env);
+  const admin = (args: string[], extra: Record<string, string> = {}) => cli.run(['admin', ...args], extra);
 
   it('adds an issuer (discovery fetched; http refused without MODELSIGN_OIDC_ALLOW_INSECURE), a rule, lists and removes them', async () => {
     assert.equal((await admin(['publisher', 'create', 'acme', 'acme'])).status, 0);
