@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { adminCli } from '../support/admin-cli.ts';
-import { runCli } from '../support/process.ts';
+import { freePort, runCli } from '../support/process.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 
 describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
@@ -39,7 +39,10 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
   });
 
   const admin = adminCli(() => env);
-  const cli = (...args: string[]) => admin.run(args);
+  const cli = (...args: [...string[]] | [...string[], Record<string, string>]) => {
+    const last = args[args.length - 1];
+    return typeof last === 'object' ? admin.run(args.slice(0, -1) as string[], last) : admin.run(args as string[]);
+  };
   const spawned = (...args: string[]) => runCli(args, env);
   const open = async (): Promise<Database> => (url ? openDatabase({ url, poolSize: 2 }) : openDatabase({ dataDir: path.join(dir, 'data'), poolSize: 1 }));
 
@@ -56,6 +59,18 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
     const bad = await cli('admin', 'publisher', 'namespaces', 'ghost', 'x');
     assert.equal(bad.status, EXIT.refused);
     assert.match(bad.stderr, /^modelsign: no publisher "ghost"\n$/);
+  });
+
+  it('exits with the outcome of a real failure of each class, in the command\'s own process (core ERRORS)', async () => {
+    // refused (7): an unknown publisher, above; auth (6): a token for a disabled publisher.
+    const disabled = await cli('admin', 'token', '--role', 'publisher', '--publisher', 'acme');
+    assert.equal(disabled.status, EXIT.auth, disabled.stderr);
+    assert.match(disabled.stderr, /^modelsign: publisher acme is disabled\n$/);
+    // service (5): the database cannot be reached.
+    const down = await cli('admin', 'publisher', 'list', { DATABASE_URL: `postgresql://postgres@127.0.0.1:${await freePort()}/none` });
+    assert.equal(down.status, EXIT.service, down.stderr);
+    assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
+    // usage (2): a KEK that opens no key (kek_mismatch), in the rewrap test below.
   });
 
   it('lists, rotates and revokes keys', async () => {
@@ -101,7 +116,7 @@ describe('modelsign admin keys|publisher|audit-verify|rewrap', () => {
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /^re-encrypted \d+ private keys under KEK [0-9a-f]{16}/);
     const old = spawned('admin', 'keys', 'list');
-    assert.equal(old.status, EXIT.usage, 'the old KEK no longer decrypts the keys');
+    assert.equal(old.status, EXIT.usage, 'the old KEK no longer decrypts the keys (kek_mismatch: usage)');
     assert.match(old.stderr, /^modelsign: .*(KEK|kek)/);
     env.MODELSIGN_KEK_FILE = newKekFile;
     assert.equal(spawned('admin', 'keys', 'rotate', 'log').status, 0, 'the new KEK opens and adds keys');

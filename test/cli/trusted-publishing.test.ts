@@ -121,6 +121,22 @@ describe('modelsign sign with trusted publishing', () => {
     assert.match(noCi.stderr, /give a publisher token/);
     assert.equal((await t.services.signatures.list({ model: 'acme/llama-ft', limit: 10 })).items.length, 1, 'only 1.0 was signed');
   });
+
+  it('a service that cannot check the ID token (503 oidc_keys_unavailable: its issuer\'s keys are unreachable) exits 5, the service\'s outcome', async () => {
+    const gone = await TestIssuer.start();
+    try {
+      const added = await t.app.inject({ method: 'POST', url: '/v1/admin/oidc-issuers', headers: bearer(await t.adminToken()), payload: { url: gone.url, kind: 'github' } });
+      assert.equal(added.statusCode, 201, added.body);
+      const idToken = await gone.sign(githubClaims());
+      await gone.close();
+      const res = await cli(['sign', model('llama-keys'), '--model', 'acme/llama-ft', '--version', 'keys'], { ACTIONS_ID_TOKEN_REQUEST_URL: '', MODELSIGN_ID_TOKEN: idToken });
+      assert.equal(res.status, EXIT.service, res.stderr);
+      assert.match(res.stderr, /503 oidc_keys_unavailable/);
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+    } finally {
+      await gone.close().catch(() => {});
+    }
+  });
 });
 
 describe('modelsign admin oidc-issuer | trusted-publisher', () => {
