@@ -22,7 +22,7 @@ import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { appendToLog, readNodes } from '../src/db/log-store.ts';
 import { hashRanges, nodeKey, nodesFor } from '../src/core/tlog/proof-build.ts';
-import { nodeLogHasher } from '../src/services/node-hasher.ts';
+import { nodeLogHasher } from '../src/services/support/node-hasher.ts';
 import { inclusionRanges } from '../src/core/tlog/tree-math.ts';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { freePort } from '../test/support/process.ts';

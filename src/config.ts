@@ -71,6 +71,8 @@ export interface Config {
   nodeCacheSize: number;
   /** A kid no instance key has (another instance's new key?) reloads the keys at most this often. */
   keyRefreshMinIntervalMs: number;
+  /** How often token keys due for destruction are destroyed in the key backend. */
+  tokenKeyDestructionMs: number;
   /** Readiness: how long the database has to answer, and how recently the checkpointer must have seen the log. */
   readiness: { dbPingTimeoutMs: number; logCurrentMs: number };
   /** Signing batches: rows and approximate bytes per statement at most. */
@@ -118,6 +120,8 @@ const FIXED_SETTINGS = {
   // Ten missed looks at the log means the checkpointer is stuck.
   readiness: { dbPingTimeoutMs: 1_000, logCurrentMs: 10 * CHECKPOINT_INTERVAL_MS },
   signingBatch: { maxRows: 256, maxBytes: 8 * 1024 * 1024 },
+  // Token keys of revoked or long-retired slots, destroyed in the backend (PKCS#11).
+  tokenKeyDestructionMs: 60_000,
 } as const satisfies Partial<Config>;
 
 export class ConfigError extends Error {

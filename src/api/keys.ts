@@ -1,11 +1,11 @@
 // How keys are shown: the JWK of GET /v1/keys (RFC 8037 / RFC 7518 members from the key's
 // algorithm, plus kid, purpose, status and lifecycle times), one key with its PEM, and the
-// rotation chain document core/key-chain.ts verifies. Used by the routes, the admin commands
+// rotation chain document core/keys/key-chain.ts verifies. Used by the routes, the admin commands
 // and the web console alike.
 import { toBase64 } from '../core/bytes.ts';
 import { algorithmOf } from '../core/crypto/registry.ts';
 import { spkiPem, toJwk } from '../core/crypto/public-key.ts';
-import { KEY_LINK_PAYLOAD_TYPE } from '../core/key-chain.ts';
+import { KEY_LINK_PAYLOAD_TYPE } from '../core/keys/key-chain.ts';
 import type { KeyLink, KeyRecord } from '../core/keys/key.ts';
 import type { Wire } from './wire.ts';
 
@@ -40,7 +40,7 @@ export function chainDocument(chain: { keys: readonly KeyRecord[]; links: readon
     keys: chain.keys.map((k) => ({ kid: k.kid, ...toJwk(k), purpose: k.purpose, status: k.status, createdAt: k.createdAt.toISOString(), compromisedAt: iso(k.compromisedAt) })),
     links: chain.links.map((l) => ({
       seq: l.seq,
-      // Only release and log keys are introduced by links (core/key-chain.ts).
+      // Only release and log keys are introduced by links (core/keys/key-chain.ts).
       purpose: l.purpose as 'release' | 'log',
       signer: l.signerKid,
       kid: l.kid,

@@ -1,14 +1,15 @@
 // The composition root of the services: builds every service of one instance over one database,
-// wires the events between them (a key change empties the caches that depend on keys; a
-// publisher change drops cached tokens), and lists the background work with its period. Nothing
+// subscribes once to what changed (services/state-changes.ts: a key change empties the caches that
+// depend on keys, a publisher or token change drops cached tokens), and lists the background work
+// with its period. Nothing
 // below src/app constructs a service or starts periodic work on its own (the in-memory rate-limit
-// windows, services/fixed-window.ts, sweep their expired keys on a timer of their own).
+// windows, services/support/fixed-window.ts, sweep their expired keys on a timer of their own).
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { AuditService } from '../services/audit.ts';
 import { Checkpointer } from '../services/checkpointer.ts';
-import { systemClock, type Clock } from '../services/clock.ts';
+import { systemClock, type Clock } from '../services/support/clock.ts';
 import { HealthService } from '../services/health.ts';
 import type { Services } from '../services/index.ts';
 import type { KeyBackend } from '../services/key-backends/key-backend.ts';
@@ -17,11 +18,11 @@ import { ModelsignError } from '../core/errors.ts';
 import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
 import { LogReader } from '../services/log-reader.ts';
-import { nodeLogHasher } from '../services/node-hasher.ts';
+import { nodeLogHasher } from '../services/support/node-hasher.ts';
 import { DatabaseStatus } from '../services/database-status.ts';
 import { databaseFailure } from '../db/errors.ts';
 import { nodeSignatureVerifier } from '../services/node-verifier.ts';
-import { periodic, type Periodic } from '../services/periodic.ts';
+import { periodic, type Periodic } from '../services/support/periodic.ts';
 import { PublisherService } from '../services/publishers.ts';
 import { SignatureWriter } from '../services/signature-writer.ts';
 import { LogBackfill } from '../services/log-backfill.ts';
@@ -37,7 +38,7 @@ import { VerificationService } from '../services/verification.ts';
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'readiness' | 'signingBatch' | 'oidc'
+  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -118,7 +119,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     periodic('audit seal', config.auditSealMs, () => audit.seal(), warn('could not seal audit events')),
     ...(scheduled ? [periodic('scheduled rotation', config.scheduleIntervalMs, () => keys.runSchedule(), warn('scheduled rotation failed'))] : []),
     // Revoked keys whose token was away at revocation, and keys retired over an hour ago.
-    ...(deps.backend.destroy ? [periodic('token key destruction', 60_000, () => keys.destroyRetired(), warn('could not destroy token keys'))] : []),
+    ...(deps.backend.destroy ? [periodic('token key destruction', config.tokenKeyDestructionMs, () => keys.destroyRetired(), warn('could not destroy token keys'))] : []),
   ];
 
   return {
@@ -139,10 +140,9 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     database,
     health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
     watcher,
-    publicUrl: config.publicUrl,
     async start() {
       const origin = await settleLogOrigin(db, { configured: config.logOrigin, publicUrl: config.publicUrl });
-      log.useOrigin(origin);
+      log.startWithOrigin(origin);
       if (!isHostOrigin(origin, config.publicUrl)) {
         logger.warn({ origin, publicUrl: config.publicUrl }, 'the log origin is not the public URL\'s host name: sigstore-go and cosign will not verify this log\'s bundles (sigstore-js and modelsign will); see README, "Verifying with other tools"');
       }

@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { buildApp } from '../server/app.ts';
-import type { Clock } from '../services/clock.ts';
-import { later } from '../services/periodic.ts';
+import type { Clock } from '../services/support/clock.ts';
+import { later } from '../services/support/periodic.ts';
 import { startControlSocket } from './control-socket.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
@@ -38,6 +38,7 @@ export async function startInstance(config: Config, logger: Logger, options: { p
       oidcExchangesPerMinute: config.oidc.perAddressPerMinute,
       trustProxy: config.trustProxy,
       requestTimeoutMs: config.requestTimeoutMs,
+      publicUrl: config.publicUrl,
       processMetrics: options.processMetrics ?? false,
       web: config.web,
     });

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
-import type { Clock } from '../services/clock.ts';
+import type { Clock } from '../services/support/clock.ts';
 import type { Services } from '../services/index.ts';
 import type { KeyBackend } from '../services/key-backends/key-backend.ts';
 import { createServices } from './create-services.ts';

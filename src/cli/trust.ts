@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { clientEnv } from '../config.ts';
 import { keyIdOf, parseSpkiPem } from '../core/crypto/public-key.ts';
 import { trustedKeysFromJwks } from '../core/keys/jwks.ts';
-import { KeyChainError, verifyKeyChain } from '../core/key-chain.ts';
+import { KeyChainError, verifyKeyChain } from '../core/keys/key-chain.ts';
 import { keySet } from '../core/keys/key-set.ts';
 import type { PublicKey, TrustedKey } from '../core/keys/key.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';

@@ -4,7 +4,7 @@
 // /v1/verify use these same functions.
 export { verifyBundle, compareFiles, type VerifyBundleOptions, type FileDigest } from './verify-bundle.ts';
 export type { TrustedKey, PublicKey } from './keys/key.ts';
-export { verifyKeyChain, KeyChainError } from './key-chain.ts';
+export { verifyKeyChain, KeyChainError } from './keys/key-chain.ts';
 export { verifyCheckpoint } from './tlog/log-note.ts';
 export { verifyInclusion, verifyConsistency } from './tlog/verify-proof.ts';
 export { checkTlogEntry } from './tlog/tlog-entry.ts';

@@ -32,10 +32,10 @@ export interface Database {
    * cannot afford.
    */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs `fn` in one transaction on one connection, outside Prisma. */
-  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
-  /** Runs `fn` in one Prisma interactive transaction. */
-  inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction on one connection with SQL strings, outside Prisma (the log, the batch writer, migrations). */
+  sqlTransaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one Prisma interactive transaction (the typed store functions). */
+  prismaTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Connection pool state, for metrics (PGlite is one in-process connection). */
   poolState(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -45,9 +45,9 @@ export interface PostgresOptions {
   url: string;
   /** PostgreSQL connections at most (config.ts: MODELSIGN_DB_POOL_SIZE). */
   poolSize: number;
-  /** PostgreSQL's statement_timeout for every session (MODELSIGN_DB_STATEMENT_TIMEOUT_MS); default 5 s. */
+  /** PostgreSQL's statement_timeout for every session (MODELSIGN_DB_STATEMENT_TIMEOUT_MS); unset: the server's. */
   statementTimeoutMs?: number;
-  /** How long to wait for a pooled or new connection (MODELSIGN_DB_ACQUIRE_TIMEOUT_MS); default 5 s. */
+  /** How long to wait for a pooled or new connection (MODELSIGN_DB_ACQUIRE_TIMEOUT_MS); unset: no limit (pg's). */
   acquireTimeoutMs?: number;
   onError?: (err: Error) => void;
 }
@@ -69,8 +69,9 @@ async function openPostgres(url: string, options: PostgresOptions): Promise<Data
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize,
-    connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
-    statement_timeout: options.statementTimeoutMs ?? 5_000,
+    // The service passes config.ts's values; tools and tests that open a database directly take pg's.
+    ...(options.acquireTimeoutMs !== undefined ? { connectionTimeoutMillis: options.acquireTimeoutMs } : {}),
+    ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
     application_name: 'modelsign',
   });
   // An idle client that loses its server emits here; without a listener the process would exit.
@@ -81,8 +82,8 @@ async function openPostgres(url: string, options: PostgresOptions): Promise<Data
     prisma,
     query: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
     poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    inTransaction: (fn) => prisma.$transaction(fn),
-    async transaction(fn) {
+    prismaTransaction: (fn) => prisma.$transaction(fn),
+    async sqlTransaction(fn) {
       const client = await pool.connect();
       let failed: Error | undefined;
       try {
@@ -137,8 +138,8 @@ export function wrapPGlite(pglite: PGlite, release?: () => void): Database {
     prisma,
     query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     poolState: () => ({ total: 1, idle: 1, waiting: 0 }),
-    inTransaction: (fn) => prisma.$transaction(fn),
-    transaction: (fn) =>
+    prismaTransaction: (fn) => prisma.$transaction(fn),
+    sqlTransaction: (fn) =>
       pglite.transaction((tx) =>
         fn({
           exec: async (sql) => void (await tx.exec(sql)),

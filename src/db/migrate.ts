@@ -47,7 +47,7 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 
 /** Applies what is pending and returns the names applied by this call. */
 export async function migrate(db: Database, migrations = readMigrations()): Promise<string[]> {
-  return db.transaction(async (session) => {
+  return db.sqlTransaction(async (session) => {
     // A migration on a large database may take longer than the service's statement timeout.
     await session.exec('SET LOCAL statement_timeout = 0');
     await session.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);

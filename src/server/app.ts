@@ -50,11 +50,15 @@ export interface AppOptions {
   processMetrics?: boolean;
   /** config.ts: MODELSIGN_WEB (default all). */
   web?: WebMode | undefined;
+  /** config.ts: MODELSIGN_PUBLIC_URL, the trusted root's baseUrl (the log's origin is the log service's). */
+  publicUrl: string;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     openapi: OpenApiDocument;
+    /** MODELSIGN_PUBLIC_URL (AppOptions.publicUrl). */
+    publicUrl: string;
     /** Every route registered, as `METHOD /path` (HEAD twins of GET routes left out). */
     routeTable: string[];
     /** Whether the instance is shutting down: new requests get 503 and readiness fails. */
@@ -137,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON is the only body this API takes; anything else is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
   app.decorate('openapi', options.openapi ?? loadOpenApi());
+  app.decorate('publicUrl', options.publicUrl);
   const routeTable: string[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {

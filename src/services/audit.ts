@@ -6,7 +6,7 @@ import type { Database } from '../db/client.ts';
 import type { AuditEvent } from '../core/audit-event.ts';
 import { recordAuditFast, sealAuditEvents, sealedEvents } from '../db/audit-store.ts';
 import { verifyAuditChain, type ChainReport } from './audit-chain.ts';
-import { singleFlight, type SingleFlight } from './periodic.ts';
+import { singleFlight, type SingleFlight } from './support/periodic.ts';
 
 const SEAL_BATCH = 1000;
 

@@ -11,10 +11,10 @@ import type { LogHasher } from '../core/tlog/hash.ts';
 import { signCheckpoint } from '../core/tlog/log-note.ts';
 import type { Database } from '../db/client.ts';
 import { publishCheckpoint, readLogHead, type CheckpointToStore } from '../db/log-store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import type { KeyService } from './keys.ts';
 import { storedCheckpointOf, type LogReader, type StoredCheckpoint } from './log-reader.ts';
-import { later, singleFlight, type SingleFlight } from './periodic.ts';
+import { later, singleFlight, type SingleFlight } from './support/periodic.ts';
 import type { WriterLogHooks } from './signature-writer.ts';
 
 interface Waiter {
@@ -100,7 +100,7 @@ export class Checkpointer implements WriterLogHooks {
     this.reader.rememberNodes(nodes);
     if (checkpoint) {
       this.lastSeenAt = performance.now();
-      this.observe({ ...checkpoint, origin: this.reader.origin, coversFrom: checkpoint.previousSize ?? 0 });
+      this.checkpointKnown({ ...checkpoint, origin: this.reader.origin, coversFrom: checkpoint.previousSize ?? 0 });
     } else {
       this.requestCheckpoint();
     }
@@ -147,7 +147,7 @@ export class Checkpointer implements WriterLogHooks {
       const signerKid = this.keys.hasSigner('log') ? this.keys.signer('log').kid : null;
       const head = await readLogHead(this.db, signerKid);
       const previous = head.checkpoint ? storedCheckpointOf(head.checkpoint) : undefined;
-      if (previous) this.observe(previous);
+      if (previous) this.checkpointKnown(previous);
       const edge = unpackFrontier(head.size, head.frontier);
       // Up to date, unless the newest checkpoint is by a log key that is no longer the active
       // one: then the same tree is signed again by the new key (after a rotation or revocation,
@@ -161,15 +161,16 @@ export class Checkpointer implements WriterLogHooks {
       if (result.stored) {
         this.lastSeenAt = performance.now();
         const checkpoint: StoredCheckpoint = { ...prepared, origin: this.reader.origin, coversFrom: result.previous ?? 0 };
-        this.observe(checkpoint);
+        this.checkpointKnown(checkpoint);
         return checkpoint;
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`could not publish a checkpoint after ${MAX_ATTEMPTS} attempts`);
     }
   }
 
-  private observe(checkpoint: StoredCheckpoint): void {
-    this.reader.observe(checkpoint);
+  /** A checkpoint was stored or read: the reader learns it, and waiters it satisfies are released. */
+  private checkpointKnown(checkpoint: StoredCheckpoint): void {
+    this.reader.checkpointKnown(checkpoint);
     const latest = this.reader.latestKnown()!;
     const ready = this.waiters.filter((w) => w.size <= latest.size);
     if (ready.length > 0) {

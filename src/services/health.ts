@@ -8,7 +8,7 @@ import { pingDatabase } from '../db/health.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { DatabaseStatus } from './database-status.ts';
 import type { KeyService } from './keys.ts';
-import { later } from './periodic.ts';
+import { later } from './support/periodic.ts';
 
 export interface Readiness {
   ready: boolean;

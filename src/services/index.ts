@@ -3,7 +3,7 @@
 import type { Database } from '../db/client.ts';
 import type { AuditService } from './audit.ts';
 import type { Checkpointer } from './checkpointer.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import type { DatabaseStatus } from './database-status.ts';
 import type { HealthService } from './health.ts';
 import type { KeyService } from './keys.ts';
@@ -42,8 +42,6 @@ export interface Services {
   /** What this instance knows of its database (serving, read-only, unavailable); one log line per change. */
   database: DatabaseStatus;
   watcher: StateWatcher;
-  /** MODELSIGN_PUBLIC_URL: the trusted root's baseUrl (the log's origin is `log.origin`). */
-  publicUrl: string;
   /** Loads keys (creating them on first start), catches the log up, and starts the background work. */
   start(): Promise<void>;
   /** Stops the background work and waits for it; the database stays open (its owner closes it). */

@@ -8,7 +8,7 @@ import type { AlgorithmId, Signer } from '../core/crypto/algorithm.ts';
 import { algorithmOf, DEFAULT_ALGORITHM } from '../core/crypto/registry.ts';
 import { preAuthEncoding } from '../core/dsse.ts';
 import { ModelsignError } from '../core/errors.ts';
-import { encodeKeyLink, KEY_LINK_PAYLOAD_TYPE } from '../core/key-chain.ts';
+import { encodeKeyLink, KEY_LINK_PAYLOAD_TYPE } from '../core/keys/key-chain.ts';
 import { trustedKeyOf, type KeyPurpose, type KeyRecord, type PublicKey, type TrustedKey } from '../core/keys/key.ts';
 import {
   KEY_SLOTS,
@@ -42,11 +42,11 @@ import {
   type StoredKeyMaterial,
 } from '../db/key-store.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import type { StateChanges } from './state-changes.ts';
 import type { KeyBackend, NewKey } from './key-backends/key-backend.ts';
 import type { Kek } from './key-backends/kek.ts';
-import { singleFlight, type SingleFlight } from './periodic.ts';
+import { singleFlight, type SingleFlight } from './support/periodic.ts';
 
 export interface KeyServiceOptions {
   schedule: RotationSchedule;
@@ -307,7 +307,7 @@ export class KeyService {
       const destroyed = await this.backend.destroy(kid, material);
       // Held in another token (one this instance is not configured with): left for an instance that is.
       if (destroyed === undefined) return false;
-      await this.db.inTransaction(async (tx) => {
+      await this.db.prismaTransaction(async (tx) => {
         const now = this.clock.now();
         await markDestroyed(tx, kid, now);
         await recordAudit(tx, { actor, action: 'key.destroy', target: `key:${kid}`, details: { token: material.token, found: destroyed }, at: now });
@@ -323,7 +323,7 @@ export class KeyService {
   private async inKeysLock<T>(fn: (tx: Tx, now: Date) => Promise<T>): Promise<T> {
     const made: NewKey[] = [];
     try {
-      return await this.db.inTransaction(async (tx) => {
+      return await this.db.prismaTransaction(async (tx) => {
         this.made.set(tx, made);
         try {
           await lockKeys(tx);
@@ -345,7 +345,7 @@ export class KeyService {
   private async activateNext(tx: Tx, slot: KeySlot, plan: RotationPlan, now: Date, actor: string, why: 'manual' | 'scheduled' | 'revocation'): Promise<string> {
     // A new key is made pending first, so that its link is signed while `current` is still the
     // active release key. When `current` is being revoked the link is signed by a compromised
-    // key; clients refuse links from revoked keys (core/key-chain.ts) and must re-pin.
+    // key; clients refuse links from revoked keys (core/keys/key-chain.ts) and must re-pin.
     const next = plan.pending ?? (await this.createKey(tx, slot, { status: 'pending', now, actor, activatesAt: null }));
     await applyKeyChange(tx, plan.current, transition({ kid: plan.current, status: 'active' }, 'retired', now));
     await applyKeyChange(tx, next, transition({ kid: next, status: 'pending' }, 'active', now));
@@ -373,7 +373,7 @@ export class KeyService {
    * Signs the statement introducing a release or log key. A release key is introduced by the
    * active release key of its own algorithm; the first key of an algorithm, and every log key,
    * by the active default (Ed25519) release key. So the chain from any pinned release key
-   * reaches the keys of both algorithms (core/key-chain.ts).
+   * reaches the keys of both algorithms (core/keys/key-chain.ts).
    */
   private async signIntroduction(tx: Tx, purpose: 'release' | 'log', key: PublicKey, kid: string, now: Date): Promise<void> {
     const active = (await keyStates(tx, { purpose: 'release', statuses: ['active'] })).filter((k) => k.kid !== kid);

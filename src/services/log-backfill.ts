@@ -24,7 +24,7 @@ export class LogBackfill {
   async run(batchSize = 500): Promise<number> {
     let total = 0;
     for (;;) {
-      const done = await this.db.transaction(async (s) => {
+      const done = await this.db.sqlTransaction(async (s) => {
         await lockLog(s);
         const rows = await unloggedSignatures(s, batchSize);
         if (rows.length === 0) return { count: 0, nodes: [] };

@@ -66,12 +66,13 @@ export class LogReader {
     return this.logOrigin;
   }
 
-  useOrigin(origin: string): void {
+  /** Set once at start (services/log-origin.ts settles it); reading `origin` before this throws. */
+  startWithOrigin(origin: string): void {
     this.logOrigin = origin;
   }
 
   /** A checkpoint the writer or the checkpointer stored or read: newest, and what it first covers. */
-  observe(checkpoint: StoredCheckpoint): void {
+  checkpointKnown(checkpoint: StoredCheckpoint): void {
     if (!this.latest || checkpoint.size > this.latest.size) this.latest = checkpoint;
     if (checkpoint.coversFrom !== null && !this.recent.some((c) => c.size === checkpoint.size)) {
       this.recent.push(checkpoint);
@@ -100,7 +101,7 @@ export class LogReader {
     // The checkpointer signs the empty tree before the service answers anything.
     if (!row) throw new ModelsignError('unavailable', 'the log has no signed checkpoint yet');
     const c = storedCheckpointOf(row);
-    this.observe(c);
+    this.checkpointKnown(c);
     return c;
   }
 

@@ -14,8 +14,8 @@ import type { IssuerKind, TrustedPublisherRule } from '../core/oidc/rules.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
 import { insertExchange, liveIssuers, liveRulesOfIssuer, pinRule, type IssuerRow, type LiveRuleRow } from '../db/oidc-store.ts';
-import type { Clock } from './clock.ts';
-import { FixedWindows } from './fixed-window.ts';
+import type { Clock } from './support/clock.ts';
+import { FixedWindows } from './support/fixed-window.ts';
 import { IssuerKeys, type Fetch } from './oidc-keys.ts';
 import type { TokenService } from './tokens.ts';
 
@@ -214,7 +214,7 @@ export class OidcExchange {
   /** A verified token refused by a rule of its own repository: worth an audit line (others are only counted). */
   private async recordRefusal(identity: CiIdentity, payload: JWTPayload, ruleId: string, condition: string): Promise<void> {
     try {
-      await this.db.inTransaction((tx) =>
+      await this.db.prismaTransaction((tx) =>
         recordAudit(tx, {
           actor: actorOf(identity),
           action: 'oidc.refuse',

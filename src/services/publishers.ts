@@ -12,7 +12,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { findPublisher, insertPublisher, listPublishers, replaceNamespaces, setPublisherDisabledAt, setSigningAlgorithms, takenNamespaces } from '../db/publisher-store.ts';
 import type { PublisherRecord } from '../core/publisher.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import type { StateChanges } from './state-changes.ts';
 
 const PUBLISHER_NAME = new RegExp(PUBLISHER_NAME_PATTERN);
@@ -33,7 +33,7 @@ export class PublisherService {
     if (errors.length > 0) throw new ModelsignError(errors[0]!.path === 'name' ? 'validation_failed' : 'invalid_namespace', `${errors[0]!.path} ${errors[0]!.message}`, errors);
     const namespaces = [...new Set(input.namespaces)];
     try {
-      const created = await this.db.inTransaction(async (tx) => {
+      const created = await this.db.prismaTransaction(async (tx) => {
         if (await findPublisher(tx, { name: input.name })) throw new ModelsignError('publisher_exists', `a publisher named ${JSON.stringify(input.name)} already exists`);
         const taken = await takenNamespaces(tx, namespaces);
         if (taken.length > 0) throw namespaceTaken(taken);
@@ -98,7 +98,7 @@ export class PublisherService {
     if (!current) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(idOrName)}`);
     const namespaces = input.namespaces === undefined ? undefined : [...new Set(input.namespaces)];
     try {
-      const updated = await this.db.inTransaction(async (tx) => {
+      const updated = await this.db.prismaTransaction(async (tx) => {
         const now = this.clock.now();
         if (namespaces !== undefined) {
           const taken = await takenNamespaces(tx, namespaces, current.id);

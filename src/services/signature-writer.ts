@@ -54,7 +54,7 @@ export class SignatureWriter {
     private readonly db: Database,
     private readonly log: WriterLogHooks,
     private readonly hasher: LogHasher,
-    private readonly limits: WriterLimits = { maxRows: 256, maxBytes: 8 * 1024 * 1024 },
+    private readonly limits: WriterLimits,
   ) {}
 
   async write(row: SignatureInsert): Promise<WriteResult> {

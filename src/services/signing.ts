@@ -19,7 +19,7 @@ import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
 import { databaseFailure } from '../db/errors.ts';
 import { findReleaseSignatures, signedReleases, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import type { KeyService } from './keys.ts';
 import { actorOf, type Principal } from './principal.ts';
 import type { SignatureReader } from './signature-reader.ts';

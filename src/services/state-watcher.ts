@@ -3,7 +3,7 @@
 // composition root checks every MODELSIGN_STATE_POLL_MS.
 import type { Database } from '../db/client.ts';
 import { readState } from '../db/state-epoch.ts';
-import { singleFlight, type SingleFlight } from './periodic.ts';
+import { singleFlight, type SingleFlight } from './support/periodic.ts';
 import type { StateChanges } from './state-changes.ts';
 
 export class StateWatcher {

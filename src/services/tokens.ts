@@ -11,7 +11,7 @@ import { recordAudit } from '../db/audit-store.ts';
 import type { Database, Tx } from '../db/client.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
 import { findTokenRevocation, findTokenState, insertToken, listTokenRows, markTokenRevoked, type TokenState } from '../db/token-store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import type { KeyService } from './keys.ts';
 import type { Principal } from './principal.ts';
 import type { PublisherService } from './publishers.ts';
@@ -117,7 +117,7 @@ export class TokenService {
     const ns = grant.publisherId ? (scope.length > 0 ? scope : (await this.publishers.find(grant.publisherId))?.namespaces ?? []) : undefined;
     const token = await signJwt({ iss: TOKEN_ISSUER, sub: grant.subject, role: grant.role, ...(ns ? { ns } : {}), jti, iat, exp }, signer);
     const exchangeId = grant.source.kind === 'oidc' ? grant.source.exchangeId : null;
-    await this.db.inTransaction(async (tx) => {
+    await this.db.prismaTransaction(async (tx) => {
       await within?.(tx, jti);
       await insertToken(tx, { jti, role: grant.role, subject: grant.subject, publisherId: grant.publisherId, kid: signer.kid, issuedAt: new Date(iat * 1000), expiresAt, namespaces: scope, exchangeId });
       await recordAudit(tx, {
@@ -159,7 +159,7 @@ export class TokenService {
   async revoke(jti: string, actor: string): Promise<boolean> {
     if (!isUuid(jti)) throw new ModelsignError('not_found', `no token ${JSON.stringify(jti)}`);
     const now = this.clock.now();
-    const changed = await this.db.inTransaction(async (tx) => {
+    const changed = await this.db.prismaTransaction(async (tx) => {
       const row = await findTokenRevocation(tx, jti);
       if (!row) throw new ModelsignError('not_found', `no token ${jti}`);
       if (row.revokedAt) return false;

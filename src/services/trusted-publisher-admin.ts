@@ -13,7 +13,7 @@ import type { Database } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { countLiveRules, findLiveIssuer, findLiveRule, insertIssuer, insertRule, liveIssuers, liveRulesOfPublisher, markIssuerDeleted, markRuleDeleted, type IssuerRow, type RuleRow } from '../db/oidc-store.ts';
 import { bumpStateEpoch } from '../db/state-epoch.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from './support/clock.ts';
 import { discoverIssuer, type Fetch } from './oidc-keys.ts';
 import { ALLOWED_ID_TOKEN_ALGS } from './oidc-exchange.ts';
 import type { PublisherService } from './publishers.ts';
@@ -82,7 +82,7 @@ export class TrustedPublisherAdmin {
     const algorithms = input.algorithms ?? (input.kind === 'generic' && offered.length > 0 ? offered : ['RS256']);
     const row: IssuerRow = { id: randomUUID(), url: input.url, kind: input.kind, jwksUri: discovered.jwksUri, algorithms, maxTokenAgeS: maxAge, createdAt: this.clock.now() };
     try {
-      await this.db.inTransaction(async (tx) => {
+      await this.db.prismaTransaction(async (tx) => {
         await insertIssuer(tx, row);
         await recordAudit(tx, { actor, action: 'oidc_issuer.add', target: `oidc_issuer:${row.id}`, details: { url: row.url, kind: row.kind, jwksUri: row.jwksUri, algorithms, maxTokenAgeSeconds: maxAge }, at: row.createdAt });
         await bumpStateEpoch(tx);
@@ -101,7 +101,7 @@ export class TrustedPublisherAdmin {
 
   async removeIssuer(idOrUrl: string, actor: string): Promise<void> {
     const now = this.clock.now();
-    await this.db.inTransaction(async (tx) => {
+    await this.db.prismaTransaction(async (tx) => {
       const row = await findLiveIssuer(tx, idOrUrl, isUuid(idOrUrl));
       if (!row) throw new ModelsignError('not_found', `no issuer ${JSON.stringify(idOrUrl)}`);
       const rules = await countLiveRules(tx, { issuerId: row.id });
@@ -130,7 +130,7 @@ export class TrustedPublisherAdmin {
       throw new ModelsignError('invalid_trusted_publisher', namespaces.length === 0 ? 'a rule needs at least one namespace' : `publisher ${publisher.name} does not own ${foreign.map((n) => JSON.stringify(n)).join(', ')}`);
     }
     const row: RuleRow = { id: randomUUID(), publisherId: publisher.id, issuerId: issuer.id, namespaces, conditions: rule, publicRepository: input.publicRepository ?? false, createdAt: this.clock.now() };
-    await this.db.inTransaction(async (tx) => {
+    await this.db.prismaTransaction(async (tx) => {
       await insertRule(tx, row);
       await recordAudit(tx, { actor, action: 'trusted_publisher.add', target: `trusted_publisher:${row.id}`, details: { publisher: publisher.name, issuer: issuer.url, namespaces, publicRepository: row.publicRepository, rule }, at: row.createdAt });
       await bumpStateEpoch(tx);
@@ -153,7 +153,7 @@ export class TrustedPublisherAdmin {
     const publisher = await this.publishers.find(publisherIdOrName);
     if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(publisherIdOrName)}`);
     const now = this.clock.now();
-    await this.db.inTransaction(async (tx) => {
+    await this.db.prismaTransaction(async (tx) => {
       const rule = isUuid(ruleId) ? await findLiveRule(tx, ruleId) : undefined;
       if (!rule || rule.publisherId !== publisher.id) throw new ModelsignError('not_found', `publisher ${publisher.name} has no rule ${JSON.stringify(ruleId)}`);
       await markRuleDeleted(tx, rule.id, now);

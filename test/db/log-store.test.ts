@@ -10,7 +10,7 @@ import { appendLeaves, edgeRoot, packFrontier, type TreeEdge } from '../../src/c
 import { RFC6962 } from '../../src/core/tlog/hash.ts';
 import { nodeKey } from '../../src/core/tlog/proof-build.ts';
 import { appendToLog, readTree } from '../../src/db/log-store.ts';
-import { nodeLogHasher } from '../../src/services/node-hasher.ts';
+import { nodeLogHasher } from '../../src/services/support/node-hasher.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { VECTORS } from '../support/vectors.ts';
 

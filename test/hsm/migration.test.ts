@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
-import { verifyKeyChain } from '../../src/core/key-chain.ts';
+import { verifyKeyChain } from '../../src/core/keys/key-chain.ts';
 import { bearer, createTestApp, testKek } from '../support/app.ts';
 import { createTestDatabase, TEST_DB } from '../support/db.ts';
 import { codes, offlineVerdict, onlineVerdict, signRelease } from '../support/keys.ts';

@@ -4,7 +4,7 @@
 // Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { FixedWindows } from '../../src/services/fixed-window.ts';
+import { FixedWindows } from '../../src/services/support/fixed-window.ts';
 import { MutableClock } from '../support/mutable-clock.ts';
 
 // Dates far from today on purpose: FixedWindows reads only the injected clock, so nothing here may

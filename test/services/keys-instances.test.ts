@@ -3,7 +3,7 @@
 // under signing load.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { verifyKeyChain } from '../../src/core/key-chain.ts';
+import { verifyKeyChain } from '../../src/core/keys/key-chain.ts';
 import { unwrapKey } from '../../src/services/key-backends/kek.ts';
 import { bearer, createTestApp, testKek, type TestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';

@@ -5,7 +5,7 @@ import { logIdOf } from '../../src/core/tlog/log-id.ts';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KeyChainError, verifyKeyChain } from '../../src/core/key-chain.ts';
+import { KeyChainError, verifyKeyChain } from '../../src/core/keys/key-chain.ts';
 import { parseSpkiPem } from '../../src/core/crypto/public-key.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
 import { bearer, createTestApp, MutableClock, testKek, wholeSecondFromNow, type TestApp } from '../support/app.ts';

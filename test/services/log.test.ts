@@ -20,7 +20,7 @@ import type { ReasonCode } from '../../src/core/verdict.ts';
 import type { TrustedKey } from '../../src/core/keys/key.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
 import { LogReader } from '../../src/services/log-reader.ts';
-import { nodeLogHasher } from '../../src/services/node-hasher.ts';
+import { nodeLogHasher } from '../../src/services/support/node-hasher.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
 import { clone, flipBase64 } from '../support/bundles.ts';
 import { NaiveTree } from '../support/naive-merkle.ts';
@@ -50,7 +50,7 @@ function factsOfBundle(bundle: Bundle, t: TestApp): EntryFacts {
 /** A reader of the service's log without any cache: every read goes to the database. */
 const coldReader = (t: TestApp) => {
   const reader = new LogReader(t.database.db, t.services.keys, nodeLogHasher, { nodeCacheSize: 0 });
-  reader.useOrigin(t.services.log.origin);
+  reader.startWithOrigin(t.services.log.origin);
   return reader;
 };
 

@@ -4,7 +4,7 @@
 // Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { later, periodic, singleFlight } from '../../src/services/periodic.ts';
+import { later, periodic, singleFlight } from '../../src/services/support/periodic.ts';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 

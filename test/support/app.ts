@@ -10,7 +10,7 @@ import { loadConfig, type Config, type OidcConfig, type Pkcs11Config } from '../
 import type { RotationSchedule } from '../../src/core/keys/lifecycle.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { RateLimitOptions } from '../../src/server/plugins/rate-limits.ts';
-import type { Clock } from '../../src/services/clock.ts';
+import type { Clock } from '../../src/services/support/clock.ts';
 import type { Services } from '../../src/services/index.ts';
 import { KekWrappedBackend } from '../../src/services/key-backends/kek-wrapped.ts';
 import { parseKek, type Kek } from '../../src/services/key-backends/kek.ts';
@@ -113,7 +113,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   config.oidc = { ...config.oidc, ...options.oidc };
   const services = createServices(config, { db: database.db, backend: await testBackend(options, logger), logger, clock: options.clock });
   await services.start();
-  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, authRefusalsPerMinute: options.authRefusalsPerMinute, oidcExchangesPerMinute: options.oidcExchangesPerMinute, web: options.web });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, publicUrl: config.publicUrl, authRefusalsPerMinute: options.authRefusalsPerMinute, oidcExchangesPerMinute: options.oidcExchangesPerMinute, web: options.web });
   await app.ready();
   const publishers = new Map<string, string>();
   return {

@@ -16,7 +16,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { parseJwk } from '../../src/core/crypto/public-key.ts';
-import { verifyKeyChain } from '../../src/core/key-chain.ts';
+import { verifyKeyChain } from '../../src/core/keys/key-chain.ts';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import { isKeyPurpose, isKeyStatus, trustedKeyOf, type TrustedKey } from '../../src/core/keys/key.ts';
 import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
@@ -59,7 +59,7 @@ async function databaseOfVersion01(): Promise<{ db: Database; url: string | unde
     .split('\n')
     .filter((l) => !l.startsWith('\\') && !l.includes("set_config('search_path'") && !l.startsWith('SET SESSION AUTHORIZATION'))
     .join('\n');
-  await db.transaction(async (s) => {
+  await db.sqlTransaction(async (s) => {
     await s.exec('DELETE FROM "tlog_state"; DELETE FROM "state_epoch"; DELETE FROM "audit_head";');
     await s.exec(sql);
   });

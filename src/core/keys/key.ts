@@ -49,7 +49,7 @@ export interface KeyRecord extends PublicKey {
   reason: string | null;
 }
 
-/** A link of the rotation chain as stored: a DSSE-signed statement introducing `kid` (core/key-chain.ts). */
+/** A link of the rotation chain as stored: a DSSE-signed statement introducing `kid` (core/keys/key-chain.ts). */
 export interface KeyLink {
   seq: number;
   purpose: KeyPurpose;

@@ -12,7 +12,7 @@ import { ModelsignError } from '../../core/errors.ts';
 import { TOKEN_ISSUER, type Role } from '../../core/tokens.ts';
 import type { Principal } from '../../services/principal.ts';
 import { addressBucket } from '../client-address.ts';
-import { FixedWindows } from '../../services/fixed-window.ts';
+import { FixedWindows } from '../../services/support/fixed-window.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

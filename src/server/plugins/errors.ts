@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import { ModelsignError, type ErrorCode, type ErrorDetail } from '../../core/errors.ts';
 import { offendingCharacter } from '../../core/release-name.ts';
 import { errorSummary } from '../../services/database-status.ts';
-import { failureKind, type DatabaseFailure } from '../../services/failures.ts';
+import { failureKind, type DatabaseFailure } from '../../services/support/failures.ts';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.ts';
 
 // Fastify's own client errors, by code.

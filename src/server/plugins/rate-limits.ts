@@ -10,7 +10,7 @@ import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { ModelsignError } from '../../core/errors.ts';
 import { addressBucket } from '../client-address.ts';
-import { FixedWindows } from '../../services/fixed-window.ts';
+import { FixedWindows } from '../../services/support/fixed-window.ts';
 
 export interface RateLimitOptions {
   /** Requests per minute per client address on public routes; 0 = no limit. */

@@ -19,7 +19,7 @@ export default async function keyRoutes(app: FastifyInstance) {
 
   app.get('/trusted-root', { schema: app.openapi.routeSchema('getTrustedRoot') }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=30');
-    return trustedRoot(app.services.keys.list(), app.services.log.origin, app.services.publicUrl);
+    return trustedRoot(app.services.keys.list(), app.services.log.origin, app.publicUrl);
   });
 
   app.get<RouteOf<'getKey'>>('/keys/:kid', { schema: app.openapi.routeSchema('getKey') }, async (request, reply) => {

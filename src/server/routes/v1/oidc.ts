@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteOf } from '../../../api/wire.ts';
 import { ModelsignError } from '../../../core/errors.ts';
 import { addressBucket } from '../../client-address.ts';
-import { FixedWindows } from '../../../services/fixed-window.ts';
+import { FixedWindows } from '../../../services/support/fixed-window.ts';
 
 export interface OidcRouteOptions {
   /** Exchanges a minute per client address (per instance); 0 = no limit. */

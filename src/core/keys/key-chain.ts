@@ -14,13 +14,13 @@
 //   what the log proves it signed before compromisedAt, but introduces no key after it, so a
 //   client must re-pin after a release key is compromised (as TUF clients do after a root
 //   compromise).
-import { fromBase64, fromUtf8, toBase64, utf8 } from './bytes.ts';
-import type { AlgorithmId } from './crypto/algorithm.ts';
-import { algorithmOf, DEFAULT_ALGORITHM, isAlgorithmId } from './crypto/registry.ts';
-import { keyIdOf, parseJwk, verifySignature } from './crypto/public-key.ts';
-import { preAuthEncoding } from './dsse.ts';
-import { isObject } from './guards.ts';
-import { isKeyStatus, type PublicKey, type TrustedKey } from './keys/key.ts';
+import { fromBase64, fromUtf8, toBase64, utf8 } from '../bytes.ts';
+import type { AlgorithmId } from '../crypto/algorithm.ts';
+import { algorithmOf, DEFAULT_ALGORITHM, isAlgorithmId } from '../crypto/registry.ts';
+import { keyIdOf, parseJwk, verifySignature } from '../crypto/public-key.ts';
+import { preAuthEncoding } from '../dsse.ts';
+import { isObject } from '../guards.ts';
+import { isKeyStatus, type PublicKey, type TrustedKey } from './key.ts';
 
 export const KEY_LINK_PAYLOAD_TYPE = 'application/vnd.modelsign.key-link+json';
 export const KEY_LINK_TYPE = 'https://modelsign.dev/key-link/v1';
