@@ -3,7 +3,7 @@ import type { AuditEvent } from '../core/audit-event.ts';
 import { bytesToHex } from '../core/bytes.ts';
 import type { Wire } from './wire.ts';
 
-export type AuditEventView = Wire['AuditPage']['items'][number];
+type AuditEventView = Wire['AuditPage']['items'][number];
 
 export function auditEventView(e: AuditEvent): AuditEventView {
   return {

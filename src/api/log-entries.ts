@@ -5,7 +5,7 @@ import { fromUtf8, toBase64 } from '../core/bytes.ts';
 import type { LogEntry } from '../core/tlog/entries/entry-content.ts';
 import type { Wire } from './wire.ts';
 
-export type LogEntryView = Wire['LogEntries']['entries'][number];
+type LogEntryView = Wire['LogEntries']['entries'][number];
 
 export function logEntryView(e: LogEntry): LogEntryView {
   return {

@@ -2,7 +2,7 @@
 import type { IssuedToken, ListedToken } from '../core/tokens.ts';
 import type { Wire } from './wire.ts';
 
-export type TokenView = Wire['TokenList']['items'][number];
+type TokenView = Wire['TokenList']['items'][number];
 
 export function tokenView(t: ListedToken): TokenView {
   return {

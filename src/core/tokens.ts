@@ -25,7 +25,7 @@ export interface TokenRecord {
   exchangeId: string | null;
 }
 
-export type TokenStatus = 'active' | 'expired' | 'revoked';
+type TokenStatus = 'active' | 'expired' | 'revoked';
 
 export function tokenStatus(token: Pick<TokenRecord, 'revokedAt' | 'expiresAt'>, now: Date): TokenStatus {
   return token.revokedAt ? 'revoked' : token.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active';

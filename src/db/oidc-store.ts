@@ -1,11 +1,12 @@
 // The tables of trusted publishing: OIDC issuers, trusted-publisher rules, and the exchanges
 // (one row per ID token exchanged; its unique (issuer, jti) is what makes a token usable once).
+import { isIssuerKind, type IssuerKind } from '../core/oidc/rules.ts';
 import type { Prisma, Tx } from './client.ts';
 
 export interface IssuerRow {
   id: string;
   url: string;
-  kind: string;
+  kind: IssuerKind;
   jwksUri: string;
   algorithms: string[];
   maxTokenAgeS: number;
@@ -20,11 +21,20 @@ export async function insertIssuer(tx: Tx, row: IssuerRow): Promise<void> {
 
 /** The issuers in use (not deleted), oldest first. */
 export async function liveIssuers(session: Tx): Promise<IssuerRow[]> {
-  return session.oidcIssuer.findMany({ where: { deletedAt: null }, orderBy: { createdAt: 'asc' }, select: ISSUER_FIELDS });
+  return (await session.oidcIssuer.findMany({ where: { deletedAt: null }, orderBy: { createdAt: 'asc' }, select: ISSUER_FIELDS })).flatMap((r) => issuerRow(r) ?? []);
 }
 
 export async function findLiveIssuer(session: Tx, idOrUrl: string, byId: boolean): Promise<IssuerRow | undefined> {
-  return (await session.oidcIssuer.findFirst({ where: { deletedAt: null, ...(byId ? { id: idOrUrl } : { url: idOrUrl }) }, select: ISSUER_FIELDS })) ?? undefined;
+  const row = await session.oidcIssuer.findFirst({ where: { deletedAt: null, ...(byId ? { id: idOrUrl } : { url: idOrUrl }) }, select: ISSUER_FIELDS });
+  return row ? issuerRow(row) : undefined;
+}
+
+/**
+ * The row with its kind typed. The column's check admits only the kinds core knows; a row of a
+ * kind a newer version added (read after a downgrade) is left out: this version cannot match it.
+ */
+function issuerRow(row: Omit<IssuerRow, 'kind'> & { kind: string }): IssuerRow | undefined {
+  return isIssuerKind(row.kind) ? { ...row, kind: row.kind } : undefined;
 }
 
 export async function markIssuerDeleted(tx: Tx, id: string, at: Date): Promise<void> {

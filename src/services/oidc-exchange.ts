@@ -10,7 +10,7 @@ import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type
 import { ModelsignError } from '../core/errors.ts';
 import { ciIdentityOf, type CiIdentity } from '../core/oidc/identity.ts';
 import { matchRule, pinnedRule, type MatchResult } from '../core/oidc/match.ts';
-import type { IssuerKind, TrustedPublisherRule } from '../core/oidc/rules.ts';
+import type { TrustedPublisherRule } from '../core/oidc/rules.ts';
 import { recordAudit } from '../db/audit-store.ts';
 import type { Database } from '../db/client.ts';
 import { insertExchange, liveIssuers, liveRulesOfIssuer, pinRule, type IssuerRow, type LiveRuleRow } from '../db/oidc-store.ts';
@@ -47,7 +47,7 @@ export interface ExchangeResult {
 }
 
 interface LiveIssuer {
-  row: IssuerRow & { kind: IssuerKind };
+  row: IssuerRow;
   keys: IssuerKeys;
 }
 
@@ -126,10 +126,11 @@ export class OidcExchange {
     const results = rules.map((r) => ({ r, rule: r.conditions as TrustedPublisherRule, result: matchRule(r.conditions as TrustedPublisherRule, payload) }));
     const matched = results.filter((x): x is Matched => x.result.matched && (publisherName === undefined || x.r.publisherName === publisherName));
     if (matched.length === 0) {
-      const anchored = results.find((x) => !x.result.matched && x.result.anchored);
-      if (anchored && !anchored.result.matched) {
-        await this.recordRefusal(identity, payload, anchored.r.id, anchored.result.condition);
-        throw new ModelsignError('invalid_publisher', `no trusted-publisher rule allows this token: ${anchored.result.condition} does not match the rule for ${identity.repository ?? 'this repository'}`);
+      for (const { r, result } of results) {
+        // A rule of the token's own repository that refused it: worth naming, and an audit line.
+        if (result.matched || !result.anchored) continue;
+        await this.recordRefusal(identity, payload, r.id, result.condition);
+        throw new ModelsignError('invalid_publisher', `no trusted-publisher rule allows this token: ${result.condition} does not match the rule for ${identity.repository ?? 'this repository'}`);
       }
       if (publisherName !== undefined && results.some((x) => x.result.matched)) throw new ModelsignError('invalid_publisher', `no rule of publisher ${JSON.stringify(publisherName)} allows this token`);
       throw new ModelsignError('invalid_publisher', 'no trusted-publisher rule allows this token');
@@ -243,7 +244,7 @@ export class OidcExchange {
               });
               this.keys.set(row.jwksUri, keys);
             }
-            return [row.url, { row: row as LiveIssuer['row'], keys }];
+            return [row.url, { row, keys }];
           }),
         ),
       (err: unknown) => {

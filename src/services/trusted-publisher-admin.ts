@@ -50,7 +50,7 @@ export interface TrustedPublisherAdminOptions {
 const issuerOf = (row: IssuerRow): OidcIssuer => ({
   id: row.id,
   url: row.url,
-  kind: row.kind as IssuerKind,
+  kind: row.kind,
   jwksUri: row.jwksUri,
   algorithms: row.algorithms,
   maxTokenAgeSeconds: row.maxTokenAgeS,
@@ -120,7 +120,7 @@ export class TrustedPublisherAdmin {
     if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(publisherIdOrName)}`);
     const issuer = await findLiveIssuer(this.db.prisma, input.issuer, isUuid(input.issuer));
     if (!issuer) throw new ModelsignError('invalid_trusted_publisher', `no configured OIDC issuer ${JSON.stringify(input.issuer)}; add it first (POST /v1/admin/oidc-issuers)`);
-    const kind = issuer.kind as IssuerKind;
+    const kind = issuer.kind;
     const given = ISSUER_KINDS.filter((k) => input[k] !== undefined);
     if (given.length !== 1 || given[0] !== kind) throw new ModelsignError('invalid_trusted_publisher', `${issuer.url} is a ${kind} issuer: give its conditions as \`${kind}\` (and nothing else)`);
     const rule = parseRule(kind, input[kind]);
@@ -143,7 +143,7 @@ export class TrustedPublisherAdmin {
     if (!publisher) throw new ModelsignError('publisher_unknown', `no publisher ${JSON.stringify(publisherIdOrName)}`);
     const issuers = new Map((await liveIssuers(this.db.prisma)).map((i) => [i.id, i]));
     return (await liveRulesOfPublisher(this.db.prisma, publisher.id)).map((r) => {
-      const kind = (issuers.get(r.issuerId)?.kind ?? 'generic') as IssuerKind;
+      const kind = issuers.get(r.issuerId)?.kind ?? 'generic';
       return { id: r.id, publisherId: r.publisherId, issuer: issuers.get(r.issuerId)?.url ?? r.issuerId, kind, namespaces: r.namespaces, publicRepository: r.publicRepository, rule: r.conditions as TrustedPublisherRule, createdAt: r.createdAt };
     });
   }
