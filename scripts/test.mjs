@@ -105,8 +105,15 @@ if (quickMode) {
 const runsOnce = (file) => /^\/\/ Runs once: \S/m.test(readFileSync(file, 'utf8'));
 const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && usesDatabase(f) && !runsOnce(f));
 
+// The runner starts files in the order given, `concurrency` at a time, so a long file started
+// last keeps the pass waiting on it alone. Files known to be long (browsers, real processes,
+// several instances, the fuzzer) start first; the rest keep their order.
+const LONG = [/\.browser\.test\.ts$/, /^test\/cli\//, /instances\.test\.ts$/, /^test\/upgrade\//, /fuzz\.test\.ts$/, /^test\/deploy\//, /^test\/interop\//];
+const longFirst = (files) => [...files].sort((a, b) => Number(LONG.some((r) => r.test(b))) - Number(LONG.some((r) => r.test(a))));
+
 function run(label, files, env, concurrency = 2) {
   if (files.length === 0) return 0;
+  files = longFirst(files);
   console.log(`\n# ${label}: ${files.length} files`);
   // A test that hangs fails after 15 minutes (tests that need longer say so themselves), and a
   // pass that hangs outside any test (a hook, a handle left open) is stopped after 40: CI reports

@@ -3,6 +3,7 @@
 // length around the 64-byte block and the stream's chunk size, and a 64 MiB pseudo-random file,
 // each against node:crypto. A page served without 'wasm-unsafe-eval' still verifies, with
 // @noble/hashes, and says so.
+// Runs once: the hashing happens in the browser; the service only serves the page.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

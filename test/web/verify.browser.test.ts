@@ -1,10 +1,11 @@
-// "Verify a model you have" in headless Chromium against a real service (each storage pass):
+// "Verify a model you have" in headless Chromium against a real service:
 // a signed folder and a single checkpoint verify green, picked with their bundle or looked up by
 // digest; a changed byte, an added file and a missing file turn it red naming the file; a pickle
 // with a code-capable global is shown unsafe; a bundle logged after its key's compromise time is
 // red with key_revoked and both times; bad input (a non-bundle .sig, a 20 MB JSON file, a folder
 // over the limit, a file that cannot be read) is answered in words and the page stays usable;
 // a pasted pinned key is followed along the rotation chain.
+// Runs once: the page reads the public routes whose storage behaviour test/server checks on both databases.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
