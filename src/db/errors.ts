@@ -1,14 +1,14 @@
 // Recognising database errors that callers turn into answers rather than failures.
 import { Prisma } from '../generated/prisma/client.ts';
 
-/** A unique constraint was violated (Prisma's P2002, or PostgreSQL's 23505 from raw SQL). */
+/** A unique constraint was violated (Prisma's P2002, or PostgreSQL's 23505 through Prisma or from raw SQL on pg or PGlite). */
 export function isUniqueViolation(err: unknown): boolean {
   if (err instanceof Prisma.PrismaClientKnownRequestError) {
     if (err.code === 'P2002') return true;
     const cause = (err.meta as { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } | undefined)?.driverAdapterError?.cause;
     return cause?.originalCode === '23505' || cause?.kind === 'UniqueConstraintViolation';
   }
-  return false;
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
 /**

@@ -17,7 +17,7 @@ import { kindVersionKey, type EntryFacts } from '../core/tlog/entries/entry-kind
 import { CURRENT_ENTRY_KIND, leafFor } from '../core/tlog/entries/registry.ts';
 import type { LogHasher } from '../core/tlog/hash.ts';
 import type { Database } from '../db/client.ts';
-import { databaseFailure } from '../db/errors.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { findReleaseSignatures, signedReleases, type SignatureInsert, type SignatureRow } from '../db/signature-store.ts';
 import type { Clock } from './support/clock.ts';
 import type { KeyService } from './keys.ts';
@@ -124,8 +124,9 @@ export class SigningService {
         results = await this.writer.writeAll(drafted.map((d) => d.row));
       } catch (err) {
         // Another instance stored one of these releases between the look-up and the write (the
-        // unique index refused the statement): look again, once.
-        if (attempt === 0 && !databaseFailure(err)) continue;
+        // unique index refused the statement): look again, once. Any other failure is the
+        // request's: nothing was stored, and it is answered as a failure, never retried unseen.
+        if (attempt === 0 && isUniqueViolation(err)) continue;
         throw err;
       }
       const stored = await Promise.all(drafted.map((d, k) => (results[k]!.inserted ? this.withEntry(d, results[k]!.logIndex).then((record) => ({ created: true, record })) : undefined)));
