@@ -46,29 +46,25 @@ export function adminFailure(err: unknown): CliFailure | undefined {
 /** Runs `fn` on the held runtime, or on a short-lived instance opened on the configured database. */
 export async function withAdminRuntime<T>(command: string, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const holding = heldRuntime();
-  if (holding) {
-    try {
-      return await fn(holding);
-    } catch (err) {
-      throw adminFailure(err) ?? err;
-    }
-  }
-  const config = loadConfig();
-  let runtime: Runtime;
-  try {
-    runtime = await openRuntime(config, adminLogger(config));
-  } catch (err) {
-    if (err instanceof DataDirLockedError) {
-      throw new CliFailure(EXIT.service, `${err.message}; stop it to run \`modelsign admin ${command}\` on the embedded database, or use the HTTP API with an admin token`);
-    }
-    throw adminFailure(err) ?? err;
-  }
+  const runtime = holding ?? (await openShortLived(command));
   try {
     return await fn(runtime);
   } catch (err) {
     throw adminFailure(err) ?? err;
   } finally {
-    await runtime.close();
+    if (!holding) await runtime.close();
+  }
+}
+
+async function openShortLived(command: string): Promise<Runtime> {
+  const config = loadConfig();
+  try {
+    return await openRuntime(config, adminLogger(config));
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      throw new CliFailure(EXIT.service, `${err.message}; stop it to run \`modelsign admin ${command}\` on the embedded database, or use the HTTP API with an admin token`);
+    }
+    throw adminFailure(err) ?? err;
   }
 }
 

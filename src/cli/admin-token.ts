@@ -1,7 +1,7 @@
 // `modelsign admin token`: issues a token directly against the database, which is how the first
 // admin token comes to exist. Prints only the JWT (or JSON with --json) on stdout.
 import { existsSync } from 'node:fs';
-import { controlSocketPath } from '../api/control.ts';
+import { controlSocketPath, type IssueTokenCommand } from '../api/control.ts';
 import { issuedTokenView } from '../api/tokens.ts';
 import type { Wire } from '../api/wire.ts';
 import { loadConfig } from '../config.ts';
@@ -39,18 +39,26 @@ export async function adminToken(args: string[]): Promise<number> {
   const ttlMs = parseDuration(values.ttl!);
   const request = { role, subject: values.subject, publisher: values.publisher, ttlMs };
   const actor = cliActor();
+  const issued = await issue(request, actor);
+  output().out(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
+  return EXIT.ok;
+}
+
+/** On the held runtime; else on a short-lived one; else, when a service holds the embedded database, through its control socket. */
+async function issue(request: Omit<IssueTokenCommand, 'op' | 'actor'>, actor: string): Promise<Wire['IssuedToken']> {
   const holding = heldRuntime();
   if (holding) {
-    const issued = issuedTokenView(await holding.services.tokens.issueFor(request, actor).catch((err: unknown) => Promise.reject(adminFailure(err) ?? err)));
-    output().out(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
-    return EXIT.ok;
+    try {
+      return issuedTokenView(await holding.services.tokens.issueFor(request, actor));
+    } catch (err) {
+      throw adminFailure(err) ?? err;
+    }
   }
   const config = loadConfig();
-  let issued: Wire['IssuedToken'];
   try {
     const runtime = await openRuntime(config, adminLogger(config));
     try {
-      issued = issuedTokenView(await runtime.services.tokens.issueFor(request, actor));
+      return issuedTokenView(await runtime.services.tokens.issueFor(request, actor));
     } finally {
       await runtime.close();
     }
@@ -59,11 +67,9 @@ export async function adminToken(args: string[]): Promise<number> {
     const socket = err instanceof DataDirLockedError ? controlSocketPath(config.dataDir) : undefined;
     if (!socket || !existsSync(socket)) throw adminFailure(err) ?? err;
     try {
-      issued = (await sendControl(socket, { op: 'issue-token', ...request, actor })) as Wire['IssuedToken'];
+      return (await sendControl(socket, { op: 'issue-token', ...request, actor })) as Wire['IssuedToken'];
     } catch (failure) {
       throw adminFailure(failure) ?? failure;
     }
   }
-  output().out(values.json ? JSON.stringify(issued) + '\n' : issued.token + '\n');
-  return EXIT.ok;
 }

@@ -36,17 +36,7 @@ export class AuditService {
     const rows = await sealedEvents(this.db, { afterSeq: query.cursor ?? 0, action: query.action, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
     return {
-      items: page.map((r) => ({
-        seq: Number(r.seq),
-        id: r.id,
-        at: r.at,
-        actor: r.actor,
-        action: r.action,
-        target: r.target,
-        details: r.details,
-        prevHash: r.prevHash,
-        hash: r.hash,
-      })),
+      items: page.map((r) => ({ ...r, seq: Number(r.seq) })),
       nextCursor: rows.length > query.limit ? page[page.length - 1]!.seq : null,
     };
   }
