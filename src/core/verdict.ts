@@ -31,6 +31,12 @@ export const REASON_CODES = {
   checkpoint_signature_invalid: 'The checkpoint is not a well-formed note signed by the log key (signature and timestamp cosignature).',
   checkpoint_mismatch: 'The checkpoint\'s tree size or root hash, or its signed time, differs from what the entry states.',
   inclusion_proof_invalid: 'The inclusion proof does not lead from this bundle\'s leaf to the checkpoint\'s root hash.',
+  witness_quorum_not_met:
+    'A witness policy was given, and neither the bundle\'s checkpoint nor the checkpoint of a tlog-proof given with it carries valid cosignatures from enough of its witnesses to meet the quorum (give the bundle\'s .tlog-proof file).',
+  witness_signature_invalid: 'A cosignature by a witness the policy names is malformed, does not verify, or is dated more than 10 minutes ahead of the verifier\'s clock.',
+  witness_proof_invalid:
+    'The tlog-proof is malformed or not for this bundle\'s entry: another index, log origin or entry, a tree smaller than the bundle\'s (or of its size with another root), a checkpoint no trusted log key signed, or a bad inclusion proof.',
+  witness_policy_invalid: 'The witness policy cannot be used with this log: a witness key is also a log key (the log\'s own timestamp line would count as a witness), or its log lines do not list the key that signed.',
   signature_unrecorded: 'The service holds no record of this signature for this release (online verification only): a signature made off the books, e.g. with a stolen key.',
 } as const;
 

@@ -14,6 +14,8 @@ import { readClaim, readEnvelope, type ReleaseClaim } from './read-bundle.ts';
 import type { EntryFacts } from './tlog/entries/entry-kind.ts';
 import type { LogHasher } from './tlog/hash.ts';
 import { checkTlogEntry, type VerifiedTlogEntry } from './tlog/tlog-entry.ts';
+import { PROOF_FILE_NAME } from './tlog/tlog-proof.ts';
+import { checkWitnessed, type WitnessRequirement } from './tlog/witnessed.ts';
 import type { Reason, Verdict } from './verdict.ts';
 
 export interface FileDigest {
@@ -50,6 +52,12 @@ export interface VerifyBundleOptions {
    * a faster one with the same verdicts (services/node-verifier.ts).
    */
   verifySignature?: SignatureVerifier;
+  /**
+   * The user's witness policy (C2SP tlog-policy), with a tlog-proof when one is beside the
+   * bundle: the entry must then be in a checkpoint the policy's quorum of witnesses cosigned
+   * (core/tlog/witnessed.ts). Always the user's own: a server never supplies it.
+   */
+  witnesses?: WitnessRequirement;
 }
 
 function signatureReason(key: TrustedKey, hint: string, signature: Uint8Array, message: Uint8Array, verifySignature: SignatureVerifier): Reason | undefined {
@@ -120,6 +128,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Ver
     verdict.logIndex = logged.logIndex;
     verdict.integratedTime = logged.integratedTime;
   }
+  if (options.witnesses) reasons.push(...witnessReasons(options, logged));
   if (revoked && !loggedBefore(logged, key?.compromisedAt ?? null)) {
     reasons.push(revokedReason(hint, key?.compromisedAt ?? null, logged));
   }
@@ -153,6 +162,17 @@ function checkLogged(
   return null;
 }
 
+function witnessReasons(options: VerifyBundleOptions, logged: VerifiedTlogEntry | null): Reason[] {
+  const requirement = options.witnesses!;
+  if (logged) {
+    const entry = { index: logged.logIndex, leafHash: logged.leafHash, checkpoint: logged.checkpoint, logKey: logged.logKey };
+    return checkWitnessed(requirement, entry, options.logKeys?.() ?? [], options.verifySignature, options.hasher);
+  }
+  // Without a verified entry there is nothing witnesses could have seen (the entry's own reason is already given).
+  if (options.skipTlog) return [{ code: 'witness_quorum_not_met', message: 'a witness policy needs the log entry checked, and no log key is trusted (give --keys, --server, a chain or --log-key)' }];
+  return [];
+}
+
 // The log's signed time has a resolution of one second and says the entry existed by the end
 // of that second, so the entry predates the compromise only if that whole second does.
 function loggedBefore(logged: VerifiedTlogEntry | null, compromisedAt: Date | null): boolean {
@@ -182,7 +202,9 @@ export function compareFiles(release: ReleaseClaim, files: readonly FileDigest[]
     else if (actual !== r.digest) reasons.push({ code: 'file_changed', message: `${printableName(r.name)} has SHA-256 ${actual}, signed ${r.digest}`, path: r.name });
   }
   for (const f of files) {
-    if (!signed.has(f.path) && !isIgnoredPath(f.path, release.ignorePaths)) {
+    // The witness proof beside model.sig is never a release file, even in releases signed before
+    // its name joined the default ignore paths.
+    if (!signed.has(f.path) && !isIgnoredPath(f.path, release.ignorePaths) && f.path !== PROOF_FILE_NAME) {
       reasons.push({ code: 'file_extra', message: `${printableName(f.path)} is not part of the signed release`, path: f.path });
     }
   }

@@ -5,8 +5,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromBase64, fromUtf8, toBase64, utf8 } from '../bytes.ts';
 import { TlogError } from './tlog-error.ts';
 
-const MAX_SIGNATURES = 16;
-const MAX_NOTE_BYTES = 16 * 1024;
+// Room for witnesses: 100 lines is the limit of Go's note.Open, and 256 KiB holds 32 ML-DSA-44
+// cosignatures (about 3.3 KB each) with the log's own lines many times over.
+export const MAX_NOTE_SIGNATURES = 100;
+export const MAX_NOTE_BYTES = 256 * 1024;
 
 export interface NoteSignature {
   name: string;
@@ -50,7 +52,7 @@ export function parseSignedNote(note: string): SignedNote {
   if (split < 0 || !note.endsWith('\n')) throw new TlogError('note_malformed', 'a note needs text, a blank line and signature lines, each ending in a newline');
   const text = note.slice(0, split + 1);
   const lines = note.slice(split + 2, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw new TlogError('note_malformed', `more than ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_NOTE_SIGNATURES) throw new TlogError('note_malformed', `more than ${MAX_NOTE_SIGNATURES} signatures`);
   const signatures = lines.map((line) => {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/u.exec(line);
     const raw = m ? fromBase64(m[2]!) : undefined;

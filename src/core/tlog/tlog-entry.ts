@@ -83,6 +83,9 @@ export interface VerifiedTlogEntry {
   treeSize: number;
   /** POSIX seconds from the log's signed timestamp; the entry was logged before this second ended. */
   integratedTime: number | null;
+  leafHash: Uint8Array;
+  checkpoint: SignedCheckpoint;
+  logKey: LogKey;
 }
 
 type Result = { ok: true; value: VerifiedTlogEntry } | { ok: false; reasons: Reason[] };
@@ -165,10 +168,11 @@ export function checkTlogEntry(entry: unknown, facts: EntryFacts, keys: LogKeyLo
   if (entry.integratedTime !== undefined && entry.integratedTime !== '0' && entry.integratedTime !== String(checkpoint.timestamp ?? 0)) {
     return refuse('checkpoint_mismatch', 'integratedTime differs from the checkpoint\'s signed time');
   }
+  const leafHash = hasher.hashLeaf(leaf);
   try {
-    verifyInclusion(index, treeSize, hasher.hashLeaf(leaf), hashes as Uint8Array[], rootHash, hasher);
+    verifyInclusion(index, treeSize, leafHash, hashes as Uint8Array[], rootHash, hasher);
   } catch (err) {
     return refuse('inclusion_proof_invalid', `the inclusion proof does not verify: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return { ok: true, value: { logIndex: index, logKid: key.kid, treeSize, integratedTime: checkpoint.timestamp } };
+  return { ok: true, value: { logIndex: index, logKid: key.kid, treeSize, integratedTime: checkpoint.timestamp, leafHash, checkpoint, logKey: key } };
 }

@@ -7,7 +7,11 @@ export type TlogErrorCode =
   | 'note_malformed'
   | 'note_unverified'
   | 'checkpoint_malformed'
-  | 'kind_unknown';
+  | 'kind_unknown'
+  | 'vkey_malformed'
+  | 'policy_malformed'
+  | 'cosignature_invalid'
+  | 'tlog_proof_malformed';
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';
