@@ -364,6 +364,13 @@ export interface paths {
          *     every check passes. `reasons` names each failed check with a stable code (listed under
          *     `components.schemas.Reason`). Without `files`, only the bundle itself is checked. The
          *     body may be up to 8 MiB.
+         *
+         *     With `policy` (a C2SP tlog-policy, the client's own), the bundle's log entry must also be
+         *     in a checkpoint that the policy's quorum of witnesses cosigned: the bundle's own, or that
+         *     of `proof` (a C2SP tlog-proof of the same entry); reasons `witness_quorum_not_met`,
+         *     `witness_signature_invalid`, `witness_proof_invalid`, `witness_policy_invalid`. The
+         *     service never supplies a policy, and its verdict gives no protection against a split view
+         *     of the log by this same service: verify offline with your own policy for that.
          */
         post: operations["verifyBundle"];
         delete?: never;
@@ -802,7 +809,7 @@ export interface components {
         /**
          * @description RFC 9457 problem details. `code` is stable and one of: validation_failed, invalid_json,
          *     unsupported_media_type, payload_too_large, invalid_path, duplicate_path, invisible_character, invalid_content_check,
-         *     invalid_model_name, invalid_version, invalid_namespace, invalid_algorithm, invalid_duration, token_missing,
+         *     invalid_model_name, invalid_version, invalid_namespace, invalid_algorithm, witness_policy_malformed, invalid_duration, token_missing,
          *     token_malformed, token_invalid, token_expired, token_revoked, publisher_disabled,
          *     forbidden_role, forbidden_namespace, not_found, route_not_found, release_conflict,
          *     publisher_exists, namespace_taken, publisher_unknown, invalid_token_request,
@@ -816,7 +823,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "invalid_path" | "duplicate_path" | "invisible_character" | "invalid_content_check" | "invalid_model_name" | "invalid_version" | "invalid_namespace" | "invalid_algorithm" | "invalid_duration" | "token_missing" | "token_malformed" | "token_invalid" | "token_expired" | "token_revoked" | "publisher_disabled" | "forbidden_role" | "forbidden_namespace" | "not_found" | "route_not_found" | "release_conflict" | "publisher_exists" | "namespace_taken" | "publisher_unknown" | "invalid_token_request" | "rotation_conflict" | "key_already_revoked" | "invalid_compromise_time" | "log_range_invalid" | "request_timeout" | "headers_too_large" | "malformed_request" | "rate_limited" | "key_unavailable" | "kek_mismatch" | "key_backend_unavailable" | "unavailable" | "database_busy" | "database_read_only" | "invalid_trusted_publisher" | "invalid_oidc_issuer" | "oidc_issuer_exists" | "oidc_issuer_in_use" | "oidc_token_malformed" | "oidc_issuer_unknown" | "oidc_token_invalid" | "oidc_token_expired" | "oidc_token_reused" | "invalid_publisher" | "oidc_keys_unavailable" | "internal_error";
+            code: "validation_failed" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "invalid_path" | "duplicate_path" | "invisible_character" | "invalid_content_check" | "invalid_model_name" | "invalid_version" | "invalid_namespace" | "invalid_algorithm" | "witness_policy_malformed" | "invalid_duration" | "token_missing" | "token_malformed" | "token_invalid" | "token_expired" | "token_revoked" | "publisher_disabled" | "forbidden_role" | "forbidden_namespace" | "not_found" | "route_not_found" | "release_conflict" | "publisher_exists" | "namespace_taken" | "publisher_unknown" | "invalid_token_request" | "rotation_conflict" | "key_already_revoked" | "invalid_compromise_time" | "log_range_invalid" | "request_timeout" | "headers_too_large" | "malformed_request" | "rate_limited" | "key_unavailable" | "kek_mismatch" | "key_backend_unavailable" | "unavailable" | "database_busy" | "database_read_only" | "invalid_trusted_publisher" | "invalid_oidc_issuer" | "oidc_issuer_exists" | "oidc_issuer_in_use" | "oidc_token_malformed" | "oidc_issuer_unknown" | "oidc_token_invalid" | "oidc_token_expired" | "oidc_token_reused" | "invalid_publisher" | "oidc_keys_unavailable" | "internal_error";
             detail: string;
             instance?: string;
             requestId?: string;
@@ -1291,6 +1298,10 @@ export interface components {
                 path: string;
                 sha256: components["schemas"]["Sha256"];
             }[];
+            /** @description A C2SP tlog-policy (witnesses, groups, quorum); malformed is 400 `witness_policy_malformed`. */
+            policy?: string;
+            /** @description A C2SP tlog-proof of the bundle's entry (the `.tlog-proof` file beside the bundle); needs `policy`. */
+            proof?: string;
         };
         /**
          * @description Why a bundle is not valid. `code` is one of: bundle_malformed, bundle_media_type,
@@ -1299,11 +1310,12 @@ export interface components {
          *     statement_unsupported, subject_malformed, resource_malformed, resource_unsafe, invisible_character,
          *     root_digest_mismatch, file_changed, file_missing, file_extra, tlog_entry_missing,
          *     tlog_entry_malformed, tlog_body_mismatch, log_key_unknown, checkpoint_signature_invalid,
-         *     checkpoint_mismatch, inclusion_proof_invalid, signature_unrecorded.
+         *     checkpoint_mismatch, inclusion_proof_invalid, witness_quorum_not_met,
+         *     witness_signature_invalid, witness_proof_invalid, witness_policy_invalid, signature_unrecorded.
          */
         Reason: {
             /** @enum {string} */
-            code: "bundle_malformed" | "bundle_media_type" | "payload_type" | "signature_count" | "signature_malformed" | "key_unknown" | "key_mismatch" | "key_wrong_purpose" | "key_not_active" | "key_revoked" | "signature_invalid" | "payload_malformed" | "statement_unsupported" | "subject_malformed" | "resource_malformed" | "resource_unsafe" | "invisible_character" | "root_digest_mismatch" | "file_changed" | "file_missing" | "file_extra" | "tlog_entry_missing" | "tlog_entry_malformed" | "tlog_body_mismatch" | "log_key_unknown" | "checkpoint_signature_invalid" | "checkpoint_mismatch" | "inclusion_proof_invalid" | "signature_unrecorded";
+            code: "bundle_malformed" | "bundle_media_type" | "payload_type" | "signature_count" | "signature_malformed" | "key_unknown" | "key_mismatch" | "key_wrong_purpose" | "key_not_active" | "key_revoked" | "signature_invalid" | "payload_malformed" | "statement_unsupported" | "subject_malformed" | "resource_malformed" | "resource_unsafe" | "invisible_character" | "root_digest_mismatch" | "file_changed" | "file_missing" | "file_extra" | "tlog_entry_missing" | "tlog_entry_malformed" | "tlog_body_mismatch" | "log_key_unknown" | "checkpoint_signature_invalid" | "checkpoint_mismatch" | "inclusion_proof_invalid" | "witness_quorum_not_met" | "witness_signature_invalid" | "witness_proof_invalid" | "witness_policy_invalid" | "signature_unrecorded";
             message: string;
             /** @description The file concerned, for file reasons. */
             path?: string;

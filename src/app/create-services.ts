@@ -136,7 +136,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     log,
     checkpointer,
     audit,
-    verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier()),
+    verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier(), clock),
     database,
     health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
     watcher,

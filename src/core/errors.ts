@@ -22,6 +22,7 @@ export const ERRORS = {
   invalid_version: { status: 400, outcome: 'refused', description: 'The version has characters or a length that are not allowed.' },
   invalid_namespace: { status: 400, outcome: 'refused', description: 'A namespace has characters or a length that are not allowed.' },
   invalid_algorithm: { status: 400, outcome: 'refused', description: 'A signing algorithm is not one of ed25519, ecdsa-p256.' },
+  witness_policy_malformed: { status: 400, outcome: 'usage', description: 'The witness policy is not a C2SP tlog-policy this verifier accepts (the message names the line and the rule).' },
   invalid_duration: { status: 400, outcome: 'usage', description: 'A duration is not a number followed by s, m, h or d, or is out of range.' },
   token_missing: { status: 401, outcome: 'auth', description: 'The route needs a bearer token in the Authorization header.' },
   token_malformed: { status: 401, outcome: 'auth', description: 'The Authorization header or the token in it is not a well-formed bearer JWT.' },

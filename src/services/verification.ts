@@ -11,6 +11,16 @@ import type { Verdict } from '../core/verdict.ts';
 import { verifyBundle, type FileDigest } from '../core/verify-bundle.ts';
 import type { KeyService } from './keys.ts';
 import type { SignatureReader } from './signature-reader.ts';
+import type { Clock } from './support/clock.ts';
+import { ModelsignError } from '../core/errors.ts';
+import { TlogError } from '../core/tlog/tlog-error.ts';
+import { parseWitnessPolicy, type WitnessPolicy } from '../core/tlog/witness-policy.ts';
+
+/** What a client may require of witnesses: its own policy (never the service's), and a tlog-proof. */
+export interface WitnessOptions {
+  policy?: string | undefined;
+  proof?: string | undefined;
+}
 
 export interface OnlineVerdict extends Verdict {
   signatureId: string | null;
@@ -23,9 +33,11 @@ export class VerificationService {
     private readonly signatures: SignatureReader,
     private readonly hasher: LogHasher,
     private readonly verifySignature: SignatureVerifier,
+    private readonly clock: Clock,
   ) {}
 
-  async verify(bundle: unknown, files?: readonly FileDigest[]): Promise<OnlineVerdict> {
+  async verify(bundle: unknown, files?: readonly FileDigest[], witness: WitnessOptions = {}): Promise<OnlineVerdict> {
+    const policy = witnessPolicyOf(witness);
     const material = (bundle as { verificationMaterial?: { tlogEntries?: unknown; publicKey?: { hint?: unknown } } } | null)?.verificationMaterial;
     const entries = material?.tlogEntries;
     // A release key another instance rotated in moments ago: look before calling it unknown.
@@ -42,7 +54,10 @@ export class VerificationService {
         subject = { ...(bundle as Bundle), verificationMaterial: { ...(bundle as Bundle).verificationMaterial, tlogEntries: record.bundle.verificationMaterial.tlogEntries } };
       }
     }
-    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), logKeys: () => this.keys.trustedLogKeys(), hasher: this.hasher, verifySignature: this.verifySignature, ...(files ? { files } : {}) });
+    const verdict = verifyBundle(subject, { resolveKey: (kid) => this.keys.trusted(kid), logKeys: () => this.keys.trustedLogKeys(), hasher: this.hasher, verifySignature: this.verifySignature,
+      ...(files ? { files } : {}),
+      ...(policy ? { witnesses: { policy, ...(witness.proof !== undefined ? { proof: witness.proof } : {}), now: this.clock.now().getTime() } } : {}),
+    });
     const online: OnlineVerdict = { ...verdict, signatureId: null, signedAt: null };
     // Only a bundle whose signature checks out is worth reporting as recorded or not.
     if (verdict.model === null || verdict.version === null || verdict.reasons.some((r) => r.code === 'signature_invalid' || r.code === 'signature_malformed' || r.code === 'key_unknown' || r.code === 'key_mismatch')) {
@@ -68,6 +83,19 @@ export class VerificationService {
     const claim = readClaim(envelope.value.payload);
     if (!claim.ok || claim.value.model === null || claim.value.version === null) return undefined;
     return this.signatures.findRelease(claim.value.model, claim.value.version);
+  }
+}
+
+function witnessPolicyOf(witness: WitnessOptions): WitnessPolicy | undefined {
+  if (witness.policy === undefined) {
+    if (witness.proof !== undefined) throw new ModelsignError('validation_failed', 'a proof is checked against a witness policy: give `policy` with it');
+    return undefined;
+  }
+  try {
+    return parseWitnessPolicy(witness.policy);
+  } catch (err) {
+    if (err instanceof TlogError) throw new ModelsignError('witness_policy_malformed', err.message);
+    throw err;
   }
 }
 

@@ -7,7 +7,7 @@ export default async function verifyRoutes(app: FastifyInstance) {
     '/verify',
     { schema: app.openapi.routeSchema('verifyBundle'), bodyLimit: 8 * 1024 * 1024 },
     async (request) => {
-      const verdict = await app.services.verification.verify(request.body.bundle, request.body.files);
+      const verdict = await app.services.verification.verify(request.body.bundle, request.body.files, { policy: request.body.policy, proof: request.body.proof });
       app.metrics.verified(verdict);
       return verdict;
     },
