@@ -9,10 +9,11 @@ import { auditPermissions, uidOf, type PermissionFinding } from './permission-au
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { trustFromOptions } from './trust.ts';
 import { TRUST_OPTIONS } from './verify.ts';
+import { witnessFromOptions } from './witness-options.ts';
 import { describe, verifyModel, type ModelReport } from './verify-model.ts';
 
 const USAGE = `Usage: modelsign audit DIR... (--key PEM [--chain FILE] | --keys JWKS | --server URL) [--log-key PEM] [--owner USER]
-                       [--allow-unsafe-content] [--json]
+                       [--allow-unsafe-content] [--witness-policy FILE] [--json]
 
 Verifies every model under each DIR (sub-folders with model.sig, files with FILE.sig beside them;
 DIR itself when it holds model.sig) and prints one summary. Also reports permissions: files and
@@ -21,7 +22,9 @@ folders above DIR that someone else can write. Every file also goes through the 
 (see \`modelsign scan\`). Exit codes: 0 all verified, 1 something was tampered with or is
 unsigned, 8 a file can run code when loaded or is malformed (unless --allow-unsafe-content),
 3 a key is untrusted or revoked, 4 a path could not be read, 2 usage (permission findings are
-reported, not an exit code). Made for cron or a systemd timer (see README).`;
+reported, not an exit code). --witness-policy FILE requires each release's log entry to be in a
+checkpoint its quorum of witnesses cosigned (the bundle's own, or the .tlog-proof beside the
+bundle). Made for cron or a systemd timer (see README).`;
 
 const IGNORED = new Set(['.git', '.github', '.cache', 'lost+found']);
 
@@ -40,6 +43,7 @@ async function modelsIn(dir: string): Promise<string[]> {
   for (const e of entries) {
     if (IGNORED.has(e.name) || e.name.startsWith('.')) continue;
     if (e.isFile() && e.name.endsWith('.sig') && names.has(e.name.slice(0, -4))) continue;
+    if (e.isFile() && e.name.endsWith('.sig.tlog-proof') && names.has(e.name.slice(0, -'.sig.tlog-proof'.length))) continue;
     models.push(path.join(dir, e.name));
   }
   return models.sort();
@@ -48,10 +52,13 @@ async function modelsIn(dir: string): Promise<string[]> {
 export async function audit(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...TRUST_OPTIONS, owner: { type: 'string' } }, USAGE);
   if (positionals.length === 0) throw new CliFailure(EXIT.usage, `give at least one DIR\n\n${USAGE}`);
+  // Each release's proof is the one beside its bundle; one --proof cannot belong to several.
+  if (values.proof !== undefined) throw new CliFailure(EXIT.usage, 'audit reads each release\'s own .tlog-proof beside its bundle; --proof is for verify');
+  const witness = await witnessFromOptions(values);
   const trust = await trustFromOptions(values);
   const reports: ModelReport[] = [];
   for (const dir of positionals) {
-    for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']!, allowUnsafeContent: values['allow-unsafe-content']! }));
+    for (const model of await modelsIn(dir)) reports.push(await verifyModel(model, { trust, allowSymlinks: values['allow-symlinks']!, allowUnsafeContent: values['allow-unsafe-content']!, witness }));
   }
   let expected: number | undefined;
   if (values.owner !== undefined) {

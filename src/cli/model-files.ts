@@ -14,12 +14,13 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compareCodePoints, isIgnoredPath, pathProblem } from '../core/manifest.ts';
 import { escapeName } from '../core/unicode.ts';
+import { PROOF_FILE_NAME } from '../core/tlog/tlog-proof.ts';
 
 /** Where `hf download --local-dir` keeps its download state (timestamps: it changes). */
 const HF_LOCAL_DIR_STATE = '.cache/huggingface';
 
-/** The paths the OpenSSF model_signing tool ignores in a folder by default (and the bundle itself). */
-export const DEFAULT_IGNORE_PATHS = ['.git', '.gitattributes', '.github', '.gitignore', 'model.sig', HF_LOCAL_DIR_STATE];
+/** The paths the OpenSSF model_signing tool ignores in a folder by default (and the bundle itself and its witness proof). */
+export const DEFAULT_IGNORE_PATHS = ['.git', '.gitattributes', '.github', '.gitignore', 'model.sig', PROOF_FILE_NAME, HF_LOCAL_DIR_STATE];
 
 export interface ModelFile {
   /** Relative POSIX path as it appears in the manifest. */

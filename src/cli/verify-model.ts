@@ -6,13 +6,14 @@ import { lstat, readFile } from 'node:fs/promises';
 import { readClaim, readEnvelope } from '../core/read-bundle.ts';
 import type { Reason } from '../core/verdict.ts';
 import { printableName } from '../core/unicode.ts';
-import { verifyBundle } from '../core/verify-bundle.ts';
+import { verifyBundle, type VerifyBundleOptions } from '../core/verify-bundle.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ContentFinding, ContentVerdict } from '../core/scan/verdict.ts';
 import { describeContent, isUnsafeVerdict, unsafeFiles, verdictCounts } from './content-report.ts';
 import { hashFiles, type HashedFile } from './hash-files.ts';
 import { defaultBundlePath, listModel, ModelPathError, type FileProblem, type ModelFile, type ModelListing } from './model-files.ts';
 import type { Trust } from './trust.ts';
+import type { WitnessPolicy } from '../core/tlog/witness-policy.ts';
 
 export type Outcome = 'verified' | 'tampered' | 'unsafe' | 'untrusted' | 'unsigned' | 'error';
 
@@ -40,17 +41,29 @@ export interface ModelReport {
   signedContentCheck: { checker: string; allowlist: string; torch?: string; files: number } | 'unchecked' | 'malformed';
   /** --allow-unsafe-content was given: unsafe content is reported, not failed on. */
   unsafeContentAllowed: boolean;
+  /** With a witness policy: the tlog-proof file that was read (null when there was none). */
+  witnessProof?: string | null;
 }
 
-const UNTRUSTED = new Set(['key_unknown', 'key_mismatch', 'key_wrong_purpose', 'key_not_active', 'key_revoked', 'log_key_unknown']);
+// A witness quorum not met, or a policy that cannot apply, says nothing was altered: trust is
+// missing. A forged cosignature or a proof for something else is tampering with the evidence.
+const UNTRUSTED = new Set(['key_unknown', 'key_mismatch', 'key_wrong_purpose', 'key_not_active', 'key_revoked', 'log_key_unknown', 'witness_quorum_not_met', 'witness_policy_invalid']);
 
 export interface VerifyDeps {
   hash: (files: readonly ModelFile[]) => Promise<HashedFile[]>;
+  /** The clock witness cosignatures are checked against (milliseconds). */
+  now?: () => number;
+}
+
+export interface WitnessOption {
+  policy: WitnessPolicy;
+  /** --proof; otherwise the bundle's path + .tlog-proof, when that file exists. */
+  proof?: string | undefined;
 }
 
 export async function verifyModel(
   target: string,
-  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean; expect?: string | undefined; allowUnsafeContent?: boolean | undefined },
+  options: { bundle?: string | undefined; trust: Trust; allowSymlinks: boolean; expect?: string | undefined; allowUnsafeContent?: boolean | undefined; witness?: WitnessOption | undefined },
   deps: VerifyDeps = { hash: (files) => hashFiles(files, undefined, { check: true }) },
 ): Promise<ModelReport> {
   const bundlePath = options.bundle ?? (await defaultBundlePath(target));
@@ -123,7 +136,19 @@ export async function verifyModel(
   report.signedContentCheck = claimed === undefined ? 'unchecked' : claimed === 'malformed' ? 'malformed' : { checker: claimed.checker, allowlist: claimed.allowlist, ...(claimed.torch ? { torch: claimed.torch } : {}), files: claimed.files.length };
   const hashed = await deps.hash(listing.files);
   report.content = hashed.filter((f) => f.content).map((f) => ({ path: f.path, verdict: f.content!.verdict, format: f.content!.format ?? null, findings: f.content!.findings }));
-  const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, logKeys: options.trust.logKeys, files: hashed, skipTlog: !options.trust.hasLogKey });
+  let witnesses: VerifyBundleOptions['witnesses'];
+  if (options.witness) {
+    const proofPath = options.witness.proof ?? `${bundlePath}.tlog-proof`;
+    let proof: string | undefined;
+    try {
+      proof = await readFile(proofPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || options.witness.proof !== undefined) return fail('error', EXIT.io, 'proof_unreadable', `cannot read the tlog-proof ${proofPath}: ${(err as Error).message}`);
+    }
+    report.witnessProof = proof === undefined ? null : proofPath;
+    witnesses = { policy: options.witness.policy, ...(proof !== undefined ? { proof } : {}), now: (deps.now ?? Date.now)() };
+  }
+  const verdict = verifyBundle(bundle, { resolveKey: options.trust.resolveKey, logKeys: options.trust.logKeys, files: hashed, skipTlog: !options.trust.hasLogKey, ...(witnesses ? { witnesses } : {}) });
   report.model = verdict.model;
   report.version = verdict.version;
   report.kid = verdict.kid;

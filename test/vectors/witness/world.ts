@@ -24,6 +24,8 @@ const LOGGED_AT = NOW - 3600;
 const INDEX = 2;
 
 export const fileContent = (n: number) => `release ${n + 1}\n`;
+/** The default ignore paths before the witness proof's name joined them: the vector releases are "old" ones. */
+const OLD_DEFAULT_IGNORE_PATHS = ['.git', '.gitattributes', '.github', '.gitignore', 'model.sig', '.cache/huggingface'];
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 interface PyVectors {
@@ -37,7 +39,7 @@ interface PyVectors {
 export async function vectorWorld(pyca: PyVectors = JSON.parse(readFileSync(new URL('mldsa44-pyca.json', import.meta.url), 'utf8'))) {
   const release = testSigner(0x52);
   const logSigner = referenceSigner(new Uint8Array(32).fill(0x51));
-  const bundles = Array.from({ length: 8 }, (_, n) => release.sign('acme/model', `${n + 1}.0`, [{ path: 'weights.bin', sha256: sha(fileContent(n)), size: fileContent(n).length }]));
+  const bundles = Array.from({ length: 8 }, (_, n) => release.sign('acme/model', `${n + 1}.0`, [{ path: 'weights.bin', sha256: sha(fileContent(n)), size: fileContent(n).length }], OLD_DEFAULT_IGNORE_PATHS));
   const leaves = bundles.map((b) => {
     const env = readEnvelope(b);
     if (!env.ok) throw new Error('bad bundle');
