@@ -4,7 +4,7 @@
 // the portable verifier against the trusted keys (trust.ts). The verdict names every changed,
 // missing, extra, unreadable and unsafe file, with the reasons in words.
 import type { Wire } from '../api/wire.ts';
-import { keySet, verifyBundle, type Reason } from '../core/verifier.ts';
+import type { Reason } from '../core/verifier.ts';
 import { readClaim, readEnvelope, type ReleaseClaim } from '../core/read-bundle.ts';
 import type { ContentReport } from '../core/scan/verdict.ts';
 import { api, problemText } from './api-client.ts';
@@ -12,7 +12,8 @@ import { alertText, el, show, type Child } from './dom.ts';
 import { Cancelled, describeProgress, HashPool, type Hashed, type Picked } from './hash-pool.ts';
 import type { HasherKind } from './sha256.ts';
 import { currentTrust, forgetPasted, usePasted, usingPasted, type Trust } from './trust.ts';
-import { compareHashed, MAX_FILES, planVerification } from './verify-plan.ts';
+import { compareHashed, MAX_FILES, planVerification, verifyWithTrust, type WitnessChoice } from './verify-plan.ts';
+import { currentWitnessPolicy, witnessPanel } from './witnesses.ts';
 
 type Mode = 'folder' | 'files';
 
@@ -65,6 +66,7 @@ export function verifyPage(content: HTMLElement, workerUrl: string): void {
     drop,
     el('p', { class: 'hint' }, `At most ${MAX_FILES.toLocaleString('en')} files at a time; a bundle over 8 MiB is refused unread.`),
     trustPanel(),
+    witnessPanel(),
     status,
     result,
   );
@@ -139,8 +141,11 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
   if (!plan.ok) return say(status, alertText(plan.message));
   // The bundle is read before any hashing, so a bad one is said at once.
   let given: { claim: ReleaseClaim; bundle: unknown; name: string } | undefined;
+  let witness: (WitnessChoice & { proofName: string | null }) | undefined;
   try {
     if (plan.bundle) given = await readBundleFile(plan.bundle);
+    const policy = currentWitnessPolicy();
+    if (policy) witness = { policy, proof: plan.proof ? await plan.proof.file.text() : undefined, proofName: plan.proof?.path ?? null };
   } catch (err) {
     return say(status, alertText(problemText(err)));
   }
@@ -181,7 +186,7 @@ async function verifyPicked(picked: Picked[], mode: Mode, workerUrl: string, sta
       found = { claim: claim.value, bundle: record.bundle, record };
     }
     say(status);
-    say(result, ...verdictView(found, hashed, mode, trust), ...hasherNote(current.hasher));
+    say(result, ...verdictView(found, hashed, mode, trust, witness), ...hasherNote(current.hasher));
   } catch (err) {
     say(status, alertText(problemText(err)));
   }
@@ -248,10 +253,9 @@ function notFound(hashed: Hashed[]): HTMLElement {
   );
 }
 
-function verdictView(found: { claim: ReleaseClaim; bundle: unknown; record?: Wire['Signature'] }, hashed: Hashed[], mode: Mode, trust: Trust): HTMLElement[] {
-  const set = keySet(trust.keys);
+function verdictView(found: { claim: ReleaseClaim; bundle: unknown; record?: Wire['Signature'] }, hashed: Hashed[], mode: Mode, trust: Trust, witness: (WitnessChoice & { proofName: string | null }) | undefined): HTMLElement[] {
   const hasLogKey = trust.keys.some((k) => k.purpose === 'log');
-  const verdict = verifyBundle(found.bundle, { resolveKey: set.resolveKey, logKeys: set.logKeys, skipTlog: !hasLogKey });
+  const verdict = verifyWithTrust(found.bundle, trust.keys, witness, Date.now());
   const files = compareHashed(found.claim, digests(hashed), mode);
   // A file that could not be read is judged as not there (file_missing), its message saying why.
   const unreadable: Reason[] = hashed.filter((h) => h.error).map((h) => ({ code: 'file_missing', message: `${h.path} could not be read (${h.error}), so it was not checked`, path: h.path }));
@@ -292,6 +296,8 @@ function verdictView(found: { claim: ReleaseClaim; bundle: unknown; record?: Wir
         el('dd', {}, el('code', {}, verdict.kid ?? 'none'), key ? ` (${key.algorithm}, ${key.status})` : ' (not a trusted key)'),
         el('dt', {}, 'Log entry'),
         el('dd', {}, !hasLogKey ? 'not checked: no log key is trusted' : verdict.logIndex === null ? 'not verified' : `${verdict.logIndex}${verdict.integratedTime === null ? '' : `, logged ${new Date(verdict.integratedTime * 1000).toISOString()}`}`),
+        el('dt', {}, 'Witnesses'),
+        el('dd', { id: 'witness-fact' }, !witness ? 'not required (no witness policy)' : `required: quorum ${witness.policy.quorum}${witness.proofName ? `; proof ${witness.proofName}` : '; no .tlog-proof picked'}`),
         el('dt', {}, 'Checked against'),
         el('dd', {}, trust.source, ...(trust.pinned ? [] : [': ', ...trust.keys.filter((k) => k.kid === verdict.kid || k.purpose === 'log').flatMap((k, i) => [i > 0 ? ', ' : '', el('code', {}, k.kid)])])),
       ),

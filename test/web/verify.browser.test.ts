@@ -4,7 +4,8 @@
 // with a code-capable global is shown unsafe; a bundle logged after its key's compromise time is
 // red with key_revoked and both times; bad input (a non-bundle .sig, a 20 MB JSON file, a folder
 // over the limit, a file that cannot be read) is answered in words and the page stays usable;
-// a pasted pinned key is followed along the rotation chain.
+// a pasted pinned key is followed along the rotation chain; a pasted witness policy is enforced,
+// with the release's .tlog-proof picked with its files.
 // Runs once: the page reads the public routes whose storage behaviour test/server checks on both databases.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { browserSkip, launchBrowser, SCREENSHOT_DIR, watchedPage } from '../support/browser.ts';
 import { craftedTorchArchive, largeStateDict } from '../support/crafted-content.ts';
+import { witnessVectors } from '../support/witness-vectors.ts';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -262,6 +264,40 @@ describe('verify a model in the browser', { skip: browserSkip }, () => {
     await verdict(page).getByText('Not verified: these files are not acme/late@1.0 as signed.').waitFor();
     const text = (await verdict(page).textContent()) ?? '';
     assert.match(text, new RegExp(`key_revoked: key ${kid} was compromised at ${compromisedAt.toISOString().replace(/\./g, '\\.')}; this signature was logged at 20\\d\\d-`));
+    assert.deepEqual(problems, []);
+  });
+
+  it('enforces a pasted witness policy: an old bundle verifies with its .tlog-proof picked beside it, and not without', async () => {
+    const { page, problems } = await open();
+    const vectors = witnessVectors();
+    const c = vectors.cases.find((x) => x.name === 'proof-meets-quorum')!;
+    // The vectors are dated: the page's clock is set to the case's, as cosignatures from its future are refused.
+    await page.clock.setFixedTime(c.now * 1000);
+    const lay = (name: string, withProof: boolean) => {
+      const dir = path.join(work, name);
+      mkdirSync(dir);
+      for (const [file, content] of Object.entries(vectors.files)) writeFileSync(path.join(dir, file), content);
+      writeFileSync(path.join(dir, 'model.sig'), JSON.stringify(c.bundle));
+      if (withProof) writeFileSync(path.join(dir, 'model.sig.tlog-proof'), c.proof!);
+      return dir;
+    };
+    await page.getByText('Which keys to trust').click();
+    await page.getByLabel('Pinned key or saved key set').fill(JSON.stringify(vectors.keys));
+    await page.getByRole('button', { name: 'Trust what I pasted' }).click();
+    await page.locator('#trust-said').getByText(/^Using the pasted key set \(2 keys\)/).waitFor();
+    await page.getByText('Which witnesses to require').click();
+    await page.getByLabel('Witness policy').fill('quorum nobody\n');
+    await page.getByRole('button', { name: 'Require this policy' }).click();
+    await page.locator('#witness-said').getByText(/line 1: the quorum "nobody" is not defined/).waitFor();
+    await page.getByLabel('Witness policy').fill(c.policy);
+    await page.getByRole('button', { name: 'Require this policy' }).click();
+    await page.locator('#witness-said').getByText('Requiring quorum main of 3 witnesses.').waitFor();
+    await page.setInputFiles('#pick-folder', lay('witnessed', true));
+    await verdict(page).getByText('Verified: these files are acme/model@3.0 as signed.').waitFor();
+    assert.equal(await page.locator('#witness-fact').textContent(), 'required: quorum main; proof model.sig.tlog-proof');
+    await page.setInputFiles('#pick-folder', lay('unwitnessed', false));
+    await verdict(page).getByText('Not verified: these files are not acme/model@3.0 as signed.').waitFor();
+    assert.match((await verdict(page).textContent()) ?? '', /witness_quorum_not_met: the bundle's checkpoint \(tree size 4\) does not meet the witness policy \(quorum main\); give its \.tlog-proof file/);
     assert.deepEqual(problems, []);
   });
 });
