@@ -1,7 +1,7 @@
 // The portable verifier: everything a client needs to check a modelsign bundle, its transparency
-// log entry and the rotation chain, with no I/O and no dependency but @noble/curves and
-// @noble/hashes, so it bundles for a browser or any JavaScript runtime. The CLI and
-// /v1/verify use these same functions.
+// log entry, witness cosignatures and the rotation chain, with no I/O and no dependency but
+// @noble/curves, @noble/hashes and @noble/post-quantum, so it bundles for a browser or any
+// JavaScript runtime. The CLI and /v1/verify use these same functions.
 export { verifyBundle, compareFiles, type VerifyBundleOptions, type FileDigest } from './verify-bundle.ts';
 export type { TrustedKey, PublicKey } from './keys/key.ts';
 export { verifyKeyChain, KeyChainError } from './keys/key-chain.ts';

@@ -37,7 +37,7 @@ export interface WitnessWorld {
 
 export interface WitnessCase {
   name: string;
-  /** Whether the case's bundle carries cosignatures in its own checkpoint. */
+  /** The bundle under test (some cases cosign, or forge, its own checkpoint). */
   bundle: Bundle;
   policy: string;
   proof: string | null;
