@@ -59,7 +59,10 @@ async function fillTo(db: Db, target: number): Promise<void> {
   const started = performance.now();
   while (size < target) {
     const n = Math.min(10_000, target - size);
-    const leaves = Array.from({ length: n }, () => new Uint8Array(randomBytes(32)));
+    const leaves = Array.from({ length: n }, () => {
+      const data = new Uint8Array(randomBytes(64));
+      return { hash: nodeLogHasher.hashLeaf(data), data };
+    });
     size = (await appendToLog(db, leaves)).startSize + n;
     if (Math.floor(size / 100_000) !== Math.floor((size - n) / 100_000) || size === target) process.stdout.write(`  filled ${size} entries (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
   }

@@ -69,6 +69,8 @@ export interface Config {
   scheduleIntervalMs: number;
   /** Log tree nodes kept in memory per instance (0: none). */
   nodeCacheSize: number;
+  /** Bytes of C2SP tiles and entry bundles kept in memory per instance (0: none). */
+  tileCacheBytes: number;
   /** A kid no instance key has (another instance's new key?) reloads the keys at most this often. */
   keyRefreshMinIntervalMs: number;
   /** How often token keys due for destruction are destroyed in the key backend. */
@@ -116,6 +118,7 @@ const FIXED_SETTINGS = {
   auditSealMs: 500,
   scheduleIntervalMs: 1_000,
   nodeCacheSize: 200_000,
+  tileCacheBytes: 8 * 1024 * 1024,
   keyRefreshMinIntervalMs: 100,
   // Ten missed looks at the log means the checkpointer is stuck.
   readiness: { dbPingTimeoutMs: 1_000, logCurrentMs: 10 * CHECKPOINT_INTERVAL_MS },

@@ -386,8 +386,46 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The latest signed checkpoint (a C2SP signed note). */
+        /**
+         * The latest signed checkpoint (a C2SP signed note).
+         * @description Also the `checkpoint` resource of the C2SP tlog-tiles API whose prefix is `/v1/log`.
+         *     `Cache-Control: no-cache` with an `ETag` (send `If-None-Match` for a 304),
+         *     `Access-Control-Allow-Origin: *`; HEAD is answered too.
+         */
         get: operations["getCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log/tile/{tilePath}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hash tile or entry bundle of the log (C2SP tlog-tiles, prefix /v1/log).
+         * @description `tilePath` is the rest of the path and holds slashes (one route serves them all):
+         *     `<L>/<N>` or `<L>/<N>.p/<W>` for the hash tile of level L (0-63; the hashes of tree
+         *     level 8L), `entries/<N>` or `entries/<N>.p/<W>` for an entry bundle (each leaf's data,
+         *     prefixed by its length as a big-endian uint16). N is written in zero-padded groups of three
+         *     digits, all but the last prefixed `x` (1234067 is `x001/x234/067`); W (1-255) is the width
+         *     of a partial tile. Only the canonical spelling is accepted (400 `tile_path_invalid`).
+         *
+         *     A full tile is served once the newest checkpoint covers its last leaf; a partial only for
+         *     a size some stored checkpoint has; otherwise 404 (clients fall back to the full tile).
+         *     Entry bundles are sent `Content-Encoding: gzip` whatever the request accepts (the spec
+         *     allows it). Tiles and bundles never change: `Cache-Control: public, max-age=31536000,
+         *     immutable`; every error answer is `no-store`. `Access-Control-Allow-Origin: *`; HEAD is
+         *     answered too. An entry bundle of a log made before 0.2 is 503 `log_leaves_unavailable`
+         *     until the start-up backfill of its leaf data reached it.
+         */
+        get: operations["getTile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -809,7 +847,7 @@ export interface components {
         /**
          * @description RFC 9457 problem details. `code` is stable and one of: validation_failed, invalid_json,
          *     unsupported_media_type, payload_too_large, invalid_path, duplicate_path, invisible_character, invalid_content_check,
-         *     invalid_model_name, invalid_version, invalid_namespace, invalid_algorithm, witness_policy_malformed, invalid_duration, token_missing,
+         *     invalid_model_name, invalid_version, invalid_namespace, invalid_algorithm, witness_policy_malformed, tile_path_invalid, log_leaves_unavailable, invalid_duration, token_missing,
          *     token_malformed, token_invalid, token_expired, token_revoked, publisher_disabled,
          *     forbidden_role, forbidden_namespace, not_found, route_not_found, release_conflict,
          *     publisher_exists, namespace_taken, publisher_unknown, invalid_token_request,
@@ -823,7 +861,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "invalid_path" | "duplicate_path" | "invisible_character" | "invalid_content_check" | "invalid_model_name" | "invalid_version" | "invalid_namespace" | "invalid_algorithm" | "witness_policy_malformed" | "invalid_duration" | "token_missing" | "token_malformed" | "token_invalid" | "token_expired" | "token_revoked" | "publisher_disabled" | "forbidden_role" | "forbidden_namespace" | "not_found" | "route_not_found" | "release_conflict" | "publisher_exists" | "namespace_taken" | "publisher_unknown" | "invalid_token_request" | "rotation_conflict" | "key_already_revoked" | "invalid_compromise_time" | "log_range_invalid" | "request_timeout" | "headers_too_large" | "malformed_request" | "rate_limited" | "key_unavailable" | "kek_mismatch" | "key_backend_unavailable" | "unavailable" | "database_busy" | "database_read_only" | "invalid_trusted_publisher" | "invalid_oidc_issuer" | "oidc_issuer_exists" | "oidc_issuer_in_use" | "oidc_token_malformed" | "oidc_issuer_unknown" | "oidc_token_invalid" | "oidc_token_expired" | "oidc_token_reused" | "invalid_publisher" | "oidc_keys_unavailable" | "internal_error";
+            code: "validation_failed" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "invalid_path" | "duplicate_path" | "invisible_character" | "invalid_content_check" | "invalid_model_name" | "invalid_version" | "invalid_namespace" | "invalid_algorithm" | "witness_policy_malformed" | "tile_path_invalid" | "log_leaves_unavailable" | "invalid_duration" | "token_missing" | "token_malformed" | "token_invalid" | "token_expired" | "token_revoked" | "publisher_disabled" | "forbidden_role" | "forbidden_namespace" | "not_found" | "route_not_found" | "release_conflict" | "publisher_exists" | "namespace_taken" | "publisher_unknown" | "invalid_token_request" | "rotation_conflict" | "key_already_revoked" | "invalid_compromise_time" | "log_range_invalid" | "request_timeout" | "headers_too_large" | "malformed_request" | "rate_limited" | "key_unavailable" | "kek_mismatch" | "key_backend_unavailable" | "unavailable" | "database_busy" | "database_read_only" | "invalid_trusted_publisher" | "invalid_oidc_issuer" | "oidc_issuer_exists" | "oidc_issuer_in_use" | "oidc_token_malformed" | "oidc_issuer_unknown" | "oidc_token_invalid" | "oidc_token_expired" | "oidc_token_reused" | "invalid_publisher" | "oidc_keys_unavailable" | "internal_error";
             detail: string;
             instance?: string;
             requestId?: string;
@@ -2088,7 +2126,9 @@ export interface operations {
     getCheckpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2103,6 +2143,39 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description The checkpoint is the one the ETag names. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tilePath: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tile (W or 256 hashes of 32 bytes) or the entry bundle (gzipped). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };

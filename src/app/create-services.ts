@@ -17,6 +17,7 @@ import { KeyService } from '../services/keys.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
+import { TileReader } from '../services/tile-reader.ts';
 import { LogReader } from '../services/log-reader.ts';
 import { nodeLogHasher } from '../services/support/node-hasher.ts';
 import { DatabaseStatus } from '../services/database-status.ts';
@@ -38,7 +39,7 @@ import { VerificationService } from '../services/verification.ts';
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
+  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -134,6 +135,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     signatures,
     backfill,
     log,
+    tiles: new TileReader(db, log, { cacheBytes: config.tileCacheBytes }),
     checkpointer,
     audit,
     verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier(), clock),

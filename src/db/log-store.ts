@@ -2,7 +2,7 @@
 // tlog_nodes (perfect subtrees, written once) and tlog_checkpoints (signed tree heads). The
 // plpgsql function tlog_append is the only writer of the tree: the signing batch calls it
 // (signature-store.ts) and so does appendToLog here. docs/design/log.md tells the whole story.
-import { bytesToHex } from '../core/bytes.ts';
+import { bytesToHex, toBase64 } from '../core/bytes.ts';
 import type { NodeId } from '../core/tlog/tree-math.ts';
 import type { SqlSession } from './client.ts';
 
@@ -99,12 +99,20 @@ export async function lockLog(s: Query): Promise<number> {
   return Number(row.size);
 }
 
-/** Appends leaf hashes through tlog_append; returns the tree as it was before them. */
-export async function appendToLog(s: Query, leafHashes: readonly Uint8Array[]): Promise<{ startSize: number; startFrontier: Uint8Array }> {
+/**
+ * Appends leaves through tlog_append, their data stored beside them (tlog_leaves) in the same
+ * statement; returns the tree as it was before them.
+ */
+export async function appendToLog(s: Query, leaves: readonly { hash: Uint8Array; data: Uint8Array }[]): Promise<{ startSize: number; startFrontier: Uint8Array }> {
   const [row] = await s.query<{ startSize: string; startFrontier: Uint8Array }>(
-    `SELECT a."start_size"::text AS "startSize", a."start_frontier" AS "startFrontier"
-     FROM "tlog_append"(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) WITH ORDINALITY AS t(h, o) ORDER BY o), NULL, NULL, NULL, NULL, NULL, NULL) a`,
-    [leafHashes.map(bytesToHex)],
+    `WITH a AS MATERIALIZED (
+       SELECT * FROM "tlog_append"(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) WITH ORDINALITY AS t(h, o) ORDER BY o), NULL, NULL, NULL, NULL, NULL, NULL)
+     ), stored AS (
+       INSERT INTO "tlog_leaves" ("idx", "data")
+       SELECT a."start_size" + t.o - 1, decode(t.d, 'base64') FROM a, unnest($2::text[]) WITH ORDINALITY AS t(d, o)
+     )
+     SELECT a."start_size"::text AS "startSize", a."start_frontier" AS "startFrontier" FROM a`,
+    [leaves.map((l) => bytesToHex(l.hash)), leaves.map((l) => toBase64(l.data))],
   );
   return { startSize: Number(row!.startSize), startFrontier: toBytes(row!.startFrontier) };
 }

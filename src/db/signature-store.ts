@@ -22,8 +22,9 @@ export interface SignatureInsert {
   /** The `signature.create` audit event's actor and details. */
   actor: string;
   details: Record<string, unknown>;
-  /** Hex RFC 6962 leaf hash of the signature's log entry, and the entry's kind (`kind/version`). */
+  /** Hex RFC 6962 leaf hash of the signature's log entry, the entry's data (base64) and kind (`kind/version`). */
   leafHash: string;
+  leafB64: string;
   entryKind: string;
   /** The token that signed, and who was behind it. */
   tokenJti: string;
@@ -51,7 +52,7 @@ export interface BatchResult {
 // - `seq`: tlog_append locks the log's edge row, stores the tree nodes of the fresh leaves and
 //   returns the edge as it was, whose size numbers the fresh rows; a checkpoint the caller
 //   signed for the tree it predicted is stored too if the prediction holds;
-// - the signatures, with their log indexes, and their audit events.
+// - the signatures, with their log indexes, their leaf data (tlog_leaves) and their audit events.
 // The existence check runs on the statement's snapshot, taken before the lock: a release stored
 // by another instance in between makes the unique index refuse the statement (and the writer
 // retry its rows singly) rather than number a row that is not inserted.
@@ -60,7 +61,7 @@ const INSERT_BATCH = `
     SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
       "id" uuid, "model" text, "version" text, "rootDigest" text, "files" jsonb, "ignorePaths" jsonb,
       "payloadB64" text, "signatureB64" text, "kid" text, "publisherId" uuid, "createdAt" timestamptz,
-      "actor" text, "details" jsonb, "leafHash" text, "entryKind" text, "tokenJti" uuid, "identity" jsonb
+      "actor" text, "details" jsonb, "leafHash" text, "leafB64" text, "entryKind" text, "tokenJti" uuid, "identity" jsonb
     )) WITH ORDINALITY AS t
   ), fresh AS MATERIALIZED (
     SELECT DISTINCT ON (i."model", i."version") i.* FROM input i
@@ -80,6 +81,8 @@ const INSERT_BATCH = `
            decode("payloadB64", 'base64'), decode("signatureB64", 'base64'), "kid", "publisherId", "createdAt", "logIndex", "entryKind", "tokenJti", "identity"
     FROM numbered ORDER BY "logIndex"
     RETURNING "id", "log_index"
+  ), leaves AS (
+    INSERT INTO "tlog_leaves" ("idx", "data") SELECT n."logIndex", decode(n."leafB64", 'base64') FROM numbered n ORDER BY n."logIndex"
   ), audit AS (
     INSERT INTO "audit_events" ("at", "actor", "action", "target", "details")
     SELECT n."createdAt", n."actor", 'signature.create', 'signature:' || n."id"::text, n."details" || jsonb_build_object('logIndex', n."logIndex")

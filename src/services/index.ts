@@ -7,6 +7,7 @@ import type { Clock } from './support/clock.ts';
 import type { DatabaseStatus } from './database-status.ts';
 import type { HealthService } from './health.ts';
 import type { KeyService } from './keys.ts';
+import type { TileReader } from './tile-reader.ts';
 import type { LogReader } from './log-reader.ts';
 import type { PublisherService } from './publishers.ts';
 import type { LogBackfill } from './log-backfill.ts';
@@ -35,6 +36,7 @@ export interface Services {
   /** Appends signatures stored without a log index (run at start). */
   backfill: LogBackfill;
   log: LogReader;
+  tiles: TileReader;
   checkpointer: Checkpointer;
   audit: AuditService;
   verification: VerificationService;

@@ -28,8 +28,11 @@ export class LogBackfill {
         await lockLog(s);
         const rows = await unloggedSignatures(s, batchSize);
         if (rows.length === 0) return { count: 0, nodes: [] };
-        const leaves: Uint8Array[] = [];
-        for (const r of rows) leaves.push(this.hasher.hashLeaf(leafFor(CURRENT_ENTRY_KIND, rowEntryFacts(r, await this.keys.publicKey(r.kid)), this.hasher.sha256)));
+        const leaves: { hash: Uint8Array; data: Uint8Array }[] = [];
+        for (const r of rows) {
+          const data = leafFor(CURRENT_ENTRY_KIND, rowEntryFacts(r, await this.keys.publicKey(r.kid)), this.hasher.sha256);
+          leaves.push({ hash: this.hasher.hashLeaf(data), data });
+        }
         const start = await appendToLog(s, leaves);
         await setLogIndexes(
           s,
@@ -37,7 +40,7 @@ export class LogBackfill {
           start.startSize,
           kindVersionKey(CURRENT_ENTRY_KIND),
         );
-        return { count: rows.length, nodes: appendLeaves(unpackFrontier(start.startSize, start.startFrontier), leaves, this.hasher).nodes };
+        return { count: rows.length, nodes: appendLeaves(unpackFrontier(start.startSize, start.startFrontier), leaves.map((l) => l.hash), this.hasher).nodes };
       });
       if (done.count > 0) this.checkpointer.appended(done.nodes, undefined);
       total += done.count;

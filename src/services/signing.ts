@@ -3,7 +3,7 @@
 // sign (statement, DSSE signature, log leaf), persist (the batching writer; the log index comes
 // back with the commit). One release is a batch of one; reading back is signature-reader.ts.
 import { randomUUID } from 'node:crypto';
-import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import { bytesToHex, equalBytes, toBase64 } from '../core/bytes.ts';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from '../core/dsse.ts';
 import { ModelsignError } from '../core/errors.ts';
 import { buildManifest, type ManifestFile } from '../core/manifest.ts';
@@ -229,6 +229,7 @@ export class SigningService {
         ...(identity.method === 'oidc' ? { exchange: identity.exchangeId, repository: identity.repository } : {}),
       },
       leafHash: bytesToHex(this.hasher.hashLeaf(leaf)),
+      leafB64: toBase64(leaf),
       entryKind: kindVersionKey(CURRENT_ENTRY_KIND),
       tokenJti: identity.tokenJti,
       identity,

@@ -79,7 +79,7 @@ describe('tlog_append and the TypeScript tree agree over the RFC 6962 vectors', 
     let edge: TreeEdge = { size: 0, frontier: [] };
     const nodes = new Map<string, string>();
     for (const [i, leaf] of leaves.entries()) {
-      const start = await appendToLog(one.db, [leaf]);
+      const start = await appendToLog(one.db, [{ hash: leaf, data: LEAF_INPUTS[i]! }]);
       assert.equal(start.startSize, i);
       assert.equal(hex(start.startFrontier), hex(packFrontier(edge.frontier)), `the edge tlog_append started from at size ${i}`);
       const step = appendLeaves(edge, [leaf]);
@@ -98,7 +98,7 @@ describe('tlog_append and the TypeScript tree agree over the RFC 6962 vectors', 
   });
 
   it('builds the same tree when all leaves come in one call', async () => {
-    const start = await appendToLog(batch.db, leaves);
+    const start = await appendToLog(batch.db, leaves.map((hash, i) => ({ hash, data: LEAF_INPUTS[i]! })));
     assert.equal(start.startSize, 0);
     const built = appendLeaves({ size: 0, frontier: [] }, leaves, nodeLogHasher);
     assert.equal(await sqlRoot(batch), hex(edgeRoot(built.edge)));

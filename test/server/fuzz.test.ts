@@ -157,7 +157,21 @@ describe('fuzzing every route from openapi.yaml', () => {
 
   const MUST_SUCCEED = ['signRelease', 'signReleases', 'verifyBundle', 'getSignature', 'getReleaseBundle', 'createPublisher', 'issueToken', 'listAuditEvents'];
 
+  // getTile's one parameter is the rest of the path, slashes and all (C2SP tlog-tiles): valid full
+  // and partial tiles and bundles (mostly beyond this small tree: 404), and the forbidden shapes.
+  const group = fc.integer({ min: 0, max: 999 }).map((n) => String(n).padStart(3, '0'));
+  const tileIndex = fc.array(group, { minLength: 1, maxLength: 4 }).map((g) => g.map((x, i) => (i < g.length - 1 ? `x${x}` : x)).join('/'));
+  const tilePath = fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(fc.oneof(fc.integer({ min: 0, max: 63 }).map(String), fc.constant('entries')), tileIndex, fc.option(fc.integer({ min: 1, max: 255 }))).map(([l, n, w]) => `${l}/${n}${w === null ? '' : `.p/${w}`}`) },
+    { weight: 2, arbitrary: fc.constantFrom('0/000.p/1', 'entries/000.p/1', '0/000.p/2', 'entries/000.p/3') },
+    { weight: 2, arbitrary: fc.constantFrom('00/000', '64/000', '0/0000', '0/x000/001', '0/000.p/0', '0/000.p/256', '0/000.p/01', '0/../000', '0/000.q/1', 'entries/000.p', '0/000/', '-1/000', '0/x1/000', '0/%2e%2e/000', '0//000') },
+    { weight: 1, arbitrary: garbageString.map((g) => encodeURIComponent(g)) },
+  );
+
   function requestFor(op: OpenApiOperation): fc.Arbitrary<Generated> {
+    if (op.operationId === 'getTile') {
+      return tilePath.map((path) => ({ operationId: op.operationId, method: 'GET', url: `/v1/log/tile/${path}`, headers: {} }));
+    }
     const parameters = (op.operation.parameters ?? []) as Array<{ name: string; in: string; schema: Schema }>;
     const example = known[op.operationId] ?? {};
     const value = (p: { name: string; in: string; schema: Schema }) =>

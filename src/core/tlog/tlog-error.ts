@@ -11,7 +11,8 @@ export type TlogErrorCode =
   | 'vkey_malformed'
   | 'policy_malformed'
   | 'cosignature_invalid'
-  | 'tlog_proof_malformed';
+  | 'tlog_proof_malformed'
+  | 'tile_path_invalid';
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';

@@ -2,7 +2,10 @@
 // tree size it covers, and the entries themselves for monitors. Every bound is checked against
 // the latest signed checkpoint, so nothing is served about a tree no checkpoint commits to (a
 // range of entries past it is cut there, as RFC 6962 logs cut it).
-import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseTilePath, type TileAddress } from '../../../core/tlog/tile-path.ts';
+import { TlogError } from '../../../core/tlog/tlog-error.ts';
 import type { RouteOf } from '../../../api/wire.ts';
 import { toBase64 } from '../../../core/bytes.ts';
 import { logEntryView } from '../../../api/log-entries.ts';
@@ -16,12 +19,22 @@ function assertRange(ok: boolean, message: string): void {
   if (!ok) throw new ModelsignError('log_range_invalid', message);
 }
 
+// A CDN must not keep a "not yet" (a tile beyond the tree, a bundle still being backfilled) or a refusal.
+function noStoreErrors(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  if (reply.statusCode >= 400) reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*');
+  done(null, payload);
+}
+
 export default async function logRoutes(app: FastifyInstance) {
   const tlog = app.services.log;
 
-  app.get('/log/checkpoint', { schema: app.openapi.routeSchema('getCheckpoint') }, async (_request, reply) => {
+  // The checkpoint is also the tiles API's `<prefix>/checkpoint` (C2SP tlog-tiles, prefix /v1/log):
+  // revalidated on every use (no-cache, with an ETag), readable from any origin.
+  app.get('/log/checkpoint', { schema: app.openapi.routeSchema('getCheckpoint'), onSend: noStoreErrors }, async (request, reply) => {
     const checkpoint = await tlog.latestCheckpoint();
-    reply.header('cache-control', 'no-cache');
+    const etag = `"${createHash('sha256').update(checkpoint.note).digest('hex').slice(0, 32)}"`;
+    reply.header('cache-control', 'no-cache').header('etag', etag).header('access-control-allow-origin', '*');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
   });
 
@@ -66,5 +79,23 @@ export default async function logRoutes(app: FastifyInstance) {
     if (requestedEnd > treeSize) reply.header('cache-control', 'no-cache');
     const entries = end > start ? await tlog.entries(start, end) : [];
     return { start, end, treeSize, entries: entries.map(logEntryView) };
+  });
+
+  // C2SP tlog-tiles under /v1/log: hash tiles and entry bundles, immutable once served (a partial
+  // too: its content is fixed by its width). One catch-all route, since a tile index holds slashes
+  // (openapi.yaml documents it as one operation; test/server/openapi.test.ts maps the two).
+  const { params: _documentedAsOneSegment, ...tileSchema } = app.openapi.routeSchema('getTile');
+  app.get<{ Params: { '*': string } }>('/log/tile/*', { schema: tileSchema, onSend: noStoreErrors }, async (request, reply) => {
+    let address: TileAddress;
+    try {
+      address = parseTilePath(request.params['*']);
+    } catch (err) {
+      if (err instanceof TlogError) throw new ModelsignError('tile_path_invalid', err.message);
+      throw err;
+    }
+    const tile = await app.services.tiles.read(address);
+    reply.header('cache-control', 'public, max-age=31536000, immutable').header('access-control-allow-origin', '*').type('application/octet-stream');
+    if (tile.encoding) reply.header('content-encoding', tile.encoding);
+    return reply.send(tile.body);
   });
 }
