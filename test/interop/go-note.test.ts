@@ -5,9 +5,6 @@
 // modelsign's policy check accepts, byte for byte the line modelsign's test witness makes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
 import { parseSignedNote } from '../../src/core/tlog/signed-note.ts';
@@ -15,24 +12,15 @@ import { formatVkey, NOTE_TYPE } from '../../src/core/tlog/vkey.ts';
 import { evaluateQuorum, parseWitnessPolicy } from '../../src/core/tlog/witness-policy.ts';
 import { cosignEd25519, ED25519_WITNESSES } from '../support/witness-cases.ts';
 import { witnessVectors } from '../support/witness-vectors.ts';
+import { buildGo, goSkip } from './support/go.ts';
 
-const XMOD = '/usr/share/gocode/src/golang.org/x/mod/sumdb/note';
-const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0 && existsSync(XMOD);
-const skip = hasGo ? false : process.env.MODELSIGN_TEST_REQUIRE_GO === '1' ? false : 'Go and golang-golang-x-mod-dev are not installed (.ci/run installs them)';
-
-describe('Go\'s sumdb/note on witness notes', { skip }, () => {
-  let dir: string;
+describe('Go\'s sumdb/note on witness notes', { skip: goSkip }, () => {
   let bin: string;
+  let remove = () => {};
   before(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'modelsign-go-'));
-    const src = path.join(dir, 'src', 'go-note');
-    mkdirSync(src, { recursive: true });
-    copyFileSync(new URL('go-note/main.go', import.meta.url), path.join(src, 'main.go'));
-    bin = path.join(dir, 'go-note');
-    const built = spawnSync('go', ['build', '-o', bin, '.'], { cwd: src, encoding: 'utf8', env: { ...process.env, GO111MODULE: 'off', GOPATH: `${dir}:/usr/share/gocode`, GOCACHE: path.join(dir, 'cache'), GOFLAGS: '' } });
-    assert.equal(built.status, 0, built.stderr);
+    ({ bin, remove } = buildGo('go-note'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => remove());
 
   const vectors = witnessVectors();
   const noteOf = (name: string) => {
