@@ -18,6 +18,7 @@ import { ModelsignError } from '../core/errors.ts';
 import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
 import { TileReader } from '../services/tile-reader.ts';
+import { LeafBackfill } from '../services/leaf-backfill.ts';
 import { LogReader } from '../services/log-reader.ts';
 import { nodeLogHasher } from '../services/support/node-hasher.ts';
 import { DatabaseStatus } from '../services/database-status.ts';
@@ -114,6 +115,13 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   });
   const scheduled = Object.keys(config.rotation.every).length > 0;
 
+  const leaves = new LeafBackfill(db, keys, hasher, {
+    progress: (stored) => logger.info({ stored }, 'stored the leaf data of log entries made before 0.2 (entry bundles)'),
+    mismatch: (index) =>
+      logger.error({ index }, 'log alarm: the leaf rebuilt for this entry does not hash to the leaf hash in the tree; its entry bundle stays unavailable (modelsign_log_leaf_mismatches)'),
+  });
+  let leavesDone: Promise<unknown> = Promise.resolve();
+
   const background: Periodic[] = [
     periodic('checkpoint', config.checkpointIntervalMs, () => checkpointer.checkpointNow(), warn('could not sign a checkpoint')),
     periodic('state poll', config.statePollMs, () => watcher.check(), warn('could not poll for state changes')),
@@ -136,6 +144,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     backfill,
     log,
     tiles: new TileReader(db, log, { cacheBytes: config.tileCacheBytes }),
+    leaves,
     checkpointer,
     audit,
     verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier(), clock),
@@ -152,12 +161,16 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       const sequenced = await backfill.run();
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();
+      // In the background: until it reaches them, old entries' bundles are 503, and nothing else waits.
+      leavesDone = leaves.run().catch((err: unknown) => logger.error({ err }, 'the leaf data backfill stopped; it resumes at the next start'));
       await watcher.start();
       if (config.oidc.allowInsecure) logger.warn('MODELSIGN_OIDC_ALLOW_INSECURE=1: OIDC issuers over plain http are accepted; use this only in tests');
       if (scheduled) await keys.runSchedule();
       for (const job of background) job.start();
     },
     async stop() {
+      leaves.stop();
+      await leavesDone;
       await Promise.all(background.map((job) => job.stop()));
       await checkpointer.stop();
       oidc.close();

@@ -30,3 +30,37 @@ export async function checkpointSizeWithin(db: Query, from: number, to: number):
   const [row] = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM "tlog_checkpoints" c WHERE c."size" >= $1::bigint AND c."size" < $2::bigint) AS "found"', [String(from), String(to)]);
   return row?.found === true;
 }
+
+// Any fixed 64-bit number, distinct from the database's other advisory locks (migrate.ts, key-store.ts).
+const LEAF_BACKFILL_LOCK = 7_418_530_166_020_917n;
+
+/** Takes the leaf backfill's lock for this transaction; false when another instance holds it. */
+export async function tryLeafBackfillLock(s: Query): Promise<boolean> {
+  const [row] = await s.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${LEAF_BACKFILL_LOCK}) AS "locked"`);
+  return row?.locked === true;
+}
+
+/** Logged signatures after index `after` whose leaf data is not stored, oldest first, with what rebuilds it. */
+export async function signaturesWithoutLeaves(
+  s: Query,
+  after: number,
+  limit: number,
+): Promise<{ logIndex: number; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string; leafHash: Uint8Array }[]> {
+  const rows = await s.query<{ logIndex: string; model: string; version: string; rootDigest: string; kid: string; payload: Uint8Array; signature: Uint8Array; entryKind: string; leafHash: Uint8Array }>(
+    `SELECT r."log_index"::text AS "logIndex", r."model", r."version", r."root_digest" AS "rootDigest", r."kid", r."payload", r."signature", r."entry_kind" AS "entryKind", n."hash" AS "leafHash"
+     FROM "release_signatures" r JOIN "tlog_nodes" n ON n."level" = 0 AND n."idx" = r."log_index"
+     WHERE r."log_index" > $1::bigint AND NOT EXISTS (SELECT 1 FROM "tlog_leaves" l WHERE l."idx" = r."log_index")
+     ORDER BY r."log_index" LIMIT $2`,
+    [String(after), limit],
+  );
+  return rows.map((r) => ({ ...r, logIndex: Number(r.logIndex), payload: toBytes(r.payload), signature: toBytes(r.signature), leafHash: toBytes(r.leafHash) }));
+}
+
+/** Stores leaf data (idx, data) rows; an index already stored is left as it is. */
+export async function storeLeaves(s: Query, leaves: readonly { index: number; data: Uint8Array }[]): Promise<void> {
+  if (leaves.length === 0) return;
+  await s.query(
+    'INSERT INTO "tlog_leaves" ("idx", "data") SELECT t.i, decode(t.d, \'base64\') FROM unnest($1::bigint[], $2::text[]) AS t(i, d) ON CONFLICT ("idx") DO NOTHING',
+    [leaves.map((l) => String(l.index)), leaves.map((l) => Buffer.from(l.data).toString('base64'))],
+  );
+}

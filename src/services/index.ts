@@ -8,6 +8,7 @@ import type { DatabaseStatus } from './database-status.ts';
 import type { HealthService } from './health.ts';
 import type { KeyService } from './keys.ts';
 import type { TileReader } from './tile-reader.ts';
+import type { LeafBackfill } from './leaf-backfill.ts';
 import type { LogReader } from './log-reader.ts';
 import type { PublisherService } from './publishers.ts';
 import type { LogBackfill } from './log-backfill.ts';
@@ -37,6 +38,7 @@ export interface Services {
   backfill: LogBackfill;
   log: LogReader;
   tiles: TileReader;
+  leaves: LeafBackfill;
   checkpointer: Checkpointer;
   audit: AuditService;
   verification: VerificationService;

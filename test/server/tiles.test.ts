@@ -11,17 +11,7 @@ import { RFC6962 } from '../../src/core/tlog/hash.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
 import { growLog } from '../support/synthetic-log.ts';
-
-/** The entries of a bundle (gunzipped): each a big-endian uint16 length, then the leaf data. */
-export function splitBundle(body: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < body.length; ) {
-    const n = body.readUInt16BE(at);
-    out.push(body.subarray(at + 2, at + 2 + n));
-    at += 2 + n;
-  }
-  return out;
-}
+import { splitBundle } from '../support/tiles.ts';
 
 describe('tiles (C2SP tlog-tiles)', () => {
   let t: TestApp;

@@ -64,6 +64,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   kek?: Kek;
   tlogWaitMs?: number;
+  /** Bytes of tiles cached per instance (default the service's). */
+  tileCacheBytes?: number;
   checkpointIntervalMs?: number;
   rotation?: RotationSchedule;
   scheduleIntervalMs?: number;
@@ -104,6 +106,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger('trace', sink);
   const config = testConfig({
     ...(options.tlogWaitMs !== undefined ? { tlogWaitMs: options.tlogWaitMs } : {}),
+    ...(options.tileCacheBytes !== undefined ? { tileCacheBytes: options.tileCacheBytes } : {}),
     ...(options.statePollMs !== undefined ? { statePollMs: options.statePollMs } : {}),
     ...(options.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: options.checkpointIntervalMs } : {}),
     // Tests with a schedule run it by hand (keys.runSchedule) unless they ask for a period.

@@ -113,6 +113,14 @@ export default fp<MetricsOptions>(
       },
     });
     new Gauge({
+      name: 'modelsign_log_leaf_mismatches',
+      help: 'Log entries whose leaf, rebuilt by the leaf data backfill, does not hash to the leaf hash in the tree (an alarm: each is named in an error line; their entry bundles stay unavailable).',
+      registers: [registry],
+      collect() {
+        this.set(app.services.leaves.mismatches.size);
+      },
+    });
+    new Gauge({
       name: 'modelsign_checkpoint_age_seconds',
       help: 'Seconds since the newest signed checkpoint this instance knows was signed.',
       registers: [registry],
