@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { verifyKeyChain } from '../../src/core/keys/key-chain.ts';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import { isKeyPurpose, isKeyStatus, trustedKeyOf, type TrustedKey } from '../../src/core/keys/key.ts';
 import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
+import { RFC6962 } from '../../src/core/tlog/hash.ts';
 import { verifyCheckpoint } from '../../src/core/tlog/log-note.ts';
 import { verifyConsistency } from '../../src/core/tlog/verify-proof.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
@@ -30,8 +32,11 @@ import { bearer, createTestApp, listenTestApp, type TestApp } from '../support/a
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { runCliAsync } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
+import { splitBundle } from '../support/tiles.ts';
 import { fixtureWeights } from './make-fixture.ts';
 
+// The first line of a 0.1 leaf (src/core/tlog/entries/modelsign-release-v1.ts), written out: the fixture's bytes are what they are.
+const MODELSIGN_RELEASE_HEADER = 'modelsign/tlog-leaf/v1\n';
 const FIXTURE = fileURLToPath(new URL('./fixtures/v0.1/', import.meta.url));
 const read = (name: string) => readFileSync(path.join(FIXTURE, name), 'utf8');
 const GUARD = fileURLToPath(new URL('../../examples/python/verify_model.py', import.meta.url));
@@ -99,7 +104,7 @@ describe('upgrading a 0.1 database in place', () => {
   });
 
   it('applies the new migrations (0.2: interop, then the token-held keys), keeps the log\'s origin and says which clients cannot verify it', () => {
-    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm', '20261128200000_publish']);
+    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm', '20261128200000_publish', '20261206000000_tiles']);
     assert.equal(t.services.log.origin, 'modelsign.local/log');
     assert.ok(t.logs.some((l) => l.includes('the log origin is not the public URL')));
     assert.equal(saved.length, 5);
@@ -200,5 +205,55 @@ describe('upgrading a 0.1 database in place', () => {
     const fresh = await runCliAsync(['log', 'monitor', '--server', server, '--state', path.join(dir, 'fresh.json'), '--json']);
     assert.equal(fresh.status, 0, fresh.stderr + fresh.stdout);
     assert.equal(JSON.parse(fresh.stdout).contentChecked, JSON.parse(fresh.stdout).size);
+  });
+
+  it('backfills the leaf data of the 0.1 entries at start: the entry bundle holds them, each hashing to the tree\'s leaf hash', async () => {
+    const size = Number((await t.app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
+    let bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+    for (let i = 0; i < 100 && bundle.statusCode === 503; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+    }
+    assert.equal(bundle.statusCode, 200, bundle.body);
+    const tile = (await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).rawPayload;
+    const leaves = splitBundle(gunzipSync(bundle.rawPayload));
+    assert.equal(leaves.length, size);
+    leaves.forEach((leaf, i) => assert.deepEqual(Buffer.from(RFC6962.hashLeaf(leaf)), tile.subarray(32 * i, 32 * i + 32), `entry ${i}`));
+    assert.equal(leaves.filter((l) => l.toString('utf8').startsWith(MODELSIGN_RELEASE_HEADER)).length, saved.length, 'the 0.1 entries are of the first kind');
+    assert.ok(t.logs.some((l) => l.includes('stored the leaf data of log entries made before 0.2')));
+  });
+});
+
+describe('upgrading a 0.1 database whose stored signature no longer matches its log entry', () => {
+  it('names that index in an alarm and keeps its bundle unavailable, while signing and reads work', async () => {
+    const database = await databaseOfVersion01();
+    try {
+      await migrate(database.db);
+      await database.db.query('UPDATE "release_signatures" SET "signature" = decode(repeat(\'cd\', 64), \'hex\') WHERE "log_index" = 1');
+      const t = await createTestApp({ database, kek: parseKek(read('kek.test-fixture'), 'fixture KEK') });
+      try {
+        let alarm: string | undefined;
+        for (let i = 0; i < 100 && !alarm; i++) {
+          alarm = t.logs.find((l) => l.includes('log alarm'));
+          if (!alarm) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(alarm, 'an alarm line');
+        assert.equal(JSON.parse(alarm).index, 1);
+        assert.match((await t.app.inject({ url: '/metrics' })).body, /^modelsign_log_leaf_mismatches 1$/m);
+        const size = Number((await t.app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
+        const bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+        assert.equal(bundle.statusCode, 503);
+        assert.match(bundle.json().detail, /first 1\b/);
+        const pub = await t.publisherToken('acme');
+        const signed = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { model: 'acme/after', version: '1.0', files: [{ path: 'w.bin', sha256: 'a'.repeat(64), size: 1 }] } });
+        assert.equal(signed.statusCode, 201, signed.body);
+        assert.equal((await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).statusCode, 200);
+        assert.equal((await t.app.inject({ url: '/v1/log/proofs/inclusion?index=0' })).statusCode, 200);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 });
