@@ -18,6 +18,7 @@ import { ModelsignError } from '../core/errors.ts';
 import { isHostOrigin } from '../core/tlog/log-id.ts';
 import { settleLogOrigin } from '../services/log-origin.ts';
 import { TileReader } from '../services/tile-reader.ts';
+import { TileHashes } from '../services/tile-hashes.ts';
 import { LeafBackfill } from '../services/leaf-backfill.ts';
 import { LogReader } from '../services/log-reader.ts';
 import { nodeLogHasher } from '../services/support/node-hasher.ts';
@@ -80,7 +81,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     perRepositoryPerHour: config.oidc.perRepositoryPerHour,
     warn: (fields, message) => logger.warn(fields, message),
   });
-  const log = new LogReader(db, keys, hasher, { nodeCacheSize: config.nodeCacheSize });
+  const tileHashes = new TileHashes(db, config.tileCacheBytes);
+  const log = new LogReader(db, keys, hasher, tileHashes, { nodeCacheSize: config.nodeCacheSize });
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
   const signatures = new SignatureReader(db, keys, log, checkpointer, hasher);
@@ -143,7 +145,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     signatures,
     backfill,
     log,
-    tiles: new TileReader(db, log, { cacheBytes: config.tileCacheBytes }),
+    tiles: new TileReader(db, log, tileHashes, { cacheBytes: config.tileCacheBytes }),
     leaves,
     checkpointer,
     audit,

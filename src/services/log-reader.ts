@@ -16,7 +16,9 @@ import { hashRanges, nodeKey, nodesFor, type NodeLookup } from '../core/tlog/pro
 import { buildTlogEntry, type TlogEntry } from '../core/tlog/tlog-entry.ts';
 import { consistencyRanges, inclusionRanges, type LeafRange, type NodeId } from '../core/tlog/tree-math.ts';
 import type { Database } from '../db/client.ts';
-import { firstCheckpointCovering, latestCheckpoint, readNodes, type CheckpointRow } from '../db/log-store.ts';
+import { firstCheckpointCovering, latestCheckpoint, type CheckpointRow } from '../db/log-store.ts';
+import { nodeFromTile, tileSpanOf } from '../core/tlog/tile-math.ts';
+import type { TileHashes } from './tile-hashes.ts';
 import { logEntryRows } from '../db/signature-store.ts';
 import type { KeyService } from './keys.ts';
 
@@ -55,6 +57,7 @@ export class LogReader {
     private readonly db: Database,
     private readonly keys: KeyService,
     private readonly hasher: LogHasher,
+    private readonly tiles: TileHashes,
     options: LogReaderOptions,
   ) {
     this.nodeCache = options.nodeCacheSize > 0 ? new LRUCache({ max: options.nodeCacheSize }) : undefined;
@@ -83,6 +86,7 @@ export class LogReader {
   /** Tree nodes just written (by this instance). */
   rememberNodes(nodes: readonly StoredNode[]): void {
     if (this.nodeCache) for (const n of nodes) this.nodeCache.set(nodeKey(n), n.hash);
+    this.tiles.remember(nodes);
   }
 
   /** After a key change: which checkpoint first covered what may have changed (a revoked log key's are skipped). */
@@ -169,7 +173,10 @@ export class LogReader {
     return hashRanges(ranges, await this.nodes(nodesFor(ranges)), this.hasher);
   }
 
-  /** Fetches what the cache lacks in one query and returns a lookup over all of `ids`. */
+  /**
+   * A lookup over all of `ids`: each node is read from its hash tile, as a tiles client reads it
+   * (core/tlog/tile-math.ts), through the tile rows' cache; computed nodes are remembered.
+   */
   async nodes(ids: readonly NodeId[]): Promise<NodeLookup> {
     const found = new Map<string, Uint8Array>();
     const missing: NodeId[] = [];
@@ -178,11 +185,24 @@ export class LogReader {
       if (hit) found.set(nodeKey(id), hit);
       else missing.push(id);
     }
-    if (missing.length > 0) {
-      for (const n of await readNodes(this.db, missing)) {
-        found.set(nodeKey(n), n.hash);
-        this.nodeCache?.set(nodeKey(n), n.hash);
-      }
+    // One row read per tile, for the widest span any node needs of it.
+    const spans = missing.map((id) => ({ id, span: tileSpanOf(id) }));
+    const widths = new Map<string, number>();
+    for (const { span } of spans) {
+      const key = `${span.level}/${span.index}`;
+      widths.set(key, Math.max(widths.get(key) ?? 0, span.start + span.count));
+    }
+    const rows = new Map<string, Buffer>();
+    await Promise.all(
+      [...widths].map(async ([key, width]) => {
+        const [level, index] = key.split('/').map(Number) as [number, number];
+        rows.set(key, await this.tiles.row(level, index, width));
+      }),
+    );
+    for (const { id, span } of spans) {
+      const hash = nodeFromTile(rows.get(`${span.level}/${span.index}`)!, span, this.hasher);
+      found.set(nodeKey(id), hash);
+      this.nodeCache?.set(nodeKey(id), hash);
     }
     return (id) => found.get(nodeKey(id));
   }

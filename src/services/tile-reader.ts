@@ -1,15 +1,17 @@
 // The log as C2SP tlog-tiles (docs/design/log.md, "Tiles"): hash tiles from tlog_nodes and entry
 // bundles from tlog_leaves, only for trees a stored checkpoint commits to: a full tile once the
 // newest checkpoint reaches its end, a partial only for a size some checkpoint names (a client
-// must never see a tree no checkpoint signs). What is served never changes, so it is cached by
-// path, bounded in bytes; entry bundles are cached gzipped, as they are sent.
+// must never see a tree no checkpoint signs). Hash tiles come from the tile rows proofs are
+// computed from (tile-hashes.ts); entry bundles never change either, and are cached gzipped, as
+// they are sent, bounded in bytes.
 import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';
-import { formatTilePath, partialSizes, TILE_HEIGHT, TILE_WIDTH, tileEnd, type TileAddress } from '../core/tlog/tile-path.ts';
+import { formatTilePath, partialSizes, TILE_WIDTH, tileEnd, type TileAddress } from '../core/tlog/tile-path.ts';
 import type { Database } from '../db/client.ts';
-import { checkpointSizeWithin, readLeafRange, readNodeRange } from '../db/tile-store.ts';
+import { checkpointSizeWithin, readLeafRange } from '../db/tile-store.ts';
 import type { LogReader } from './log-reader.ts';
+import type { TileHashes } from './tile-hashes.ts';
 
 export interface Tile {
   body: Buffer;
@@ -28,6 +30,7 @@ export class TileReader {
   constructor(
     private readonly db: Database,
     private readonly log: LogReader,
+    private readonly hashes: TileHashes,
     options: TileReaderOptions,
   ) {
     this.cache = options.cacheBytes > 0 ? new LRUCache({ maxSize: options.cacheBytes, sizeCalculation: (t) => t.body.length }) : undefined;
@@ -38,9 +41,13 @@ export class TileReader {
     const hit = this.cache?.get(key);
     if (hit) return hit;
     await this.assertPublished(address, key);
-    const tile = address.kind === 'entries' ? await this.entryBundle(address, key) : await this.hashTile(address, key);
-    this.cache?.set(key, tile);
-    return tile;
+    if (address.kind === 'hash') {
+      const width = address.width ?? TILE_WIDTH;
+      return { body: (await this.hashes.row(address.level, address.index, width)).subarray(0, width * 32), encoding: undefined };
+    }
+    const bundle = await this.entryBundle(address, key);
+    this.cache?.set(key, bundle);
+    return bundle;
   }
 
   /** 404 unless a stored checkpoint commits to the tile: its end for a full one, its exact size range for a partial. */
@@ -54,14 +61,6 @@ export class TileReader {
     if (!(await checkpointSizeWithin(this.db, sizes.from, sizes.to))) {
       throw new ModelsignError('not_found', `no checkpoint has a size whose partial tile is tile/${key}; fetch the full tile or one a checkpoint names`);
     }
-  }
-
-  private async hashTile(address: TileAddress, key: string): Promise<Tile> {
-    const width = address.width ?? TILE_WIDTH;
-    const hashes = await readNodeRange(this.db, address.level * TILE_HEIGHT, address.index * TILE_WIDTH, width);
-    // Every node a published tile holds was stored with the leaves that completed it.
-    if (hashes.length !== width) throw new ModelsignError('internal_error', `tile/${key}: ${hashes.length} of ${width} hashes are stored`);
-    return { body: Buffer.concat(hashes), encoding: undefined };
   }
 
   private async entryBundle(address: TileAddress, key: string): Promise<Tile> {

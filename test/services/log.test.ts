@@ -19,6 +19,7 @@ import { verifyConsistency, verifyInclusion } from '../../src/core/tlog/verify-p
 import type { ReasonCode } from '../../src/core/verdict.ts';
 import type { TrustedKey } from '../../src/core/keys/key.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
+import { TileHashes } from '../../src/services/tile-hashes.ts';
 import { LogReader } from '../../src/services/log-reader.ts';
 import { nodeLogHasher } from '../../src/services/support/node-hasher.ts';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
@@ -49,7 +50,7 @@ function factsOfBundle(bundle: Bundle, t: TestApp): EntryFacts {
 
 /** A reader of the service's log without any cache: every read goes to the database. */
 const coldReader = (t: TestApp) => {
-  const reader = new LogReader(t.database.db, t.services.keys, nodeLogHasher, { nodeCacheSize: 0 });
+  const reader = new LogReader(t.database.db, t.services.keys, nodeLogHasher, new TileHashes(t.database.db, 0), { nodeCacheSize: 0 });
   reader.startWithOrigin(t.services.log.origin);
   return reader;
 };

@@ -1,0 +1,44 @@
+// The hash tiles of the log as both readers use them: the tiles API (tile-reader.ts) serves them,
+// and proofs (log-reader.ts) are computed from them (core/tlog/tile-math.ts), so a proof reads the
+// log exactly as a tiles client would. A tile row is read from tlog_nodes once and kept (bounded
+// in bytes): stored hashes never change, so a row only ever grows, until it is full.
+import { LRUCache } from 'lru-cache';
+import { ModelsignError } from '../core/errors.ts';
+import { TILE_HEIGHT, TILE_WIDTH } from '../core/tlog/tile-path.ts';
+import type { StoredNode } from '../core/tlog/compact-range.ts';
+import type { Database } from '../db/client.ts';
+import { readNodeRange } from '../db/tile-store.ts';
+
+export class TileHashes {
+  private readonly cache: LRUCache<string, Buffer> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    cacheBytes: number,
+  ) {
+    this.cache = cacheBytes > 0 ? new LRUCache({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(b.length, 1) }) : undefined;
+  }
+
+  /** At least the first `width` hashes of tile (level, index), concatenated (more when more are stored). */
+  async row(level: number, index: number, width: number): Promise<Buffer> {
+    const key = `${level}/${index}`;
+    const hit = this.cache?.get(key);
+    if (hit && hit.length >= width * 32) return hit;
+    const hashes = await readNodeRange(this.db, level * TILE_HEIGHT, index * TILE_WIDTH, TILE_WIDTH);
+    if (hashes.length < width) throw new ModelsignError('internal_error', `tile ${key}: ${hashes.length} hashes are stored, ${width} were expected`);
+    const row = Buffer.concat(hashes);
+    this.cache?.set(key, row);
+    return row;
+  }
+
+  /** Nodes this instance just stored: a cached row they extend grows (so proofs for new entries need no read). */
+  remember(nodes: readonly StoredNode[]): void {
+    if (!this.cache) return;
+    for (const n of nodes) {
+      if (n.level % TILE_HEIGHT !== 0) continue;
+      const key = `${n.level / TILE_HEIGHT}/${Math.floor(n.index / TILE_WIDTH)}`;
+      const row = this.cache.peek(key);
+      if (row && row.length === (n.index % TILE_WIDTH) * 32) this.cache.set(key, Buffer.concat([row, n.hash]));
+    }
+  }
+}
