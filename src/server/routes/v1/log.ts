@@ -21,7 +21,7 @@ function assertRange(ok: boolean, message: string): void {
 
 // A CDN must not keep a "not yet" (a tile beyond the tree, a bundle still being backfilled) or a refusal.
 function noStoreErrors(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
-  if (reply.statusCode >= 400) reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*');
+  if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
   done(null, payload);
 }
 
@@ -29,11 +29,11 @@ export default async function logRoutes(app: FastifyInstance) {
   const tlog = app.services.log;
 
   // The checkpoint is also the tiles API's `<prefix>/checkpoint` (C2SP tlog-tiles, prefix /v1/log):
-  // revalidated on every use (no-cache, with an ETag), readable from any origin.
+  // revalidated on every use (no-cache, with an ETag), readable from any origin (security plugin).
   app.get('/log/checkpoint', { schema: app.openapi.routeSchema('getCheckpoint'), onSend: noStoreErrors }, async (request, reply) => {
     const checkpoint = await tlog.latestCheckpoint();
     const etag = `"${createHash('sha256').update(checkpoint.note).digest('hex').slice(0, 32)}"`;
-    reply.header('cache-control', 'no-cache').header('etag', etag).header('access-control-allow-origin', '*');
+    reply.header('cache-control', 'no-cache').header('etag', etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
   });
@@ -94,7 +94,7 @@ export default async function logRoutes(app: FastifyInstance) {
       throw err;
     }
     const tile = await app.services.tiles.read(address);
-    reply.header('cache-control', 'public, max-age=31536000, immutable').header('access-control-allow-origin', '*').type('application/octet-stream');
+    reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream');
     if (tile.encoding) reply.header('content-encoding', tile.encoding);
     return reply.send(tile.body);
   });
