@@ -118,7 +118,6 @@ const FIXED_SETTINGS = {
   auditSealMs: 500,
   scheduleIntervalMs: 1_000,
   nodeCacheSize: 200_000,
-  tileCacheBytes: 8 * 1024 * 1024,
   keyRefreshMinIntervalMs: 100,
   // Ten missed looks at the log means the checkpointer is stuck.
   readiness: { dbPingTimeoutMs: 1_000, logCurrentMs: 10 * CHECKPOINT_INTERVAL_MS },
@@ -323,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authRefusalsPerMinute: integer(env, 'MODELSIGN_RATE_LIMIT_AUTH_REFUSALS', 30, 0, 1_000_000),
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
     tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
+    tileCacheBytes: integer(env, 'MODELSIGN_TILE_CACHE_BYTES', 8 * 1024 * 1024, 0, 4 * 1024 * 1024 * 1024),
     rotation: { every, prepublishMs },
     rateLimit: {
       publicPerMinute: integer(env, 'MODELSIGN_RATE_LIMIT_PUBLIC', 3000, 0, 10_000_000),

@@ -3,7 +3,6 @@
 // plpgsql function tlog_append is the only writer of the tree: the signing batch calls it
 // (signature-store.ts) and so does appendToLog here. docs/design/log.md tells the whole story.
 import { bytesToHex, toBase64 } from '../core/bytes.ts';
-import type { NodeId } from '../core/tlog/tree-math.ts';
 import type { SqlSession } from './client.ts';
 
 type Query = Pick<SqlSession, 'query'>;
@@ -81,15 +80,6 @@ export async function firstCheckpointCovering(db: Query, index: number, excluded
     [String(index), [...excludedKids]],
   );
   return row ? toCheckpoint(row) : undefined;
-}
-
-/** The stored nodes among `ids`, in one query. */
-export async function readNodes(db: Query, ids: readonly NodeId[]): Promise<{ level: number; index: number; hash: Uint8Array }[]> {
-  const rows = await db.query<{ level: number; idx: string; hash: Uint8Array }>(
-    'SELECT n."level", n."idx"::text AS "idx", n."hash" FROM "tlog_nodes" n JOIN unnest($1::smallint[], $2::bigint[]) AS t(l, i) ON n."level" = t.l AND n."idx" = t.i',
-    [ids.map((m) => m.level), ids.map((m) => String(m.index))],
-  );
-  return rows.map((r) => ({ level: r.level, index: Number(r.idx), hash: new Uint8Array(toBytes(r.hash)) }));
 }
 
 /** Locks the tree for appending until the transaction ends; returns its size. */

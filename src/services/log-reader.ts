@@ -17,8 +17,7 @@ import { buildTlogEntry, type TlogEntry } from '../core/tlog/tlog-entry.ts';
 import { consistencyRanges, inclusionRanges, type LeafRange, type NodeId } from '../core/tlog/tree-math.ts';
 import type { Database } from '../db/client.ts';
 import { firstCheckpointCovering, latestCheckpoint, type CheckpointRow } from '../db/log-store.ts';
-import { nodeFromTile, tileSpanOf } from '../core/tlog/tile-math.ts';
-import type { TileHashes } from './tile-hashes.ts';
+import { nodesFromTiles, type TileHashes } from './tile-hashes.ts';
 import { logEntryRows } from '../db/signature-store.ts';
 import type { KeyService } from './keys.ts';
 
@@ -185,25 +184,11 @@ export class LogReader {
       if (hit) found.set(nodeKey(id), hit);
       else missing.push(id);
     }
-    // One row read per tile, for the widest span any node needs of it.
-    const spans = missing.map((id) => ({ id, span: tileSpanOf(id) }));
-    const widths = new Map<string, number>();
-    for (const { span } of spans) {
-      const key = `${span.level}/${span.index}`;
-      widths.set(key, Math.max(widths.get(key) ?? 0, span.start + span.count));
-    }
-    const rows = new Map<string, Buffer>();
-    await Promise.all(
-      [...widths].map(async ([key, width]) => {
-        const [level, index] = key.split('/').map(Number) as [number, number];
-        rows.set(key, await this.tiles.row(level, index, width));
-      }),
-    );
-    for (const { id, span } of spans) {
-      const hash = nodeFromTile(rows.get(`${span.level}/${span.index}`)!, span, this.hasher);
-      found.set(nodeKey(id), hash);
-      this.nodeCache?.set(nodeKey(id), hash);
-    }
+    const hashes = await nodesFromTiles(missing, this.tiles, this.hasher);
+    missing.forEach((id, i) => {
+      found.set(nodeKey(id), hashes[i]!);
+      this.nodeCache?.set(nodeKey(id), hashes[i]!);
+    });
     return (id) => found.get(nodeKey(id));
   }
 }

@@ -5,6 +5,9 @@
 import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from '../core/tlog/tile-path.ts';
+import type { LogHasher } from '../core/tlog/hash.ts';
+import { nodeFromTile, tileSpanOf } from '../core/tlog/tile-math.ts';
+import type { NodeId } from '../core/tlog/tree-math.ts';
 import type { StoredNode } from '../core/tlog/compact-range.ts';
 import type { Database } from '../db/client.ts';
 import { readNodeRange } from '../db/tile-store.ts';
@@ -41,4 +44,18 @@ export class TileHashes {
       if (row && row.length === (n.index % TILE_WIDTH) * 32) this.cache.set(key, Buffer.concat([row, n.hash]));
     }
   }
+}
+
+/** The hashes of `ids`, each computed from its hash tile (one row read per tile, for the widest span any node needs of it). */
+export async function nodesFromTiles(ids: readonly NodeId[], tiles: TileHashes, hasher: LogHasher): Promise<Uint8Array[]> {
+  const spans = ids.map(tileSpanOf);
+  const widths = new Map<string, { level: number; index: number; width: number }>();
+  for (const s of spans) {
+    const key = `${s.level}/${s.index}`;
+    const seen = widths.get(key);
+    widths.set(key, { level: s.level, index: s.index, width: Math.max(seen?.width ?? 0, s.start + s.count) });
+  }
+  const rows = new Map<string, Buffer>();
+  await Promise.all([...widths].map(async ([key, w]) => rows.set(key, await tiles.row(w.level, w.index, w.width))));
+  return spans.map((s) => nodeFromTile(rows.get(`${s.level}/${s.index}`)!, s, hasher));
 }
