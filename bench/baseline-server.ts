@@ -1,8 +1,8 @@
 // The baseline for bench/sign.ts and bench/verify.ts: the least a signing service could do per
 // request — a bare Fastify route that signs the body with node:crypto and inserts one row with
 // pg; one that parses a bundle and checks its DSSE signature once with node:crypto (keys given in
-// VERIFY_KEYS, a JSON object of kid to SPKI PEM) — and a bare hello route for reads. Not part
-// of the product.
+// VERIFY_KEYS, a JSON object of kid to SPKI PEM) — a bare hello route for reads, and for
+// bench/tiles.ts a tile route answering every path with 8 KiB from memory. Not part of the product.
 import { createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -39,5 +39,7 @@ app.post('/verify', async (request) => {
   return { valid };
 });
 app.get('/hello', async () => ({ hello: 'world' }));
+const TILE = Buffer.alloc(8192, 7);
+app.get('/v1/log/tile/*', async (_request, reply) => reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream').send(TILE));
 await app.listen({ host: '127.0.0.1', port });
 process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));

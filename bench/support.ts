@@ -34,6 +34,8 @@ export interface LoadOptions {
   seconds?: number;
   /** Concurrent connections (default BENCH_CONNECTIONS). */
   connections?: number;
+  /** A path per request (a new one each time), instead of the URL's. */
+  path?: () => string;
 }
 
 async function load(url: string, options: LoadOptions): Promise<Result> {
@@ -46,7 +48,10 @@ async function load(url: string, options: LoadOptions): Promise<Result> {
       {
         method: options.method,
         headers: { 'content-type': 'application/json', ...options.headers },
-        ...(typeof body === 'string' ? { body } : body ? { setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) } : {}),
+        ...(typeof body === 'string' ? { body } : {}),
+        ...(typeof body === 'function' || options.path
+          ? { setupRequest: (req: autocannon.Request) => ({ ...req, ...(typeof body === 'function' ? { body: body() } : {}), ...(options.path ? { path: options.path() } : {}) }) }
+          : {}),
       },
     ],
   });

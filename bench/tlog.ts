@@ -20,7 +20,7 @@ import autocannon from 'autocannon';
 import { parseCheckpoint } from '../src/core/tlog/checkpoint.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { appendToLog } from '../src/db/log-store.ts';
+import { growLog } from '../test/support/synthetic-log.ts';
 import { nodesFromTiles, TileHashes } from '../src/services/tile-hashes.ts';
 import { hashRanges, nodeKey, nodesFor } from '../src/core/tlog/proof-build.ts';
 import { nodeLogHasher } from '../src/services/support/node-hasher.ts';
@@ -59,17 +59,9 @@ async function proofTimes(db: Db, size: number): Promise<number[]> {
 }
 
 async function fillTo(db: Db, target: number): Promise<void> {
-  let size = Number((await db.query<{ size: string }>('SELECT "size"::text AS "size" FROM "tlog_state"'))[0]!.size);
   const started = performance.now();
-  while (size < target) {
-    const n = Math.min(10_000, target - size);
-    const leaves = Array.from({ length: n }, () => {
-      const data = new Uint8Array(randomBytes(64));
-      return { hash: nodeLogHasher.hashLeaf(data), data };
-    });
-    size = (await appendToLog(db, leaves)).startSize + n;
-    if (Math.floor(size / 100_000) !== Math.floor((size - n) / 100_000) || size === target) process.stdout.write(`  filled ${size} entries (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
-  }
+  await growLog(db, target, 10_000);
+  process.stdout.write(`  filled ${target} entries (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
 }
 
 const pg = await createPostgresDatabase();

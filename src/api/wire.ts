@@ -28,3 +28,11 @@ export interface RouteOf<Op extends OperationId, Defaulted extends string = neve
   Querystring: Filled<Part<operations[Op]['parameters'], 'query'>, Defaulted>;
   Body: JsonOf<NonNullable<operations[Op]['requestBody']>>;
 }
+
+/**
+ * The route generic of an operation whose one path parameter is the rest of the path, slashes
+ * and all (getTile's `tilePath`): OpenAPI cannot say so, and Fastify names such a parameter `*`.
+ */
+export interface CatchAllRouteOf<Op extends OperationId> {
+  Params: { '*': Part<operations[Op]['parameters'], 'path'>[keyof Part<operations[Op]['parameters'], 'path'>] };
+}

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTilePath, type TileAddress } from '../../../core/tlog/tile-path.ts';
 import { TlogError } from '../../../core/tlog/tlog-error.ts';
-import type { RouteOf } from '../../../api/wire.ts';
+import type { CatchAllRouteOf, RouteOf } from '../../../api/wire.ts';
 import { toBase64 } from '../../../core/bytes.ts';
 import { logEntryView } from '../../../api/log-entries.ts';
 import { ModelsignError } from '../../../core/errors.ts';
@@ -85,7 +85,7 @@ export default async function logRoutes(app: FastifyInstance) {
   // too: its content is fixed by its width). One catch-all route, since a tile index holds slashes
   // (openapi.yaml documents it as one operation; test/server/openapi.test.ts maps the two).
   const { params: _documentedAsOneSegment, ...tileSchema } = app.openapi.routeSchema('getTile');
-  app.get<{ Params: { '*': string } }>('/log/tile/*', { schema: tileSchema, onSend: noStoreErrors }, async (request, reply) => {
+  app.get<CatchAllRouteOf<'getTile'>>('/log/tile/*', { schema: tileSchema, onSend: noStoreErrors }, async (request, reply) => {
     let address: TileAddress;
     try {
       address = parseTilePath(request.params['*']);
