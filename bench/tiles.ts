@@ -49,16 +49,20 @@ try {
   const paths = fullTiles(ENTRIES);
   console.log(`log of ${ENTRIES.toLocaleString('en')} entries made in ${((performance.now() - started) / 1000).toFixed(0)} s; ${paths.length} full tiles, drawn at random\n`);
   const randomTile = () => paths[Math.floor(Math.random() * paths.length)]!;
-  const run = async (label: string, args: string[], env: Record<string, string>): Promise<Result> => {
+  const run = async (label: string, args: string[], env: Record<string, string>, floor = false): Promise<Result> => {
     const { child, base } = await start(args, env);
     children.push(child);
+    // What any route of the service costs (its hooks: security headers, CORS, request ids, metrics, limits), for scale.
+    if (floor) await measure('  the same service, GET /healthz', `${base}/healthz`, { method: 'GET' });
     const result = await measure(label, `${base}/v1/log/tile/0/000`, { method: 'GET', path: randomTile });
     await stop(child);
     return result;
   };
-  const service = (cacheBytes: number) => ({ DATABASE_URL: pg.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_RATE_LIMIT_PUBLIC: '0', MODELSIGN_RATE_LIMIT_TOKEN: '0', MODELSIGN_TILE_CACHE_BYTES: String(cacheBytes) });
+  // One KEK: both runs serve the same database, whose keys the first one made.
+  const kek = randomBytes(32).toString('base64');
+  const service = (cacheBytes: number) => ({ DATABASE_URL: pg.url, MODELSIGN_KEK: kek, LOG_LEVEL: 'warn', MODELSIGN_RATE_LIMIT_PUBLIC: '0', MODELSIGN_RATE_LIMIT_TOKEN: '0', MODELSIGN_TILE_CACHE_BYTES: String(cacheBytes) });
   const baseline = await run('bare route, 8 KiB from memory', ['--import', 'tsx', BASELINE], { DATABASE_URL: pg.url });
-  const warm = await run('tiles, cache 8 MiB (warm)', [BIN, 'serve'], service(8 * 1024 * 1024));
+  const warm = await run('tiles, cache 8 MiB (warm)', [BIN, 'serve'], service(8 * 1024 * 1024), true);
   const cold = await run('tiles, no cache (cold)', [BIN, 'serve'], service(0));
   if ([baseline, warm, cold].some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed');
   const ratio = warm.rps / baseline.rps;
