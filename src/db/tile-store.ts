@@ -7,13 +7,17 @@ type Query = Pick<SqlSession, 'query'>;
 
 const toBytes = (v: Uint8Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 
-/** The stored node hashes (level, start ... start + count - 1), in index order (fewer when not all are stored). */
-export async function readNodeRange(db: Query, level: number, start: number, count: number): Promise<Uint8Array[]> {
-  const rows = await db.query<{ hash: Uint8Array }>(
-    'SELECT n."hash" FROM "tlog_nodes" n WHERE n."level" = $1::smallint AND n."idx" >= $2::bigint AND n."idx" < $3::bigint ORDER BY n."idx"',
+/**
+ * The stored node hashes (level, start ... start + count - 1), concatenated in index order (fewer
+ * when not all are stored). One row, aggregated in SQL: 256 rows of bytea cost the driver far more
+ * to decode than one of 8 KiB.
+ */
+export async function readNodeRange(db: Query, level: number, start: number, count: number): Promise<Uint8Array> {
+  const [row] = await db.query<{ hashes: Uint8Array | null }>(
+    'SELECT string_agg(n."hash", \'\'::bytea ORDER BY n."idx") AS "hashes" FROM "tlog_nodes" n WHERE n."level" = $1::smallint AND n."idx" >= $2::bigint AND n."idx" < $3::bigint',
     [level, String(start), String(start + count)],
   );
-  return rows.map((r) => toBytes(r.hash));
+  return row?.hashes ? toBytes(row.hashes) : new Uint8Array(0);
 }
 
 /** The stored leaf data of entries [start, start + count), by index (missing ones absent). */

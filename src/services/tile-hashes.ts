@@ -28,8 +28,8 @@ export class TileHashes {
     const hit = this.cache?.get(key);
     if (hit && hit.length >= width * 32) return hit;
     const hashes = await readNodeRange(this.db, level * TILE_HEIGHT, index * TILE_WIDTH, TILE_WIDTH);
-    if (hashes.length < width) throw new ModelsignError('internal_error', `tile ${key}: ${hashes.length} hashes are stored, ${width} were expected`);
-    const row = Buffer.concat(hashes);
+    if (hashes.length < width * 32) throw new ModelsignError('internal_error', `tile ${key}: ${hashes.length / 32} hashes are stored, ${width} were expected`);
+    const row = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
     this.cache?.set(key, row);
     return row;
   }

@@ -1,4 +1,4 @@
-// The log as C2SP tlog-tiles (docs/design/log.md, "Tiles"): hash tiles from tlog_nodes and entry
+// The log as C2SP tlog-tiles (docs/design/log.md, "Reading"): hash tiles from tlog_nodes and entry
 // bundles from tlog_leaves, only for trees a stored checkpoint commits to: a full tile once the
 // newest checkpoint reaches its end, a partial only for a size some checkpoint names (a client
 // must never see a tree no checkpoint signs). Hash tiles come from the tile rows proofs are
