@@ -59,6 +59,12 @@ describe('modelsign hash, sign, verify, audit', () => {
     const file = await cli('sign', single, '--model', 'acme/ckpt', '--version', '2024.1');
     assert.equal(file.status, 0, file.stderr);
     assert.match(file.stdout, /bundle written to .*ckpt\.safetensors\.sig/);
+    // A new release is signed with the witness proof's name among its ignore paths, so a proof
+    // dropped beside the bundle later is no release file; audit takes FILE.sig.tlog-proof for no model.
+    const statement = JSON.parse(Buffer.from(JSON.parse(readFileSync(path.join(folder, 'model.sig'), 'utf8')).dsseEnvelope.payload, 'base64').toString('utf8'));
+    assert.ok(JSON.stringify(statement).includes('model.sig.tlog-proof'), 'the signed ignore paths name the proof file');
+    writeFileSync(path.join(folder, 'model.sig.tlog-proof'), 'c2sp.org/tlog-proof@v1\nindex 0\n\n');
+    writeFileSync(`${single}.sig.tlog-proof`, 'c2sp.org/tlog-proof@v1\nindex 1\n\n');
 
     for (const target of [folder, single]) {
       const pinned = await cli('verify', target, '--key', pem);
