@@ -71,6 +71,8 @@ export interface Config {
   nodeCacheSize: number;
   /** Bytes of C2SP tiles and entry bundles kept in memory per instance (0: none). */
   tileCacheBytes: number;
+  /** Entries whose leaf data the start-up backfill stores per transaction (tiles migration). */
+  leafBackfillBatch: number;
   /** A kid no instance key has (another instance's new key?) reloads the keys at most this often. */
   keyRefreshMinIntervalMs: number;
   /** How often token keys due for destruction are destroyed in the key backend. */
@@ -323,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statePollMs: integer(env, 'MODELSIGN_STATE_POLL_MS', 250, 10, 60_000),
     tlogWaitMs: integer(env, 'MODELSIGN_TLOG_WAIT_MS', 2000, 0, 60_000),
     tileCacheBytes: integer(env, 'MODELSIGN_TILE_CACHE_BYTES', 8 * 1024 * 1024, 0, 4 * 1024 * 1024 * 1024),
+    leafBackfillBatch: integer(env, 'MODELSIGN_LEAF_BACKFILL_BATCH', 1000, 1, 100_000),
     rotation: { every, prepublishMs },
     rateLimit: {
       publicPerMinute: integer(env, 'MODELSIGN_RATE_LIMIT_PUBLIC', 3000, 0, 10_000_000),

@@ -41,7 +41,7 @@ import { VerificationService } from '../services/verification.ts';
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
+  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -164,7 +164,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();
       // In the background: until it reaches them, old entries' bundles are 503, and nothing else waits.
-      leavesDone = leaves.run().catch((err: unknown) => logger.error({ err }, 'the leaf data backfill stopped; it resumes at the next start'));
+      leavesDone = leaves.run(config.leafBackfillBatch).catch((err: unknown) => logger.error({ err }, 'the leaf data backfill stopped; it resumes at the next start'));
       await watcher.start();
       if (config.oidc.allowInsecure) logger.warn('MODELSIGN_OIDC_ALLOW_INSECURE=1: OIDC issuers over plain http are accepted; use this only in tests');
       if (scheduled) await keys.runSchedule();
