@@ -5,6 +5,9 @@
 //   git worktree add ../before c5be80c && (cd ../before && npm ci)
 //   node --import tsx test/upgrade/make-fixture.ts ../before
 //
+// The same script made test/upgrade/fixtures/cf482d2 (a 0.2 database from before tiles, whose
+// entries are hashedrekord leaves) from that commit: `make-fixture.ts ../before-cf fixtures/cf482d2`.
+//
 // It starts the old service, signs releases across a release-key rotation, a revocation (with a
 // signature that predates the compromise) and a log-key rotation, saves every bundle as signed
 // and as fetched at the end, the JWKS, the rotation chain, and the old `log monitor` state, then
@@ -17,7 +20,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 const before = path.resolve(process.argv[2] ?? '../before');
-const out = path.resolve('test/upgrade/fixtures/v0.1');
+const out = path.resolve('test/upgrade', process.argv[3] ?? 'fixtures/v0.1');
 const ADMIN = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const name = `modelsign_fixture_${randomBytes(4).toString('hex')}`;
 const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
     if (dump.status !== 0) throw new Error(dump.stderr);
     writeFileSync(path.join(out, 'data.sql'), dump.stdout);
     const head = spawnSync('git', ['-C', before, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
-    writeFileSync(path.join(out, 'README.md'), `Made by \`test/upgrade/make-fixture.ts\` from modelsign ${head} (0.1) on ${new Date().toISOString().slice(0, 10)}.\n\n\`kek.test-fixture\` is a key made for this fixture: it protects only the test keys in \`data.sql\`, nothing else.\n`);
+    writeFileSync(path.join(out, 'README.md'), `Made by \`test/upgrade/make-fixture.ts\` from modelsign ${head} on ${new Date().toISOString().slice(0, 10)}.\n\n\`kek.test-fixture\` is a key made for this fixture: it protects only the test keys in \`data.sql\`, nothing else.\n`);
   } finally {
     service?.kill('SIGKILL');
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

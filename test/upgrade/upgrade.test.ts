@@ -51,16 +51,19 @@ interface Saved {
   fetchedBundle: any;
 }
 
-/** The 0.1 schema (its three migration files, unchanged since) with the 0.1 data loaded. */
-async function databaseOfVersion01(): Promise<{ db: Database; url: string | undefined; drop(): Promise<void> }> {
+/**
+ * A fixture's schema (the migration files before `firstNew`, unchanged since) with its data loaded:
+ * the 0.1 one by default.
+ */
+async function databaseOf(fixture = FIXTURE, firstNew = '20261128000000', migrations = 3): Promise<{ db: Database; url: string | undefined; drop(): Promise<void> }> {
   const pg = TEST_DB === 'postgres' ? await createPostgresDatabase() : undefined;
   const db = await openDatabase(pg ? { url: pg.url, poolSize: 10 } : {});
-  const previous = readMigrations().filter((m) => m.name < '20261128000000');
-  assert.equal(previous.length, 3);
+  const previous = readMigrations().filter((m) => m.name < firstNew);
+  assert.equal(previous.length, migrations);
   await migrate(db, previous);
   // pg_dump's psql meta-commands and session settings are not SQL the driver runs; the rows
   // the migrations seed (the log's and audit chain's heads, the state epoch) come from the dump.
-  const sql = read('data.sql')
+  const sql = readFileSync(path.join(fixture, 'data.sql'), 'utf8')
     .split('\n')
     .filter((l) => !l.startsWith('\\') && !l.includes("set_config('search_path'") && !l.startsWith('SET SESSION AUTHORIZATION'))
     .join('\n');
@@ -70,6 +73,7 @@ async function databaseOfVersion01(): Promise<{ db: Database; url: string | unde
   });
   return { db, url: pg?.url, drop: async () => (await db.close(), await pg?.drop()) };
 }
+const databaseOfVersion01 = () => databaseOf();
 
 function trustOf(jwks: { keys: Record<string, unknown>[] }): TrustedKey[] {
   return jwks.keys.map((k) => ({
@@ -224,31 +228,74 @@ describe('upgrading a 0.1 database in place', () => {
   });
 });
 
-describe('upgrading a 0.1 database whose stored signature no longer matches its log entry', () => {
-  it('names that index in an alarm and keeps its bundle unavailable, while signing and reads work', async () => {
-    const database = await databaseOfVersion01();
+/** A fixture whose stored signature at `index` was changed behind the log: the backfill's alarm names it, and the service works on. */
+async function assertMismatchAlarm(fixture: string, firstNew: string, migrations: number, index: number): Promise<void> {
+  const database = await databaseOf(fixture, firstNew, migrations);
+  try {
+    await migrate(database.db);
+    await database.db.query(`UPDATE "release_signatures" SET "signature" = decode(repeat('cd', 64), 'hex') WHERE "log_index" = ${index}`);
+    const t = await createTestApp({ database, kek: parseKek(readFileSync(path.join(fixture, 'kek.test-fixture'), 'utf8'), 'fixture KEK') });
     try {
-      await migrate(database.db);
-      await database.db.query('UPDATE "release_signatures" SET "signature" = decode(repeat(\'cd\', 64), \'hex\') WHERE "log_index" = 1');
-      const t = await createTestApp({ database, kek: parseKek(read('kek.test-fixture'), 'fixture KEK') });
+      let alarm: string | undefined;
+      for (let i = 0; i < 100 && !alarm; i++) {
+        alarm = t.logs.find((l) => l.includes('log alarm'));
+        if (!alarm) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(alarm, 'an alarm line');
+      assert.equal(JSON.parse(alarm).index, index);
+      assert.match((await t.app.inject({ url: '/metrics' })).body, /^modelsign_log_leaf_mismatches 1$/m);
+      const size = Number((await t.app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
+      const bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+      assert.equal(bundle.statusCode, 503);
+      assert.match(bundle.json().detail, new RegExp(`first ${index}\\b`));
+      const pub = await t.publisherToken('acme');
+      const signed = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { model: 'acme/after', version: '1.0', files: [{ path: 'w.bin', sha256: 'a'.repeat(64), size: 1 }] } });
+      assert.equal(signed.statusCode, 201, signed.body);
+      assert.equal((await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).statusCode, 200);
+      assert.equal((await t.app.inject({ url: '/v1/log/proofs/inclusion?index=0' })).statusCode, 200);
+    } finally {
+      await t.close();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+describe('upgrading a database whose stored signature no longer matches its log entry', () => {
+  it('names that index in an alarm and keeps its bundle unavailable, while signing and reads work (0.1 fixture)', () => assertMismatchAlarm(FIXTURE, '20261128000000', 3, 1));
+  it('the same on the cf482d2 fixture (hashedrekord entries)', () => assertMismatchAlarm(fileURLToPath(new URL('./fixtures/cf482d2/', import.meta.url)), '20261206000000', 6, 2));
+});
+
+// A 0.2 database from before tiles (test/upgrade/fixtures/cf482d2, made by make-fixture.ts from that
+// commit): its entries are hashedrekord leaves, with no leaf data stored.
+describe('upgrading a database made by cf482d2 (hashedrekord entries, before tiles)', () => {
+  const CF = fileURLToPath(new URL('./fixtures/cf482d2/', import.meta.url));
+  it('applies only the tiles migration, backfills every leaf at start (each the bundle\'s canonicalizedBody, hashing to the tree) and old bundles still verify', async () => {
+    const database = await databaseOf(CF, '20261206000000', 6);
+    try {
+      assert.deepEqual(await migrate(database.db), ['20261206000000_tiles']);
+      const t = await createTestApp({ database, kek: parseKek(readFileSync(path.join(CF, 'kek.test-fixture'), 'utf8'), 'fixture KEK') });
       try {
-        let alarm: string | undefined;
-        for (let i = 0; i < 100 && !alarm; i++) {
-          alarm = t.logs.find((l) => l.includes('log alarm'));
-          if (!alarm) await new Promise((r) => setTimeout(r, 50));
-        }
-        assert.ok(alarm, 'an alarm line');
-        assert.equal(JSON.parse(alarm).index, 1);
-        assert.match((await t.app.inject({ url: '/metrics' })).body, /^modelsign_log_leaf_mismatches 1$/m);
         const size = Number((await t.app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
-        const bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
-        assert.equal(bundle.statusCode, 503);
-        assert.match(bundle.json().detail, /first 1\b/);
-        const pub = await t.publisherToken('acme');
-        const signed = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: bearer(pub), payload: { model: 'acme/after', version: '1.0', files: [{ path: 'w.bin', sha256: 'a'.repeat(64), size: 1 }] } });
-        assert.equal(signed.statusCode, 201, signed.body);
-        assert.equal((await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).statusCode, 200);
-        assert.equal((await t.app.inject({ url: '/v1/log/proofs/inclusion?index=0' })).statusCode, 200);
+        let bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+        for (let i = 0; i < 100 && bundle.statusCode === 503; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+        }
+        assert.equal(bundle.statusCode, 200, bundle.body);
+        const leaves = splitBundle(gunzipSync(bundle.rawPayload));
+        const tile = (await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).rawPayload;
+        leaves.forEach((leaf, i) => assert.deepEqual(Buffer.from(RFC6962.hashLeaf(leaf)), tile.subarray(32 * i, 32 * i + 32), `entry ${i}`));
+        const saved = JSON.parse(readFileSync(path.join(CF, 'signatures.json'), 'utf8')) as Saved[];
+        assert.equal(saved.length, 5);
+        for (const s of saved) {
+          const entry = s.fetchedBundle.verificationMaterial.tlogEntries[0];
+          assert.equal(entry.kindVersion.kind, 'hashedrekord');
+          assert.deepEqual(leaves[Number(entry.logIndex)], Buffer.from(entry.canonicalizedBody, 'base64'), `${s.version}: the stored leaf is the bundle's body`);
+          const online = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { bundle: s.fetchedBundle } })).json();
+          assert.deepEqual(online.reasons, [], `${s.version} online`);
+        }
+        assert.equal(t.logs.filter((l) => l.includes('log alarm')).length, 0);
       } finally {
         await t.close();
       }
