@@ -26,6 +26,8 @@ export interface TileReaderOptions {
 
 export class TileReader {
   private readonly cache: LRUCache<string, Tile> | undefined;
+  // Partials a stored checkpoint names: checkpoints are append-only, so a yes never turns into a no.
+  private readonly publishedPartials = new LRUCache<string, true>({ max: 10_000 });
 
   constructor(
     private readonly db: Database,
@@ -56,11 +58,12 @@ export class TileReader {
     const beyond = () => new ModelsignError('not_found', `tile/${key} is beyond the log's newest checkpoint`);
     if (end === undefined) throw beyond();
     if (end > (this.log.latestKnown()?.size ?? 0) && end > (await this.log.latestCheckpoint()).size) throw beyond();
-    if (address.width === undefined) return;
+    if (address.width === undefined || this.publishedPartials.has(key)) return;
     const sizes = partialSizes({ ...address, width: address.width })!;
     if (!(await checkpointSizeWithin(this.db, sizes.from, sizes.to))) {
       throw new ModelsignError('not_found', `no checkpoint has a size whose partial tile is tile/${key}; fetch the full tile or one a checkpoint names`);
     }
+    this.publishedPartials.set(key, true);
   }
 
   private async entryBundle(address: TileAddress, key: string): Promise<Tile> {

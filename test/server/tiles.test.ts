@@ -7,11 +7,10 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { fromBase64 } from '../../src/core/bytes.ts';
-import { RFC6962 } from '../../src/core/tlog/hash.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
 import { growLog } from '../support/synthetic-log.ts';
-import { splitBundle } from '../support/tiles.ts';
+import { assertEntriesHashToTile, splitBundle } from '../support/tiles.ts';
 
 describe('tiles (C2SP tlog-tiles)', () => {
   let t: TestApp;
@@ -45,7 +44,7 @@ describe('tiles (C2SP tlog-tiles)', () => {
     assert.equal(entries.headers['cache-control'], 'public, max-age=31536000, immutable');
     const leaves = splitBundle(gunzipSync(entries.rawPayload));
     assert.equal(leaves.length, n);
-    leaves.forEach((leaf, i) => assert.deepEqual(Buffer.from(RFC6962.hashLeaf(leaf)), tile.rawPayload.subarray(32 * i, 32 * i + 32), `entry ${i} hashes to hash ${i} of the tile`));
+    assertEntriesHashToTile(leaves, tile.rawPayload);
     for (const b of bundles) assert.deepEqual(leaves[b.logIndex], Buffer.from(fromBase64(b.body)!), 'the bundle\'s canonicalizedBody is the stored leaf');
     const head = await t.app.inject({ method: 'HEAD', url: `/v1/log/tile/0/000.p/${n}` });
     assert.equal(head.statusCode, 200);

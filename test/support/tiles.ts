@@ -1,4 +1,8 @@
 // Reading C2SP tlog-tiles responses in tests.
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { RFC6962 } from '../../src/core/tlog/hash.ts';
 
 /** The entries of an entry bundle (gunzipped): each a big-endian uint16 length, then the leaf data. */
 export function splitBundle(body: Buffer): Buffer[] {
@@ -9,4 +13,25 @@ export function splitBundle(body: Buffer): Buffer[] {
     at += 2 + n;
   }
   return out;
+}
+
+/** Entry i of a bundle hashes, as an RFC 6962 leaf, to hash i of the level-0 tile. */
+export function assertEntriesHashToTile(entries: readonly Buffer[], tile: Buffer, label = 'entry'): void {
+  entries.forEach((leaf, i) => assert.deepEqual(Buffer.from(RFC6962.hashLeaf(leaf)), tile.subarray(32 * i, 32 * i + 32), `${label} ${i}`));
+}
+
+/**
+ * The entries and level-0 tile of the newest checkpoint's first partial tile, once the start-up
+ * backfill of leaf data has reached them (it runs in the background: 503 until then).
+ */
+export async function backfilledEntries(app: FastifyInstance): Promise<{ size: number; entries: Buffer[]; tile: Buffer }> {
+  const size = Number((await app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
+  let bundle = await app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+  for (let i = 0; i < 100 && bundle.statusCode === 503; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    bundle = await app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
+  }
+  assert.equal(bundle.statusCode, 200, bundle.body);
+  const tile = (await app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).rawPayload;
+  return { size, entries: splitBundle(gunzipSync(bundle.rawPayload)), tile };
 }

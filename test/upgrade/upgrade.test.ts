@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,6 @@ import { verifyKeyChain } from '../../src/core/keys/key-chain.ts';
 import { keySet } from '../../src/core/keys/key-set.ts';
 import { isKeyPurpose, isKeyStatus, trustedKeyOf, type TrustedKey } from '../../src/core/keys/key.ts';
 import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
-import { RFC6962 } from '../../src/core/tlog/hash.ts';
 import { verifyCheckpoint } from '../../src/core/tlog/log-note.ts';
 import { verifyConsistency } from '../../src/core/tlog/verify-proof.ts';
 import { verifyBundle } from '../../src/core/verify-bundle.ts';
@@ -32,7 +30,7 @@ import { bearer, createTestApp, listenTestApp, type TestApp } from '../support/a
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { runCliAsync } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
-import { splitBundle } from '../support/tiles.ts';
+import { assertEntriesHashToTile, backfilledEntries } from '../support/tiles.ts';
 import { fixtureWeights } from './make-fixture.ts';
 
 // The first line of a 0.1 leaf (src/core/tlog/entries/modelsign-release-v1.ts), written out: the fixture's bytes are what they are.
@@ -212,17 +210,9 @@ describe('upgrading a 0.1 database in place', () => {
   });
 
   it('backfills the leaf data of the 0.1 entries at start: the entry bundle holds them, each hashing to the tree\'s leaf hash', async () => {
-    const size = Number((await t.app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
-    let bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
-    for (let i = 0; i < 100 && bundle.statusCode === 503; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
-    }
-    assert.equal(bundle.statusCode, 200, bundle.body);
-    const tile = (await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).rawPayload;
-    const leaves = splitBundle(gunzipSync(bundle.rawPayload));
+    const { size, entries: leaves, tile } = await backfilledEntries(t.app);
     assert.equal(leaves.length, size);
-    leaves.forEach((leaf, i) => assert.deepEqual(Buffer.from(RFC6962.hashLeaf(leaf)), tile.subarray(32 * i, 32 * i + 32), `entry ${i}`));
+    assertEntriesHashToTile(leaves, tile);
     assert.equal(leaves.filter((l) => l.toString('utf8').startsWith(MODELSIGN_RELEASE_HEADER)).length, saved.length, 'the 0.1 entries are of the first kind');
     assert.ok(t.logs.some((l) => l.includes('stored the leaf data of log entries made before 0.2')));
   });
@@ -276,16 +266,8 @@ describe('upgrading a database made by cf482d2 (hashedrekord entries, before til
       assert.deepEqual(await migrate(database.db), ['20261206000000_tiles']);
       const t = await createTestApp({ database, kek: parseKek(readFileSync(path.join(CF, 'kek.test-fixture'), 'utf8'), 'fixture KEK') });
       try {
-        const size = Number((await t.app.inject({ url: '/v1/log/checkpoint' })).body.split('\n')[1]);
-        let bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
-        for (let i = 0; i < 100 && bundle.statusCode === 503; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-          bundle = await t.app.inject({ url: `/v1/log/tile/entries/000.p/${size}` });
-        }
-        assert.equal(bundle.statusCode, 200, bundle.body);
-        const leaves = splitBundle(gunzipSync(bundle.rawPayload));
-        const tile = (await t.app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).rawPayload;
-        leaves.forEach((leaf, i) => assert.deepEqual(Buffer.from(RFC6962.hashLeaf(leaf)), tile.subarray(32 * i, 32 * i + 32), `entry ${i}`));
+        const { entries: leaves, tile } = await backfilledEntries(t.app);
+        assertEntriesHashToTile(leaves, tile);
         const saved = JSON.parse(readFileSync(path.join(CF, 'signatures.json'), 'utf8')) as Saved[];
         assert.equal(saved.length, 5);
         for (const s of saved) {
