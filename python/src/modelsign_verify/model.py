@@ -1,0 +1,186 @@
+"""Checking a model on disk against its bundle, the check to run before loading it (the same
+steps and outcomes as ``modelsign verify``, src/cli/verify-model.ts): the bundle is read and its
+resource names checked before any model file is opened; then the files are listed (path safety),
+hashed and compared, and the signature, key, log entry and witnesses checked by verify_bundle."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, TextIO
+
+from .bundle import read_claim, read_envelope
+from .encoding import parse_json
+from .files import ModelPathError, default_bundle_path, list_model
+from .hashing import hash_files
+from .keys import KeySet
+from .reasons import UNTRUSTED_CODES, Reason
+from .verify import FileDigest, verify_bundle
+from .witness import WitnessPolicy, WitnessRequirement
+
+#: The exit codes of ``modelsign-verify``, the same as the Node CLI's for the same outcomes.
+EXIT = {"ok": 0, "tampered": 1, "usage": 2, "untrusted": 3, "io": 4, "service": 5}
+
+
+@dataclass
+class ModelReport:
+    path: str
+    bundle: str
+    outcome: str = "error"
+    exit_code: int = EXIT["io"]
+    model: Optional[str] = None
+    version: Optional[str] = None
+    kid: Optional[str] = None
+    key_status: Optional[str] = None
+    log_index: Optional[int] = None
+    log_checked: bool = False
+    reasons: List[Reason] = field(default_factory=list)
+    changed: List[str] = field(default_factory=list)
+    missing: List[str] = field(default_factory=list)
+    extra: List[str] = field(default_factory=list)
+    layout: Optional[str] = None
+    witness_proof: Optional[str] = None
+
+    @property
+    def verified(self) -> bool:
+        return self.outcome == "verified"
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "path": self.path,
+            "bundle": self.bundle,
+            "outcome": self.outcome,
+            "exitCode": self.exit_code,
+            "model": self.model,
+            "version": self.version,
+            "kid": self.kid,
+            "keyStatus": self.key_status,
+            "logIndex": self.log_index,
+            "logChecked": self.log_checked,
+            "reasons": [r.to_json() for r in self.reasons],
+            "changed": self.changed,
+            "missing": self.missing,
+            "extra": self.extra,
+            "layout": self.layout,
+            "witnessProof": self.witness_proof,
+        }
+
+
+def verify_model(
+    target: str,
+    keys: KeySet,
+    *,
+    bundle: Optional[str] = None,
+    allow_symlinks: bool = False,
+    expect: Optional[str] = None,
+    witness_policy: Optional[WitnessPolicy] = None,
+    proof: Optional[str] = None,
+    now: Optional[float] = None,
+    threads: Optional[int] = None,
+    progress: Optional[TextIO] = None,
+) -> ModelReport:
+    """Verifies the model at ``target`` (a folder or one file). ``proof`` is a tlog-proof file
+    (default: the bundle's path + ``.tlog-proof`` when it exists); ``now`` the clock witness
+    cosignatures are checked against (POSIX seconds, default the system clock)."""
+    bundle_path = bundle or default_bundle_path(target)
+    report = ModelReport(path=target, bundle=bundle_path, log_checked=keys.has_log_key)
+
+    def fail(outcome: str, exit_code: int, code: str, message: str) -> ModelReport:
+        report.outcome, report.exit_code = outcome, exit_code
+        report.reasons.append(Reason(code, message))
+        return report
+
+    if not os.path.lexists(target):
+        return fail("error", EXIT["io"], "path_unreadable", f"{target}: no such file or folder")
+    try:
+        with open(bundle_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return fail("unsigned", EXIT["io"], "bundle_missing", f"no bundle at {bundle_path}")
+    except OSError as err:
+        return fail("error", EXIT["io"], "bundle_unreadable", f"cannot read {bundle_path}: {err.strerror}")
+    try:
+        parsed = parse_json(text)
+    except ValueError:
+        return fail("tampered", EXIT["tampered"], "bundle_malformed", f"{bundle_path} is not JSON")
+    # Resource names are checked before any model file is opened.
+    envelope, problems = read_envelope(parsed)
+    claim, claim_problems = read_claim(envelope.payload) if envelope is not None else (None, [])
+    if envelope is None or claim is None:
+        report.reasons.extend(problems or claim_problems)
+        report.outcome, report.exit_code = "tampered", EXIT["tampered"]
+        return report
+    try:
+        listing = list_model(target, allow_symlinks or claim.allow_symlinks, claim.ignore_paths)
+    except ModelPathError as err:
+        return fail("error", EXIT["io"], "path_unreadable", str(err))
+    report.layout = listing.layout
+    try:
+        digests = hash_files(listing.files, threads=threads, progress=progress)
+    except OSError as err:
+        return fail("error", EXIT["io"], "path_unreadable", f"cannot read {err.filename}: {err.strerror}")
+    witnesses = None
+    if witness_policy is not None:
+        proof_path = proof or f"{bundle_path}.tlog-proof"
+        proof_text: Optional[str] = None
+        try:
+            with open(proof_path, encoding="utf-8", errors="replace") as f:
+                proof_text = f.read()
+        except OSError as err:
+            if not isinstance(err, FileNotFoundError) or proof is not None:
+                return fail("error", EXIT["io"], "proof_unreadable", f"cannot read the tlog-proof {proof_path}: {err.strerror}")
+        report.witness_proof = proof_path if proof_text is not None else None
+        witnesses = WitnessRequirement(witness_policy, proof_text, int(now if now is not None else time.time()))
+    files = [FileDigest(f.path, d) for f, d in zip(listing.files, digests)]
+    verdict = verify_bundle(parsed, keys, files, skip_tlog=not keys.has_log_key, witnesses=witnesses)
+    report.model, report.version, report.kid = verdict.model, verdict.version, verdict.kid
+    report.key_status, report.log_index = verdict.key_status, verdict.log_index
+    reasons = [Reason(p.code, p.message, p.path) for p in listing.problems] + verdict.reasons
+    if expect is not None and verdict.model is not None:
+        signed = f"{verdict.model}@{verdict.version}"
+        wanted = signed if "@" in expect else verdict.model
+        if wanted != expect:
+            reasons.append(Reason("release_unexpected", f"the bundle signs {signed}; expected {expect}"))
+    report.reasons = reasons
+    for r in verdict.reasons:
+        if r.code == "file_changed" and r.path is not None:
+            report.changed.append(r.path)
+        elif r.code == "file_missing" and r.path is not None:
+            report.missing.append(r.path)
+        elif r.code == "file_extra" and r.path is not None:
+            report.extra.append(r.path)
+    # A symlink or special file where a signed file should be is a change to that file.
+    for p in listing.problems:
+        if p.path in report.missing:
+            report.missing.remove(p.path)
+            report.changed.append(p.path)
+    if not reasons:
+        report.outcome, report.exit_code = "verified", EXIT["ok"]
+    elif all(r.code in UNTRUSTED_CODES for r in reasons):
+        report.outcome, report.exit_code = "untrusted", EXIT["untrusted"]
+    else:
+        report.outcome, report.exit_code = "tampered", EXIT["tampered"]
+    return report
+
+
+def describe(report: ModelReport) -> List[str]:
+    """The report as the Node CLI prints it."""
+    from .manifest import printable_name
+
+    where = printable_name(report.path)
+    what = f"{report.model}@{report.version}" if report.model else where
+    if report.outcome == "verified":
+        log = f", log entry {report.log_index}" if report.log_index is not None else ""
+        unchecked = "" if report.log_checked else "; the log entry was not checked (no log key trusted)"
+        return [f"verified: {where} is {what}, signed by {(report.kid or '')[:12]} ({report.key_status}){log}{unchecked}"]
+    if report.outcome in ("error", "unsigned"):
+        return [f"{report.outcome}: {report.reasons[0].message if report.reasons else where}"]
+    lines = [f"{report.outcome}: {where}" + (f" ({what})" if report.model else "")]
+    for r in report.reasons:
+        lines.append(f"  {r.code}{' ' + printable_name(r.path) if r.path is not None else ''}: {r.message}")
+    return lines
+
+
+def report_json(report: ModelReport) -> str:
+    return json.dumps(report.to_json())
