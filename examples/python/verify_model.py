@@ -12,7 +12,8 @@ you pinned (the PEM from GET /v1/keys/{kid}):
 * the subject digest is SHA-256 over the file digests in order,
 * every file: none changed, missing or extra (symlinks and special files are refused).
 
-It does not check the transparency-log entry; use `npx modelsign verify` for that.
+It does not check the transparency-log entry, the rotation chain or witnesses: the package
+`modelsign-verify` (python/ in the repository) does, with the same reason codes as the CLI.
 
 Content check: a valid signature says who released a file, not that loading it is safe. With
 `check_content=True` (the default of `open_verified`), every file also goes through modelsign's
