@@ -53,11 +53,13 @@ export function parseSignedNote(note: string): SignedNote {
   const text = note.slice(0, split + 1);
   const lines = note.slice(split + 2, -1).split('\n');
   if (lines.length > MAX_NOTE_SIGNATURES) throw new TlogError('note_malformed', `more than ${MAX_NOTE_SIGNATURES} signatures`);
-  const signatures = lines.map((line) => {
-    const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/u.exec(line);
-    const raw = m ? fromBase64(m[2]!) : undefined;
-    if (!m || !raw || raw.length < 5 || !isKeyName(m[1]!)) throw new TlogError('note_malformed', `bad signature line ${JSON.stringify(line.slice(0, 120))}`);
-    return { name: m[1]!, keyId: ((raw[0]! << 24) | (raw[1]! << 16) | (raw[2]! << 8) | raw[3]!) >>> 0, signature: raw.slice(4) };
-  });
-  return { text, signatures };
+  return { text, signatures: lines.map(parseSignatureLine) };
+}
+
+/** One signature line (`— <name> base64(keyID || signature)`, without its newline). */
+export function parseSignatureLine(line: string): NoteSignature {
+  const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/u.exec(line);
+  const raw = m ? fromBase64(m[2]!) : undefined;
+  if (!m || !raw || raw.length < 5 || !isKeyName(m[1]!)) throw new TlogError('note_malformed', `bad signature line ${JSON.stringify(line.slice(0, 120))}`);
+  return { name: m[1]!, keyId: ((raw[0]! << 24) | (raw[1]! << 16) | (raw[2]! << 8) | raw[3]!) >>> 0, signature: raw.slice(4) };
 }

@@ -152,13 +152,17 @@ export function evaluateQuorum(policy: WitnessPolicy, note: SignedNote, checkpoi
     }
     if (timestamp !== undefined) cosigned.push({ name: w.name, timestamp });
   }
-  const signed = new Set(cosigned.map((c) => c.name));
+  return { met: meetsQuorum(policy, new Set(cosigned.map((c) => c.name))), cosigned };
+}
+
+/** Whether witnesses of these policy names, having cosigned, meet the policy's quorum (groups evaluated recursively). */
+export function meetsQuorum(policy: WitnessPolicy, cosigned: ReadonlySet<string>): boolean {
   const groups = new Map(policy.groups.map((g) => [g.name, g]));
   // Members are defined before their group, so the recursion ends.
   const satisfied = (name: string): boolean => {
     const g = groups.get(name);
-    if (!g) return signed.has(name);
+    if (!g) return cosigned.has(name);
     return g.members.filter(satisfied).length >= g.threshold;
   };
-  return { met: policy.quorum === NONE || satisfied(policy.quorum), cosigned };
+  return policy.quorum === NONE || satisfied(policy.quorum);
 }
