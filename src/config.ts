@@ -9,6 +9,9 @@ import { ALGORITHM_IDS, algorithmOf } from './core/crypto/registry.ts';
 import { KEY_PURPOSES } from './core/keys/key.ts';
 import { KEY_SLOTS, type KeySlot, type RotationSchedule } from './core/keys/lifecycle.ts';
 import { parsePkcs11Uri, Pkcs11UriError } from './core/pkcs11-uri.ts';
+import { TlogError } from './core/tlog/tlog-error.ts';
+import { parseWitnessPolicy, type WitnessPolicy } from './core/tlog/witness-policy.ts';
+import type { WitnessKey } from './core/tlog/cosignature.ts';
 
 export interface Config {
   /** PostgreSQL connection string; unset means the embedded PGlite database under dataDir. */
@@ -83,6 +86,29 @@ export interface Config {
   signingBatch: { maxRows: number; maxBytes: number };
   /** Trusted publishing (OIDC ID-token exchange). */
   oidc: OidcConfig;
+  /** MODELSIGN_WITNESS_POLICY, MODELSIGN_WITNESS_PACE: the witnesses the log submits its checkpoints to; unset, none. */
+  witnesses: WitnessConfig | undefined;
+  /** How often the witness client looks for a witness due a request (no variable). */
+  witnessIntervalMs: number;
+  /** How long a witness has to answer an add-checkpoint request (no variable). */
+  witnessRequestTimeoutMs: number;
+}
+
+export interface WitnessTarget {
+  /** The policy's name for the witness (groups refer to it). */
+  name: string;
+  key: WitnessKey;
+  /** The submission prefix: requests go to `<url>/add-checkpoint`. */
+  url: string;
+  /** At most one request per this many milliseconds (MODELSIGN_WITNESS_PACE, default 10 s). */
+  paceMs: number;
+}
+
+export interface WitnessConfig {
+  /** The policy file, as read (served for review, compared by `trust export`). */
+  text: string;
+  policy: WitnessPolicy;
+  targets: WitnessTarget[];
 }
 
 export interface OidcConfig {
@@ -126,7 +152,54 @@ const FIXED_SETTINGS = {
   signingBatch: { maxRows: 256, maxBytes: 8 * 1024 * 1024 },
   // Token keys of revoked or long-retired slots, destroyed in the backend (PKCS#11).
   tokenKeyDestructionMs: 60_000,
+  witnessIntervalMs: 250,
+  witnessRequestTimeoutMs: 10_000,
 } as const satisfies Partial<Config>;
+
+/** The witnesses to submit to: a C2SP tlog-policy whose every witness line has its URL, and the pace per witness. */
+function witnessesOf(env: NodeJS.ProcessEnv, parse: (name: string) => number | undefined): WitnessConfig | undefined {
+  const file = nonEmpty(env, 'MODELSIGN_WITNESS_POLICY');
+  const pace = nonEmpty(env, 'MODELSIGN_WITNESS_PACE');
+  if (!file) {
+    if (pace) throw new ConfigError('MODELSIGN_WITNESS_PACE is set without MODELSIGN_WITNESS_POLICY');
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`MODELSIGN_WITNESS_POLICY: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let policy: WitnessPolicy;
+  try {
+    policy = parseWitnessPolicy(text);
+  } catch (err) {
+    if (err instanceof TlogError) throw new ConfigError(`MODELSIGN_WITNESS_POLICY: ${file}: ${err.message}`);
+    throw err;
+  }
+  if (policy.witnesses.length === 0) throw new ConfigError(`MODELSIGN_WITNESS_POLICY: ${file} names no witness`);
+  const paces = new Map<string, number>();
+  for (const item of (pace ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, value] = item.split('=');
+    const ms = value === undefined ? undefined : parse(value);
+    if (!name || ms === undefined || ms < 1000) throw new ConfigError(`MODELSIGN_WITNESS_PACE: ${JSON.stringify(item)} is not name=DURATION of at least 1s (e.g. w1=10s,w2=1m)`);
+    if (!policy.witnesses.some((w) => w.name === name)) throw new ConfigError(`MODELSIGN_WITNESS_PACE: ${name} is not a witness of ${file}`);
+    paces.set(name, ms);
+  }
+  const targets = policy.witnesses.map((w) => {
+    let url: URL | undefined;
+    try {
+      url = w.url === undefined ? undefined : new URL(w.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
+      throw new ConfigError(`MODELSIGN_WITNESS_POLICY: witness ${w.name} needs its add-checkpoint URL prefix on its line ("witness ${w.name} <vkey> https://...")`);
+    }
+    return { name: w.name, key: w.key, url: url.href.replace(/\/$/, ''), paceMs: paces.get(w.name) ?? 10_000 };
+  });
+  return { text, policy, targets };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -306,6 +379,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [purpose, ms] of Object.entries(every)) {
     if (prepublishMs >= ms) throw new ConfigError(`MODELSIGN_PREPUBLISH must be shorter than MODELSIGN_ROTATE_${purpose.toUpperCase()}_EVERY`);
   }
+  const witnesses = witnessesOf(env, (raw) => {
+    try {
+      return parseDuration(raw);
+    } catch {
+      return undefined;
+    }
+  });
+  // Witnesses pin one log key per origin and never follow a change (README, "Witnesses").
+  if (witnesses && every.log !== undefined) throw new ConfigError('MODELSIGN_ROTATE_LOG_EVERY cannot be set with MODELSIGN_WITNESS_POLICY: witnesses pin the log key and refuse a new one');
   return {
     databaseUrl,
     dataDir: path.resolve(nonEmpty(env, 'MODELSIGN_DATA_DIR') ?? 'data'),
@@ -342,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perRepositoryPerHour: integer(env, 'MODELSIGN_OIDC_RATE_LIMIT_REPOSITORY', 60, 0, 1_000_000),
       jwksCooldownMs: 60_000,
     },
+    witnesses,
     ...FIXED_SETTINGS,
     readiness: { ...FIXED_SETTINGS.readiness },
     signingBatch: { ...FIXED_SETTINGS.signingBatch },

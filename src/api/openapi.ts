@@ -332,6 +332,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/signatures/{id}/tlog-proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The release's witness proof (C2SP tlog-proof), to save as `model.sig.tlog-proof`.
+         * @description The inclusion of the signature's log entry in the checkpoint the log serves, once that
+         *     checkpoint meets the witness quorum of `MODELSIGN_WITNESS_POLICY`, with the witnesses'
+         *     cosignatures: what `verify --witness-policy` reads beside the bundle. 404 `proof_not_ready`
+         *     (with `Retry-After`) until then, and always when the service has no witnesses configured.
+         *     Any proof served stays valid; a later one may be for a larger tree.
+         */
+        get: operations["getSignatureProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models/{namespace}/{name}/versions/{version}/bundle": {
         parameters: {
             query?: never;
@@ -387,12 +411,77 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The latest signed checkpoint (a C2SP signed note).
-         * @description Also the `checkpoint` resource of the C2SP tlog-tiles API whose prefix is `/v1/log`.
+         * The log's checkpoint (a C2SP signed note), with its witnesses' cosignatures.
+         * @description Also the `checkpoint` resource of the C2SP tlog-tiles API whose prefix is `/v1/log`, and
+         *     the bound of every proof, entry page and tile. Without witnesses, the newest signed
+         *     checkpoint. With witnesses (`MODELSIGN_WITNESS_POLICY`), the newest checkpoint whose
+         *     cosignatures meet the policy's quorum, with those cosignature lines, once one exists;
+         *     before that the newest log-signed one. Its size never goes below a size served before
+         *     (switching to witnessed checkpoints only forward). The newest log-signed checkpoint is at
+         *     `/v1/log/checkpoint/latest`.
          *     `Cache-Control: no-cache` with an `ETag` (send `If-None-Match` for a 304),
          *     `Access-Control-Allow-Origin: *`; HEAD is answered too.
          */
         get: operations["getCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log/checkpoint/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest checkpoint the log key signed, witnessed or not.
+         * @description What witnesses are sent next; `/v1/log/checkpoint` serves it once its cosignatures meet the
+         *     quorum (without witnesses, the two are the same). `Cache-Control: no-cache`.
+         */
+        get: operations["getLatestCheckpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log/vkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The log's C2SP verifier key (`<origin>+<key ID>+<base64 key>`), what witness operators and policies need. */
+        get: operations["getLogVkey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log/witnesses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The witnesses this log submits to, what each last cosigned, and open alarms.
+         * @description The operator's policy (`MODELSIGN_WITNESS_POLICY`) as configured, for review: a verifier
+         *     pins its own policy and never takes this one on trust. `configured: false` without witnesses.
+         */
+        get: operations["getLogWitnesses"];
         put?: never;
         post?: never;
         delete?: never;
@@ -897,7 +986,43 @@ export interface components {
                  * @enum {string}
                  */
                 log: "ok" | "behind";
+                /**
+                 * @description `alarm` when a witness reported something that needs a person (`witnessAlarms`); never a reason to stop serving or signing.
+                 * @enum {string}
+                 */
+                witnesses: "off" | "ok" | "alarm";
             };
+            witnessAlarms?: components["schemas"]["WitnessAlarm"][];
+        };
+        WitnessAlarm: {
+            witness: string;
+            /**
+             * @description `fork`: the witness holds another tree of this size (409 without a size); `proof-refused`: it refused our consistency proof (422); `ahead`: it holds a size larger than our tree (a bare number: an alarm only); `bad-answer`: its cosignature does not verify; `unknown-log`: it does not know this log (403/404).
+             * @enum {string}
+             */
+            kind: "fork" | "proof-refused" | "ahead" | "bad-answer" | "unknown-log";
+            size: number | null;
+            detail: string;
+        };
+        LogWitnesses: {
+            configured: boolean;
+            /** @description The operator's C2SP tlog-policy, as configured. */
+            policy?: string;
+            witnesses: {
+                name: string;
+                /** @description The cosignature key ID, 8 hex. */
+                keyId: string;
+                /** @description The add-checkpoint prefix. */
+                url: string;
+                paceSeconds: number;
+                /** @description new, ok, resync, pushback, unreachable, unknown-log, fork, proof-refused, ahead or bad-answer. */
+                status: string;
+                /** @description The newest checkpoint size it cosigned. */
+                cosignedSize: number | null;
+                /** @description Its cosignature's time (POSIX seconds). */
+                cosignedAt: number | null;
+            }[];
+            alarms: components["schemas"]["WitnessAlarm"][];
         };
         /** @description A SHA-256 digest, 64 lowercase hex characters. */
         Sha256: string;
@@ -2068,6 +2193,31 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getSignatureProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tlog-proof text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getReleaseBundle: {
         parameters: {
             query?: never;
@@ -2149,6 +2299,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getLatestCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The checkpoint note, with any cosignatures it has. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getLogVkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The vkey of the active log key, one line. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getLogWitnesses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The witnesses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogWitnesses"];
+                };
             };
             503: components["responses"]["Unavailable"];
         };

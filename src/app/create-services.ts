@@ -37,11 +37,16 @@ import { OidcExchange } from '../services/oidc-exchange.ts';
 import { StateChanges } from '../services/state-changes.ts';
 import { TrustedPublisherAdmin } from '../services/trusted-publisher-admin.ts';
 import { VerificationService } from '../services/verification.ts';
+import { WitnessClient } from '../services/witness-client.ts';
+import { WitnessedLog } from '../services/witnessed-log.ts';
+import { witnessOriginProblem } from '../core/tlog/add-checkpoint.ts';
+import { LogOriginError } from '../services/log-origin.ts';
+import { equalBytes } from '../core/bytes.ts';
 
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
+  'logOrigin' | 'publicUrl' | 'witnesses' | 'witnessIntervalMs' | 'witnessRequestTimeoutMs' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -67,6 +72,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
 
   const changes = new StateChanges();
   const keys = new KeyService(db, deps.backend, clock, changes, {
+    // Witnesses pin the log key: while they are configured it changes only when compromised.
+    logKeyWitnessed: config.witnesses !== undefined,
     schedule: config.rotation,
     refreshMinIntervalMs: config.keyRefreshMinIntervalMs,
     warn: (fields, message) => logger.warn(fields, message),
@@ -117,6 +124,17 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   });
   const scheduled = Object.keys(config.rotation.every).length > 0;
 
+  const witnessConfig = config.witnesses;
+  const witnesses = witnessConfig && {
+    config: witnessConfig,
+    client: new WitnessClient(db, log, clock, witnessConfig.targets, {
+      requestTimeoutMs: config.witnessRequestTimeoutMs,
+      alarm: (event) => logger.error(event, `witness alarm: ${event.detail}`),
+    }),
+    log: new WitnessedLog(db, log, witnessConfig.policy, new Map(witnessConfig.targets.map((t) => [t.name, t.key.keyId.toString(16).padStart(8, '0')]))),
+  };
+  if (witnesses) log.serveWith(() => witnesses.log.served());
+
   const leaves = new LeafBackfill(db, keys, hasher, {
     progress: (stored) => logger.info({ stored }, 'stored the leaf data of log entries made before 0.2 (entry bundles)'),
     mismatch: (index) =>
@@ -131,6 +149,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     ...(scheduled ? [periodic('scheduled rotation', config.scheduleIntervalMs, () => keys.runSchedule(), warn('scheduled rotation failed'))] : []),
     // Revoked keys whose token was away at revocation, and keys retired over an hour ago.
     ...(deps.backend.destroy ? [periodic('token key destruction', config.tokenKeyDestructionMs, () => keys.destroyRetired(), warn('could not destroy token keys'))] : []),
+    ...(witnesses ? [periodic('witness submissions', config.witnessIntervalMs, () => witnesses.client.runDue(), warn('could not submit a checkpoint to witnesses'))] : []),
   ];
 
   return {
@@ -151,7 +170,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     audit,
     verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier(), clock),
     database,
-    health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }),
+    health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }, witnesses?.client),
+    witnesses,
     watcher,
     async start() {
       const origin = await settleLogOrigin(db, { configured: config.logOrigin, publicUrl: config.publicUrl });
@@ -159,10 +179,21 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       if (!isHostOrigin(origin, config.publicUrl)) {
         logger.warn({ origin, publicUrl: config.publicUrl }, 'the log origin is not the public URL\'s host name: sigstore-go and cosign will not verify this log\'s bundles (sigstore-js and modelsign will); see README, "Verifying with other tools"');
       }
+      if (witnesses) {
+        const problem = witnessOriginProblem(origin);
+        if (problem) throw new LogOriginError(`MODELSIGN_WITNESS_POLICY is set but this log's origin ${JSON.stringify(origin)} cannot be witnessed: ${problem}; witnesses keep one state per origin, so a witnessed log needs a unique one (a new log with MODELSIGN_LOG_ORIGIN, e.g. models.example.com/log; README, "Witnesses")`);
+      }
       await keys.start();
+      if (witnesses && witnesses.config.policy.logs.length > 0) {
+        const active = keys.list().find((k) => k.purpose === 'log' && k.status === 'active');
+        if (!witnesses.config.policy.logs.some((l) => l.vkey.name === origin && active && equalBytes(l.vkey.publicKey, active.publicKey))) {
+          throw new LogOriginError(`MODELSIGN_WITNESS_POLICY: its log lines do not name this log (origin ${origin}) with its active log key; see GET /v1/log/vkey`);
+        }
+      }
       const sequenced = await backfill.run();
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();
+      await witnesses?.client.start();
       // In the background: until it reaches them, old entries' bundles are 503, and nothing else waits.
       leavesDone = leaves.run(config.leafBackfillBatch).catch((err: unknown) => logger.error({ err }, 'the leaf data backfill stopped; it resumes at the next start'));
       await watcher.start();

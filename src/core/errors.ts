@@ -43,6 +43,8 @@ export const ERRORS = {
   key_already_revoked: { status: 409, outcome: 'refused', description: 'The key is already revoked.' },
   invalid_compromise_time: { status: 400, outcome: 'refused', description: 'compromisedAt is in the future or before the key existed.' },
   tile_path_invalid: { status: 400, outcome: 'refused', description: 'A tile path is not C2SP tlog-tiles\' canonical `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]` (L 0-63, W 1-255, N in x001/x234/067 groups, no leading zeroes).' },
+  log_key_witnessed: { status: 409, outcome: 'refused', description: 'The log key cannot be rotated while witnesses are configured: witnesses pin it and refuse checkpoints signed by another. Only a compromise (revocation) replaces it, and then a new log is needed (README, "Witnesses").' },
+  proof_not_ready: { status: 404, outcome: 'refused', description: 'No checkpoint that meets the witness quorum covers this entry yet (witnesses cosign the newest checkpoints, paced); try again after Retry-After. Without witnesses configured there is no witness proof at all.' },
   log_range_invalid: { status: 400, outcome: 'refused', description: 'A log index, tree size or range is outside the signed log (or its bounds are reversed).' },
   request_timeout: { status: 408, outcome: 'service', description: 'The request did not arrive in full within the request timeout.' },
   headers_too_large: { status: 431, outcome: 'refused', description: 'The request headers are larger than the service accepts.' },

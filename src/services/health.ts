@@ -9,11 +9,14 @@ import type { Checkpointer } from './checkpointer.ts';
 import type { DatabaseStatus } from './database-status.ts';
 import type { KeyService } from './keys.ts';
 import { later } from './support/periodic.ts';
+import type { WitnessAlarmEvent, WitnessClient } from './witness-client.ts';
 
 export interface Readiness {
   ready: boolean;
   signing: boolean;
-  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing' | 'unavailable'; log: 'ok' | 'behind' };
+  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing' | 'unavailable'; log: 'ok' | 'behind'; witnesses: 'off' | 'ok' | 'alarm' };
+  /** What witnesses said that needs a person (forks, a tree ahead of ours, bad answers): reported, never a reason to stop serving. */
+  witnessAlarms: WitnessAlarmEvent[];
 }
 
 export interface HealthOptions {
@@ -30,6 +33,7 @@ export class HealthService {
     private readonly checkpointer: Checkpointer,
     private readonly status: DatabaseStatus,
     private readonly options: HealthOptions,
+    private readonly witnesses?: WitnessClient,
   ) {}
 
   async readiness(): Promise<Readiness> {
@@ -45,6 +49,8 @@ export class HealthService {
       .finally(() => timer?.cancel());
     const keys = !KEY_PURPOSES.every((p) => this.keys.hasSigner(p)) ? ('missing' as const) : this.keys.backendAvailable() ? ('ok' as const) : ('unavailable' as const);
     const log = this.checkpointer.isCurrent(this.options.logCurrentMs) ? ('ok' as const) : ('behind' as const);
-    return { ready: database !== 'failing', signing: database === 'ok' && keys === 'ok' && log === 'ok', checks: { database, keys, log } };
+    const witnessAlarms = [...(this.witnesses?.alarms.values() ?? [])];
+    const witnesses = !this.witnesses ? ('off' as const) : witnessAlarms.length > 0 ? ('alarm' as const) : ('ok' as const);
+    return { ready: database !== 'failing', signing: database === 'ok' && keys === 'ok' && log === 'ok', checks: { database, keys, log, witnesses }, witnessAlarms };
   }
 }

@@ -19,6 +19,9 @@ import type { TokenService } from './tokens.ts';
 import type { OidcExchange } from './oidc-exchange.ts';
 import type { TrustedPublisherAdmin } from './trusted-publisher-admin.ts';
 import type { VerificationService } from './verification.ts';
+import type { WitnessClient } from './witness-client.ts';
+import type { WitnessedLog } from './witnessed-log.ts';
+import type { WitnessPolicy } from '../core/tlog/witness-policy.ts';
 
 export interface Services {
   db: Database;
@@ -46,6 +49,8 @@ export interface Services {
   /** What this instance knows of its database (serving, read-only, unavailable); one log line per change. */
   database: DatabaseStatus;
   watcher: StateWatcher;
+  /** With MODELSIGN_WITNESS_POLICY: the client submitting checkpoints, and what the log serves with their cosignatures. */
+  witnesses: { config: { text: string; policy: WitnessPolicy }; client: WitnessClient; log: WitnessedLog } | undefined;
   /** Loads keys (creating them on first start), catches the log up, and starts the background work. */
   start(): Promise<void>;
   /** Stops the background work and waits for it; the database stays open (its owner closes it). */

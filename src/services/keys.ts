@@ -50,6 +50,8 @@ import { singleFlight, type SingleFlight } from './support/periodic.ts';
 
 export interface KeyServiceOptions {
   schedule: RotationSchedule;
+  /** Witnesses are configured: the log key changes only by revocation (rotate refuses with log_key_witnessed). */
+  logKeyWitnessed?: boolean;
   /** A kid nobody here knows triggers a reload at most this often (config.ts). */
   refreshMinIntervalMs: number;
   /** Where a key that cannot sign here is reported (once per key and process). */
@@ -208,6 +210,9 @@ export class KeyService {
     actor: string,
     options: { expectedActive?: string | undefined; algorithm?: AlgorithmId | undefined } = {},
   ): Promise<{ previous: KeyRecord; active: KeyRecord }> {
+    if (purpose === 'log' && this.options.logKeyWitnessed) {
+      throw new ModelsignError('log_key_witnessed', 'the log key cannot be rotated while witnesses are configured (MODELSIGN_WITNESS_POLICY): witnesses pin it and would refuse every checkpoint signed by another; only a compromise (revocation) replaces it, and that needs a new log (README, "Witnesses")');
+    }
     const result = await this.inKeysLock(async (tx, now) => {
       const states = await keyStates(tx, { purpose });
       const expected = options.expectedActive === undefined ? undefined : states.find((k) => k.kid === options.expectedActive);

@@ -51,6 +51,8 @@ export class LogReader {
   private latest: StoredCheckpoint | undefined;
   private readonly recent: StoredCheckpoint[] = [];
   private readonly nodeCache: LRUCache<string, Uint8Array> | undefined;
+  private served: (() => Promise<StoredCheckpoint>) | undefined;
+  private lastServed: StoredCheckpoint | undefined;
 
   constructor(
     private readonly db: Database,
@@ -96,6 +98,27 @@ export class LogReader {
   /** The newest checkpoint this instance knows of, without a database read (metrics, signing times). */
   latestKnown(): StoredCheckpoint | undefined {
     return this.latest;
+  }
+
+  /**
+   * The checkpoint the log serves (GET /v1/log/checkpoint, and the bound of proofs, entries and
+   * tiles): with witnesses, the witnessed one (services/witnessed-log.ts); otherwise the newest.
+   */
+  async servedCheckpoint(): Promise<StoredCheckpoint> {
+    if (!this.served) return this.latestCheckpoint();
+    const c = await this.served();
+    if (!this.lastServed || c.size > this.lastServed.size) this.lastServed = c;
+    return c;
+  }
+
+  /** The largest checkpoint this instance served, without a database read (what is served never shrinks). */
+  servedKnown(): StoredCheckpoint | undefined {
+    return this.served ? this.lastServed : this.latest;
+  }
+
+  /** With witnesses: what servedCheckpoint asks (set once by the composition root). */
+  serveWith(served: () => Promise<StoredCheckpoint>): void {
+    this.served = served;
   }
 
   /** The newest signed checkpoint in the database. */

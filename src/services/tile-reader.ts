@@ -57,7 +57,7 @@ export class TileReader {
     const end = tileEnd(address);
     const beyond = () => new ModelsignError('not_found', `tile/${key} is beyond the log's newest checkpoint`);
     if (end === undefined) throw beyond();
-    if (end > (this.log.latestKnown()?.size ?? 0) && end > (await this.log.latestCheckpoint()).size) throw beyond();
+    if (end > (this.log.servedKnown()?.size ?? 0) && end > (await this.log.servedCheckpoint()).size) throw beyond();
     if (address.width === undefined || this.publishedPartials.has(key)) return;
     const sizes = partialSizes({ ...address, width: address.width })!;
     if (!(await checkpointSizeWithin(this.db, sizes.from, sizes.to))) {

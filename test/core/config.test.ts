@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 // (Not core logic, but pure: configuration parsing touches neither database nor network.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ED25519_WITNESSES } from '../support/witness-cases.ts';
 
 describe('configuration', () => {
   it('defaults to the embedded database on 127.0.0.1:8080', () => {
@@ -55,6 +58,33 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ MODELSIGN_PKCS11_URI: 'pkcs11:token=a' }), (e) => e instanceof ConfigError && /MODELSIGN_KEY_BACKEND is not pkcs11/.test(e.message));
     assert.throws(() => loadConfig({ ...base, MODELSIGN_PKCS11_URI: 'pkcs11:token=a' }), (e) => e instanceof ConfigError && /needs the module/.test(e.message));
     assert.throws(() => loadConfig({ ...base, MODELSIGN_PKCS11_MODULE: 'lib.so' }), (e) => e instanceof ConfigError && /absolute path/.test(e.message));
+  });
+
+  it('reads the witnesses to submit to from a C2SP policy file, each with its URL, and their pace', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-config-'));
+    try {
+      const file = path.join(dir, 'witnesses.policy');
+      const [a, b] = ED25519_WITNESSES;
+      writeFileSync(file, `witness a ${a!.vkey} https://a.example/w\nwitness b ${b!.vkey} https://b.example/\ngroup both all a b\nquorum both\n`);
+      const c = loadConfig({ MODELSIGN_WITNESS_POLICY: file, MODELSIGN_WITNESS_PACE: 'b=1m' });
+      assert.deepEqual(c.witnesses!.targets.map((t) => [t.name, t.url, t.paceMs]), [['a', 'https://a.example/w', 10_000], ['b', 'https://b.example', 60_000]]);
+      assert.equal(c.witnesses!.policy.quorum, 'both');
+      assert.equal(loadConfig({}).witnesses, undefined);
+      const refused = (env: Record<string, string>, pattern: RegExp) => assert.throws(() => loadConfig(env), (e) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(env));
+      refused({ MODELSIGN_WITNESS_POLICY: path.join(dir, 'missing') }, /MODELSIGN_WITNESS_POLICY: cannot read/);
+      refused({ MODELSIGN_WITNESS_PACE: 'a=10s' }, /without MODELSIGN_WITNESS_POLICY/);
+      refused({ MODELSIGN_WITNESS_POLICY: file, MODELSIGN_WITNESS_PACE: 'c=10s' }, /c is not a witness/);
+      refused({ MODELSIGN_WITNESS_POLICY: file, MODELSIGN_WITNESS_PACE: 'a=100' }, /at least 1s/);
+      refused({ MODELSIGN_WITNESS_POLICY: file, MODELSIGN_ROTATE_LOG_EVERY: '30d' }, /witnesses pin the log key/);
+      writeFileSync(file, `witness a ${a!.vkey}\nquorum a\n`);
+      refused({ MODELSIGN_WITNESS_POLICY: file }, /needs its add-checkpoint URL/);
+      writeFileSync(file, 'quorum none\n');
+      refused({ MODELSIGN_WITNESS_POLICY: file }, /names no witness/);
+      writeFileSync(file, 'witness a nonsense\nquorum a\n');
+      refused({ MODELSIGN_WITNESS_POLICY: file }, /line 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('documents every variable it reads in README.md and .env.example', () => {

@@ -9,6 +9,8 @@ import addFormats from 'ajv-formats';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { bearer, createTestApp, sha, type TestApp } from '../support/app.ts';
 import { githubClaims, TestIssuer } from '../support/oidc-issuer.ts';
+import { TestWitness } from '../support/test-witness.ts';
+import type { Services } from '../../src/services/index.ts';
 
 // The one documented exception: a tile path holds slashes, which an OpenAPI path parameter cannot,
 // so getTile's `{tilePath}` is the catch-all route `/v1/log/tile/*`.
@@ -16,10 +18,17 @@ const toFastifyPath = (p: string) => (p === '/v1/log/tile/{tilePath}' ? '/v1/log
 
 describe('openapi.yaml', () => {
   let t: TestApp;
+  let witness: TestWitness;
   before(async () => {
-    t = await createTestApp();
+    // A witnessed log, so the witness routes answer what they answer in production.
+    const holder: { services?: Services } = {};
+    witness = await new TestWitness({ index: 7, logs: [{ origin: 'tlog.modelsign.test', key: () => holder.services?.keys.list().find((k) => k.purpose === 'log' && k.status === 'active') }] }).start();
+    t = await createTestApp({ witnesses: { policy: `${witness.policyLine('w')}\nquorum w\n` }, onServices: (s) => (holder.services = s) });
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await witness.close();
+  });
 
   it('describes exactly the routes the service has', () => {
     const documented = t.app.openapi.operations.map((o) => `${o.method} ${toFastifyPath(o.path)}`).sort();
@@ -89,6 +98,15 @@ describe('openapi.yaml', () => {
     await inject('listSignatures', { url: '/v1/signatures?limit=1000' });
     await inject('getSignature', { url: `/v1/signatures/${signed.json().id}` });
     await inject('getSignature', { url: '/v1/signatures/unknown' });
+    await inject('getSignatureProof', { url: '/v1/signatures/unknown/tlog-proof' });
+    for (let i = 0; i < 500; i++) {
+      const proof = await inject('getSignatureProof', { url: `/v1/signatures/${signed.json().id}/tlog-proof` });
+      if (proof.statusCode === 200) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await inject('getLatestCheckpoint', { url: '/v1/log/checkpoint/latest' });
+    await inject('getLogVkey', { url: '/v1/log/vkey' });
+    await inject('getLogWitnesses', { url: '/v1/log/witnesses' });
     const kid = signed.json().kid;
     await inject('listKeys', { url: '/v1/keys' });
     await inject('getKey', { url: `/v1/keys/${kid}` });

@@ -8,6 +8,7 @@ import { openKeyBackend } from '../../src/app/key-backend.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { loadConfig, type Config, type OidcConfig, type Pkcs11Config } from '../../src/config.ts';
 import type { RotationSchedule } from '../../src/core/keys/lifecycle.ts';
+import { parseWitnessPolicy } from '../../src/core/tlog/witness-policy.ts';
 import { buildApp } from '../../src/server/app.ts';
 import type { RateLimitOptions } from '../../src/server/plugins/rate-limits.ts';
 import type { Clock } from '../../src/services/support/clock.ts';
@@ -84,6 +85,16 @@ export interface TestAppOptions {
   web?: 'all' | 'public' | 'off';
   /** With keyBackend pkcs11: wraps the module (fault injection). */
   wrapModule?: (module: Pkcs11Module) => Pkcs11Module;
+  /** MODELSIGN_WITNESS_POLICY's content (each witness line with its URL), and the pace per witness (default 50 ms here). */
+  witnesses?: { policy: string; paceMs?: number };
+  /** Called with the services before they start (a test witness that needs the log key reads it from them). */
+  onServices?: (services: Services) => void;
+}
+
+/** A witness configuration as config.ts builds it from MODELSIGN_WITNESS_POLICY. */
+export function testWitnessConfig(policyText: string, paceMs = 50): NonNullable<Config['witnesses']> {
+  const policy = parseWitnessPolicy(policyText);
+  return { text: policyText, policy, targets: policy.witnesses.map((w) => ({ name: w.name, key: w.key, url: w.url!, paceMs })) };
 }
 
 /** The key backend of a test app: KEK-wrapped, or the process's SoftHSM2 token (with the KEK for the slots left out). */
@@ -112,9 +123,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     // Tests with a schedule run it by hand (keys.runSchedule) unless they ask for a period.
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.witnesses ? { witnesses: testWitnessConfig(options.witnesses.policy, options.witnesses.paceMs), witnessIntervalMs: 20, witnessRequestTimeoutMs: 2_000 } : {}),
   });
   config.oidc = { ...config.oidc, ...options.oidc };
   const services = createServices(config, { db: database.db, backend: await testBackend(options, logger), logger, clock: options.clock });
+  options.onServices?.(services);
   await services.start();
   const app = await buildApp({ services, logger, rateLimit: options.rateLimit, requestTimeoutMs: config.requestTimeoutMs, publicUrl: config.publicUrl, authRefusalsPerMinute: options.authRefusalsPerMinute, oidcExchangesPerMinute: options.oidcExchangesPerMinute, web: options.web });
   await app.ready();

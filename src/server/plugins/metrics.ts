@@ -120,6 +120,29 @@ export default fp<MetricsOptions>(
         this.set(app.services.leaves.mismatches.size);
       },
     });
+    if (app.services.witnesses) {
+      const witnesses = app.services.witnesses;
+      new Gauge({
+        name: 'modelsign_witness_alarms',
+        help: 'Witness alarms this instance raised (a fork, a refused proof, a witness ahead of our tree, a bad cosignature, an unknown log), by kind; each is named in an error line and in /readyz.',
+        labelNames: ['kind'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const a of witnesses.client.alarms.values()) this.inc({ kind: a.kind });
+        },
+      });
+      new Gauge({
+        name: 'modelsign_witness_lag_seconds',
+        help: 'Seconds since each witness\'s newest cosignature of this log (NaN before its first).',
+        labelNames: ['witness'],
+        registers: [registry],
+        async collect() {
+          const now = app.services.clock.now().getTime() / 1000;
+          for (const s of await witnesses.client.states()) this.set({ witness: s.name }, s.cosignedAt === null ? Number.NaN : Math.max(0, now - s.cosignedAt));
+        },
+      });
+    }
     new Gauge({
       name: 'modelsign_checkpoint_age_seconds',
       help: 'Seconds since the newest signed checkpoint this instance knows was signed.',

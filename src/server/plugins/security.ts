@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import helmet from 'helmet';
 
-const PUBLIC_READS = [/^\/v1\/keys(\/[^/]+)?$/, /^\/v1\/keys\/chain$/, /^\/v1\/trusted-root$/, /^\/v1\/signatures(\/[^/]+)?$/, /^\/v1\/models\/[^/]+\/[^/]+\/versions\/[^/]+\/bundle$/, /^\/v1\/log\/(checkpoint|entries|proofs\/inclusion|proofs\/consistency)$/, /^\/v1\/log\/tile\/.+$/, /^\/openapi\.yaml$/, /^\/v1\/oidc\/audience$/];
+const PUBLIC_READS = [/^\/v1\/keys(\/[^/]+)?$/, /^\/v1\/keys\/chain$/, /^\/v1\/trusted-root$/, /^\/v1\/signatures(\/[^/]+)?$/, /^\/v1\/signatures\/[^/]+\/tlog-proof$/, /^\/v1\/models\/[^/]+\/[^/]+\/versions\/[^/]+\/bundle$/, /^\/v1\/log\/(checkpoint|checkpoint\/latest|vkey|witnesses|entries|proofs\/inclusion|proofs\/consistency)$/, /^\/v1\/log\/tile\/.+$/, /^\/openapi\.yaml$/, /^\/v1\/oidc\/audience$/];
 
 /** Whether a browser on another origin may make this request (for a preflight, the request it announces). */
 export function isCorsOpen(method: string, path: string): boolean {

@@ -7,7 +7,7 @@ export default async function healthRoutes(app: FastifyInstance) {
   app.get('/healthz', { schema: app.openapi.routeSchema('getHealth'), config: { rateLimit: false } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: app.openapi.routeSchema('getReadiness'), config: { rateLimit: false } }, async (_request, reply) => {
-    const { ready, signing, checks } = await app.services.health.readiness();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', signing, checks });
+    const { ready, signing, checks, witnessAlarms } = await app.services.health.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', signing, checks, ...(witnessAlarms.length > 0 ? { witnessAlarms } : {}) });
   });
 }

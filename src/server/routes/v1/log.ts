@@ -10,6 +10,7 @@ import type { CatchAllRouteOf, RouteOf } from '../../../api/wire.ts';
 import { toBase64 } from '../../../core/bytes.ts';
 import { logEntryView } from '../../../api/log-entries.ts';
 import { ModelsignError } from '../../../core/errors.ts';
+import { formatVkey, NOTE_TYPE } from '../../../core/tlog/vkey.ts';
 
 // Entries per page of GET /v1/log/entries at most.
 const MAX_ENTRIES_PAGE = 1000;
@@ -31,18 +32,45 @@ export default async function logRoutes(app: FastifyInstance) {
   // The checkpoint is also the tiles API's `<prefix>/checkpoint` (C2SP tlog-tiles, prefix /v1/log):
   // revalidated on every use (no-cache, with an ETag), readable from any origin (security plugin).
   app.get('/log/checkpoint', { schema: app.openapi.routeSchema('getCheckpoint'), onSend: noStoreErrors }, async (request, reply) => {
-    const checkpoint = await tlog.latestCheckpoint();
+    const checkpoint = await tlog.servedCheckpoint();
     const etag = `"${createHash('sha256').update(checkpoint.note).digest('hex').slice(0, 32)}"`;
     reply.header('cache-control', 'no-cache').header('etag', etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
   });
 
+  app.get('/log/checkpoint/latest', { schema: app.openapi.routeSchema('getLatestCheckpoint'), onSend: noStoreErrors }, async (_request, reply) => {
+    const checkpoint = await tlog.latestCheckpoint();
+    return reply.header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(checkpoint.note);
+  });
+
+  app.get('/log/vkey', { schema: app.openapi.routeSchema('getLogVkey') }, async (_request, reply) => {
+    const key = app.services.keys.list().find((k) => k.purpose === 'log' && k.status === 'active');
+    if (!key) throw new ModelsignError('unavailable', 'the log has no active key');
+    return reply.header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(`${formatVkey(tlog.origin, NOTE_TYPE.ed25519, key.publicKey)}\n`);
+  });
+
+  app.get('/log/witnesses', { schema: app.openapi.routeSchema('getLogWitnesses') }, async () => {
+    const w = app.services.witnesses;
+    if (!w) return { configured: false, witnesses: [], alarms: [] };
+    const states = await w.client.states();
+    return {
+      configured: true,
+      policy: w.config.text,
+      witnesses: w.client.targets.map((t) => {
+        const keyId = t.key.keyId.toString(16).padStart(8, '0');
+        const state = states.find((s) => s.name === t.name && s.keyId === keyId);
+        return { name: t.name, keyId, url: t.url, paceSeconds: t.paceMs / 1000, status: state?.status ?? 'new', cosignedSize: state?.cosignedSize ?? null, cosignedAt: state?.cosignedAt ?? null };
+      }),
+      alarms: [...w.client.alarms.values()],
+    };
+  });
+
   app.get<RouteOf<'getInclusionProof'>>(
     '/log/proofs/inclusion',
     { schema: app.openapi.routeSchema('getInclusionProof') },
     async (request) => {
-      const signed = (await tlog.latestCheckpoint()).size;
+      const signed = (await tlog.servedCheckpoint()).size;
       const { index } = request.query;
       const treeSize = request.query.treeSize ?? signed;
       assertRange(treeSize <= signed, `treeSize ${treeSize} is beyond the latest signed checkpoint (size ${signed})`);
@@ -56,7 +84,7 @@ export default async function logRoutes(app: FastifyInstance) {
     '/log/proofs/consistency',
     { schema: app.openapi.routeSchema('getConsistencyProof') },
     async (request) => {
-      const signed = (await tlog.latestCheckpoint()).size;
+      const signed = (await tlog.servedCheckpoint()).size;
       const { from } = request.query;
       const to = request.query.to ?? signed;
       assertRange(to <= signed, `to ${to} is beyond the latest signed checkpoint (size ${signed})`);
@@ -68,7 +96,7 @@ export default async function logRoutes(app: FastifyInstance) {
   );
 
   app.get<RouteOf<'getLogEntries'>>('/log/entries', { schema: app.openapi.routeSchema('getLogEntries') }, async (request, reply) => {
-    const treeSize = (await tlog.latestCheckpoint()).size;
+    const treeSize = (await tlog.servedCheckpoint()).size;
     const { start } = request.query;
     const requestedEnd = request.query.end ?? start + 100;
     assertRange(start <= requestedEnd, `start (${start}) is larger than end (${requestedEnd})`);

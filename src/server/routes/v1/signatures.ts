@@ -1,4 +1,5 @@
 // Signing releases (publishers) and reading signatures (everyone).
+import { ModelsignError } from '../../../core/errors.ts';
 import type { FastifyInstance } from 'fastify';
 import { signatureSummaryView, signatureView } from '../../../api/signatures.ts';
 import type { RouteOf } from '../../../api/wire.ts';
@@ -45,6 +46,17 @@ export default async function signatureRoutes(app: FastifyInstance) {
   app.get<RouteOf<'listSignatures', 'limit'>>('/signatures', { schema: app.openapi.routeSchema('listSignatures') }, async (request) => {
     const page = await app.services.signatures.list(request.query);
     return { items: page.items.map(signatureSummaryView), nextCursor: page.nextCursor };
+  });
+
+  app.get<RouteOf<'getSignatureProof'>>('/signatures/:id/tlog-proof', { schema: app.openapi.routeSchema('getSignatureProof') }, async (request, reply) => {
+    const record = await app.services.signatures.get(request.params.id);
+    const witnesses = app.services.witnesses;
+    const proof = witnesses && record.logIndex !== null ? await witnesses.log.proofFor(record.logIndex) : undefined;
+    if (proof === undefined) {
+      reply.header('retry-after', '5').header('cache-control', 'no-store');
+      throw new ModelsignError('proof_not_ready', witnesses ? `no checkpoint meeting the witness quorum covers signature ${record.id} yet` : 'this service has no witnesses configured (MODELSIGN_WITNESS_POLICY), so there is no witness proof');
+    }
+    return reply.header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(proof);
   });
 
   app.get<RouteOf<'getSignature'>>('/signatures/:id', { schema: app.openapi.routeSchema('getSignature') }, async (request, reply) => {
