@@ -2,6 +2,7 @@
 // the manifest, writes the bundle next to the model. `--batch FILE` signs many releases (the
 // quantisations or shards of one release) in requests of up to 100.
 import { readFile } from 'node:fs/promises';
+import { parseDuration } from '../core/duration.ts';
 import type { ResponseOf, Wire } from '../api/wire.ts';
 import { clientEnv } from '../config.ts';
 import { parse } from './args.ts';
@@ -14,7 +15,8 @@ import { failureOf, request, serverUrl } from './http.ts';
 import { defaultBundlePath } from './model-files.ts';
 
 const USAGE = `Usage: modelsign sign PATH --model NAMESPACE/NAME --version V [--server URL] [--token T]
-                      [--out FILE] [--ignore PATH]... [--allow-symlinks] [--allow-unsafe-content] [--json]
+                      [--out FILE] [--ignore PATH]... [--allow-symlinks] [--allow-unsafe-content]
+                      [--proof-wait DURATION] [--json]
        modelsign sign --batch FILE [--server URL] [--token T] [--ignore PATH]... [--allow-symlinks]
                       [--allow-unsafe-content] [--json]
 
@@ -22,6 +24,11 @@ Hashes PATH (a model folder or one file), has the service sign the manifest and 
 model.sig inside a folder, FILE.sig beside a file (or --out). With --batch, FILE holds one JSON
 object per line, {"path": ..., "model": ..., "version": ...} (and optionally "out"), signed in
 requests of up to ${100} releases; each line's result is printed.
+
+With a witnessed service (MODELSIGN_WITNESS_POLICY there), sign waits up to --proof-wait (30s;
+0s: not at all) for the release's witness proof and writes it beside the bundle
+(model.sig.tlog-proof, FILE.sig.tlog-proof), saying plainly when it could not (signing succeeded
+either way; GET /v1/signatures/ID/tlog-proof fetches it later). --batch does not wait.
 
 Every file goes through the content check while it is hashed (see \`modelsign scan\`): a file
 that can run code when loaded (a pickle importing anything off the allowlist) or is malformed
@@ -60,6 +67,7 @@ export async function sign(args: string[]): Promise<number> {
       'allow-symlinks': { type: 'boolean', default: false },
       'allow-unsafe-content': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'proof-wait': { type: 'string', default: '30s' },
     },
     USAGE,
   );
@@ -76,7 +84,13 @@ export async function sign(args: string[]): Promise<number> {
   // Every release is hashed and checked before any is sent: a refusal signs nothing.
   const models: HashedModel[] = [];
   for (const release of releases) models.push(await checkedModel(release, options, values['allow-unsafe-content']!, values.json!));
-  if (batch === undefined) return signOne(server!, token, releases[0]!, models[0]!, values.json!);
+  let proofWaitMs: number;
+  try {
+    proofWaitMs = values['proof-wait'] === '0' || values['proof-wait'] === '0s' ? 0 : parseDuration(values['proof-wait']!);
+  } catch {
+    throw new CliFailure(EXIT.usage, `--proof-wait takes a duration such as 30s or 2m (0s: do not wait), got ${JSON.stringify(values['proof-wait'])}`);
+  }
+  if (batch === undefined) return signOne(server!, token, releases[0]!, models[0]!, values.json!, proofWaitMs);
   return signBatch(server!, token, releases, models, values.json!);
 }
 
@@ -147,7 +161,35 @@ async function writeBundle(out: string, bundle: unknown): Promise<void> {
   }
 }
 
-async function signOne(server: string, token: string, release: Release, model: HashedModel, json: boolean): Promise<number> {
+/**
+ * With a witnessed service: waits up to `waitMs` for the release's witness proof and writes it
+ * beside the bundle (`model.sig.tlog-proof`, `FILE.sig.tlog-proof`); the path, or null (said
+ * plainly on stderr, with the command that fetches it later). Without witnesses, null at once.
+ */
+async function fetchProof(server: string, id: string, out: string, waitMs: number, json: boolean): Promise<string | null> {
+  const witnesses = await request(server, '/v1/log/witnesses');
+  if (witnesses.status !== 200 || (witnesses.body as { configured?: unknown }).configured !== true || waitMs <= 0) return null;
+  const file = `${out}.tlog-proof`;
+  const end = performance.now() + waitMs;
+  if (!json) process.stderr.write(`waiting up to ${Math.round(waitMs / 1000)} s for the witnesses to cosign a checkpoint covering it...\n`);
+  for (;;) {
+    const res = await request(server, `/v1/signatures/${encodeURIComponent(id)}/tlog-proof`);
+    if (res.status === 200 && typeof res.body === 'string') {
+      try {
+        await writeFileAtomic(file, res.body);
+      } catch (err) {
+        throw new CliFailure(EXIT.io, `cannot write ${file}: ${(err as Error).message}`);
+      }
+      return file;
+    }
+    if (res.status !== 404 || performance.now() >= end) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  process.stderr.write(`no witness proof yet (the witnesses had not cosigned a checkpoint covering it within ${Math.round(waitMs / 1000)} s); the bundle is complete without it. Fetch it later: curl -fsS ${new URL(`/v1/signatures/${id}/tlog-proof`, serverUrl(server)).href} -o ${file}\n`);
+  return null;
+}
+
+async function signOne(server: string, token: string, release: Release, model: HashedModel, json: boolean, proofWaitMs: number): Promise<number> {
   const out = release.out ?? (await defaultBundlePath(release.path));
   const { status, body } = await request(server, '/v1/signatures', {
     method: 'POST',
@@ -157,11 +199,12 @@ async function signOne(server: string, token: string, release: Release, model: H
   if (status !== 200 && status !== 201) throw failureOf(status, body, 'the service did not sign');
   const signed = body as Wire['Signature'];
   await writeBundle(out, signed.bundle);
-  const result = { bundle: out, id: signed.id, kid: signed.kid, logIndex: signed.logIndex, rootDigest: model.rootDigest, files: model.files.length, created: status === 201 };
+  const proof = await fetchProof(server, signed.id, out, proofWaitMs, json);
+  const result = { bundle: out, proof, id: signed.id, kid: signed.kid, logIndex: signed.logIndex, rootDigest: model.rootDigest, files: model.files.length, created: status === 201 };
   process.stdout.write(
     json
       ? JSON.stringify(result) + '\n'
-      : `${status === 201 ? 'signed' : 'already signed with the same files'}: ${release.model}@${release.version} (${model.files.length} files, root ${model.rootDigest.slice(0, 12)}), log entry ${signed.logIndex ?? 'pending'}; bundle written to ${out}\n`,
+      : `${status === 201 ? 'signed' : 'already signed with the same files'}: ${release.model}@${release.version} (${model.files.length} files, root ${model.rootDigest.slice(0, 12)}), log entry ${signed.logIndex ?? 'pending'}; bundle written to ${out}${proof ? `, witness proof to ${proof}` : ''}\n`,
   );
   return EXIT.ok;
 }

@@ -1,0 +1,94 @@
+// `modelsign sign` against a witnessed service: it waits for the release's witness proof and
+// writes it beside the bundle, and `verify --witness-policy` then passes offline with the bundle
+// and the proof, in the Node CLI and in the Python client (modelsign-verify); with the witness
+// down it says plainly that there is no proof yet, and signing still succeeds.
+// Runs once: its subject is the client; the service's storage is tested in both passes elsewhere.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Services } from '../../src/services/index.ts';
+import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
+import { runCliAsync } from '../support/process.ts';
+import { pythonWithCryptography } from '../support/python.ts';
+import { TestWitness } from '../support/test-witness.ts';
+
+const SRC = fileURLToPath(new URL('../../python/src', import.meta.url));
+const python = process.env.MODELSIGN_PY_VERIFY ? undefined : pythonWithCryptography();
+
+function runPython(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const command = process.env.MODELSIGN_PY_VERIFY ?? python!;
+  const argv = process.env.MODELSIGN_PY_VERIFY ? args : ['-m', 'modelsign_verify', ...args];
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { env: { ...process.env, PYTHONPATH: SRC } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('sign and verify against a witnessed service', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-witnessed-'));
+  const holder: { services?: Services } = {};
+  let witness: TestWitness;
+  let t: TestApp;
+  let env: Record<string, string>;
+  const policyFile = path.join(dir, 'witnesses.policy');
+  const keys = path.join(dir, 'keys.json');
+
+  before(async () => {
+    witness = await new TestWitness({ index: 8, logs: [{ origin: 'tlog.modelsign.test', key: () => holder.services?.keys.list().find((k) => k.purpose === 'log' && k.status === 'active') }] }).start();
+    const policy = `${witness.policyLine('w')}\nquorum w\n`;
+    t = await createTestApp({ witnesses: { policy }, onServices: (s) => (holder.services = s) });
+    env = { MODELSIGN_SERVER: await listenTestApp(t), MODELSIGN_TOKEN: await t.publisherToken('acme') };
+    // The user's own policy: the same witness, without the URL a verifier does not need.
+    writeFileSync(policyFile, `witness w ${witness.vkey}\nquorum w\n`);
+    writeFileSync(keys, JSON.stringify((await t.app.inject({ url: '/v1/keys' })).json()));
+  });
+  after(async () => {
+    await t?.close();
+    await witness?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes model.sig.tlog-proof beside model.sig, and the release verifies offline with the policy (Node CLI and Python)', async () => {
+    const model = path.join(dir, 'tiny');
+    mkdirSync(model);
+    writeFileSync(path.join(model, 'weights.bin'), 'w'.repeat(1000));
+    const signed = await runCliAsync(['sign', model, '--model', 'acme/tiny', '--version', '1.0', '--json'], env);
+    assert.equal(signed.status, 0, signed.stderr);
+    const result = JSON.parse(signed.stdout);
+    assert.equal(result.proof, path.join(model, 'model.sig.tlog-proof'));
+    assert.ok(readFileSync(result.proof, 'utf8').startsWith('c2sp.org/tlog-proof@v1\n'));
+    const node = await runCliAsync(['verify', model, '--keys', keys, '--witness-policy', policyFile], {});
+    assert.equal(node.status, 0, node.stdout + node.stderr);
+    if (python || process.env.MODELSIGN_PY_VERIFY) {
+      const py = await runPython(['verify', model, '--keys', keys, '--witness-policy', policyFile]);
+      assert.equal(py.status, 0, py.stdout + py.stderr);
+    }
+    // Without the proof, the bundle's own checkpoint (never cosigned) does not meet the quorum.
+    rmSync(result.proof);
+    const without = await runCliAsync(['verify', model, '--keys', keys, '--witness-policy', policyFile], {});
+    assert.equal(without.status, 3, without.stdout + without.stderr);
+    assert.match(without.stderr, /witness_quorum_not_met/);
+  });
+
+  it('says plainly when no proof came in time, and signing still succeeds', async () => {
+    witness.down = true;
+    try {
+      const file = path.join(dir, 'ckpt.safetensors');
+      writeFileSync(file, 'x'.repeat(100));
+      const signed = await runCliAsync(['sign', file, '--model', 'acme/ckpt', '--version', '1.0', '--proof-wait', '1s'], env);
+      assert.equal(signed.status, 0, signed.stderr);
+      assert.match(signed.stderr, /no witness proof yet .* Fetch it later: curl -fsS .*\/v1\/signatures\/.+\/tlog-proof -o .*ckpt\.safetensors\.sig\.tlog-proof/);
+      assert.equal(existsSync(`${file}.sig.tlog-proof`), false);
+    } finally {
+      witness.down = false;
+    }
+  });
+});
