@@ -12,6 +12,8 @@ export interface WitnessStateRow {
   cosignedSize: number | null;
   cosignedAt: number | null;
   refusedSize: number | null;
+  /** The checkpoint size it was last sent (or is being sent). */
+  targetSize: number | null;
   status: string;
   detail: string | null;
   failures: number;
@@ -25,6 +27,7 @@ interface RawState {
   cosignedSize: string | null;
   cosignedAt: string | null;
   refusedSize: string | null;
+  targetSize: string | null;
   status: string;
   detail: string | null;
   failures: number;
@@ -32,9 +35,9 @@ interface RawState {
 }
 
 const STATE_COLUMNS = `w."name", w."key_id" AS "keyId", w."old_size"::text AS "oldSize", w."cosigned_size"::text AS "cosignedSize", w."cosigned_at"::text AS "cosignedAt",
-  w."refused_size"::text AS "refusedSize", w."status", w."detail", w."failures", w."next_at" AS "nextAt"`;
+  w."refused_size"::text AS "refusedSize", w."target_size"::text AS "targetSize", w."status", w."detail", w."failures", w."next_at" AS "nextAt"`;
 const num = (v: string | null) => (v === null ? null : Number(v));
-const toState = (r: RawState): WitnessStateRow => ({ ...r, oldSize: Number(r.oldSize), cosignedSize: num(r.cosignedSize), cosignedAt: num(r.cosignedAt), refusedSize: num(r.refusedSize), nextAt: new Date(r.nextAt) });
+const toState = (r: RawState): WitnessStateRow => ({ ...r, oldSize: Number(r.oldSize), cosignedSize: num(r.cosignedSize), cosignedAt: num(r.cosignedAt), refusedSize: num(r.refusedSize), targetSize: num(r.targetSize), nextAt: new Date(r.nextAt) });
 
 /** A state row for each configured witness that has none yet (first contact: old size 0). */
 export async function ensureWitnessStates(db: Query, witnesses: readonly { name: string; keyId: string }[], now: Date): Promise<void> {
@@ -59,6 +62,11 @@ export async function leaseWitness(db: Query, w: { name: string; keyId: string }
     [w.name, w.keyId, owner, now, until],
   );
   return row ? toState(row) : undefined;
+}
+
+/** Records the size the lease holder is about to send (other witnesses are then sent the same one). */
+export async function targetWitness(db: Query, w: { name: string; keyId: string }, owner: string, size: number): Promise<void> {
+  await db.query('UPDATE "witness_state" SET "target_size" = $4::bigint WHERE "name" = $1 AND "key_id" = $2 AND "lease_owner" = $3', [w.name, w.keyId, owner, String(size)]);
 }
 
 export interface WitnessOutcome {

@@ -17,8 +17,8 @@ import { formatAddCheckpoint, parseCosignatureLines, parseTlogSize, TLOG_SIZE_ME
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import { verifyCosignature, type WitnessKey } from '../core/tlog/cosignature.ts';
 import type { Database } from '../db/client.ts';
-import { latestCheckpoint } from '../db/log-store.ts';
-import { ensureWitnessStates, leaseWitness, recordWitnessAlarm, settleWitness, storeCosignature, witnessStates, type WitnessOutcome, type WitnessStateRow } from '../db/witness-store.ts';
+import { latestCheckpoint, type CheckpointRow } from '../db/log-store.ts';
+import { checkpointOf, ensureWitnessStates, leaseWitness, recordWitnessAlarm, settleWitness, storeCosignature, targetWitness, witnessStates, type WitnessOutcome, type WitnessStateRow } from '../db/witness-store.ts';
 import type { LogReader } from './log-reader.ts';
 import type { Clock } from './support/clock.ts';
 
@@ -51,8 +51,9 @@ export interface WitnessClientOptions {
 
 const keyIdOf = (t: WitnessTarget) => t.key.keyId.toString(16).padStart(8, '0');
 const MAX_BACKOFF_MS = 5 * 60_000;
-// Not knowing this log is a configuration matter on the witness's side: ask now and then.
-const UNKNOWN_LOG_RETRY_MS = 60_000;
+// Not knowing this log is a configuration matter on the witness's side (or it was just told of
+// us): ask again every six paces, between 10 s and a minute.
+const unknownLogRetryMs = (paceMs: number) => Math.min(60_000, Math.max(10_000, 6 * paceMs));
 
 export class WitnessClient {
   private readonly owner = randomUUID();
@@ -84,17 +85,20 @@ export class WitnessClient {
   /** The periodic task: every witness due a request gets one (concurrently; each under its lease). */
   async runDue(): Promise<void> {
     if (!this.started) return;
-    await Promise.all(this.targets.map((t) => this.submitIfDue(t)));
+    // One newest checkpoint for every witness due in this look, so they are sent the same one.
+    let newest: Promise<CheckpointRow | undefined> | undefined;
+    const newestOnce = () => (newest ??= latestCheckpoint(this.db));
+    await Promise.all(this.targets.map((t) => this.submitIfDue(t, newestOnce)));
   }
 
-  private async submitIfDue(target: WitnessTarget): Promise<void> {
+  private async submitIfDue(target: WitnessTarget, newestOnce: () => Promise<CheckpointRow | undefined>): Promise<void> {
     const id = { name: target.name, keyId: keyIdOf(target) };
     const now = this.clock.now();
     const state = await leaseWitness(this.db, id, this.owner, now, new Date(now.getTime() + (this.options.leaseMs ?? this.options.requestTimeoutMs * 3)));
     if (!state) return;
     let outcome: WitnessOutcome;
     try {
-      outcome = await this.submit(target, state);
+      outcome = await this.submit(target, state, await newestOnce());
     } catch (err) {
       outcome = this.retryLater(state, target, 'unreachable', err instanceof Error ? err.message : String(err));
     }
@@ -107,8 +111,15 @@ export class WitnessClient {
     return { status, detail, failures, nextAt: new Date(this.clock.now().getTime() + wait) };
   }
 
+  /**
+   * The next request on the pace's grid (multiples of the pace since the epoch): witnesses of the
+   * same pace are then due together and are sent the same checkpoint, so a quorum forms within one
+   * pace of signing. Requests keep one per pace on average; one may start up to a look
+   * (witnessIntervalMs) less than a pace after the one before.
+   */
   private paced(target: WitnessTarget, o: Omit<WitnessOutcome, 'nextAt' | 'failures'>, immediately = false): WitnessOutcome {
-    return { ...o, failures: 0, nextAt: new Date(this.clock.now().getTime() + (immediately ? 0 : target.paceMs)) };
+    const now = this.clock.now().getTime();
+    return { ...o, failures: 0, nextAt: new Date(immediately ? now : (Math.floor(now / target.paceMs) + 1) * target.paceMs) };
   }
 
   private async raise(target: WitnessTarget, kind: WitnessAlarmKind, size: number | null, detail: string): Promise<void> {
@@ -120,8 +131,24 @@ export class WitnessClient {
     this.options.alarm(event);
   }
 
-  private async submit(target: WitnessTarget, state: WitnessStateRow): Promise<WitnessOutcome> {
-    const row = await latestCheckpoint(this.db);
+  /**
+   * The checkpoint to send: one another witness was sent or cosigned and this one has not (so the
+   * witnesses' cosignatures meet on one size and form a quorum), else the newest. Witnesses are
+   * paced independently; without this each would cosign whatever was newest when it was due, and
+   * a log that keeps growing would rarely have one size cosigned by a quorum.
+   */
+  private async checkpointFor(target: WitnessTarget, state: WitnessStateRow, newest: CheckpointRow | undefined): Promise<CheckpointRow | undefined> {
+    if (!newest) return undefined;
+    const own = Math.max(state.cosignedSize ?? 0, state.refusedSize ?? 0);
+    const others = (await witnessStates(this.db)).filter((s) => !(s.name === target.name && s.keyId === keyIdOf(target)));
+    const joined = others.flatMap((s) => [s.targetSize, s.cosignedSize]).filter((n): n is number => n !== null && n > own && n >= state.oldSize && n <= newest.size);
+    if (joined.length === 0) return newest;
+    const size = Math.max(...joined);
+    return size === newest.size ? newest : ((await checkpointOf(this.db, size, newest.kid)) ?? newest);
+  }
+
+  private async submit(target: WitnessTarget, state: WitnessStateRow, newest: CheckpointRow | undefined): Promise<WitnessOutcome> {
+    const row = await this.checkpointFor(target, state, newest);
     if (!row) return this.paced(target, { status: state.status, detail: state.detail });
     const checkpoint = parseCheckpoint(row.note.slice(0, row.note.lastIndexOf('\n\n') + 1));
     // Nothing new for it, or a checkpoint it refused as a fork: never sent again.
@@ -132,6 +159,7 @@ export class WitnessClient {
       await this.raise(target, 'ahead', state.oldSize, `witness ${target.name} holds size ${state.oldSize} for this log, larger than its newest checkpoint (${row.size}): a tree of ours was published that this database does not have (restored from an older backup?)`);
       return this.paced(target, { status: 'ahead', detail: `holds size ${state.oldSize}` });
     }
+    await targetWitness(this.db, { name: target.name, keyId: keyIdOf(target) }, this.owner, row.size);
     const proof = state.oldSize > 0 && state.oldSize < row.size ? await this.log.consistencyProof(state.oldSize, row.size) : [];
     const body = formatAddCheckpoint({ oldSize: state.oldSize, proof, note: row.note });
     const response = await this.fetch(`${target.url}/add-checkpoint`, {
@@ -177,7 +205,7 @@ export class WitnessClient {
     }
     if (response.status === 403 || response.status === 404) {
       await this.raise(target, 'unknown-log', null, `witness ${target.name} answered ${response.status}: it does not know this log or its key (ask its operator to add the vkey at /v1/log/vkey)`);
-      return this.retryLater(state, target, 'unknown-log', `${response.status}`, UNKNOWN_LOG_RETRY_MS);
+      return this.retryLater(state, target, 'unknown-log', `${response.status}`, unknownLogRetryMs(target.paceMs));
     }
     if (response.status === 429) return this.retryLater(state, target, 'pushback', '429');
     return this.retryLater(state, target, 'unreachable', `HTTP ${response.status}`);

@@ -16,7 +16,11 @@ import { witnessKeyOf } from '../../src/core/tlog/cosignature.ts';
 import { trustedKeyOf } from '../../src/core/keys/key.ts';
 import { keySet, verifyBundle } from '../../src/core/verifier.ts';
 import type { Services } from '../../src/services/index.ts';
-import { bearer, createTestApp, testKek, type TestApp } from '../support/app.ts';
+import { bearer, createTestApp, listenTestApp, testKek, type TestApp } from '../support/app.ts';
+import { runCliAsync } from '../support/process.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createTestDatabase } from '../support/db.ts';
 import { signRelease } from '../support/keys.ts';
 import { TestWitness, type WitnessFlavour } from '../support/test-witness.ts';
@@ -275,6 +279,7 @@ describe('what a witnessed log serves', () => {
     const witness = await witnessFor(4, holder).start();
     witness.down = true;
     const t = await createTestApp({ witnesses: { policy: `${witness.policyLine('w')}\nquorum w\n` }, onServices: (s) => (holder.services = s) });
+    let stateDir: string | undefined;
     try {
       const served = async () => {
         const body = (await t.app.inject({ url: '/v1/log/checkpoint' })).body;
@@ -287,6 +292,15 @@ describe('what a witnessed log serves', () => {
         checkpoints.push((await t.services.log.latestCheckpoint()).size);
       }
       assert.deepEqual(await served(), { size: checkpoints[2], cosigned: false });
+      // A monitor run between every step below sees a log that only grew.
+      const base = await listenTestApp(t);
+      stateDir = mkdtempSync(path.join(tmpdir(), 'modelsign-monitor-'));
+      const state = path.join(stateDir, 'state.json');
+      const monitor = async () => {
+        const res = await runCliAsync(['log', 'monitor', '--server', base, '--state', state], {});
+        assert.equal(res.status, 0, res.stdout + res.stderr);
+      };
+      await monitor();
       // A witness cosigns the checkpoint of size 2 (an older one): not served, the size would go back.
       const cosign = async (size: number) => {
         const row = (await t.services.db.query<{ note: string; kid: string }>('SELECT "note", "kid" FROM "tlog_checkpoints" WHERE "size" = $1', [size]))[0]!;
@@ -296,11 +310,14 @@ describe('what a witnessed log serves', () => {
       };
       await cosign(checkpoints[1]!);
       assert.deepEqual(await served(), { size: checkpoints[2], cosigned: false });
+      await monitor();
       await cosign(checkpoints[2]!);
       assert.deepEqual(await served(), { size: checkpoints[2], cosigned: true });
+      await monitor();
       // Later log-signed checkpoints are at /latest; the served one stays the witnessed one.
       assert.equal((await signRelease(t, token, '5.9')).status, 201);
       assert.deepEqual(await served(), { size: checkpoints[2], cosigned: true });
+      await monitor();
       assert.ok(parseCheckpoint(parseSignedNote((await t.app.inject({ url: '/v1/log/checkpoint/latest' })).body).text).size > checkpoints[2]!);
       // Proofs and tiles are bounded by the served checkpoint.
       const beyond = await t.app.inject({ url: `/v1/log/proofs/inclusion?index=0&treeSize=${checkpoints[2]! + 1}` });
@@ -308,6 +325,7 @@ describe('what a witnessed log serves', () => {
     } finally {
       await t.close();
       await witness.close();
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     }
   });
 

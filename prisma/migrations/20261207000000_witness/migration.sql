@@ -2,7 +2,8 @@
 -- (services/witness-client.ts) and keeps what they answer. Per witness (its policy name and
 -- cosignature key ID): the size it last cosigned or told us it holds (`old_size`, sent as `old`),
 -- when it may be asked next, and a lease so that one request is in flight per witness across all
--- instances. Cosignatures and alarms are append-only, like the log. tlog_served holds the largest
+-- instances, and the size it is being sent (`target_size`: the other witnesses are sent the same
+-- checkpoint, so their cosignatures meet on one size and form a quorum). Cosignatures and alarms are append-only, like the log. tlog_served holds the largest
 -- checkpoint size GET /v1/log/checkpoint has served, which it never goes below.
 CREATE TABLE "witness_state" (
     "name" TEXT NOT NULL,
@@ -11,6 +12,7 @@ CREATE TABLE "witness_state" (
     "cosigned_size" BIGINT,
     "cosigned_at" BIGINT,
     "refused_size" BIGINT,
+    "target_size" BIGINT,
     "status" TEXT NOT NULL DEFAULT 'new',
     "detail" TEXT,
     "failures" INTEGER NOT NULL DEFAULT 0,
