@@ -982,10 +982,10 @@ export interface components {
                  */
                 keys: "ok" | "missing" | "unavailable";
                 /**
-                 * @description `behind` when this instance has not seen the log state (and signed or found a current checkpoint) for 5 s.
+                 * @description `behind` when this instance has not seen the log state (and signed or found a current checkpoint) for 5 s; `behind-published` when a witness serves a checkpoint of this log, signed by its key, larger than the tree in this database (restored from an older backup): signing stops with 503 `log_behind_published`, reads go on.
                  * @enum {string}
                  */
-                log: "ok" | "behind";
+                log: "ok" | "behind" | "behind-published";
                 /**
                  * @description `alarm` when a witness reported something that needs a person (`witnessAlarms`); never a reason to stop serving or signing.
                  * @enum {string}
@@ -1000,7 +1000,7 @@ export interface components {
              * @description `fork`: the witness holds another tree of this size (409 without a size); `proof-refused`: it refused our consistency proof (422); `ahead`: it holds a size larger than our tree (a bare number: an alarm only); `bad-answer`: its cosignature does not verify; `unknown-log`: it does not know this log (403/404).
              * @enum {string}
              */
-            kind: "fork" | "proof-refused" | "ahead" | "bad-answer" | "unknown-log";
+            kind: "fork" | "proof-refused" | "ahead" | "bad-answer" | "unknown-log" | "behind-published";
             size: number | null;
             detail: string;
         };

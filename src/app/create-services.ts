@@ -42,6 +42,8 @@ import { WitnessedLog } from '../services/witnessed-log.ts';
 import { witnessOriginProblem } from '../core/tlog/add-checkpoint.ts';
 import { LogOriginError } from '../services/log-origin.ts';
 import { equalBytes } from '../core/bytes.ts';
+import { AppendGuard } from '../services/append-guard.ts';
+import { readTree } from '../db/log-store.ts';
 
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
@@ -71,6 +73,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   };
 
   const changes = new StateChanges();
+  const guard = new AppendGuard();
   const keys = new KeyService(db, deps.backend, clock, changes, {
     // Witnesses pin the log key: while they are configured it changes only when compromised.
     logKeyWitnessed: config.witnesses !== undefined,
@@ -93,7 +96,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   const checkpointer = new Checkpointer(db, keys, log, clock, hasher, warn('could not sign a checkpoint'));
   const writer = new SignatureWriter(db, checkpointer, hasher, config.signingBatch);
   const signatures = new SignatureReader(db, keys, log, checkpointer, hasher);
-  const signing = new SigningService(db, keys, writer, signatures, clock, hasher, { tlogWaitMs: config.tlogWaitMs });
+  const signing = new SigningService(db, keys, writer, signatures, clock, hasher, { tlogWaitMs: config.tlogWaitMs }, guard);
   const backfill = new LogBackfill(db, keys, checkpointer, hasher);
   const watcher = new StateWatcher(db, changes, (readOnly) => database.answered(readOnly));
   // The one place that knows which cache depends on what: after a change commits here, this
@@ -129,6 +132,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     config: witnessConfig,
     client: new WitnessClient(db, log, clock, witnessConfig.targets, {
       requestTimeoutMs: config.witnessRequestTimeoutMs,
+      logKeys: () => keys.list().filter((k) => k.purpose === 'log' && k.status !== 'pending'),
+      guard,
       alarm: (event) => logger.error(event, `witness alarm: ${event.detail}`),
     }),
     log: new WitnessedLog(db, log, witnessConfig.policy, new Map(witnessConfig.targets.map((t) => [t.name, t.key.keyId.toString(16).padStart(8, '0')]))),
@@ -170,7 +175,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     audit,
     verification: new VerificationService(keys, signatures, hasher, nodeSignatureVerifier(), clock),
     database,
-    health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }, witnesses?.client),
+    health: new HealthService(db, keys, checkpointer, database, { pingTimeoutMs: config.readiness.dbPingTimeoutMs, logCurrentMs: config.readiness.logCurrentMs }, witnesses?.client, guard),
     witnesses,
     watcher,
     async start() {
@@ -190,7 +195,9 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
           throw new LogOriginError(`MODELSIGN_WITNESS_POLICY: its log lines do not name this log (origin ${origin}) with its active log key; see GET /v1/log/vkey`);
         }
       }
-      const sequenced = await backfill.run();
+      // Before anything is appended: is this database behind a checkpoint the log published?
+      if (witnesses) await witnesses.client.checkPublished((await readTree(db)).size);
+      const sequenced = guard.publishedAhead ? 0 : await backfill.run();
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();
       await witnesses?.client.start();

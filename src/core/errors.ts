@@ -53,6 +53,7 @@ export const ERRORS = {
   key_unavailable: { status: 503, outcome: 'service', description: 'No usable key of the needed purpose; the service is not ready.' },
   kek_mismatch: { status: 503, outcome: 'usage', description: 'The configured KEK does not decrypt the stored keys.' },
   key_backend_unavailable: { status: 503, outcome: 'service', description: 'The hardware token (PKCS#11) holding the signing key cannot sign now: lookups and verification work, signing does not; try again after Retry-After.' },
+  log_behind_published: { status: 503, outcome: 'service', description: 'The log published a checkpoint (signed by its key, found at a witness) larger than the tree its database holds: the database was restored from an older backup, and appending would fork the log. Reads go on; signing stops until the newer data is restored or a new log is started.' },
   log_leaves_unavailable: { status: 503, outcome: 'service', description: 'The entry bundle holds entries whose leaf data is not stored yet (a log made before 0.2 is being backfilled at start) or failed its check against the log (an alarm names the index); try again after Retry-After.' },
   unavailable: { status: 503, outcome: 'service', description: 'The database is unreachable, starting, shutting down, in recovery or out of connections; try again after Retry-After.' },
   database_busy: { status: 503, outcome: 'service', description: 'The database did not answer in time (statement or connection wait past its limit); try again after Retry-After.' },

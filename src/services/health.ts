@@ -10,11 +10,12 @@ import type { DatabaseStatus } from './database-status.ts';
 import type { KeyService } from './keys.ts';
 import { later } from './support/periodic.ts';
 import type { WitnessAlarmEvent, WitnessClient } from './witness-client.ts';
+import type { AppendGuard } from './append-guard.ts';
 
 export interface Readiness {
   ready: boolean;
   signing: boolean;
-  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing' | 'unavailable'; log: 'ok' | 'behind'; witnesses: 'off' | 'ok' | 'alarm' };
+  checks: { database: 'ok' | 'read-only' | 'failing'; keys: 'ok' | 'missing' | 'unavailable'; log: 'ok' | 'behind' | 'behind-published'; witnesses: 'off' | 'ok' | 'alarm' };
   /** What witnesses said that needs a person (forks, a tree ahead of ours, bad answers): reported, never a reason to stop serving. */
   witnessAlarms: WitnessAlarmEvent[];
 }
@@ -34,6 +35,7 @@ export class HealthService {
     private readonly status: DatabaseStatus,
     private readonly options: HealthOptions,
     private readonly witnesses?: WitnessClient,
+    private readonly guard?: AppendGuard,
   ) {}
 
   async readiness(): Promise<Readiness> {
@@ -48,7 +50,7 @@ export class HealthService {
       .catch(() => 'failing' as const)
       .finally(() => timer?.cancel());
     const keys = !KEY_PURPOSES.every((p) => this.keys.hasSigner(p)) ? ('missing' as const) : this.keys.backendAvailable() ? ('ok' as const) : ('unavailable' as const);
-    const log = this.checkpointer.isCurrent(this.options.logCurrentMs) ? ('ok' as const) : ('behind' as const);
+    const log = this.guard?.publishedAhead ? ('behind-published' as const) : this.checkpointer.isCurrent(this.options.logCurrentMs) ? ('ok' as const) : ('behind' as const);
     const witnessAlarms = [...(this.witnesses?.alarms.values() ?? [])];
     const witnesses = !this.witnesses ? ('off' as const) : witnessAlarms.length > 0 ? ('alarm' as const) : ('ok' as const);
     return { ready: database !== 'failing', signing: database === 'ok' && keys === 'ok' && log === 'ok', checks: { database, keys, log, witnesses }, witnessAlarms };

@@ -58,6 +58,8 @@ interface SignedDraft extends Draft {
   leaf: Uint8Array;
 }
 
+import type { AppendGuard } from './append-guard.ts';
+
 export interface SigningOptions {
   /** How long a signing call waits for a checkpoint covering the new entry (config.ts). */
   tlogWaitMs: number;
@@ -72,6 +74,7 @@ export class SigningService {
     private readonly clock: Clock,
     private readonly hasher: LogHasher,
     private readonly options: SigningOptions,
+    private readonly guard?: AppendGuard,
   ) {}
 
   /** Signs one release: a batch of one, whose refusal is thrown. */
@@ -89,6 +92,7 @@ export class SigningService {
   async signBatch(principal: Principal, requests: SignRequest[]): Promise<BatchOutcome[]> {
     if (requests.length > MAX_BATCH) throw new ModelsignError('validation_failed', `a batch holds at most ${MAX_BATCH} releases`, [{ path: 'items', message: `at most ${MAX_BATCH}` }]);
     if (principal.role !== 'publisher' || !principal.publisherId) throw new ModelsignError('forbidden_role', 'only publisher tokens may sign releases');
+    this.guard?.assertCanAppend();
     const outcomes: (BatchOutcome | undefined)[] = new Array(requests.length);
     const drafts: (Draft | undefined)[] = requests.map((request, i) => {
       try {

@@ -12,12 +12,15 @@
 //              later, backing off.
 // Alarms are appended to witness_alarms, logged once each, and reported by /readyz and metrics;
 // none of them takes the service down. docs/design/log.md, "Witnesses".
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { formatAddCheckpoint, parseCosignatureLines, parseTlogSize, TLOG_SIZE_MEDIA_TYPE } from '../core/tlog/add-checkpoint.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import { verifyCosignature, type WitnessKey } from '../core/tlog/cosignature.ts';
 import type { Database } from '../db/client.ts';
-import { latestCheckpoint, type CheckpointRow } from '../db/log-store.ts';
+import { latestCheckpoint, readTree, type CheckpointRow } from '../db/log-store.ts';
+import { verifyCheckpoint } from '../core/tlog/log-note.ts';
+import type { PublicKey } from '../core/keys/key.ts';
+import type { AppendGuard } from './append-guard.ts';
 import { checkpointOf, ensureWitnessStates, leaseWitness, recordWitnessAlarm, settleWitness, storeCosignature, targetWitness, witnessStates, type WitnessOutcome, type WitnessStateRow } from '../db/witness-store.ts';
 import type { LogReader } from './log-reader.ts';
 import type { Clock } from './support/clock.ts';
@@ -31,7 +34,7 @@ export interface WitnessTarget {
   paceMs: number;
 }
 
-export type WitnessAlarmKind = 'fork' | 'proof-refused' | 'ahead' | 'bad-answer' | 'unknown-log';
+export type WitnessAlarmKind = 'fork' | 'proof-refused' | 'ahead' | 'bad-answer' | 'unknown-log' | 'behind-published';
 
 export interface WitnessAlarmEvent {
   witness: string;
@@ -42,6 +45,10 @@ export interface WitnessAlarmEvent {
 
 export interface WitnessClientOptions {
   requestTimeoutMs: number;
+  /** The log's keys (any that signed checkpoints): a checkpoint a witness serves is evidence only when one of them signed it. */
+  logKeys(): PublicKey[];
+  /** Stops appending when a published checkpoint is larger than the tree here. */
+  guard: AppendGuard;
   /** How long a lease holds if its instance dies mid-request. */
   leaseMs?: number;
   /** The HTTP client (tests pass one that records). */
@@ -76,6 +83,42 @@ export class WitnessClient {
   async start(): Promise<void> {
     await ensureWitnessStates(this.db, this.targets.map((t) => ({ name: t.name, keyId: keyIdOf(t) })), this.clock.now());
     this.started = true;
+  }
+
+  /**
+   * Looks at each witness's monitoring endpoint (C2SP tlog-witness: `GET <prefix>/<hex SHA-256 of
+   * the origin>/checkpoint`, the newest checkpoint it cosigned) for a checkpoint of this log, signed
+   * by one of its keys, larger than `treeSize`: evidence that this database is behind what was
+   * published (the guard then stops appending). Run at start before anything is appended, and when
+   * a witness says it holds a larger size. A witness that does not answer proves nothing.
+   */
+  async checkPublished(treeSize: number, only?: WitnessTarget): Promise<void> {
+    const origin = this.log.origin;
+    const path = `/${createHash('sha256').update(origin).digest('hex')}/checkpoint`;
+    await Promise.all(
+      (only ? [only] : this.targets).map(async (target) => {
+        let note: string;
+        try {
+          const res = await this.fetch(`${target.url}${path}`, { signal: AbortSignal.timeout(Math.min(this.options.requestTimeoutMs, 5_000)) });
+          if (res.status !== 200) return;
+          note = (await res.text()).slice(0, 512 * 1024);
+        } catch {
+          return;
+        }
+        for (const key of this.options.logKeys()) {
+          let checkpoint;
+          try {
+            checkpoint = verifyCheckpoint(note, key);
+          } catch {
+            continue;
+          }
+          if (checkpoint.origin !== origin || checkpoint.size <= treeSize) return;
+          this.options.guard.stop({ size: checkpoint.size, treeSize, source: `witness ${target.name}'s monitoring endpoint` });
+          await this.raise(target, 'behind-published', checkpoint.size, `witness ${target.name} serves a checkpoint of this log of size ${checkpoint.size}, signed by its key, but this database holds a tree of ${treeSize}: restored from an older backup? Appending is stopped (503 log_behind_published) so the log cannot fork`);
+          return;
+        }
+      }),
+    );
   }
 
   async states(): Promise<WitnessStateRow[]> {
@@ -192,6 +235,8 @@ export class WitnessClient {
     if (response.status === 409 && type === TLOG_SIZE_MEDIA_TYPE) {
       const size = parseTlogSize(text);
       if (size > row.size) {
+        // A bare number proves nothing; the witness's own copy, signed by our key, does.
+        await this.checkPublished((await readTree(this.db)).size, target);
         await this.raise(target, 'ahead', size, `witness ${target.name} holds size ${size} for this log, larger than its newest checkpoint (${row.size}): a tree of ours was published that this database does not have (restored from an older backup?)`);
         return this.paced(target, { oldSize: size, status: 'ahead', detail: `holds size ${size}` });
       }

@@ -21,7 +21,9 @@ import { runCliAsync } from '../support/process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase } from '../support/db.ts';
+import pg from 'pg';
+import { openDatabase } from '../../src/db/client.ts';
+import { ADMIN_URL, createPostgresDatabase, createTestDatabase, TEST_DB } from '../support/db.ts';
 import { signRelease } from '../support/keys.ts';
 import { TestWitness, type WitnessFlavour } from '../support/test-witness.ts';
 import { cosignEd25519, ED25519_WITNESSES } from '../support/witness-cases.ts';
@@ -378,6 +380,68 @@ describe('a witnessed log across a restart and two instances', () => {
     } finally {
       await witness.close();
       await database.drop();
+    }
+  });
+});
+
+// A restore is a copy of the database from earlier: on PostgreSQL, CREATE DATABASE ... TEMPLATE of
+// the database as it was (PGlite has no such copy here; the PostgreSQL pass runs it).
+describe('a witnessed log restored from an older backup', { skip: TEST_DB === 'postgres' ? false : 'needs PostgreSQL (a database copy); the PostgreSQL pass of npm test runs it' }, () => {
+  it('stops appending (503 log_behind_published) before its first append when a witness serves a larger checkpoint of ours', async () => {
+    const holder: { services?: Services } = {};
+    const witness = await witnessFor(6, holder).start();
+    const policy = `${witness.policyLine('w')}\nquorum w\n`;
+    const kek = testKek();
+    const original = await createTestDatabase('postgres');
+    let backup: { url: string; name: string; drop(): Promise<void> } | undefined;
+    try {
+      const a = await createTestApp({ database: original, kek, witnesses: { policy }, onServices: (s) => (holder.services = s) });
+      const token = await a.publisherToken('acme');
+      assert.equal((await signRelease(a, token, '6.0')).status, 201);
+      const early = (await a.services.log.latestCheckpoint()).size;
+      await a.services.stop();
+      await a.app.close();
+      // The backup: the database as it is now.
+      await original.db.close();
+      backup = await createPostgresDatabase();
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE ${backup.name}`);
+      await admin.query(`CREATE DATABASE ${backup.name} TEMPLATE ${new URL(original.url!).pathname.slice(1)}`);
+      await admin.end();
+      // The log goes on, and the witness cosigns a larger tree.
+      const reopened = { db: await openDatabase({ url: original.url!, poolSize: 5 }), url: original.url, drop: async () => undefined };
+      const b = await createTestApp({ database: reopened, kek, witnesses: { policy }, onServices: (s) => (holder.services = s) });
+      for (let i = 1; i <= 3; i++) assert.equal((await signRelease(b, token, `6.${i}`)).status, 201);
+      const published = (await b.services.log.latestCheckpoint()).size;
+      await until('cosigned', async () => ((await b.services.witnesses!.client.states())[0]!.cosignedSize === published) || undefined);
+      await b.close();
+      await reopened.db.close();
+      // Restored: the backup, behind what the witness cosigned.
+      const restoredDb = { db: await openDatabase({ url: backup.url, poolSize: 5 }), url: backup.url, drop: async () => undefined };
+      const c = await createTestApp({ database: restoredDb, kek, witnesses: { policy }, onServices: (s) => (holder.services = s) });
+      try {
+        const sizeBefore = (await c.services.db.query<{ size: string }>('SELECT "size"::text AS "size" FROM "tlog_state"'))[0]!.size;
+        assert.equal(Number(sizeBefore), early);
+        const refused = await signRelease(c, await c.publisherToken('acme'), '6.9');
+        assert.equal(refused.status, 503);
+        assert.equal(refused.body.code, 'log_behind_published');
+        const ready = await c.app.inject({ url: '/readyz' });
+        assert.equal(ready.statusCode, 200);
+        assert.equal(ready.json().checks.log, 'behind-published');
+        assert.equal(ready.json().signing, false);
+        // Nothing was appended; reads go on.
+        assert.equal((await c.services.db.query<{ size: string }>('SELECT "size"::text AS "size" FROM "tlog_state"'))[0]!.size, sizeBefore);
+        assert.equal((await c.app.inject({ url: '/v1/log/checkpoint' })).statusCode, 200);
+        assert.ok(c.logs.some((l) => l.includes(`size ${published}`) && l.includes('witness alarm')));
+      } finally {
+        await c.close();
+        await restoredDb.db.close();
+      }
+    } finally {
+      await witness.close();
+      await original.drop();
+      await backup?.drop();
     }
   });
 });

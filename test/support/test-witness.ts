@@ -2,8 +2,10 @@
 // codes, state persisted before answering), with switches for where the two real witnesses differ
 // (research: witness-tiles-python.md §A.2): omniwitness answers a same-size root mismatch with a
 // 409 without a body, pushes back with 429, and takes any old size on first contact; litewitness
-// answers an unknown log with 403. Its state outlives a restart (close, then start again), and it
-// records every request and answer, so tests (and the Go checker) can look at what the log sent.
+// answers an unknown log with 403. It also serves the monitoring endpoint (`GET /<hex
+// sha256(origin)>/checkpoint`: its newest cosigned checkpoint), which neither real witness has yet.
+// Its state outlives a restart (close, then start again), and it records every request and answer, so tests (and the Go checker) can look at what the log sent.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { equalBytes } from '../../src/core/bytes.ts';
@@ -54,6 +56,8 @@ export class TestWitness {
   readonly state = new Map<string, LogState>();
   /** Requests being handled now, and the most at once (one in flight per witness is the log's rule). */
   inFlight = 0;
+  /** Reads of its monitoring endpoint. */
+  monitoringReads = 0;
   maxInFlight = 0;
   /** Delay before answering (to make overlapping requests visible). */
   delayMs = 0;
@@ -108,6 +112,16 @@ export class TestWitness {
       res.writeHead(status, type ? { 'content-type': type } : {});
       res.end(text);
     };
+    // The monitoring endpoint (tlog-witness): the newest checkpoint it cosigned for a log, by the hex SHA-256 of its origin.
+    const monitored = req.method === 'GET' ? /^\/([0-9a-f]{64})\/checkpoint$/.exec(req.url ?? '') : null;
+    if (monitored) {
+      // Not an add-checkpoint request: counted apart.
+      this.inFlight--;
+      this.monitoringReads++;
+      const held = [...this.state.entries()].find(([origin]) => createHash('sha256').update(origin).digest('hex') === monitored[1]);
+      res.writeHead(held ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' });
+      return void res.end(held ? held[1].note : 'unknown log\n');
+    }
     if (req.method !== 'POST' || req.url !== '/add-checkpoint') return answer(404, 'not found\n');
     if (body.length > 16 * 1024) return answer(400, 'request too large\n');
     if (this.pushback) return answer(429, 'pushback\n');
