@@ -15,6 +15,7 @@ import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
 import { TestWitness } from '../support/test-witness.ts';
+import { ED25519_WITNESSES } from '../support/witness-cases.ts';
 
 const SRC = fileURLToPath(new URL('../../python/src', import.meta.url));
 const python = process.env.MODELSIGN_PY_VERIFY ? undefined : pythonWithCryptography();
@@ -76,6 +77,20 @@ describe('sign and verify against a witnessed service', () => {
     const without = await runCliAsync(['verify', model, '--keys', keys, '--witness-policy', policyFile], {});
     assert.equal(without.status, 3, without.stdout + without.stderr);
     assert.match(without.stderr, /witness_quorum_not_met/);
+  });
+
+  it('trust export --witness-policy-out writes the operator\'s policy and says how it differs from the one pinned', async () => {
+    const out = path.join(dir, 'operator.policy');
+    const same = await runCliAsync(['trust', 'export', '--out', path.join(dir, 'root.json'), '--witness-policy-out', out, '--witness-policy', policyFile], env);
+    assert.equal(same.status, 0, same.stderr);
+    assert.equal(readFileSync(out, 'utf8'), `${witness.policyLine('w')}\nquorum w\n`);
+    assert.match(same.stderr, /the operator's witnesses and quorum are those of/);
+    const other = path.join(dir, 'other.policy');
+    writeFileSync(other, `witness w ${witness.vkey}\nwitness x ${ED25519_WITNESSES[15]!.vkey}\ngroup g all w x\nquorum g\n`);
+    const differs = await runCliAsync(['trust', 'export', '--out', path.join(dir, 'root.json'), '--witness-policy-out', out, '--witness-policy', other], env);
+    assert.equal(differs.status, 0, differs.stderr);
+    assert.match(differs.stderr, /warning: your policy has witness x/);
+    assert.match(differs.stderr, /warning: the groups or the quorum differ/);
   });
 
   it('says plainly when no proof came in time, and signing still succeeds', async () => {
