@@ -248,6 +248,47 @@ describe('witness answers that need a person', () => {
     });
   }
 
+  it('a log made to show another tree (the test rewrites a stored node behind the service) gets the witness\'s refusal, raises the alarm, and keeps serving with /readyz 200', async () => {
+    const database = await createTestDatabase();
+    const kek = testKek();
+    const holder: { services?: Services } = {};
+    witness = await new TestWitness({ index: 13, logs: [{ origin: ORIGIN, key: () => holder.services?.keys.list().find((k) => k.purpose === 'log' && k.status === 'active') }] }).start();
+    const policy = `${witness.policyLine('w')}\nquorum w\n`;
+    try {
+      const first = await createTestApp({ database, kek, witnesses: { policy }, onServices: (s) => (holder.services = s) });
+      const token = await first.publisherToken('acme');
+      assert.equal((await signRelease(first, token, '7.0')).status, 201);
+      const cosigned = (await first.services.log.latestCheckpoint()).size;
+      await until('cosigned', async () => ((await first.services.witnesses!.client.states())[0]!.cosignedSize === cosigned) || undefined);
+      witness.pushback = true;
+      for (let i = 1; i <= 3; i++) assert.equal((await signRelease(first, token, `7.${i}`)).status, 201);
+      await first.close();
+      // Behind the service's back: the stored hash of leaf 1, which the proof from size 1 needs.
+      await database.db.sqlTransaction(async (s) => {
+        await s.exec('ALTER TABLE "tlog_nodes" DISABLE TRIGGER "tlog_nodes_append_only"');
+        await s.query('UPDATE "tlog_nodes" SET "hash" = decode(repeat(\'ab\', 32), \'hex\') WHERE "level" = 0 AND "idx" = 1');
+        await s.exec('ALTER TABLE "tlog_nodes" ENABLE TRIGGER "tlog_nodes_append_only"');
+      });
+      t = await createTestApp({ database, kek, witnesses: { policy }, onServices: (s) => (holder.services = s) });
+      witness.pushback = false;
+      const state = async () => (await t!.services.witnesses!.client.states())[0]!;
+      await until('the witness to refuse the proof', async () => (await state()).status === 'proof-refused' || undefined);
+      assert.ok(witness.requests.some((r) => r.status === 422));
+      const ready = await t.app.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 200);
+      assert.equal(ready.json().checks.witnesses, 'alarm');
+      assert.equal(ready.json().witnessAlarms[0].kind, 'proof-refused');
+      assert.ok(t.logs.some((l) => l.includes('witness alarm') && l.includes('refused checkpoint')));
+      // Still serving: the checkpoint the witness cosigned is what is served.
+      const served = (await t.app.inject({ url: '/v1/log/checkpoint' })).body;
+      assert.equal(parseCheckpoint(parseSignedNote(served).text).size, cosigned);
+    } finally {
+      await t?.close();
+      t = undefined;
+      await database.drop();
+    }
+  });
+
   it('a consistency proof the witness refuses (422) is an alarm', async () => {
     const { sign, state } = await setup();
     await sign();
