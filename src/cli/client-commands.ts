@@ -10,4 +10,5 @@ export const CLIENT_COMMANDS: Commands = {
   audit: async () => (await import('./audit.ts')).audit,
   'log monitor': async () => (await import('./log-monitor.ts')).logMonitor,
   'trust export': async () => (await import('./trust-export.ts')).trustExport,
+  'proof fetch': async () => (await import('./proof-fetch.ts')).proofFetch,
 };

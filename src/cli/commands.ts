@@ -16,6 +16,7 @@ Commands:
   admin audit-verify      check the audit trail's hash chain
   log monitor             check that the transparency log only grows (for cron)
   trust export            save the service's Sigstore trusted root (for sigstore-js, sigstore-go, cosign)
+  proof fetch BUNDLE      save a release's witness proof (model.sig.tlog-proof) from a witnessed service
   hash PATH               the manifest (file SHA-256s, root digest) of a model folder or file
   scan PATH               what each file is: safetensors, plain data, allowlisted or code-capable pickle
   sign PATH               have the service sign a model; writes the bundle next to it

@@ -185,7 +185,7 @@ async function fetchProof(server: string, id: string, out: string, waitMs: numbe
     if (res.status !== 404 || performance.now() >= end) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  process.stderr.write(`no witness proof yet (the witnesses had not cosigned a checkpoint covering it within ${Math.round(waitMs / 1000)} s); the bundle is complete without it. Fetch it later: curl -fsS ${new URL(`/v1/signatures/${id}/tlog-proof`, serverUrl(server)).href} -o ${file}\n`);
+  process.stderr.write(`no witness proof yet (the witnesses had not cosigned a checkpoint covering it within ${Math.round(waitMs / 1000)} s); the bundle is complete without it. Fetch it later: modelsign proof fetch ${out} (or GET ${new URL(`/v1/signatures/${id}/tlog-proof`, serverUrl(server)).href})\n`);
   return null;
 }
 

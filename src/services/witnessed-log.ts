@@ -56,6 +56,12 @@ export class WitnessedLog {
     return { ...checkpoint, note: chosen.note + lines, timestamp: chosen.timestamp, kid: chosen.kid, coversFrom: null, witnessed };
   }
 
+  /** Whether a witnessed checkpoint served covers entry `index` (its proof exists). */
+  async covers(index: number): Promise<boolean> {
+    const served = await this.served();
+    return served.witnessed && served.size > index;
+  }
+
   /** The C2SP tlog-proof of entry `index` in the served checkpoint, or undefined until a witnessed one covers it. */
   async proofFor(index: number): Promise<string | undefined> {
     const served = await this.served();

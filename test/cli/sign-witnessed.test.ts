@@ -72,11 +72,41 @@ describe('sign and verify against a witnessed service', () => {
       const py = await runPython(['verify', model, '--keys', keys, '--witness-policy', policyFile]);
       assert.equal(py.status, 0, py.stdout + py.stderr);
     }
-    // Without the proof, the bundle's own checkpoint (never cosigned) does not meet the quorum.
+    // Without the proof, the bundle's own checkpoint (never cosigned) does not meet the quorum,
+    // and the message names the command that gets the proof.
     rmSync(result.proof);
     const without = await runCliAsync(['verify', model, '--keys', keys, '--witness-policy', policyFile], {});
     assert.equal(without.status, 3, without.stdout + without.stderr);
-    assert.match(without.stderr, /witness_quorum_not_met/);
+    assert.match(without.stderr, /witness_quorum_not_met.*modelsign proof fetch BUNDLE/);
+    // proof fetch: beside model.sig (this release's signed ignore paths name the proof).
+    const fetched = await runCliAsync(['proof', 'fetch', path.join(model, 'model.sig')], env);
+    assert.equal(fetched.status, 0, fetched.stderr);
+    assert.ok(existsSync(result.proof));
+    assert.equal((await runCliAsync(['verify', model, '--keys', keys, '--witness-policy', policyFile], {})).status, 0);
+  });
+
+  it('proof fetch puts the proof of an older folder release (its ignore paths lack the name) outside the folder, and says which --proof to give', async () => {
+    // A release signed with ignore paths of before 0.2: only the bundle's own name.
+    const model = path.join(dir, 'old');
+    mkdirSync(model);
+    writeFileSync(path.join(model, 'weights.bin'), 'o'.repeat(100));
+    const { createHash } = await import('node:crypto');
+    const res = await t.app.inject({ method: 'POST', url: '/v1/signatures', headers: { authorization: `Bearer ${env.MODELSIGN_TOKEN}` }, payload: { model: 'acme/old', version: '1.0', files: [{ path: 'weights.bin', sha256: createHash('sha256').update('o'.repeat(100)).digest('hex'), size: 100 }], ignorePaths: ['model.sig'] } });
+    assert.equal(res.statusCode, 201, res.body);
+    writeFileSync(path.join(model, 'model.sig'), JSON.stringify(res.json().bundle));
+    let fetched;
+    for (let i = 0; i < 200; i++) {
+      fetched = await runCliAsync(['proof', 'fetch', path.join(model, 'model.sig')], env);
+      if (fetched.status === 0) break;
+      assert.equal(fetched.status, 7, fetched.stderr);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(fetched!.status, 0, fetched!.stderr);
+    const outside = `${model}.tlog-proof`;
+    assert.ok(existsSync(outside));
+    assert.ok(!existsSync(path.join(model, 'model.sig.tlog-proof')));
+    assert.match(fetched!.stderr, new RegExp(`verify with --proof ${outside.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.equal((await runCliAsync(['verify', model, '--keys', keys, '--witness-policy', policyFile, '--proof', outside], {})).status, 0);
   });
 
   it('trust export --witness-policy-out writes the operator\'s policy and says how it differs from the one pinned', async () => {
@@ -100,7 +130,7 @@ describe('sign and verify against a witnessed service', () => {
       writeFileSync(file, 'x'.repeat(100));
       const signed = await runCliAsync(['sign', file, '--model', 'acme/ckpt', '--version', '1.0', '--proof-wait', '1s'], env);
       assert.equal(signed.status, 0, signed.stderr);
-      assert.match(signed.stderr, /no witness proof yet .* Fetch it later: curl -fsS .*\/v1\/signatures\/.+\/tlog-proof -o .*ckpt\.safetensors\.sig\.tlog-proof/);
+      assert.match(signed.stderr, /no witness proof yet .* Fetch it later: modelsign proof fetch .*ckpt\.safetensors\.sig \(or GET .*\/v1\/signatures\/.+\/tlog-proof\)/);
       assert.equal(existsSync(`${file}.sig.tlog-proof`), false);
     } finally {
       witness.down = false;

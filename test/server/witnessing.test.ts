@@ -124,6 +124,8 @@ describe('a witnessed log', () => {
       const res = await t.app.inject({ url: `/v1/signatures/${signed.id}/tlog-proof` });
       return res.statusCode === 200 ? res.body : undefined;
     });
+    // Final (immutable) only now that its proof exists.
+    assert.equal((await t.app.inject({ url: `/v1/signatures/${signed.id}` })).headers['cache-control'], 'public, max-age=3600, immutable');
     const keys = keySet(t.services.keys.list().map(trustedKeyOf));
     const userPolicy = parseWitnessPolicy(policy);
     const withProof = verifyBundle(signed.bundle, { ...keys, witnesses: { policy: userPolicy, proof, now: Date.now() } });
@@ -140,6 +142,8 @@ describe('a witnessed log', () => {
       assert.equal(res.statusCode, 404);
       assert.equal(res.json().code, 'proof_not_ready');
       assert.equal(res.headers['retry-after'], '5');
+      // Not final while its proof does not exist.
+      assert.equal((await t.app.inject({ url: `/v1/signatures/${signed.id}` })).headers['cache-control'], 'no-cache');
       // Pushback: the client backs off, and nothing is cosigned by w0 meanwhile.
       const state = (await t.services.witnesses!.client.states()).find((s) => s.name === 'w0')!;
       await until('pushback to be seen', async () => ((await t.services.witnesses!.client.states()).find((s) => s.name === 'w0')!.status === 'pushback') || undefined);

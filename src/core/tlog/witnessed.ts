@@ -71,7 +71,7 @@ export function checkWitnessed(requirement: WitnessRequirement, entry: LoggedEnt
   }
   if (requirement.proof === undefined) {
     if (own.met) return [];
-    return reason('witness_quorum_not_met', `the bundle's checkpoint (tree size ${bundleCheckpoint.size}) does not meet the witness policy (quorum ${requirement.policy.quorum}); give its .tlog-proof file (model.sig.tlog-proof beside model.sig, FILE.sig.tlog-proof beside FILE.sig, or --proof)`);
+    return reason('witness_quorum_not_met', `the bundle's checkpoint (tree size ${bundleCheckpoint.size}) does not meet the witness policy (quorum ${requirement.policy.quorum}); give its .tlog-proof file (model.sig.tlog-proof beside model.sig, FILE.sig.tlog-proof beside FILE.sig, or --proof; modelsign proof fetch BUNDLE gets it from a witnessed service)`);
   }
 
   let proven: SignedCheckpoint;

@@ -61,8 +61,10 @@ export default async function signatureRoutes(app: FastifyInstance) {
 
   app.get<RouteOf<'getSignature'>>('/signatures/:id', { schema: app.openapi.routeSchema('getSignature') }, async (request, reply) => {
     const record = await app.services.signatures.get(request.params.id);
-    const complete = record.bundle.verificationMaterial.tlogEntries.length > 0;
-    // A signature never changes once its log entry is in the bundle; until then it may.
+    // A signature never changes once its log entry is in the bundle; until then it may. A witnessed
+    // log's release is final once its witness proof exists too (clients then fetch both once).
+    const witnesses = app.services.witnesses;
+    const complete = record.bundle.verificationMaterial.tlogEntries.length > 0 && (!witnesses || (record.logIndex !== null && (await witnesses.log.covers(record.logIndex))));
     reply.header('cache-control', complete ? 'public, max-age=3600, immutable' : 'no-cache');
     if (!complete) return signatureView(record);
     let json = serialized.get(record);
