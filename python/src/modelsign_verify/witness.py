@@ -395,7 +395,7 @@ def check_witnessed(req: WitnessRequirement, index: int, leaf_hash: bytes, check
     if req.proof is None:
         if own.met:
             return []
-        return [Reason("witness_quorum_not_met", f"the bundle's checkpoint (tree size {checkpoint.size}) does not meet the witness policy (quorum {req.policy.quorum}); give its .tlog-proof file (model.sig.tlog-proof beside model.sig, FILE.sig.tlog-proof beside FILE.sig, or --proof)")]
+        return [Reason("witness_quorum_not_met", f"the bundle's checkpoint (tree size {checkpoint.size}) does not meet the witness policy (quorum {req.policy.quorum}); give its .tlog-proof file (model.sig.tlog-proof beside model.sig, FILE.sig.tlog-proof beside FILE.sig, or --proof; modelsign proof fetch BUNDLE gets it from a witnessed service)")]
     try:
         proven = _verify_proof(req.proof, index, leaf_hash, checkpoint, log_keys)
     except TlogError as err:
