@@ -215,6 +215,20 @@ describe('witness answers that need a person', () => {
     assert.equal((await readyz()).body.checks.witnesses, 'ok');
   });
 
+  it('an omniwitness that lost its state trusts the next checkpoint on first use, whatever old size it is sent (no resync needed)', async () => {
+    const { sign, state } = await setup('omniwitness');
+    await sign();
+    await until('cosigned', async () => ((await state()).cosignedSize ?? 0) >= 1 || undefined);
+    witness!.state.clear();
+    await sign();
+    const tree = (await t!.services.log.latestCheckpoint()).size;
+    await until('cosigned again', async () => (await state()).cosignedSize === tree || undefined);
+    const last = witness!.requests.at(-1)!;
+    assert.equal(last.status, 200);
+    assert.ok(parseAddCheckpoint(last.body).oldSize > 0, 'sent with the old size it held before');
+    assert.ok(!witness!.statuses().includes(409));
+  });
+
   it('a witness holding a size beyond our tree is an alarm only: /readyz stays 200 and signing goes on', async () => {
     const { sign, state } = await setup();
     await sign();
