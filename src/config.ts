@@ -88,6 +88,12 @@ export interface Config {
   oidc: OidcConfig;
   /** MODELSIGN_WITNESS_POLICY, MODELSIGN_WITNESS_PACE: the witnesses the log submits its checkpoints to; unset, none. */
   witnesses: WitnessConfig | undefined;
+  /**
+   * MODELSIGN_MIRROR_URL: where a mirror of this log is served (`log mirror`; the prefix holding
+   * `checkpoint`). Read at start: a checkpoint there signed by this log's key and larger than the
+   * database's tree stops appending (503 log_behind_published).
+   */
+  mirrorUrl: string | undefined;
   /** How often the witness client looks for a witness due a request (no variable). */
   witnessIntervalMs: number;
   /** How long a witness has to answer an add-checkpoint request (no variable). */
@@ -313,6 +319,18 @@ function publicUrlOf(raw: string): string {
   return url.href.replace(/\/$/, '');
 }
 
+function mirrorUrlOf(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`MODELSIGN_MIRROR_URL must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') throw new ConfigError('MODELSIGN_MIRROR_URL must be an http(s) URL without query or fragment (the prefix holding the mirror\'s checkpoint)');
+  return url.href.replace(/\/$/, '');
+}
+
 /** DATABASE_URL, or the first line of the file DATABASE_URL_FILE names (so the password can be a mounted secret). */
 function databaseUrlOf(env: NodeJS.ProcessEnv): string | undefined {
   const direct = nonEmpty(env, 'DATABASE_URL');
@@ -425,6 +443,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksCooldownMs: 60_000,
     },
     witnesses,
+    mirrorUrl: mirrorUrlOf(nonEmpty(env, 'MODELSIGN_MIRROR_URL')),
     ...FIXED_SETTINGS,
     readiness: { ...FIXED_SETTINGS.readiness },
     signingBatch: { ...FIXED_SETTINGS.signingBatch },

@@ -42,13 +42,13 @@ import { WitnessedLog } from '../services/witnessed-log.ts';
 import { witnessOriginProblem } from '../core/tlog/add-checkpoint.ts';
 import { LogOriginError } from '../services/log-origin.ts';
 import { equalBytes } from '../core/bytes.ts';
-import { AppendGuard } from '../services/append-guard.ts';
+import { AppendGuard, checkMirror } from '../services/append-guard.ts';
 import { readTree } from '../db/log-store.ts';
 
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'witnesses' | 'witnessIntervalMs' | 'witnessRequestTimeoutMs' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
+  'logOrigin' | 'publicUrl' | 'witnesses' | 'mirrorUrl' | 'witnessIntervalMs' | 'witnessRequestTimeoutMs' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -196,7 +196,12 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
         }
       }
       // Before anything is appended: is this database behind a checkpoint the log published?
-      if (witnesses) await witnesses.client.checkPublished((await readTree(db)).size);
+      const treeSize = (await readTree(db)).size;
+      if (config.mirrorUrl) {
+        const ahead = await checkMirror(config.mirrorUrl, origin, keys.list().filter((k) => k.purpose === 'log' && k.status !== 'pending'), treeSize, guard);
+        if (ahead) logger.error(ahead, `log alarm: ${ahead.source} holds a checkpoint of this log of size ${ahead.size}, signed by its key, but this database holds a tree of ${ahead.treeSize}: restored from an older backup? Appending is stopped (503 log_behind_published) so the log cannot fork`);
+      }
+      if (witnesses) await witnesses.client.checkPublished(treeSize);
       const sequenced = guard.publishedAhead ? 0 : await backfill.run();
       if (sequenced > 0) logger.info({ sequenced }, 'added signatures stored before the transparency log to the log');
       await checkpointer.checkpointNow();

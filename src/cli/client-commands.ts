@@ -9,6 +9,7 @@ export const CLIENT_COMMANDS: Commands = {
   verify: async () => (await import('./verify.ts')).verify,
   audit: async () => (await import('./audit.ts')).audit,
   'log monitor': async () => (await import('./log-monitor.ts')).logMonitor,
+  'log mirror': async () => (await import('./log-mirror.ts')).logMirror,
   'trust export': async () => (await import('./trust-export.ts')).trustExport,
   'proof fetch': async () => (await import('./proof-fetch.ts')).proofFetch,
 };

@@ -3,4 +3,4 @@
 import { CLIENT_COMMANDS } from './client-commands.ts';
 import { dispatch } from './dispatch.ts';
 
-process.exitCode = await dispatch(process.argv.slice(2), CLIENT_COMMANDS, 'Usage: modelsign hash|scan|sign|verify|audit|log monitor|trust export|proof fetch ... (run `modelsign --help` for all commands)');
+process.exitCode = await dispatch(process.argv.slice(2), CLIENT_COMMANDS, 'Usage: modelsign hash|scan|sign|verify|audit|log monitor|log mirror|trust export|proof fetch ... (run `modelsign --help` for all commands)');

@@ -15,6 +15,7 @@ Commands:
   admin rewrap            re-encrypt every private key under a new KEK
   admin audit-verify      check the audit trail's hash chain
   log monitor             check that the transparency log only grows (for cron)
+  log mirror              copy the log as C2SP tiles into a folder any web server can serve, checked
   trust export            save the service's Sigstore trusted root (for sigstore-js, sigstore-go, cosign)
   proof fetch BUNDLE      save a release's witness proof (model.sig.tlog-proof) from a witnessed service
   hash PATH               the manifest (file SHA-256s, root digest) of a model folder or file

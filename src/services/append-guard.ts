@@ -5,6 +5,8 @@
 // reads go on, /readyz reports it. A bare number (a witness's 409 saying it holds a larger size)
 // is no evidence: it only raises an alarm, so no witness can stop the log.
 import { ModelsignError } from '../core/errors.ts';
+import type { PublicKey } from '../core/keys/key.ts';
+import { verifyCheckpoint } from '../core/tlog/log-note.ts';
 
 export interface PublishedAhead {
   /** The size of the published checkpoint, larger than the tree here. */
@@ -36,4 +38,33 @@ export class AppendGuard {
       );
     }
   }
+}
+
+/**
+ * Reads a mirror's checkpoint (`<url>/checkpoint`, what `log mirror` writes last) and stops
+ * appending when one of the log's keys signed it for a tree larger than `treeSize`. A mirror that
+ * does not answer, or holds a checkpoint no key of ours signed, proves nothing.
+ */
+export async function checkMirror(url: string, origin: string, logKeys: readonly PublicKey[], treeSize: number, guard: AppendGuard, fetchImpl: typeof fetch = fetch): Promise<PublishedAhead | undefined> {
+  let note: string;
+  try {
+    const res = await fetchImpl(`${url}/checkpoint`, { signal: AbortSignal.timeout(5_000) });
+    if (res.status !== 200) return undefined;
+    note = (await res.text()).slice(0, 512 * 1024);
+  } catch {
+    return undefined;
+  }
+  for (const key of logKeys) {
+    let checkpoint;
+    try {
+      checkpoint = verifyCheckpoint(note, key);
+    } catch {
+      continue;
+    }
+    if (checkpoint.origin !== origin || checkpoint.size <= treeSize) return undefined;
+    const ahead = { size: checkpoint.size, treeSize, source: `the mirror at ${url}` };
+    guard.stop(ahead);
+    return ahead;
+  }
+  return undefined;
 }

@@ -87,6 +87,12 @@ describe('configuration', () => {
     }
   });
 
+  it('reads where the log\'s mirror is served', () => {
+    assert.equal(loadConfig({ MODELSIGN_MIRROR_URL: 'https://mirror.example.com/log/' }).mirrorUrl, 'https://mirror.example.com/log');
+    assert.equal(loadConfig({}).mirrorUrl, undefined);
+    for (const bad of ['ftp://x/log', 'not a url', 'https://x/log?a=1']) assert.throws(() => loadConfig({ MODELSIGN_MIRROR_URL: bad }), (e) => e instanceof ConfigError && /MODELSIGN_MIRROR_URL/.test(e.message), bad);
+  });
+
   it('documents every variable it reads in README.md and .env.example', () => {
     const source = readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

@@ -18,7 +18,8 @@ import { keySet, verifyBundle } from '../../src/core/verifier.ts';
 import type { Services } from '../../src/services/index.ts';
 import { bearer, createTestApp, listenTestApp, testKek, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -446,7 +447,7 @@ describe('a witnessed log across a restart and two instances', () => {
 // A restore is a copy of the database from earlier: on PostgreSQL, CREATE DATABASE ... TEMPLATE of
 // the database as it was (PGlite has no such copy here; the PostgreSQL pass runs it).
 describe('a witnessed log restored from an older backup', { skip: TEST_DB === 'postgres' ? false : 'needs PostgreSQL (a database copy); the PostgreSQL pass of npm test runs it' }, () => {
-  it('stops appending (503 log_behind_published) before its first append when a witness serves a larger checkpoint of ours', async () => {
+  it('stops appending (503 log_behind_published, naming both sizes) before its first append when a mirror or a witness holds a larger checkpoint of ours', async () => {
     const holder: { services?: Services } = {};
     const witness = await witnessFor(6, holder).start();
     const policy = `${witness.policyLine('w')}\nquorum w\n`;
@@ -474,9 +475,34 @@ describe('a witnessed log restored from an older backup', { skip: TEST_DB === 'p
       for (let i = 1; i <= 3; i++) assert.equal((await signRelease(b, token, `6.${i}`)).status, 201);
       const published = (await b.services.log.latestCheckpoint()).size;
       await until('cosigned', async () => ((await b.services.witnesses!.client.states())[0]!.cosignedSize === published) || undefined);
+      // A mirror of the larger tree (`log mirror`), served as a plain folder.
+      const mirrorDir = mkdtempSync(path.join(tmpdir(), 'modelsign-restore-mirror-'));
+      const mirrored = await runCliAsync(['log', 'mirror', '--out', mirrorDir, '--server', await listenTestApp(b)], {});
+      assert.equal(mirrored.status, 0, mirrored.stderr);
+      const mirrorServer = createServer((req, res) => {
+        const file = path.join(mirrorDir, new URL(req.url!, 'http://x').pathname);
+        if (!existsSync(file)) return void res.writeHead(404).end();
+        res.writeHead(200).end(readFileSync(file));
+      });
+      await new Promise<void>((resolve) => mirrorServer.listen(0, '127.0.0.1', resolve));
+      const mirrorUrl = `http://127.0.0.1:${(mirrorServer.address() as { port: number }).port}`;
       await b.close();
       await reopened.db.close();
-      // Restored: the backup, behind what the witness cosigned.
+      // Restored, with only the mirror configured: the mirror's checkpoint stops appending.
+      const viaMirrorDb = { db: await openDatabase({ url: backup.url, poolSize: 5 }), url: backup.url, drop: async () => undefined };
+      const m = await createTestApp({ database: viaMirrorDb, kek, mirrorUrl });
+      try {
+        const refused = await signRelease(m, await m.publisherToken('acme'), '6.8');
+        assert.equal(refused.status, 503);
+        assert.equal(refused.body.code, 'log_behind_published');
+        assert.match(JSON.stringify(refused.body), new RegExp(`size ${published} \\(the mirror at ${mirrorUrl.replace(/[.:/]/g, '\\$&')}\\) but its database holds a tree of ${early}`));
+      } finally {
+        await m.close();
+        await viaMirrorDb.db.close();
+        mirrorServer.close();
+        rmSync(mirrorDir, { recursive: true, force: true });
+      }
+      // Restored, with the witness: the witness's monitoring endpoint stops appending.
       const restoredDb = { db: await openDatabase({ url: backup.url, poolSize: 5 }), url: backup.url, drop: async () => undefined };
       const c = await createTestApp({ database: restoredDb, kek, witnesses: { policy }, onServices: (s) => (holder.services = s) });
       try {

@@ -87,6 +87,8 @@ export interface TestAppOptions {
   wrapModule?: (module: Pkcs11Module) => Pkcs11Module;
   /** MODELSIGN_WITNESS_POLICY's content (each witness line with its URL), and the pace per witness (default 50 ms here). */
   witnesses?: { policy: string; paceMs?: number };
+  /** MODELSIGN_MIRROR_URL: a mirror whose checkpoint is read at start. */
+  mirrorUrl?: string;
   /** Called with the services before they start (a test witness that needs the log key reads it from them). */
   onServices?: (services: Services) => void;
 }
@@ -123,6 +125,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     // Tests with a schedule run it by hand (keys.runSchedule) unless they ask for a period.
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.mirrorUrl ? { mirrorUrl: options.mirrorUrl } : {}),
     ...(options.witnesses ? { witnesses: testWitnessConfig(options.witnesses.policy, options.witnesses.paceMs), witnessIntervalMs: 20, witnessRequestTimeoutMs: 2_000 } : {}),
   });
   config.oidc = { ...config.oidc, ...options.oidc };
