@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
 import { runCliAsync } from '../support/process.ts';
 import { growLog } from '../support/synthetic-log.ts';
+import { tamperingProxy } from '../support/tiles.ts';
 import { buildGo, goSkip } from '../interop/support/go.ts';
 
 const files = (dir: string): string[] =>
@@ -120,24 +121,10 @@ describe('modelsign log mirror', () => {
   it('exits 1 on a tile with one flipped byte, and leaves the mirror as it was', async () => {
     await growLog(t.services.db, 1_603);
     await t.services.checkpointer.checkpointNow();
-    const target = new URL(base);
-    const proxy = createServer((req, res) => {
-      const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, 'accept-encoding': 'identity' } }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          const body = Buffer.concat(chunks);
-          if (req.url === '/v1/log/tile/0/005') body[40]! ^= 0x01;
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          res.end(body);
-        });
-      });
-      req.pipe(upstream);
-    });
-    servers.push(proxy);
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const tampering = await tamperingProxy(base, '/v1/log/tile/0/005', 40);
+    servers.push(tampering.server);
     const before = readFileSync(path.join(out, 'checkpoint'), 'utf8');
-    const res = await runCliAsync(['log', 'mirror', '--out', out, '--server', `http://127.0.0.1:${(proxy.address() as { port: number }).port}`], {});
+    const res = await runCliAsync(['log', 'mirror', '--out', out, '--server', tampering.url], {});
     assert.equal(res.status, 1, res.stdout + res.stderr);
     assert.equal(readFileSync(path.join(out, 'checkpoint'), 'utf8'), before);
     assert.ok(!existsSync(path.join(out, 'tile/0/005')));

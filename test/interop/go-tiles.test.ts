@@ -8,13 +8,14 @@
 // Runs once: the tile reads' storage behaviour is checked on both databases by test/server/tiles.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { formatVkey, NOTE_TYPE } from '../../src/core/tlog/vkey.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
 import { growLog } from '../support/synthetic-log.ts';
 import { buildGo, goSkip } from './support/go.ts';
+import { tamperingProxy } from '../support/tiles.ts';
 
 const run = (bin: string, args: string[]) =>
   new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -64,23 +65,9 @@ describe('Go\'s sumdb/tlog reads the log as tiles', { skip: goSkip }, () => {
   });
 
   it('fails on a tile with one flipped byte', async () => {
-    const target = new URL(base);
-    proxy = createServer((req, res) => {
-      const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          const body = Buffer.concat(chunks);
-          if (req.url === '/v1/log/tile/0/100') body[77]! ^= 0x01;
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          res.end(body);
-        });
-      });
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as { port: number }).port;
-    const res = await run(bin, ['check', `http://127.0.0.1:${port}/v1/log`, vkey]);
+    const tampering = await tamperingProxy(base, '/v1/log/tile/0/100', 77);
+    proxy = tampering.server;
+    const res = await run(bin, ['check', `${tampering.url}/v1/log`, vkey]);
     assert.equal(res.status, 1, res.stdout);
     assert.match(res.stderr, /invalid|mismatch|hash/i);
   });

@@ -1,5 +1,6 @@
 // Reading C2SP tlog-tiles responses in tests.
 import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { RFC6962 } from '../../src/core/tlog/hash.ts';
@@ -34,4 +35,27 @@ export async function backfilledEntries(app: FastifyInstance): Promise<{ size: n
   assert.equal(bundle.statusCode, 200, bundle.body);
   const tile = (await app.inject({ url: `/v1/log/tile/0/000.p/${size}` })).rawPayload;
   return { size, entries: splitBundle(gunzipSync(bundle.rawPayload)), tile };
+}
+
+/**
+ * A proxy in front of `base` that flips one bit of byte `offset` of the answer to `path` (and
+ * passes everything else through): a tile tampered with on the way.
+ */
+export async function tamperingProxy(base: string, path: string, offset: number): Promise<{ server: Server; url: string }> {
+  const target = new URL(base);
+  const server = createServer((req, res) => {
+    const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.url === path) body[offset]! ^= 0x01;
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.end(body);
+      });
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
