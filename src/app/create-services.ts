@@ -40,6 +40,7 @@ import { VerificationService } from '../services/verification.ts';
 import { WitnessClient } from '../services/witness-client.ts';
 import { WitnessedLog } from '../services/witnessed-log.ts';
 import { witnessOriginProblem } from '../core/tlog/add-checkpoint.ts';
+import { keyIdHex } from '../core/tlog/vkey.ts';
 import { LogOriginError } from '../services/log-origin.ts';
 import { equalBytes } from '../core/bytes.ts';
 import { AppendGuard, checkMirror } from '../services/append-guard.ts';
@@ -136,7 +137,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       guard,
       alarm: (event) => logger.error(event, `witness alarm: ${event.detail}`),
     }),
-    log: new WitnessedLog(db, log, witnessConfig.policy, new Map(witnessConfig.targets.map((t) => [t.name, t.key.keyId.toString(16).padStart(8, '0')]))),
+    log: new WitnessedLog(db, log, witnessConfig.policy, new Map(witnessConfig.targets.map((t) => [t.name, keyIdHex(t.key.keyId)]))),
   };
   if (witnesses) log.serveWith(() => witnesses.log.served());
 

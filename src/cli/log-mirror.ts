@@ -133,14 +133,14 @@ export async function logMirror(args: string[]): Promise<number> {
 
   // Fetch what is not mirrored yet: full tiles once, the partials of this size.
   const { full, partial } = tilesOf(checkpoint.size);
-  const fetched = new Map<string, Uint8Array>();
+  const fetched = new Map<string, { address: TileAddress; bytes: Uint8Array }>();
   const local = async (rel: string) => (existsSync(path.join(dir, 'tile', rel)) ? new Uint8Array(await readFile(path.join(dir, 'tile', rel))) : undefined);
   for (const t of [...full, ...partial]) {
     const rel = formatTilePath(t);
     if (t.width === undefined && existsSync(path.join(dir, 'tile', rel))) continue;
-    fetched.set(rel, await fetchBytes(base, `tile/${rel}`));
+    fetched.set(rel, { address: t, bytes: await fetchBytes(base, `tile/${rel}`) });
   }
-  const tile = async (t: TileAddress): Promise<Uint8Array | undefined> => fetched.get(formatTilePath(t)) ?? (await local(formatTilePath(t)));
+  const tile = async (t: TileAddress): Promise<Uint8Array | undefined> => fetched.get(formatTilePath(t))?.bytes ?? (await local(formatTilePath(t)));
 
   // A hash tile of level L and index n, full or the partial of this size (or the previous one's).
   const hashTileAt = async (level: number, index: number): Promise<Uint8Array | undefined> => {
@@ -183,8 +183,7 @@ export async function logMirror(args: string[]): Promise<number> {
   };
 
   // Every new tile against what is below it.
-  for (const [rel, bytes] of fetched) {
-    const t = [...full, ...partial].find((x) => formatTilePath(x) === rel)!;
+  for (const [rel, { address: t, bytes }] of fetched) {
     const width = t.width ?? TILE_WIDTH;
     if (t.kind === 'entries') {
       const leaves = entriesOf(bytes, `tile/${rel}`);
@@ -212,7 +211,7 @@ export async function logMirror(args: string[]): Promise<number> {
 
   // Tiles first, the checkpoint last.
   let bytes = 0;
-  for (const [rel, data] of fetched) {
+  for (const [rel, { bytes: data }] of fetched) {
     await writeOnce(path.join(dir, 'tile', rel), data);
     bytes += data.length;
   }

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { Wire } from '../api/wire.ts';
 import { TlogError } from '../core/tlog/tlog-error.ts';
 import { parseWitnessPolicy, type WitnessPolicy } from '../core/tlog/witness-policy.ts';
+import { keyIdHex } from '../core/tlog/vkey.ts';
 import { fetchJson, serverUrl } from './http.ts';
 
 const USAGE = `Usage: modelsign trust export [--server URL] [--out FILE] [--witness-policy-out FILE [--witness-policy PINNED]]
@@ -27,7 +28,7 @@ could not be written; 2 usage.`;
 
 /** What two policies' witnesses and quorum are, for a reader: the differences, or none. */
 function policyDifferences(pinned: WitnessPolicy, operator: WitnessPolicy): string[] {
-  const keyOf = (p: WitnessPolicy) => new Map(p.witnesses.map((w) => [`${w.key.name}+${w.key.keyId.toString(16).padStart(8, '0')}`, w.name]));
+  const keyOf = (p: WitnessPolicy) => new Map(p.witnesses.map((w) => [`${w.key.name}+${keyIdHex(w.key.keyId)}`, w.name]));
   const [mine, theirs] = [keyOf(pinned), keyOf(operator)];
   const out: string[] = [];
   for (const [k, name] of theirs) if (!mine.has(k)) out.push(`the operator's policy has witness ${name} (${k}), yours does not`);

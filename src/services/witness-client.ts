@@ -16,6 +16,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { formatAddCheckpoint, parseCosignatureLines, parseTlogSize, TLOG_SIZE_MEDIA_TYPE } from '../core/tlog/add-checkpoint.ts';
 import { parseCheckpoint } from '../core/tlog/checkpoint.ts';
 import { verifyCosignature, type WitnessKey } from '../core/tlog/cosignature.ts';
+import { keyIdHex } from '../core/tlog/vkey.ts';
 import type { Database } from '../db/client.ts';
 import { latestCheckpoint, readTree, type CheckpointRow } from '../db/log-store.ts';
 import { verifyCheckpoint } from '../core/tlog/log-note.ts';
@@ -56,7 +57,7 @@ export interface WitnessClientOptions {
   alarm(event: WitnessAlarmEvent): void;
 }
 
-const keyIdOf = (t: WitnessTarget) => t.key.keyId.toString(16).padStart(8, '0');
+const keyIdOf = (t: WitnessTarget) => keyIdHex(t.key.keyId);
 const MAX_BACKOFF_MS = 5 * 60_000;
 // Not knowing this log is a configuration matter on the witness's side (or it was just told of
 // us): ask again every six paces, between 10 s and a minute.

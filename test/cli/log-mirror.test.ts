@@ -4,7 +4,6 @@
 // fork) or shrank (a rollback) exits 9 and writes nothing; a tile with a flipped byte exits 1.
 // Runs once: the tiles' storage behaviour is checked on both databases by test/server/tiles.test.ts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,7 +14,7 @@ import { parseCheckpoint } from '../../src/core/tlog/checkpoint.ts';
 import { parseSignedNote } from '../../src/core/tlog/signed-note.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
-import { runCliAsync } from '../support/process.ts';
+import { runAsync, runCliAsync } from '../support/process.ts';
 import { growLog } from '../support/synthetic-log.ts';
 import { tamperingProxy } from '../support/tiles.ts';
 import { buildGo, goSkip } from '../interop/support/go.ts';
@@ -73,14 +72,7 @@ describe('modelsign log mirror', () => {
       const { server, url } = await serveFolder(out);
       servers.push(server);
       const vkey = readFileSync(path.join(out, 'vkey'), 'utf8').trim();
-      const res = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(bin, ['check', url, vkey]);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('close', (status) => resolve({ status, stdout, stderr }));
-      });
+      const res = await runAsync(bin, ['check', url, vkey]);
       assert.equal(res.status, 0, res.stderr);
       assert.match(res.stdout, /checked tree 1003: \d+ hash tiles read, 4 entry bundles/);
     } finally {

@@ -6,7 +6,7 @@
 // the wheel it built and installed; elsewhere the source tree runs under Debian's python3.
 // Runs once: its subject is an offline client.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
-import { runCliAsync } from '../support/process.ts';
+import { runAsync, runCliAsync, type Ran } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
 import { TAMPERS, writeTestModel } from '../support/tamper.ts';
 import { ED25519_WITNESSES } from '../support/witness-cases.ts';
@@ -46,16 +46,9 @@ describe('modelsign-verify (Python) against a running service, with no node on P
     return spawnSync(command, argv, { ...options, encoding: 'utf8' });
   };
   // Anything that talks to the in-process service must not block its event loop.
-  const verifyPyOnline = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => {
+  const verifyPyOnline = (...args: string[]): Promise<Ran> => {
     const { command, argv, options } = invocation(args);
-    return new Promise((resolve) => {
-      const child = spawn(command, argv, options);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    return runAsync(command, argv, options);
   };
 
   before(async () => {

@@ -4,7 +4,6 @@
 // down it says plainly that there is no proof yet, and signing still succeeds.
 // Runs once: its subject is the client; the service's storage is tested in both passes elsewhere.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Services } from '../../src/services/index.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
-import { runCliAsync } from '../support/process.ts';
+import { runAsync, runCliAsync, type Ran } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
 import { TestWitness } from '../support/test-witness.ts';
 import { ED25519_WITNESSES } from '../support/witness-cases.ts';
@@ -20,17 +19,10 @@ import { ED25519_WITNESSES } from '../support/witness-cases.ts';
 const SRC = fileURLToPath(new URL('../../python/src', import.meta.url));
 const python = process.env.MODELSIGN_PY_VERIFY ? undefined : pythonWithCryptography();
 
-function runPython(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runPython(args: string[]): Promise<Ran> {
   const command = process.env.MODELSIGN_PY_VERIFY ?? python!;
   const argv = process.env.MODELSIGN_PY_VERIFY ? args : ['-m', 'modelsign_verify', ...args];
-  return new Promise((resolve) => {
-    const child = spawn(command, argv, { env: { ...process.env, PYTHONPATH: SRC } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runAsync(command, argv, { env: { ...process.env, PYTHONPATH: SRC } });
 }
 
 describe('sign and verify against a witnessed service', () => {

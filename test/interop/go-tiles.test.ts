@@ -7,7 +7,6 @@
 // x/mod's checks accept ours). Through a proxy that flips one byte of one tile, the check fails.
 // Runs once: the tile reads' storage behaviour is checked on both databases by test/server/tiles.test.ts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { formatVkey, NOTE_TYPE } from '../../src/core/tlog/vkey.ts';
@@ -15,17 +14,10 @@ import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
 import { growLog } from '../support/synthetic-log.ts';
 import { buildGo, goSkip } from './support/go.ts';
+import { runAsync } from '../support/process.ts';
 import { tamperingProxy } from '../support/tiles.ts';
 
-const run = (bin: string, args: string[]) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+const run = (bin: string, args: string[]) => runAsync(bin, args);
 
 describe('Go\'s sumdb/tlog reads the log as tiles', { skip: goSkip }, () => {
   let t: TestApp;

@@ -31,7 +31,7 @@ import { cosignEd25519, ED25519_WITNESSES } from '../support/witness-cases.ts';
 import { storeCosignature } from '../../src/db/witness-store.ts';
 import { claimLogOrigin } from '../../src/db/log-store.ts';
 import { LogOriginError } from '../../src/services/log-origin.ts';
-import { parseVkey } from '../../src/core/tlog/vkey.ts';
+import { keyIdHex, parseVkey } from '../../src/core/tlog/vkey.ts';
 
 const ORIGIN = 'tlog.modelsign.test';
 
@@ -54,7 +54,7 @@ function witnessFor(index: number, holder: { services?: Services }, flavour: Wit
   });
 }
 
-const witnessKeyId = (w: TestWitness) => witnessKeyOf(parseVkey(w.vkey)).keyId.toString(16).padStart(8, '0');
+const witnessKeyId = (w: TestWitness) => keyIdHex(witnessKeyOf(parseVkey(w.vkey)).keyId);
 
 const committedNotes = async (t: TestApp) => new Set((await t.services.db.query<{ note: string }>('SELECT "note" FROM "tlog_checkpoints"')).map((r) => r.note));
 
@@ -145,14 +145,11 @@ describe('a witnessed log', () => {
       assert.equal(res.headers['retry-after'], '5');
       // Not final while its proof does not exist.
       assert.equal((await t.app.inject({ url: `/v1/signatures/${signed.id}` })).headers['cache-control'], 'no-cache');
-      // Pushback: the client backs off, and nothing is cosigned by w0 meanwhile.
-      const state = (await t.services.witnesses!.client.states()).find((s) => s.name === 'w0')!;
+      // Pushback: the client backs off.
       await until('pushback to be seen', async () => ((await t.services.witnesses!.client.states()).find((s) => s.name === 'w0')!.status === 'pushback') || undefined);
-      assert.ok(state);
     } finally {
       w0.pushback = false;
     }
-    // Recovers once the witness takes requests again (after the back-off).
   });
 
   it('refuses to rotate the log key while witnessed (409 log_key_witnessed)', async () => {

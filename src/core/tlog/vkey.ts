@@ -39,8 +39,11 @@ export function parseVkey(vkey: string): Vkey {
   return { name, type, publicKey, keyId };
 }
 
+/** A note key ID as vkeys and witness state write it: 8 lowercase hex digits. */
+export const keyIdHex = (keyId: number): string => keyId.toString(16).padStart(8, '0');
+
 export function formatVkey(name: string, type: number, publicKey: Uint8Array): string {
-  return `${name}+${noteKeyId(name, type, publicKey).toString(16).padStart(8, '0')}+${toBase64(Uint8Array.of(type, ...publicKey))}`;
+  return `${name}+${keyIdHex(noteKeyId(name, type, publicKey))}+${toBase64(Uint8Array.of(type, ...publicKey))}`;
 }
 
 /** Whether two keys are the same underlying key (tlog-policy's duplicates: 0x01 and 0x04 wrap the same Ed25519 key). */

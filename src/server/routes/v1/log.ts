@@ -10,7 +10,7 @@ import type { CatchAllRouteOf, RouteOf } from '../../../api/wire.ts';
 import { toBase64 } from '../../../core/bytes.ts';
 import { logEntryView } from '../../../api/log-entries.ts';
 import { ModelsignError } from '../../../core/errors.ts';
-import { formatVkey, NOTE_TYPE } from '../../../core/tlog/vkey.ts';
+import { formatVkey, keyIdHex, NOTE_TYPE } from '../../../core/tlog/vkey.ts';
 
 // Entries per page of GET /v1/log/entries at most.
 const MAX_ENTRIES_PAGE = 1000;
@@ -58,7 +58,7 @@ export default async function logRoutes(app: FastifyInstance) {
       configured: true,
       policy: w.config.text,
       witnesses: w.client.targets.map((t) => {
-        const keyId = t.key.keyId.toString(16).padStart(8, '0');
+        const keyId = keyIdHex(t.key.keyId);
         const state = states.find((s) => s.name === t.name && s.keyId === keyId);
         return { name: t.name, keyId, url: t.url, paceSeconds: t.paceMs / 1000, status: state?.status ?? 'new', cosignedSize: state?.cosignedSize ?? null, cosignedAt: state?.cosignedAt ?? null };
       }),
