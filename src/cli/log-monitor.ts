@@ -19,18 +19,25 @@ import { TlogError } from '../core/tlog/tlog-error.ts';
 import { verifyConsistency } from '../core/tlog/verify-proof.ts';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
+import { monitorTiles } from './log-monitor-tiles.ts';
 import { writeFileAtomic } from './files.ts';
 import { failureOf, fetchJson, request, serverUrl } from './http.ts';
 
 const USAGE = `Usage: modelsign log monitor --server URL --state FILE [--log-key PEM_FILE] [--json]
+       modelsign log monitor --tiles URL --vkey VKEY --state FILE [--server URL] [--json]
 
 Fetches the log's newest checkpoint and checks that the log only grew since the checkpoint saved
 in FILE: the signature (by a trusted log key), a consistency proof, and every new entry. On the
 first run the log keys the server lists are pinned in FILE (trust on first use) unless --log-key
 names one; later runs trust only the pinned keys and --log-key.
 
+With --tiles, reads any C2SP tlog-tiles log (a modelsign service's URL/v1/log, a \`log mirror\`, or
+another log) by its tiles alone: the checkpoint against the note key (--vkey on the first run,
+pinned in FILE), and every new entry bundle against its level-0 hashes, replayed onto the saved
+tree. A modelsign mirror's side files, or --server, give each entry's content to check.
+
 Exit codes: 0 the log is consistent (state saved); 9 fork or rollback (the log rewrote or
-dropped history; state kept); 3 the checkpoint is not signed by a trusted log key; 5 the server
+dropped history, or an entry does not match its hash or its content; state kept); 3 the checkpoint is not signed by a trusted log key; 5 the server
 could not be reached or failed; 4 the state file could not be read or written; 2 usage.`;
 
 interface PinnedKey {
@@ -144,17 +151,23 @@ async function replay(server: URL, edge: TreeEdge, to: number): Promise<{ edge: 
 export async function logMonitor(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, json: { type: 'boolean', default: false } },
+    { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, tiles: { type: 'string' }, vkey: { type: 'string' }, json: { type: 'boolean', default: false } },
     USAGE,
   );
-  const server = serverUrl(values.server ?? clientEnv().server);
   if (!values.state) throw new CliFailure(EXIT.usage, `--state is required\n\n${USAGE}`);
+  if (values.tiles && values['log-key']) throw new CliFailure(EXIT.usage, '--tiles takes the log\'s note key (--vkey), not --log-key');
+  if (!values.tiles && values.vkey) throw new CliFailure(EXIT.usage, '--vkey goes with --tiles');
   const report = (result: Record<string, unknown>, line: string, code: number) => {
     if (values.json) process.stdout.write(JSON.stringify({ ok: code === 0, exitCode: code, ...result }) + '\n');
     else (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
     return code;
   };
   try {
+    if (values.tiles) {
+      const { line, ...result } = await monitorTiles({ tiles: values.tiles, vkey: values.vkey, state: values.state, server: values.server ? serverUrl(values.server) : undefined });
+      return report(result, line, EXIT.ok);
+    }
+    const server = serverUrl(values.server ?? clientEnv().server);
     const state = await readState(values.state);
     const keys: PinnedKey[] = [...(state?.logKeys ?? [])];
     if (values['log-key']) {

@@ -1,11 +1,13 @@
-// `modelsign log mirror`: a log of 1,003 entries mirrored into a folder, checked, and read back by
+// `modelsign log mirror --from` (any tiles log; a modelsign service with side files and the key
+// pinned from /v1/log/vkey is test/cli/log-monitor-tiles.test.ts): a log of 1,003 entries (synthetic
+// leaves, which /v1/log/entries cannot list) mirrored into a folder, checked, and read back by
 // Go's own tree code (test/interop/go-tiles) from a plain static server of that folder; a second
 // run after 300 more entries writes only what changed; a log that rewrote what was mirrored (a
 // fork) or shrank (a rollback) exits 9 and writes nothing; a tile with a flipped byte exits 1.
 // Runs once: the tiles' storage behaviour is checked on both databases by test/server/tiles.test.ts.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +18,7 @@ import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { signRelease } from '../support/keys.ts';
 import { runAsync, runCliAsync } from '../support/process.ts';
 import { growLog } from '../support/synthetic-log.ts';
-import { tamperingProxy } from '../support/tiles.ts';
+import { serveFolder, tamperingProxy } from '../support/tiles.ts';
 import { buildGo, goSkip } from '../interop/support/go.ts';
 
 const files = (dir: string): string[] =>
@@ -24,16 +26,6 @@ const files = (dir: string): string[] =>
     const full = path.join(dir, name);
     return statSync(full).isDirectory() ? files(full) : [full];
   });
-
-/** A plain static server of a folder (what nginx or an object store would be). */
-function serveFolder(dir: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const file = path.join(dir, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) return void res.writeHead(404).end();
-    res.writeHead(200).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
 
 describe('modelsign log mirror', () => {
   let t: TestApp;
@@ -57,10 +49,11 @@ describe('modelsign log mirror', () => {
   });
 
   it('writes the tiles, the entry bundles and the checkpoint last, each checked, and pins the log key', async () => {
-    const res = await runCliAsync(['log', 'mirror', '--out', out, '--server', base], {});
+    const vkey = (await t.app.inject({ url: '/v1/log/vkey' })).body.trim();
+    const res = await runCliAsync(['log', 'mirror', '--out', out, '--from', `${base}/v1/log`, '--vkey', vkey], {});
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, /mirrored tlog\.modelsign\.test at size 1003: 9 files written/);
-    assert.match(res.stderr, /pinned the log key tlog\.modelsign\.test\+/);
+    assert.equal(readFileSync(path.join(out, 'vkey'), 'utf8'), `${vkey}\n`);
     // 3 full level-0 tiles and the partial of 235, level 1's partial of 3; 3 full entry bundles and the partial: 9 files.
     for (const rel of ['tile/0/000', 'tile/0/002', 'tile/0/003.p/235', 'tile/1/000.p/3', 'tile/entries/000', 'tile/entries/003.p/235', 'checkpoint', 'vkey']) assert.ok(existsSync(path.join(out, rel)), rel);
     assert.equal(readFileSync(path.join(out, 'checkpoint'), 'utf8'), (await t.app.inject({ url: '/v1/log/checkpoint' })).body);
@@ -84,7 +77,7 @@ describe('modelsign log mirror', () => {
     const before = new Map(files(out).map((f) => [f, statSync(f).mtimeMs]));
     await growLog(t.services.db, 1_303);
     await t.services.checkpointer.checkpointNow();
-    const res = await runCliAsync(['log', 'mirror', '--out', out, '--server', base], {});
+    const res = await runCliAsync(['log', 'mirror', '--out', out, '--from', `${base}/v1/log`], {});
     assert.equal(res.status, 0, res.stderr);
     // 1303 = 5 full level-0 tiles and a partial of 23, level 1's partial of 5, entries likewise: new are 0/003, 0/004,
     // 0/005.p/23, 1/000.p/5, entries/003, entries/004, entries/005.p/23.
@@ -99,12 +92,12 @@ describe('modelsign log mirror', () => {
     const signer = t.services.keys.signer('log');
     // The mirror's checkpoint says another root at its size: the log's tiles now disagree with it.
     writeFileSync(checkpointFile, await signCheckpoint({ ...mirrored, rootHash: new Uint8Array(32).fill(5) }, signer, Math.floor(Date.now() / 1000)));
-    const fork = await runCliAsync(['log', 'mirror', '--out', out, '--server', base], {});
+    const fork = await runCliAsync(['log', 'mirror', '--out', out, '--from', `${base}/v1/log`], {});
     assert.equal(fork.status, 9, fork.stdout + fork.stderr);
     assert.match(fork.stderr, /fork: .* at size 1303/);
     // The mirror's checkpoint is larger than the log's: a rollback.
     writeFileSync(checkpointFile, await signCheckpoint({ ...mirrored, size: mirrored.size + 10 }, signer, Math.floor(Date.now() / 1000)));
-    const rollback = await runCliAsync(['log', 'mirror', '--out', out, '--server', base], {});
+    const rollback = await runCliAsync(['log', 'mirror', '--out', out, '--from', `${base}/v1/log`], {});
     assert.equal(rollback.status, 9, rollback.stdout + rollback.stderr);
     assert.match(rollback.stderr, /rollback/);
     writeFileSync(checkpointFile, kept);
@@ -116,7 +109,7 @@ describe('modelsign log mirror', () => {
     const tampering = await tamperingProxy(base, '/v1/log/tile/0/005', 40);
     servers.push(tampering.server);
     const before = readFileSync(path.join(out, 'checkpoint'), 'utf8');
-    const res = await runCliAsync(['log', 'mirror', '--out', out, '--server', tampering.url], {});
+    const res = await runCliAsync(['log', 'mirror', '--out', out, '--from', `${tampering.url}/v1/log`], {});
     assert.equal(res.status, 1, res.stdout + res.stderr);
     assert.equal(readFileSync(path.join(out, 'checkpoint'), 'utf8'), before);
     assert.ok(!existsSync(path.join(out, 'tile/0/005')));

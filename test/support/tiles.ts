@@ -1,6 +1,8 @@
 // Reading C2SP tlog-tiles responses in tests.
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { RFC6962 } from '../../src/core/tlog/hash.ts';
@@ -58,4 +60,14 @@ export async function tamperingProxy(base: string, path: string, offset: number)
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+/** A plain static server of a folder (what nginx or an object store would be): 200 with the file, else 404. */
+export function serveFolder(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const file = path.join(dir, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
+    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) return void res.writeHead(404).end();
+    res.writeHead(200).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
 }

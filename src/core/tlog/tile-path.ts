@@ -83,3 +83,28 @@ export function partialSizes(t: TileAddress & { width: number }): { from: number
   const to = from + unit;
   return Number.isSafeInteger(to) ? { from, to } : undefined;
 }
+
+/** Every tile and entry bundle of a tree of `size` leaves: the full ones, and the partials of its right edge. */
+export function tilesOfTree(size: number): { full: TileAddress[]; partial: TileAddress[] } {
+  const full: TileAddress[] = [];
+  const partial: TileAddress[] = [];
+  for (let level = 0; ; level++) {
+    const count = Math.floor(size / TILE_WIDTH ** level);
+    if (count === 0) break;
+    for (let i = 0; i < Math.floor(count / TILE_WIDTH); i++) full.push({ kind: 'hash', level, index: i, width: undefined });
+    if (count % TILE_WIDTH) partial.push({ kind: 'hash', level, index: Math.floor(count / TILE_WIDTH), width: count % TILE_WIDTH });
+  }
+  for (let i = 0; i < Math.floor(size / TILE_WIDTH); i++) full.push({ kind: 'entries', level: 0, index: i, width: undefined });
+  if (size % TILE_WIDTH) partial.push({ kind: 'entries', level: 0, index: Math.floor(size / TILE_WIDTH), width: size % TILE_WIDTH });
+  return { full, partial };
+}
+
+/** The entry bundles holding leaves [from, to) of a tree of `to` leaves: full ones, and the partial of its edge. */
+export function entryBundlesOf(from: number, to: number): TileAddress[] {
+  const out: TileAddress[] = [];
+  for (let i = Math.floor(from / TILE_WIDTH); i * TILE_WIDTH < to; i++) {
+    const width = Math.min(TILE_WIDTH, to - i * TILE_WIDTH);
+    out.push({ kind: 'entries', level: 0, index: i, width: width === TILE_WIDTH ? undefined : width });
+  }
+  return out;
+}

@@ -12,7 +12,8 @@ export type TlogErrorCode =
   | 'policy_malformed'
   | 'cosignature_invalid'
   | 'tlog_proof_malformed'
-  | 'tile_path_invalid';
+  | 'tile_path_invalid'
+  | 'bundle_malformed';
 
 export class TlogError extends Error {
   override readonly name = 'TlogError';
