@@ -3,8 +3,8 @@
 // written: the checkpoint against the pinned verifier key, every new hash tile against the tiles
 // below it (down to the leaf hashes of the entry bundles), the tree's root against the checkpoint,
 // and the previous mirrored checkpoint's root against the same tiles (a log that rewrote what was
-// mirrored is a fork: exit 9, nothing written). Full tiles are written once (temp file + rename),
-// partials for the new size, and the checkpoint last, so a reader never sees a checkpoint whose
+// mirrored is a fork: exit 9, nothing written). Each tile is written once (temp file + rename), a
+// partial too (its width fixes its content), and the checkpoint last, so a reader never sees a checkpoint whose
 // tiles are missing. Mirroring a modelsign service (--server), each entry bundle gets a side file
 // (cli/entry-side-file.ts) whose entries are checked against the bundle's leaf data first.
 import { existsSync } from 'node:fs';
@@ -104,9 +104,10 @@ export async function logMirror(args: string[]): Promise<number> {
   if (previous && previous.origin !== checkpoint.origin) throw new CliFailure(EXIT.usage, `${dir} mirrors ${previous.origin}, not ${checkpoint.origin}`);
   if (previous && checkpoint.size < previous.size) throw new CliFailure(EXIT.history, `rollback: the log's checkpoint has ${checkpoint.size} entries, the mirror already holds ${previous.size}; nothing written`);
 
-  // Fetch what is not mirrored yet: full tiles once, the partials of this size.
+  // Fetch what is not mirrored yet. A partial's content is fixed by its width as a full tile's is,
+  // so one already here (checked when it was written) is kept too.
   const { full, partial } = tilesOfTree(checkpoint.size);
-  const wanted = [...full, ...partial].filter((t) => t.width !== undefined || !existsSync(path.join(dir, 'tile', formatTilePath(t))));
+  const wanted = [...full, ...partial].filter((t) => !existsSync(path.join(dir, 'tile', formatTilePath(t))));
   const fetched = new Map<string, { address: TileAddress; bytes: Uint8Array }>();
   await inPool(wanted, FETCH_CONCURRENCY, async (t) => {
     const rel = formatTilePath(t);
@@ -179,7 +180,7 @@ export async function logMirror(args: string[]): Promise<number> {
     }
   }
   if (server) {
-    const bundles = [...full, ...partial].filter((t) => t.kind === 'entries' && (t.width !== undefined || !existsSync(path.join(dir, sideFilePath(t)))));
+    const bundles = [...full, ...partial].filter((t) => t.kind === 'entries' && !existsSync(path.join(dir, sideFilePath(t))));
     await inPool(bundles, 4, async (t) => {
       const leaves = entriesOf((await tile(t))!, `tile/${formatTilePath(t)}`);
       const first = t.index * TILE_WIDTH;
