@@ -89,6 +89,8 @@ export interface TestAppOptions {
   witnesses?: { policy: string; paceMs?: number };
   /** MODELSIGN_MIRROR_URL: a mirror whose checkpoint is read at start. */
   mirrorUrl?: string;
+  /** MODELSIGN_LOG_ORIGIN (default the public URL's host). */
+  logOrigin?: string;
   /** Called with the services before they start (a test witness that needs the log key reads it from them). */
   onServices?: (services: Services) => void;
 }
@@ -126,6 +128,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.rotation ? { rotation: options.rotation, scheduleIntervalMs: options.scheduleIntervalMs ?? 3_600_000 } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.mirrorUrl ? { mirrorUrl: options.mirrorUrl } : {}),
+    ...(options.logOrigin ? { logOrigin: options.logOrigin } : {}),
     ...(options.witnesses ? { witnesses: testWitnessConfig(options.witnesses.policy, options.witnesses.paceMs), witnessIntervalMs: 20, witnessRequestTimeoutMs: 2_000 } : {}),
   });
   config.oidc = { ...config.oidc, ...options.oidc };
