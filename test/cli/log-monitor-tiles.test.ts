@@ -4,7 +4,8 @@
 // against the mirror (each entry's content checked from the side files) and against the service
 // (content from --server), follows the log as it grows, and exits 9 on a mirror swapped for
 // another tree of the same size signed by the same key, on one rolled back, and names the entry
-// whose side-file payload was tampered with. Another project's log (no side files) is checked by
+// whose side-file payload was tampered with, and the one whose bundle data does not hash to its
+// level-0 hash. Another project's log (no side files) is checked by
 // its hashes.
 // Runs once: the monitor is a client of the tiles; their storage is tested on both databases by test/server/tiles.test.ts.
 import assert from 'node:assert/strict';
@@ -110,6 +111,18 @@ describe('log monitor --tiles, and the side files of a mirror', () => {
     assert.match(rollback.stderr, /rollback: the log's checkpoint has 270 entries, fewer than the 280 this monitor saw/);
     // The state is kept: the real mirror still passes.
     assert.equal((await monitor(['--tiles', mirrorUrl, '--state', path.join(dir, 'm.json')])).status, 0);
+  });
+
+  it('exits 9 naming the entry whose data in a bundle does not hash to its level-0 hash', async () => {
+    const flipped = path.join(dir, 'flipped');
+    cpSync(out, flipped, { recursive: true });
+    const file = path.join(flipped, 'tile/entries/001.p/24');
+    const bytes = readFileSync(file);
+    bytes[10] ^= 1; // inside entry 256's data (after its two length bytes)
+    writeFileSync(file, bytes);
+    const res = await monitor(['--tiles', await serve(flipped), '--vkey', vkey, '--state', path.join(dir, 'f.json')]);
+    assert.equal(res.status, 9, res.stdout + res.stderr);
+    assert.match(res.stderr, /entry 256: its data in tile\/entries\/001\.p\/24 does not hash to its leaf hash in tile\/0\/001\.p\/24/);
   });
 
   it('names the entry whose payload was tampered with in the side file', async () => {

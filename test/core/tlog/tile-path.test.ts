@@ -3,7 +3,8 @@
 // Tier: quick
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTileIndex, formatTilePath, parseTilePath, partialSizes, tileEnd } from '../../../src/core/tlog/tile-path.ts';
+import { entryBundlesOf, formatTileIndex, formatTilePath, parseTilePath, partialSizes, tileEnd, tilesOfTree } from '../../../src/core/tlog/tile-path.ts';
+import { parseEntryBundle } from '../../../src/core/tlog/entry-bundle.ts';
 import { TlogError } from '../../../src/core/tlog/tlog-error.ts';
 
 describe('tile paths (C2SP tlog-tiles)', () => {
@@ -59,3 +60,40 @@ describe('tile paths (C2SP tlog-tiles)', () => {
     assert.equal(tileEnd(parseTilePath('63/000')), undefined);
   });
 });
+
+describe('the tiles of a tree', () => {
+  const paths = (ts: ReturnType<typeof entryBundlesOf>) => ts.map(formatTilePath);
+  it('lists every full tile and the partials of the right edge, on every level', () => {
+    assert.deepEqual(tilesOfTree(0), { full: [], partial: [] });
+    const small = tilesOfTree(255);
+    assert.deepEqual([paths(small.full), paths(small.partial)], [[], ['0/000.p/255', 'entries/000.p/255']]);
+    const t = tilesOfTree(70_003);
+    // 273 full level-0 tiles, 1/000, 273 full bundles; partials 0/273.p/115, 1/001.p/17, 2/000.p/1, entries/273.p/115.
+    assert.equal(t.full.length, 273 + 1 + 273);
+    assert.deepEqual(paths(t.partial), ['0/273.p/115', '1/001.p/17', '2/000.p/1', 'entries/273.p/115']);
+    assert.deepEqual(paths(tilesOfTree(65_536).partial), ['2/000.p/1']);
+  });
+
+  it('names the entry bundles that hold a range of leaves, the last one the partial of the range\'s end', () => {
+    assert.deepEqual(paths(entryBundlesOf(0, 0)), []);
+    assert.deepEqual(paths(entryBundlesOf(270, 280)), ['entries/001.p/24']);
+    assert.deepEqual(paths(entryBundlesOf(200, 600)), ['entries/000', 'entries/001', 'entries/002.p/88']);
+    assert.deepEqual(paths(entryBundlesOf(512, 768)), ['entries/002']);
+  });
+});
+
+describe('entry bundles', () => {
+  it('splits a bundle into its entries (big-endian uint16 lengths), an empty entry and a 65,535-byte one included', () => {
+    const big = new Uint8Array(65_535).fill(7);
+    const bundle = new Uint8Array([0, 2, 1, 2, 0, 0, 0xff, 0xff, ...big]);
+    assert.deepEqual(parseEntryBundle(bundle).map((e) => e.length), [2, 0, 65_535]);
+    assert.deepEqual([...parseEntryBundle(bundle)[0]!], [1, 2]);
+  });
+
+  it('refuses a bundle cut inside a length or an entry', () => {
+    for (const cut of [new Uint8Array([0]), new Uint8Array([0, 3, 1, 2]), new Uint8Array([0, 1, 9, 0])]) {
+      assert.throws(() => parseEntryBundle(cut), (err: unknown) => err instanceof TlogError && err.code === 'bundle_malformed');
+    }
+  });
+});
+
