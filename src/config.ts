@@ -94,6 +94,12 @@ export interface Config {
    * database's tree stops appending (503 log_behind_published).
    */
   mirrorUrl: string | undefined;
+  /**
+   * MODELSIGN_MIRROR_DIR, MODELSIGN_MIRROR_INTERVAL: a folder the service keeps a `log mirror` of
+   * its own log in (one instance at a time, under an advisory lock), every interval (default 1m);
+   * unset, none. Its checkpoint is also read at start as MODELSIGN_MIRROR_URL's is.
+   */
+  mirror: { dir: string; intervalMs: number } | undefined;
   /** How often the witness client looks for a witness due a request (no variable). */
   witnessIntervalMs: number;
   /** How long a witness has to answer an add-checkpoint request (no variable). */
@@ -319,6 +325,16 @@ function publicUrlOf(raw: string): string {
   return url.href.replace(/\/$/, '');
 }
 
+function mirrorOf(dir: string | undefined, intervalMs: number | undefined): Config['mirror'] {
+  if (dir === undefined) {
+    if (intervalMs !== undefined) throw new ConfigError('MODELSIGN_MIRROR_INTERVAL is set without MODELSIGN_MIRROR_DIR');
+    return undefined;
+  }
+  if (!path.isAbsolute(dir)) throw new ConfigError(`MODELSIGN_MIRROR_DIR must be an absolute path, got ${JSON.stringify(dir)}`);
+  if (intervalMs !== undefined && intervalMs < 1000) throw new ConfigError('MODELSIGN_MIRROR_INTERVAL must be at least 1s');
+  return { dir, intervalMs: intervalMs ?? 60_000 };
+}
+
 function mirrorUrlOf(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   let url: URL;
@@ -444,6 +460,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     witnesses,
     mirrorUrl: mirrorUrlOf(nonEmpty(env, 'MODELSIGN_MIRROR_URL')),
+    mirror: mirrorOf(nonEmpty(env, 'MODELSIGN_MIRROR_DIR'), duration('MODELSIGN_MIRROR_INTERVAL')),
     ...FIXED_SETTINGS,
     readiness: { ...FIXED_SETTINGS.readiness },
     signingBatch: { ...FIXED_SETTINGS.signingBatch },

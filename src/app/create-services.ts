@@ -43,13 +43,15 @@ import { witnessOriginProblem } from '../core/tlog/add-checkpoint.ts';
 import { keyIdHex } from '../core/tlog/vkey.ts';
 import { LogOriginError } from '../services/log-origin.ts';
 import { equalBytes } from '../core/bytes.ts';
-import { AppendGuard, checkMirror } from '../services/append-guard.ts';
+import { AppendGuard, checkMirror, checkMirrorFolder, type PublishedAhead } from '../services/append-guard.ts';
+import { MirrorJob } from '../services/mirror-job.ts';
+import { MirrorError } from '../services/tiles-mirror.ts';
 import { readTree } from '../db/log-store.ts';
 
 /** What the services take from the configuration. */
 export type ServicesConfig = Pick<
   Config,
-  'logOrigin' | 'publicUrl' | 'witnesses' | 'mirrorUrl' | 'witnessIntervalMs' | 'witnessRequestTimeoutMs' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
+  'logOrigin' | 'publicUrl' | 'witnesses' | 'mirrorUrl' | 'mirror' | 'witnessIntervalMs' | 'witnessRequestTimeoutMs' | 'statePollMs' | 'tlogWaitMs' | 'rotation' | 'checkpointIntervalMs' | 'auditSealMs' | 'scheduleIntervalMs' | 'nodeCacheSize' | 'tileCacheBytes' | 'leafBackfillBatch' | 'keyRefreshMinIntervalMs' | 'tokenKeyDestructionMs' | 'readiness' | 'signingBatch' | 'oidc'
 >;
 
 export interface ServiceDeps {
@@ -148,6 +150,19 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
   });
   let leavesDone: Promise<unknown> = Promise.resolve();
 
+  const tiles = new TileReader(db, log, tileHashes, { cacheBytes: config.tileCacheBytes });
+  const mirror = config.mirror && new MirrorJob(db, log, tiles, keys, guard, config.mirror.dir);
+  const mirrorTurn = async () => {
+    if (!mirror) return;
+    try {
+      const r = await mirror.run();
+      if (r && r.files > 0) logger.info({ dir: mirror.dir, size: r.size, files: r.files, ms: Math.round(r.ms) }, 'mirrored the log');
+    } catch (err) {
+      if (err instanceof MirrorError && (err.kind === 'fork' || err.kind === 'rollback' || err.kind === 'tampered')) logger.error({ dir: mirror.dir, kind: err.kind }, `log alarm: the mirror in ${mirror.dir} does not match the log: ${err.message}`);
+      else throw err;
+    }
+  };
+
   const background: Periodic[] = [
     periodic('checkpoint', config.checkpointIntervalMs, () => checkpointer.checkpointNow(), warn('could not sign a checkpoint')),
     periodic('state poll', config.statePollMs, () => watcher.check(), warn('could not poll for state changes')),
@@ -155,6 +170,7 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     ...(scheduled ? [periodic('scheduled rotation', config.scheduleIntervalMs, () => keys.runSchedule(), warn('scheduled rotation failed'))] : []),
     // Revoked keys whose token was away at revocation, and keys retired over an hour ago.
     ...(deps.backend.destroy ? [periodic('token key destruction', config.tokenKeyDestructionMs, () => keys.destroyRetired(), warn('could not destroy token keys'))] : []),
+    ...(config.mirror ? [periodic('log mirror', config.mirror.intervalMs, mirrorTurn, warn(`could not mirror the log into ${config.mirror.dir}`))] : []),
     ...(witnesses ? [periodic('witness submissions', config.witnessIntervalMs, () => witnesses.client.runDue(), warn('could not submit a checkpoint to witnesses'))] : []),
   ];
 
@@ -170,7 +186,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
     signatures,
     backfill,
     log,
-    tiles: new TileReader(db, log, tileHashes, { cacheBytes: config.tileCacheBytes }),
+    tiles,
+    mirror,
     leaves,
     checkpointer,
     audit,
@@ -198,9 +215,15 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       }
       // Before anything is appended: is this database behind a checkpoint the log published?
       const treeSize = (await readTree(db)).size;
-      if (config.mirrorUrl) {
-        const ahead = await checkMirror(config.mirrorUrl, origin, keys.list().filter((k) => k.purpose === 'log' && k.status !== 'pending'), treeSize, guard);
+      const logKeys = () => keys.list().filter((k) => k.purpose === 'log' && k.status !== 'pending');
+      const behind = (ahead: PublishedAhead | undefined) => {
         if (ahead) logger.error(ahead, `log alarm: ${ahead.source} holds a checkpoint of this log of size ${ahead.size}, signed by its key, but this database holds a tree of ${ahead.treeSize}: restored from an older backup? Appending is stopped (503 log_behind_published) so the log cannot fork`);
+      };
+      if (config.mirrorUrl) {
+        behind(await checkMirror(config.mirrorUrl, origin, logKeys(), treeSize, guard));
+      }
+      if (config.mirror) {
+        behind(await checkMirrorFolder(config.mirror.dir, origin, logKeys(), treeSize, guard));
       }
       if (witnesses) await witnesses.client.checkPublished(treeSize);
       const sequenced = guard.publishedAhead ? 0 : await backfill.run();

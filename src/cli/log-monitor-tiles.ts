@@ -14,11 +14,12 @@ import { parseEntryBundle } from '../core/tlog/entry-bundle.ts';
 import { entryBundlesOf, formatTilePath, TILE_WIDTH, type TileAddress } from '../core/tlog/tile-path.ts';
 import { TlogError } from '../core/tlog/tlog-error.ts';
 import { nodeLogHasher } from '../services/support/node-hasher.ts';
-import { parseSideFile, sideEntryProblem, sideFilePath } from './entry-side-file.ts';
+import { inPool, MIRROR_CONCURRENCY } from '../services/tiles-mirror.ts';
+import { parseSideFile, sideEntryProblem, sideFilePath } from '../core/tlog/entry-side-file.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { writeFileAtomic } from './files.ts';
 import { fetchJson } from './http.ts';
-import { FETCH_CONCURRENCY, inPool, logVkey, TilesSource } from './tiles-source.ts';
+import { logVkey, TilesSource } from './tiles-source.ts';
 
 export interface TilesMonitorOptions {
   tiles: string;
@@ -99,7 +100,7 @@ async function contentFromServer(server: URL, first: number, leaves: Uint8Array[
     for (const e of page.entries) {
       const leaf = leaves[at - first]!;
       if (!equalBytes(fromBase64(e.data) ?? new Uint8Array(0), leaf)) throw new CliFailure(EXIT.history, `entry ${at}: ${server.href} serves other leaf data than the tiles`);
-      const problem = sideEntryProblem(at, leaf, e);
+      const problem = sideEntryProblem(at, leaf, e, nodeLogHasher.sha256);
       if (problem) throw new CliFailure(EXIT.history, problem);
       at++;
     }
@@ -126,7 +127,7 @@ export async function monitorTiles(options: TilesMonitorOptions): Promise<TilesM
 
   // The new entries, a bundle at a time (several in flight), replayed in order.
   const bundles = entryBundlesOf(edge.size, checkpoint.size);
-  const read = await inPool(bundles, FETCH_CONCURRENCY, (bundle) => readBundle(source, bundle));
+  const read = await inPool(bundles, MIRROR_CONCURRENCY, (bundle) => readBundle(source, bundle));
   const from = edge.size;
   // The first bundle may hold entries the saved state already has.
   const firstNew = (bundle: TileAddress) => Math.max(0, from - bundle.index * TILE_WIDTH);
@@ -145,7 +146,7 @@ export async function monitorTiles(options: TilesMonitorOptions): Promise<TilesM
       contentChecked += await contentFromServer(options.server, bundle.index * TILE_WIDTH + skip, read[k]!.leaves.slice(skip));
     }
   } else {
-    const sides = await inPool(bundles, FETCH_CONCURRENCY, (bundle) => source.bytes(sideFilePath(bundle), true));
+    const sides = await inPool(bundles, MIRROR_CONCURRENCY, (bundle) => source.bytes(sideFilePath(bundle), true));
     const missing = bundles.findIndex((_, k) => !sides[k]);
     noSideFiles = bundles.length > 0 && sides.every((side) => !side) && !state?.contentChecked;
     if (missing >= 0 && !noSideFiles) {
@@ -155,7 +156,7 @@ export async function monitorTiles(options: TilesMonitorOptions): Promise<TilesM
       const entries = parseSideFile(sides[k]!);
       if (!entries) throw new CliFailure(EXIT.history, `${source.base}/${sideFilePath(bundle)} is not a side file`);
       for (let i = firstNew(bundle); i < read[k]!.leaves.length; i++) {
-        const problem = sideEntryProblem(bundle.index * TILE_WIDTH + i, read[k]!.leaves[i]!, entries[i]);
+        const problem = sideEntryProblem(bundle.index * TILE_WIDTH + i, read[k]!.leaves[i]!, entries[i], nodeLogHasher.sha256);
         if (problem) throw new CliFailure(EXIT.history, problem);
         contentChecked++;
       }

@@ -1,14 +1,11 @@
-// Reading a C2SP tlog-tiles log over HTTP, for `log mirror` and `log monitor --tiles`: the
-// checkpoint verified against a pinned vkey, and tiles fetched several at a time (a first mirror
-// of a large log reads thousands of small files; one at a time, the round trips dominate).
-import { parseCheckpoint, type Checkpoint } from '../core/tlog/checkpoint.ts';
+// Reading a C2SP tlog-tiles log over HTTP, for `log mirror` and `log monitor --tiles`: resources
+// under the log's prefix (an answer other than 200 is exit 5; a 404 may be asked for as absent),
+// and the checkpoint verified against a pinned note key.
+import type { Checkpoint } from '../core/tlog/checkpoint.ts';
 import { verifyCheckpoint } from '../core/tlog/log-note.ts';
-import { parseSignedNote } from '../core/tlog/signed-note.ts';
-import { NOTE_TYPE, parseVkey, type Vkey } from '../core/tlog/vkey.ts';
+import type { Vkey } from '../core/tlog/vkey.ts';
+import { logVkey as parseLogVkey, MirrorError } from '../services/tiles-mirror.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
-
-/** Requests in flight at once: enough to hide a loopback or LAN round trip, few enough for any static host. */
-export const FETCH_CONCURRENCY = 16;
 
 export class TilesSource {
   constructor(readonly base: string) {}
@@ -45,31 +42,12 @@ export class TilesSource {
   }
 }
 
-/** A log's verifier key as given on the command line or pinned in a file: an Ed25519 (0x01) note key. */
+/** A log's verifier key as given on the command line or pinned in a file (exit 2 when it is not an Ed25519 note key). */
 export function logVkey(text: string): Vkey {
-  let vkey: Vkey;
   try {
-    vkey = parseVkey(text.trim());
+    return parseLogVkey(text);
   } catch (err) {
-    throw new CliFailure(EXIT.usage, (err as Error).message);
+    if (err instanceof MirrorError) throw new CliFailure(EXIT.usage, err.message);
+    throw err;
   }
-  if (vkey.type !== NOTE_TYPE.ed25519) throw new CliFailure(EXIT.usage, 'the log\'s verifier key must be an Ed25519 (type 0x01) note key');
-  return vkey;
-}
-
-/** The body of a signed note's checkpoint, unverified (one this tool wrote and verified before). */
-export const checkpointOfNote = (note: string): Checkpoint => parseCheckpoint(parseSignedNote(note).text);
-
-/** Runs `fn` over `items`, `limit` at a time, in order of start; the first failure stops the rest. */
-export async function inPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

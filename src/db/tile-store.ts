@@ -68,3 +68,12 @@ export async function storeLeaves(s: Query, leaves: readonly { index: number; da
     [leaves.map((l) => String(l.index)), leaves.map((l) => Buffer.from(l.data).toString('base64'))],
   );
 }
+
+// Any fixed 64-bit number, distinct from the database's other advisory locks.
+const MIRROR_LOCK = 7_418_530_166_020_918n;
+
+/** Takes the mirror job's lock for this transaction; false when another instance holds it (services/mirror-job.ts). */
+export async function tryMirrorLock(s: Query): Promise<boolean> {
+  const [row] = await s.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${MIRROR_LOCK}) AS "locked"`);
+  return row?.locked === true;
+}

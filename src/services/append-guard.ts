@@ -4,6 +4,8 @@
 // log keys, larger than the tree here), appending stops: signing answers 503 log_behind_published,
 // reads go on, /readyz reports it. A bare number (a witness's 409 saying it holds a larger size)
 // is no evidence: it only raises an alarm, so no witness can stop the log.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ModelsignError } from '../core/errors.ts';
 import type { PublicKey } from '../core/keys/key.ts';
 import { verifyCheckpoint } from '../core/tlog/log-note.ts';
@@ -54,6 +56,21 @@ export async function checkMirror(url: string, origin: string, logKeys: readonly
   } catch {
     return undefined;
   }
+  return checkPublishedNote(note, `the mirror at ${url}`, origin, logKeys, treeSize, guard);
+}
+
+/** The same for a mirror folder this service keeps (MODELSIGN_MIRROR_DIR): its `checkpoint` file. */
+export async function checkMirrorFolder(dir: string, origin: string, logKeys: readonly PublicKey[], treeSize: number, guard: AppendGuard): Promise<PublishedAhead | undefined> {
+  let note: string;
+  try {
+    note = (await readFile(path.join(dir, 'checkpoint'), 'utf8')).slice(0, 512 * 1024);
+  } catch {
+    return undefined;
+  }
+  return checkPublishedNote(note, `the mirror folder ${dir}`, origin, logKeys, treeSize, guard);
+}
+
+function checkPublishedNote(note: string, source: string, origin: string, logKeys: readonly PublicKey[], treeSize: number, guard: AppendGuard): PublishedAhead | undefined {
   for (const key of logKeys) {
     let checkpoint;
     try {
@@ -62,7 +79,7 @@ export async function checkMirror(url: string, origin: string, logKeys: readonly
       continue;
     }
     if (checkpoint.origin !== origin || checkpoint.size <= treeSize) return undefined;
-    const ahead = { size: checkpoint.size, treeSize, source: `the mirror at ${url}` };
+    const ahead = { size: checkpoint.size, treeSize, source };
     guard.stop(ahead);
     return ahead;
   }

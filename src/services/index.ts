@@ -20,6 +20,7 @@ import type { OidcExchange } from './oidc-exchange.ts';
 import type { TrustedPublisherAdmin } from './trusted-publisher-admin.ts';
 import type { VerificationService } from './verification.ts';
 import type { WitnessClient } from './witness-client.ts';
+import type { MirrorJob } from './mirror-job.ts';
 import type { WitnessedLog } from './witnessed-log.ts';
 import type { WitnessPolicy } from '../core/tlog/witness-policy.ts';
 
@@ -51,6 +52,8 @@ export interface Services {
   watcher: StateWatcher;
   /** With MODELSIGN_WITNESS_POLICY: the client submitting checkpoints, and what the log serves with their cosignatures. */
   witnesses: { config: { text: string; policy: WitnessPolicy }; client: WitnessClient; log: WitnessedLog } | undefined;
+  /** MODELSIGN_MIRROR_DIR: the log mirrored into a folder every interval (also run by hand in tests). */
+  mirror: MirrorJob | undefined;
   /** Loads keys (creating them on first start), catches the log up, and starts the background work. */
   start(): Promise<void>;
   /** Stops the background work and waits for it; the database stays open (its owner closes it). */

@@ -118,7 +118,7 @@ describe('log monitor --tiles, and the side files of a mirror', () => {
     cpSync(out, flipped, { recursive: true });
     const file = path.join(flipped, 'tile/entries/001.p/24');
     const bytes = readFileSync(file);
-    bytes[10] ^= 1; // inside entry 256's data (after its two length bytes)
+    bytes[10] = bytes[10]! ^ 1; // inside entry 256's data (after its two length bytes)
     writeFileSync(file, bytes);
     const res = await monitor(['--tiles', await serve(flipped), '--vkey', vkey, '--state', path.join(dir, 'f.json')]);
     assert.equal(res.status, 9, res.stdout + res.stderr);

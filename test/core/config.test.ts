@@ -93,6 +93,17 @@ describe('configuration', () => {
     for (const bad of ['ftp://x/log', 'not a url', 'https://x/log?a=1']) assert.throws(() => loadConfig({ MODELSIGN_MIRROR_URL: bad }), (e) => e instanceof ConfigError && /MODELSIGN_MIRROR_URL/.test(e.message), bad);
   });
 
+  it('reads the folder the service mirrors its log into, and how often', () => {
+    assert.deepEqual(loadConfig({ MODELSIGN_MIRROR_DIR: '/srv/mirror' }).mirror, { dir: '/srv/mirror', intervalMs: 60_000 });
+    assert.deepEqual(loadConfig({ MODELSIGN_MIRROR_DIR: '/srv/mirror', MODELSIGN_MIRROR_INTERVAL: '5m' }).mirror, { dir: '/srv/mirror', intervalMs: 300_000 });
+    assert.equal(loadConfig({}).mirror, undefined);
+    const refused = (env: Record<string, string>, pattern: RegExp) => assert.throws(() => loadConfig(env), (e) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(env));
+    refused({ MODELSIGN_MIRROR_DIR: 'mirror' }, /MODELSIGN_MIRROR_DIR must be an absolute path/);
+    refused({ MODELSIGN_MIRROR_INTERVAL: '1m' }, /MODELSIGN_MIRROR_INTERVAL is set without MODELSIGN_MIRROR_DIR/);
+    refused({ MODELSIGN_MIRROR_DIR: '/srv/mirror', MODELSIGN_MIRROR_INTERVAL: '500ms' }, /MODELSIGN_MIRROR_INTERVAL/);
+    refused({ MODELSIGN_MIRROR_DIR: '/srv/mirror', MODELSIGN_MIRROR_INTERVAL: 'often' }, /MODELSIGN_MIRROR_INTERVAL must be a duration/);
+  });
+
   it('documents every variable it reads in README.md and .env.example', () => {
     const source = readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

@@ -1,13 +1,14 @@
 // The backup drill of the README ("Backup and restore"), with the tools it names: a backup taken
 // with `pg_dump -Fc`, 100 more releases signed and mirrored (`log mirror`, served as a plain
 // folder at MODELSIGN_MIRROR_URL), the backup restored with `pg_restore --clean --if-exists`.
+// The same refusal comes from the service's own mirror folder (MODELSIGN_MIRROR_DIR).
 // The restored service refuses to append (503 log_behind_published naming both sizes) before its
 // first append, and nothing is appended; reads go on (checkpoint, signatures, verification). The
 // two documented recoveries then work: restoring the newer backup (signing resumes and the mirror
 // follows it), or starting a new log (a new database, MODELSIGN_LOG_ORIGIN and mirror folder).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,9 +38,10 @@ describe('the backup drill: restore behind a published mirror', { skip: TEST_DB 
     const mirror = await serveFolder(path.join(dir, 'mirror'));
     servers.push(mirror.server);
     // Each start opens its own pool on the one database, as a restarted service would.
-    const start = async (o: { mirrorUrl?: string; logOrigin?: string; database?: TestDatabase } = {}): Promise<TestApp> => {
+    const start = async (o: { mirrorUrl?: string | null; mirrorDir?: string; logOrigin?: string; database?: TestDatabase } = {}): Promise<TestApp> => {
       const database = o.database ?? { db: await openDatabase({ url, poolSize: 5 }), url, drop: async () => undefined };
-      const t = await createTestApp({ database, kek, mirrorUrl: o.mirrorUrl ?? mirror.url, ...(o.logOrigin ? { logOrigin: o.logOrigin } : {}) });
+      const mirrorUrl = o.mirrorUrl === null ? undefined : (o.mirrorUrl ?? mirror.url);
+      const t = await createTestApp({ database, kek, ...(mirrorUrl ? { mirrorUrl } : {}), ...(o.mirrorDir ? { mirrorDir: o.mirrorDir } : {}), ...(o.logOrigin ? { logOrigin: o.logOrigin } : {}) });
       const close = t.close.bind(t);
       return Object.assign(t, { close: async () => (await close(), await database.db.close()) });
     };
@@ -92,6 +94,20 @@ describe('the backup drill: restore behind a published mirror', { skip: TEST_DB 
       assert.equal(ready.checks.log, 'behind-published');
     } finally {
       await restored.close();
+    }
+
+    // The same from a mirror folder the service keeps itself (MODELSIGN_MIRROR_DIR), with no URL;
+    // its mirror job leaves the folder (the evidence) as it is.
+    const viaFolder = await start({ mirrorUrl: null, mirrorDir: path.join(dir, 'mirror') });
+    try {
+      const refused = await signRelease(viaFolder, await viaFolder.publisherToken('acme'), '3.0');
+      assert.equal(refused.status, 503);
+      assert.match(JSON.stringify(refused.body), /published a checkpoint of size 105 \(the mirror folder .*mirror\) but its database holds a tree of 5/);
+      const kept = readFileSync(path.join(dir, 'mirror', 'checkpoint'), 'utf8');
+      assert.equal(await viaFolder.services.mirror!.run(), undefined);
+      assert.equal(readFileSync(path.join(dir, 'mirror', 'checkpoint'), 'utf8'), kept);
+    } finally {
+      await viaFolder.close();
     }
 
     // Recovery 1: the newer backup. Signing resumes, and the mirror follows.

@@ -89,6 +89,9 @@ export interface TestAppOptions {
   witnesses?: { policy: string; paceMs?: number };
   /** MODELSIGN_MIRROR_URL: a mirror whose checkpoint is read at start. */
   mirrorUrl?: string;
+  /** MODELSIGN_MIRROR_DIR (the job runs every mirrorIntervalMs, default an hour: tests run it by hand with services.mirror.run()). */
+  mirrorDir?: string;
+  mirrorIntervalMs?: number;
   /** MODELSIGN_LOG_ORIGIN (default the public URL's host). */
   logOrigin?: string;
   /** Called with the services before they start (a test witness that needs the log key reads it from them). */
@@ -129,6 +132,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.mirrorUrl ? { mirrorUrl: options.mirrorUrl } : {}),
     ...(options.logOrigin ? { logOrigin: options.logOrigin } : {}),
+    ...(options.mirrorDir ? { mirror: { dir: options.mirrorDir, intervalMs: options.mirrorIntervalMs ?? 3_600_000 } } : {}),
     ...(options.witnesses ? { witnesses: testWitnessConfig(options.witnesses.policy, options.witnesses.paceMs), witnessIntervalMs: 20, witnessRequestTimeoutMs: 2_000 } : {}),
   });
   config.oidc = { ...config.oidc, ...options.oidc };
