@@ -18,8 +18,8 @@ import { keySet, verifyBundle } from '../../src/core/verifier.ts';
 import type { Services } from '../../src/services/index.ts';
 import { bearer, createTestApp, listenTestApp, testKek, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { serveFolder } from '../support/tiles.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -476,13 +476,7 @@ describe('a witnessed log restored from an older backup', { skip: TEST_DB === 'p
       const mirrorDir = mkdtempSync(path.join(tmpdir(), 'modelsign-restore-mirror-'));
       const mirrored = await runCliAsync(['log', 'mirror', '--out', mirrorDir, '--server', await listenTestApp(b)], {});
       assert.equal(mirrored.status, 0, mirrored.stderr);
-      const mirrorServer = createServer((req, res) => {
-        const file = path.join(mirrorDir, new URL(req.url!, 'http://x').pathname);
-        if (!existsSync(file)) return void res.writeHead(404).end();
-        res.writeHead(200).end(readFileSync(file));
-      });
-      await new Promise<void>((resolve) => mirrorServer.listen(0, '127.0.0.1', resolve));
-      const mirrorUrl = `http://127.0.0.1:${(mirrorServer.address() as { port: number }).port}`;
+      const { server: mirrorServer, url: mirrorUrl } = await serveFolder(mirrorDir);
       await b.close();
       await reopened.db.close();
       // Restored, with only the mirror configured: the mirror's checkpoint stops appending.
