@@ -210,12 +210,14 @@ describe('verify a model in the browser', { skip: browserSkip }, () => {
     rmSync(many, { recursive: true });
 
     // A file changed on disk after it was picked cannot be read (NotReadableError): two large
-    // files are hashed first, so the small one is touched before a worker gets to it.
+    // files are hashed first, so the small one is touched before a worker gets to it. 128 MiB
+    // each (sparse: no disk used) keeps both workers busy for about half a second; 32 MiB left too
+    // little margin on a loaded machine (the touch came after the read once in CI).
     const unreadable = path.join(work, 'unreadable');
     mkdirSync(unreadable);
     for (const big of ['a.bin', 'b.bin']) {
       writeFileSync(path.join(unreadable, big), '');
-      truncateSync(path.join(unreadable, big), 32 * 1024 * 1024);
+      truncateSync(path.join(unreadable, big), 128 * 1024 * 1024);
     }
     writeFileSync(path.join(unreadable, 'small.json'), '{}');
     await page.setInputFiles('#pick-folder', unreadable);
