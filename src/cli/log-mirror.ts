@@ -1,13 +1,15 @@
 // `modelsign log mirror --out DIR`: a copy of a C2SP tlog-tiles log in a folder any web server or
 // object store can serve (services/tiles-mirror.ts does the work: every new tile checked before
 // anything is written, the checkpoint last), read over HTTP from a modelsign service (--server,
-// with a side file per entry bundle from GET /v1/log/entries) or any tiles log (--from).
+// with a side file per entry bundle from GET /v1/log/entries) or any tiles log (--from; another
+// modelsign mirror's side files are copied, checked, where it has them).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Wire } from '../api/wire.ts';
 import { clientEnv } from '../config.ts';
 import { fromBase64 } from '../core/bytes.ts';
+import { parseSideFile, sideFilePath, type SideEntry } from '../core/tlog/entry-side-file.ts';
 import { MirrorError, mirrorTiles, type MirrorFailure, type MirrorSource } from '../services/tiles-mirror.ts';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
@@ -22,7 +24,8 @@ every new tile against the tiles below it and the leaf data, the root against th
 previously mirrored checkpoint against the same tiles) before anything is written; the checkpoint is
 written last. --server URL mirrors a modelsign service (its /v1/log), with a side file per entry
 bundle (modelsign/entries/<N>[.p/<W>].json: each entry's release and signed payload, for log monitor
---tiles); --from URL any tiles log (the prefix under which checkpoint and tile/ are). The verifier
+--tiles); --from URL any tiles log (the prefix under which checkpoint and tile/ are; a modelsign
+mirror's side files are copied too). The verifier
 key is pinned in DIR/vkey on the first run: --vkey gives it (needed with --from), otherwise the
 service's GET /v1/log/vkey is trusted once.
 Exit codes: 0 mirrored; 9 the log rewrote or dropped what was mirrored (nothing written); 3 the
@@ -62,12 +65,16 @@ export async function logMirror(args: string[]): Promise<number> {
   const source: MirrorSource = {
     checkpoint: async () => new TextDecoder().decode(await http.bytes('checkpoint')),
     tile: (rel) => http.bytes(`tile/${rel}`),
-    ...(server
-      ? {
-          entries: async (start: number, end: number) =>
-            (await servedEntries(server, start, end)).map((e) => ({ data: fromBase64(e.data) ?? new Uint8Array(0), side: e })),
-        }
-      : {}),
+    // Side files: from the service's entries, or copied from another mirror's (checked the same way).
+    entries: server
+      ? async (_bundle, start, end) => (await servedEntries(server, start, end)).map((e) => ({ data: fromBase64(e.data) ?? new Uint8Array(0), side: e }))
+      : async (bundle) => {
+          const bytes = await http.bytes(sideFilePath(bundle), true);
+          if (!bytes) return undefined;
+          const entries = parseSideFile(bytes);
+          if (!entries) throw new CliFailure(EXIT.tampered, `${http.base}/${sideFilePath(bundle)} is not a side file`);
+          return entries.map((side) => ({ side: side as SideEntry }));
+        },
   };
   try {
     const r = await mirrorTiles(dir, source, vkey);

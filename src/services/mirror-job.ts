@@ -57,7 +57,7 @@ export class MirrorJob {
           const tile = await this.tiles.read(parseTilePath(rel));
           return new Uint8Array(tile.encoding === 'gzip' ? gunzipSync(tile.body) : tile.body);
         }),
-      entries: (start, end) => read(`entries [${start}, ${end})`, async () => (await this.log.entries(start, end)).map((e) => ({ data: e.data, side: sideEntryOf(e) }))),
+      entries: (_bundle, start, end) => read(`entries [${start}, ${end})`, async () => (await this.log.entries(start, end)).map((e) => ({ data: e.data, side: sideEntryOf(e) }))),
     };
     return mirrorTiles(this.dir, source, formatVkey(this.log.origin, NOTE_TYPE.ed25519, key.publicKey));
   }

@@ -7,7 +7,8 @@
 // file present is kept and only missing ones are read; files are written with temp file and
 // rename, the checkpoint last, so a reader never sees a checkpoint whose tiles are missing. With
 // `entries`, each entry bundle gets a side file (core/tlog/entry-side-file.ts) whose entries are
-// checked against the bundle's leaf data first. Used by `log mirror` (tiles over HTTP) and by the
+// checked against the bundle's leaf data first (from a modelsign service, or copied from another
+// mirror's side files). Used by `log mirror` (tiles over HTTP) and by the
 // service's mirror job (tiles read in process).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -45,8 +46,12 @@ export interface MirrorSource {
   checkpoint(): Promise<string>;
   /** The resource at `tile/<rel>`. */
   tile(rel: string): Promise<Uint8Array>;
-  /** For a modelsign log: entries [start, end) with their leaf data, for the side files. */
-  entries?(start: number, end: number): Promise<{ data: Uint8Array; side: SideEntry }[]>;
+  /**
+   * For a modelsign log: the side entries of one entry bundle (leaves [start, end)), each with the
+   * leaf data the source holds for it (none from another mirror's side file, which has none), or
+   * undefined when the source has no side file for it.
+   */
+  entries?(bundle: TileAddress, start: number, end: number): Promise<{ data?: Uint8Array; side: SideEntry }[] | undefined>;
 }
 
 export interface MirrorResult {
@@ -225,11 +230,12 @@ export async function mirrorTiles(dir: string, source: MirrorSource, vkeyText: s
     await inPool(bundles, 4, async (t) => {
       const leaves = entriesOf((await tile(t))!, `tile/${formatTilePath(t)}`);
       const first = t.index * TILE_WIDTH;
-      const served = await readEntries(first, first + leaves.length);
+      const served = await readEntries(t, first, first + leaves.length);
+      if (!served) return;
       if (served.length !== leaves.length) throw new MirrorError('source', `entries [${first}, ${first + leaves.length}) were not all served`);
       served.forEach(({ data, side }, i) => {
-        if (!equalBytes(data, leaves[i]!)) throw new MirrorError('tampered', `entry ${first + i}: the entries served hold other leaf data than tile/${formatTilePath(t)}`);
-        const problem = sideEntryProblem(first + i, data, side, nodeLogHasher.sha256);
+        if (data && !equalBytes(data, leaves[i]!)) throw new MirrorError('tampered', `entry ${first + i}: the entries served hold other leaf data than tile/${formatTilePath(t)}`);
+        const problem = sideEntryProblem(first + i, leaves[i]!, side, nodeLogHasher.sha256);
         if (problem) throw new MirrorError('tampered', problem);
       });
       sideFiles.set(sideFilePath(t), formatSideFile(served.map((e) => e.side)));

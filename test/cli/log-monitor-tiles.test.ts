@@ -5,7 +5,7 @@
 // (content from --server), follows the log as it grows, and exits 9 on a mirror swapped for
 // another tree of the same size signed by the same key, on one rolled back, and names the entry
 // whose side-file payload was tampered with, and the one whose bundle data does not hash to its
-// level-0 hash. Another project's log (no side files) is checked by
+// level-0 hash. A mirror of the mirror copies the side files, checked. Another project's log (no side files) is checked by
 // its hashes.
 // Runs once: the monitor is a client of the tiles; their storage is tested on both databases by test/server/tiles.test.ts.
 import assert from 'node:assert/strict';
@@ -136,6 +136,26 @@ describe('log monitor --tiles, and the side files of a mirror', () => {
     assert.equal(res.status, 9, res.stdout + res.stderr);
     assert.match(res.stderr, /entry 5 \(acme\/m@1\.5\): its payload signs "acme\/m@1\.6", not acme\/m@1\.5/);
     assert.ok(!existsSync(path.join(dir, 't.json')), 'no state is saved');
+  });
+
+  it('a mirror of the mirror (--from) copies its side files, checked: a tampered one is refused', async () => {
+    const second = path.join(dir, 'second');
+    const res = await runCliAsync(['log', 'mirror', '--out', second, '--from', mirrorUrl, '--vkey', vkey]);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(readFileSync(path.join(second, 'modelsign/entries/001.p/24.json'), 'utf8'), readFileSync(path.join(out, 'modelsign/entries/001.p/24.json'), 'utf8'));
+    const monitored = await monitor(['--tiles', await serve(second), '--vkey', vkey, '--state', path.join(dir, 'second.json')]);
+    assert.equal(monitored.status, 0, monitored.stderr);
+    assert.match(monitored.stdout, /280 entries' content checked/);
+    const bad = path.join(dir, 'bad-source');
+    cpSync(out, bad, { recursive: true });
+    const file = path.join(bad, 'modelsign/entries/000.json');
+    const side = JSON.parse(readFileSync(file, 'utf8')) as { entries: { release: { version: string } }[] };
+    side.entries[9]!.release.version = '9.9';
+    writeFileSync(file, JSON.stringify(side));
+    const refused = await runCliAsync(['log', 'mirror', '--out', path.join(dir, 'third'), '--from', await serve(bad), '--vkey', vkey]);
+    assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /entry 9 \(acme\/m@9\.9\): its payload signs "acme\/m@1\.9", not acme\/m@9\.9/);
+    assert.ok(!existsSync(path.join(dir, 'third', 'checkpoint')));
   });
 
   it('checks another project\'s tiles log by its hashes (no side files), and a side file that goes missing fails', async () => {
