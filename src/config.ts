@@ -7,11 +7,13 @@ import path from 'node:path';
 import { parseDuration } from './core/duration.ts';
 import { ALGORITHM_IDS, algorithmOf } from './core/crypto/registry.ts';
 import { KEY_PURPOSES } from './core/keys/key.ts';
-import { KEY_SLOTS, type KeySlot, type RotationSchedule } from './core/keys/lifecycle.ts';
+import { KEY_SLOTS, WITNESS_SLOT, type KeySlot, type RotationSchedule } from './core/keys/lifecycle.ts';
 import { parsePkcs11Uri, Pkcs11UriError } from './core/pkcs11-uri.ts';
 import { TlogError } from './core/tlog/tlog-error.ts';
 import { parseWitnessPolicy, type WitnessPolicy } from './core/tlog/witness-policy.ts';
 import type { WitnessKey } from './core/tlog/cosignature.ts';
+import { isKeyName } from './core/tlog/signed-note.ts';
+import { NOTE_TYPE, type Vkey } from './core/tlog/vkey.ts';
 
 export interface Config {
   /** PostgreSQL connection string; unset means the embedded PGlite database under dataDir. */
@@ -100,6 +102,8 @@ export interface Config {
    * unset, none. Its checkpoint is also read at start as MODELSIGN_MIRROR_URL's is.
    */
   mirror: { dir: string; intervalMs: number } | undefined;
+  /** `modelsign witness` (MODELSIGN_WITNESS_NAME, MODELSIGN_WITNESS_LOGS); unset, the command refuses to start. */
+  witnessMode: WitnessModeConfig | undefined;
   /** How often the witness client looks for a witness due a request (no variable). */
   witnessIntervalMs: number;
   /** How long a witness has to answer an add-checkpoint request (no variable). */
@@ -121,6 +125,21 @@ export interface WitnessConfig {
   text: string;
   policy: WitnessPolicy;
   targets: WitnessTarget[];
+}
+
+/** `modelsign witness`: who it is and what it witnesses. */
+export interface WitnessModeConfig {
+  /** MODELSIGN_WITNESS_NAME: the name it cosigns under (its vkey's key name), e.g. witness.example.com. */
+  name: string;
+  /**
+   * MODELSIGN_WITNESS_LOGS: a C2SP tlog-policy file whose `log <vkey> [<url>]` lines are the logs
+   * it witnesses (the URL: where the log's checkpoint is read at start), and whose `witness` lines
+   * are fellow witnesses whose monitoring endpoints (their URL) are read at start too.
+   */
+  logs: { vkey: Vkey; url: string | undefined }[];
+  peers: { name: string; url: string }[];
+  /** MODELSIGN_WITNESS_RATE_LIMIT: add-checkpoint requests a minute per client address; 0 = none. */
+  perMinute: number;
 }
 
 export interface OidcConfig {
@@ -168,6 +187,22 @@ const FIXED_SETTINGS = {
   witnessRequestTimeoutMs: 10_000,
 } as const satisfies Partial<Config>;
 
+/** A C2SP tlog-policy file a variable names, read and parsed (after `prepare`), or a ConfigError naming the variable. */
+function policyFile(variable: string, file: string, prepare: (text: string) => string): { text: string; policy: WitnessPolicy } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return { text, policy: parseWitnessPolicy(prepare(text)) };
+  } catch (err) {
+    if (err instanceof TlogError) throw new ConfigError(`${variable}: ${file}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** The witnesses to submit to: a C2SP tlog-policy whose every witness line has its URL, and the pace per witness. */
 function witnessesOf(env: NodeJS.ProcessEnv, parse: (name: string) => number | undefined): WitnessConfig | undefined {
   const file = nonEmpty(env, 'MODELSIGN_WITNESS_POLICY');
@@ -176,19 +211,7 @@ function witnessesOf(env: NodeJS.ProcessEnv, parse: (name: string) => number | u
     if (pace) throw new ConfigError('MODELSIGN_WITNESS_PACE is set without MODELSIGN_WITNESS_POLICY');
     return undefined;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`MODELSIGN_WITNESS_POLICY: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  let policy: WitnessPolicy;
-  try {
-    policy = parseWitnessPolicy(text);
-  } catch (err) {
-    if (err instanceof TlogError) throw new ConfigError(`MODELSIGN_WITNESS_POLICY: ${file}: ${err.message}`);
-    throw err;
-  }
+  const { text, policy } = policyFile('MODELSIGN_WITNESS_POLICY', file, (t) => t);
   if (policy.witnesses.length === 0) throw new ConfigError(`MODELSIGN_WITNESS_POLICY: ${file} names no witness`);
   const paces = new Map<string, number>();
   for (const item of (pace ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
@@ -211,6 +234,40 @@ function witnessesOf(env: NodeJS.ProcessEnv, parse: (name: string) => number | u
     return { name: w.name, key: w.key, url: url.href.replace(/\/$/, ''), paceMs: paces.get(w.name) ?? 10_000 };
   });
   return { text, policy, targets };
+}
+
+/** What `modelsign witness` witnesses (MODELSIGN_WITNESS_NAME and MODELSIGN_WITNESS_LOGS, both or neither). */
+function witnessModeOf(env: NodeJS.ProcessEnv): WitnessModeConfig | undefined {
+  const name = nonEmpty(env, 'MODELSIGN_WITNESS_NAME');
+  const file = nonEmpty(env, 'MODELSIGN_WITNESS_LOGS');
+  if (!name && !file) return undefined;
+  if (!name || !file) throw new ConfigError('MODELSIGN_WITNESS_NAME and MODELSIGN_WITNESS_LOGS go together: the name this witness cosigns under, and the tlog-policy file of the logs it witnesses');
+  if (!isKeyName(name) || name.length > 255) throw new ConfigError(`MODELSIGN_WITNESS_NAME must be a note key name (no spaces, no "+", at most 255 bytes), e.g. witness.example.com; got ${JSON.stringify(name)}`);
+  // Its quorum means nothing here; a file of log lines alone is enough.
+  const { policy } = policyFile('MODELSIGN_WITNESS_LOGS', file, (t) => (/^quorum\s/m.test(t) ? t : `${t.replace(/\n?$/, '\n')}quorum none\n`));
+  if (policy.logs.length === 0) throw new ConfigError(`MODELSIGN_WITNESS_LOGS: ${file} names no log ("log <vkey> [<checkpoint URL prefix>]")`);
+  const origins = new Set<string>();
+  for (const log of policy.logs) {
+    if (log.vkey.type !== NOTE_TYPE.ed25519) throw new ConfigError(`MODELSIGN_WITNESS_LOGS: the log ${log.vkey.name} needs an Ed25519 (type 0x01) note key`);
+    if (origins.has(log.vkey.name)) throw new ConfigError(`MODELSIGN_WITNESS_LOGS: the log ${log.vkey.name} is named twice`);
+    origins.add(log.vkey.name);
+  }
+  const httpUrl = (raw: string, what: string): string => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`MODELSIGN_WITNESS_LOGS: ${what}: ${JSON.stringify(raw)} is not a URL`);
+    }
+    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') throw new ConfigError(`MODELSIGN_WITNESS_LOGS: ${what} must be an http(s) URL prefix`);
+    return url.href.replace(/\/$/, '');
+  };
+  return {
+    name,
+    logs: policy.logs.map((l) => ({ vkey: l.vkey, url: l.url === undefined ? undefined : httpUrl(l.url, `the log ${l.vkey.name}`) })),
+    peers: policy.witnesses.filter((w) => w.url !== undefined).map((w) => ({ name: w.name, url: httpUrl(w.url!, `the witness ${w.name}`) })),
+    perMinute: integer(env, 'MODELSIGN_WITNESS_RATE_LIMIT', 600, 0, 1_000_000),
+  };
 }
 
 export class ConfigError extends Error {
@@ -248,12 +305,15 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** `release`, `log`, `token`, or one release algorithm (`release:ed25519`, `release:ecdsa-p256`); empty is all. */
+// Every slot a token may hold: the service's, and a witness's (`modelsign witness`).
+const ALL_SLOTS: readonly KeySlot[] = [...KEY_SLOTS, WITNESS_SLOT];
+
 function slotsOf(raw: string | undefined): KeySlot[] {
-  if (raw === undefined) return [...KEY_SLOTS];
+  if (raw === undefined) return [...ALL_SLOTS];
   const chosen = new Set<KeySlot>();
   for (const item of raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
     const [purpose, algorithm] = item.split(':');
-    const matches = KEY_SLOTS.filter((slot) => slot.purpose === purpose && (algorithm === undefined || algorithmOf(slot.algorithm).name === algorithm));
+    const matches = ALL_SLOTS.filter((slot) => slot.purpose === purpose && (algorithm === undefined || algorithmOf(slot.algorithm).name === algorithm));
     if (matches.length === 0) {
       const names = [...KEY_PURPOSES, ...ALGORITHM_IDS.map((a) => `release:${algorithmOf(a).name}`)];
       throw new ConfigError(`MODELSIGN_PKCS11_PURPOSES: unknown "${item}"; use a comma-separated list of ${names.join(', ')}`);
@@ -261,7 +321,7 @@ function slotsOf(raw: string | undefined): KeySlot[] {
     for (const slot of matches) chosen.add(slot);
   }
   if (chosen.size === 0) throw new ConfigError('MODELSIGN_PKCS11_PURPOSES names no key purpose');
-  return KEY_SLOTS.filter((slot) => chosen.has(slot));
+  return ALL_SLOTS.filter((slot) => chosen.has(slot));
 }
 
 function pkcs11Of(env: NodeJS.ProcessEnv): Pkcs11Config {
@@ -381,7 +441,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const pkcs11 = keyBackend === 'pkcs11' ? pkcs11Of(env) : undefined;
   // With every key slot in the token there is nothing to wrap: the KEK is needed only for keys
   // that stay in their rows (other slots, or keys made before the move to the token).
-  const allInToken = pkcs11 !== undefined && pkcs11.slots.length === KEY_SLOTS.length;
+  const allInToken = pkcs11 !== undefined && KEY_SLOTS.every((slot) => pkcs11.slots.includes(slot));
   if (databaseUrl && !kek && !kekFile && !allInToken) {
     throw new ConfigError('with DATABASE_URL set, MODELSIGN_KEK or MODELSIGN_KEK_FILE is required (32 random bytes, e.g. `openssl rand -base64 32`)');
   }
@@ -405,7 +465,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   };
   const every: Config['rotation']['every'] = {};
-  for (const purpose of KEY_PURPOSES) {
+  // A witness key is never rotated on a schedule: the logs it witnesses pin it.
+  for (const purpose of KEY_PURPOSES.filter((p) => p !== 'witness')) {
     const ms = duration(`MODELSIGN_ROTATE_${purpose.toUpperCase()}_EVERY`);
     if (ms !== undefined) every[purpose] = ms;
   }
@@ -461,6 +522,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     witnesses,
     mirrorUrl: mirrorUrlOf(nonEmpty(env, 'MODELSIGN_MIRROR_URL')),
     mirror: mirrorOf(nonEmpty(env, 'MODELSIGN_MIRROR_DIR'), duration('MODELSIGN_MIRROR_INTERVAL')),
+    witnessMode: witnessModeOf(env),
     ...FIXED_SETTINGS,
     readiness: { ...FIXED_SETTINGS.readiness },
     signingBatch: { ...FIXED_SETTINGS.signingBatch },

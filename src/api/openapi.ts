@@ -1030,8 +1030,11 @@ export interface components {
         Timestamp: string;
         /** Format: date-time */
         NullableTimestamp: string | null;
-        /** @enum {string} */
-        KeyPurpose: "release" | "log" | "token";
+        /**
+         * @description `release` signs releases, `log` checkpoints, `token` bearer tokens; `witness` cosigns other logs' checkpoints (`modelsign witness`, in its own database: a service lists one only where a witness shares its database).
+         * @enum {string}
+         */
+        KeyPurpose: "release" | "log" | "token" | "witness";
         /** @enum {string} */
         KeyStatus: "pending" | "active" | "retired" | "revoked";
         /** @description An Ed25519 (RFC 8037 `OKP`) or ECDSA P-256 (RFC 7518 `EC`, release keys only) public key with modelsign's lifecycle members. */

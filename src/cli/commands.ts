@@ -7,6 +7,7 @@ export const USAGE = `Usage: modelsign <command> [options]
 
 Commands:
   serve                   run the HTTP service
+  witness                 run a C2SP witness for other logs (vkey, set-log-key)
   admin token             issue a token (the first admin token comes from here)
   admin keys              list, rotate and revoke keys
   admin publisher         list, create, disable, enable publishers; change namespaces and their signing algorithm
@@ -28,6 +29,7 @@ Run \`modelsign <command> --help\` for a command's options.`;
 
 export const COMMANDS: Commands = {
   serve: async () => (await import('./serve.ts')).serve,
+  witness: async () => (await import('./witness.ts')).witness,
   'admin token': async () => (await import('./admin-token.ts')).adminToken,
   'admin keys': async () => (await import('./admin-keys.ts')).adminKeys,
   'admin publisher': async () => (await import('./admin-publisher.ts')).adminPublisher,

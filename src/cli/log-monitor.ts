@@ -20,16 +20,23 @@ import { verifyConsistency } from '../core/tlog/verify-proof.ts';
 import { parse } from './args.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
 import { monitorTiles } from './log-monitor-tiles.ts';
+import { checkWitnessViews, monitoringOverrides } from './witness-views.ts';
+import { parseWitnessPolicy, type WitnessPolicy } from '../core/tlog/witness-policy.ts';
 import { writeFileAtomic } from './files.ts';
 import { failureOf, fetchJson, request, serverUrl } from './http.ts';
 
-const USAGE = `Usage: modelsign log monitor --server URL --state FILE [--log-key PEM_FILE] [--json]
+const USAGE = `Usage: modelsign log monitor --server URL --state FILE [--log-key PEM_FILE] [--witness-policy FILE [--monitoring NAME=URL]...] [--json]
        modelsign log monitor --tiles URL --vkey VKEY --state FILE [--server URL] [--json]
 
 Fetches the log's newest checkpoint and checks that the log only grew since the checkpoint saved
 in FILE: the signature (by a trusted log key), a consistency proof, and every new entry. On the
 first run the log keys the server lists are pinned in FILE (trust on first use) unless --log-key
 names one; later runs trust only the pinned keys and --log-key.
+
+With --witness-policy, also compares the checkpoint the log serves with the newest one each of
+the policy's witnesses reports on its monitoring endpoint (GET <URL>/<hex sha256(origin)>/checkpoint;
+the URL of its policy line, or --monitoring NAME=URL): a witness that cosigned another tree (the same
+size with another root, or no consistency proof joining the two) is a split view: exit 9, naming it.
 
 With --tiles, reads any C2SP tlog-tiles log (a modelsign service's URL/v1/log, a \`log mirror\`, or
 another log) by its tiles alone: the checkpoint against the note key (--vkey on the first run,
@@ -112,6 +119,17 @@ function verifyWithAny(note: string, keys: PinnedKey[]): { checkpoint: SignedChe
   throw new CliFailure(EXIT.untrusted, `the checkpoint is not signed by a trusted log key (${lastError})`);
 }
 
+async function readPolicy(file: string): Promise<WitnessPolicy> {
+  const text = await readFile(file, 'utf8').catch((err: Error) => {
+    throw new CliFailure(EXIT.io, `cannot read ${file}: ${err.message}`);
+  });
+  try {
+    return parseWitnessPolicy(text);
+  } catch (err) {
+    throw new CliFailure(EXIT.usage, `${file}: ${(err as Error).message}`);
+  }
+}
+
 /** An entry as served; a server before 0.2 serves only its index, leaf hash and data. */
 type PageEntry = Pick<Wire['LogEntries']['entries'][number], 'index' | 'leafHash' | 'data'> & Partial<Wire['LogEntries']['entries'][number]>;
 
@@ -151,12 +169,23 @@ async function replay(server: URL, edge: TreeEdge, to: number): Promise<{ edge: 
 export async function logMonitor(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { server: { type: 'string' }, state: { type: 'string' }, 'log-key': { type: 'string' }, tiles: { type: 'string' }, vkey: { type: 'string' }, json: { type: 'boolean', default: false } },
+    {
+      server: { type: 'string' },
+      state: { type: 'string' },
+      'log-key': { type: 'string' },
+      tiles: { type: 'string' },
+      vkey: { type: 'string' },
+      'witness-policy': { type: 'string' },
+      monitoring: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
     USAGE,
   );
   if (!values.state) throw new CliFailure(EXIT.usage, `--state is required\n\n${USAGE}`);
   if (values.tiles && values['log-key']) throw new CliFailure(EXIT.usage, '--tiles takes the log\'s note key (--vkey), not --log-key');
   if (!values.tiles && values.vkey) throw new CliFailure(EXIT.usage, '--vkey goes with --tiles');
+  if (values.tiles && values['witness-policy']) throw new CliFailure(EXIT.usage, '--witness-policy is not yet read with --tiles: monitor the service (--server) for split views');
+  if (values.monitoring && !values['witness-policy']) throw new CliFailure(EXIT.usage, '--monitoring goes with --witness-policy');
   const report = (result: Record<string, unknown>, line: string, code: number) => {
     if (values.json) process.stdout.write(JSON.stringify({ ok: code === 0, exitCode: code, ...result }) + '\n');
     else (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
@@ -168,6 +197,7 @@ export async function logMonitor(args: string[]): Promise<number> {
       return report(result, line, EXIT.ok);
     }
     const server = serverUrl(values.server ?? clientEnv().server);
+    const policy = values['witness-policy'] ? await readPolicy(values['witness-policy']) : undefined;
     const state = await readState(values.state);
     const keys: PinnedKey[] = [...(state?.logKeys ?? [])];
     if (values['log-key']) {
@@ -215,6 +245,8 @@ export async function logMonitor(args: string[]): Promise<number> {
       throw new CliFailure(EXIT.history, `fork: the entries the log serves do not hash to the root of its checkpoint of size ${checkpoint.size}`);
     }
     const grew = checkpoint.size - (state?.size ?? 0);
+    // Split views: what the witnesses cosigned must be this tree (before the state moves on).
+    const views = policy ? await checkWitnessViews({ server, served: checkpoint, logKeys: keys.map(pinnedKey).filter((k): k is PublicKey => k !== undefined), policy, overrides: monitoringOverrides(values.monitoring ?? []) }) : undefined;
     await saveState(values.state, {
       version: 1,
       origin: checkpoint.origin,
@@ -225,9 +257,10 @@ export async function logMonitor(args: string[]): Promise<number> {
       logKeys: keys,
       checkedAt: new Date().toISOString(),
     });
+    const witnessLine = views ? `; witnesses: ${views.map((v) => `${v.witness} ${v.status}${v.size !== undefined ? ` at ${v.size}` : ''}${v.detail ? ` (${v.detail})` : ''}`).join(', ')}` : '';
     return report(
-      { origin: checkpoint.origin, size: checkpoint.size, previousSize: state?.size ?? null, rootHash: bytesToHex(checkpoint.rootHash), kid, contentChecked },
-      state ? `ok: ${checkpoint.origin} grew by ${grew} to ${checkpoint.size} entries, consistent with the saved checkpoint` : `ok: first run, pinned ${checkpoint.origin} at ${checkpoint.size} entries (log key ${kid})`,
+      { origin: checkpoint.origin, size: checkpoint.size, previousSize: state?.size ?? null, rootHash: bytesToHex(checkpoint.rootHash), kid, contentChecked, ...(views ? { witnesses: views } : {}) },
+      (state ? `ok: ${checkpoint.origin} grew by ${grew} to ${checkpoint.size} entries, consistent with the saved checkpoint` : `ok: first run, pinned ${checkpoint.origin} at ${checkpoint.size} entries (log key ${kid})`) + witnessLine,
       EXIT.ok,
     );
   } catch (err) {

@@ -31,6 +31,7 @@ import signatureRoutes from './routes/v1/signatures.ts';
 import verifyRoutes from './routes/v1/verify.ts';
 import logRoutes from './routes/v1/log.ts';
 import { validatorCompiler } from './validation.ts';
+import { fastifyTrustProxy } from './client-address.ts';
 
 export interface AppOptions {
   services: Services;
@@ -101,7 +102,6 @@ function nulIn(value: unknown, path: string, depth = 0): string | undefined {
 }
 
 // Fastify takes a hop count at run time but not in its types.
-const hopsTrusted = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -122,7 +122,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Headers must arrive promptly (slowloris); the whole request is bounded by requestTimeout.
     connectionTimeout: options.requestTimeoutMs * 2,
     keepAliveTimeout: 5_000,
-    trustProxy: typeof options.trustProxy === 'number' ? hopsTrusted(options.trustProxy) : (options.trustProxy ?? false),
+    trustProxy: fastifyTrustProxy(options.trustProxy),
     // Our own onRequest hook answers requests that arrive while draining, with problem+json.
     return503OnClosing: false,
     // Node checks request timeouts on this interval (30 s by default, which would let a slow

@@ -16,3 +16,8 @@ export function addressBucket(ip: string): string {
   const groups = zoneless.includes('::') ? [...left, ...Array<string>(8 - width(left) - width(right)).fill('0'), ...right] : left;
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
+
+/** MODELSIGN_TRUST_PROXY as Fastify's trustProxy: a hop count becomes a function of the hop. */
+export function fastifyTrustProxy(value: boolean | number | string[] | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : (value ?? false);
+}

@@ -2,7 +2,6 @@
 // (the database answers in time, read-only or not); it can sign when the database also takes
 // writes, every key purpose has a usable signer, the key backend (a token) answers, and the checkpointer has seen the log recently.
 // 503 only when nothing can be served.
-import { KEY_PURPOSES } from '../core/keys/key.ts';
 import type { Database } from '../db/client.ts';
 import { pingDatabase } from '../db/health.ts';
 import type { Checkpointer } from './checkpointer.ts';
@@ -49,7 +48,7 @@ export class HealthService {
     ])
       .catch(() => 'failing' as const)
       .finally(() => timer?.cancel());
-    const keys = !KEY_PURPOSES.every((p) => this.keys.hasSigner(p)) ? ('missing' as const) : this.keys.backendAvailable() ? ('ok' as const) : ('unavailable' as const);
+    const keys = ![...new Set(this.keys.slots.map((s) => s.purpose))].every((p) => this.keys.hasSigner(p)) ? ('missing' as const) : this.keys.backendAvailable() ? ('ok' as const) : ('unavailable' as const);
     const log = this.guard?.publishedAhead ? ('behind-published' as const) : this.checkpointer.isCurrent(this.options.logCurrentMs) ? ('ok' as const) : ('behind' as const);
     const witnessAlarms = [...(this.witnesses?.alarms.values() ?? [])];
     const witnesses = !this.witnesses ? ('off' as const) : witnessAlarms.length > 0 ? ('alarm' as const) : ('ok' as const);

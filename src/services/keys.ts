@@ -56,6 +56,8 @@ export interface KeyServiceOptions {
   refreshMinIntervalMs: number;
   /** Where a key that cannot sign here is reported (once per key and process). */
   warn?: (fields: Record<string, unknown>, message: string) => void;
+  /** The slots this instance keeps an active key in: the service's (KEY_SLOTS), or a witness's one. */
+  slots?: readonly KeySlot[];
 }
 
 /** How long a retired key's token object is kept, so instances that have not yet seen the rotation finish what they sign. */
@@ -101,7 +103,7 @@ export class KeyService {
   /** Creates the missing active keys, then loads every key. Safe to run on many instances at once. */
   async start(): Promise<void> {
     await this.inKeysLock(async (tx, now) => {
-      const missing = missingSlots(await keyStates(tx, { statuses: ['active'] }));
+      const missing = missingSlots(await keyStates(tx, { statuses: ['active'] }), this.slots);
       for (const slot of missing) await this.createKey(tx, slot, { status: 'active', now, actor: 'system', activatesAt: null });
       // A database from before the rotation chain: introduce its log key too.
       const [log] = await keyStates(tx, { purpose: 'log', statuses: ['active'] });
@@ -118,7 +120,7 @@ export class KeyService {
    */
   private async reportMisplaced(): Promise<void> {
     if (!this.backend.placement) return;
-    for (const slot of KEY_SLOTS) {
+    for (const slot of this.slots) {
       const key = this.list().find((r) => r.purpose === slot.purpose && r.algorithm === slot.algorithm && r.status === 'active');
       if (!key || this.backend.placement(slot) !== 'pkcs11') continue;
       const stored = await storedKey(this.db.prisma, key.kid);
@@ -133,7 +135,7 @@ export class KeyService {
   async reload(): Promise<void> {
     const list = await listKeyRecords(this.db.prisma);
     const active = new Map<string, Signer>();
-    for (const slot of KEY_SLOTS) {
+    for (const slot of this.slots) {
       const key = list.find((r) => r.purpose === slot.purpose && r.algorithm === slot.algorithm && r.status === 'active');
       if (!key) continue;
       try {
@@ -159,6 +161,11 @@ export class KeyService {
     const signer = this.active.get(slotKey(slot));
     if (!signer) throw new ModelsignError('key_unavailable', `no active ${slotName(slot)} key is loaded`);
     return signer;
+  }
+
+  /** The slots this instance keeps an active key in. */
+  get slots(): readonly KeySlot[] {
+    return this.options.slots ?? KEY_SLOTS;
   }
 
   hasSigner(purpose: KeyPurpose, algorithm: AlgorithmId = DEFAULT_ALGORITHM): boolean {
@@ -221,6 +228,9 @@ export class KeyService {
         throw new ModelsignError('validation_failed', `${purpose} keys are ${DEFAULT_ALGORITHM}; only release keys come in other algorithms`);
       }
       const slot = { purpose, algorithm };
+      if (!this.slots.some((s) => s.purpose === purpose)) {
+        throw new ModelsignError('validation_failed', `this ${purpose === 'witness' ? 'service keeps no witness key (a witness key is `modelsign witness`\'s, in its own database)' : `witness keeps no ${purpose} key`}`);
+      }
       const plan = planRotation(states, slot, options.expectedActive);
       return { previous: plan.current, active: await this.activateNext(tx, slot, plan, now, actor, 'manual') };
     });

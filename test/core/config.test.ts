@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { ED25519_WITNESSES } from '../support/witness-cases.ts';
+import { WitnessTestLog } from '../support/witness-log.ts';
 
 describe('configuration', () => {
   it('defaults to the embedded database on 127.0.0.1:8080', () => {
@@ -46,7 +47,7 @@ describe('configuration', () => {
       serial: undefined,
       manufacturer: undefined,
       pinFile: '/run/pin',
-      slots: ['release/Ed25519', 'release/ECDSA P-256', 'log/Ed25519', 'token/Ed25519'],
+      slots: ['release/Ed25519', 'release/ECDSA P-256', 'log/Ed25519', 'token/Ed25519', 'witness/Ed25519'],
       sessions: 4,
     });
     assert.equal(loadConfig({ ...base, MODELSIGN_PKCS11_MODULE: '/opt/vendor.so' }).pkcs11!.modulePath, '/opt/vendor.so', 'the variable overrides module-path');
@@ -91,6 +92,28 @@ describe('configuration', () => {
     assert.equal(loadConfig({ MODELSIGN_MIRROR_URL: 'https://mirror.example.com/log/' }).mirrorUrl, 'https://mirror.example.com/log');
     assert.equal(loadConfig({}).mirrorUrl, undefined);
     for (const bad of ['ftp://x/log', 'not a url', 'https://x/log?a=1']) assert.throws(() => loadConfig({ MODELSIGN_MIRROR_URL: bad }), (e) => e instanceof ConfigError && /MODELSIGN_MIRROR_URL/.test(e.message), bad);
+  });
+
+  it('reads what `modelsign witness` witnesses: its name, the logs (and fellow witnesses) of a tlog-policy file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-witness-config-'));
+    try {
+      const file = path.join(dir, 'witnessed.policy');
+      const log = new WitnessTestLog('log.example.org', 0x51).vkey;
+      writeFileSync(file, `# logs\nlog ${log} https://log.example.org/v1/log/\nwitness peer ${ED25519_WITNESSES[0]!.vkey} https://witness.example.net\n`);
+      const mode = loadConfig({ MODELSIGN_WITNESS_NAME: 'witness.example.org', MODELSIGN_WITNESS_LOGS: file }).witnessMode!;
+      assert.deepEqual([mode.name, mode.logs.map((l) => [l.vkey.name, l.url]), mode.peers, mode.perMinute], ['witness.example.org', [['log.example.org', 'https://log.example.org/v1/log']], [{ name: 'peer', url: 'https://witness.example.net' }], 600]);
+      assert.equal(loadConfig({}).witnessMode, undefined);
+      const refused = (env: Record<string, string>, pattern: RegExp) => assert.throws(() => loadConfig(env), (e) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(env));
+      refused({ MODELSIGN_WITNESS_NAME: 'witness.example.org' }, /go together/);
+      refused({ MODELSIGN_WITNESS_NAME: 'a b', MODELSIGN_WITNESS_LOGS: file }, /MODELSIGN_WITNESS_NAME must be a note key name/);
+      writeFileSync(file, 'quorum none\n');
+      refused({ MODELSIGN_WITNESS_NAME: 'w.example.org', MODELSIGN_WITNESS_LOGS: file }, /names no log/);
+      writeFileSync(file, `log ${log}\nlog ${log}\n`);
+      refused({ MODELSIGN_WITNESS_NAME: 'w.example.org', MODELSIGN_WITNESS_LOGS: file }, /repeats the key of an earlier log line/);
+      refused({ MODELSIGN_WITNESS_NAME: 'w.example.org', MODELSIGN_WITNESS_LOGS: path.join(dir, 'missing') }, /cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the folder the service mirrors its log into, and how often', () => {

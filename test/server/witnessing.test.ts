@@ -32,18 +32,9 @@ import { storeCosignature } from '../../src/db/witness-store.ts';
 import { claimLogOrigin } from '../../src/db/log-store.ts';
 import { LogOriginError } from '../../src/services/log-origin.ts';
 import { keyIdHex, parseVkey } from '../../src/core/tlog/vkey.ts';
+import { until } from '../support/until.ts';
 
 const ORIGIN = 'tlog.modelsign.test';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A witness that knows this log's key (read from the services once they started). */
 function witnessFor(index: number, holder: { services?: Services }, flavour: WitnessFlavour = 'spec'): TestWitness {

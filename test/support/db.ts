@@ -1,7 +1,10 @@
 // Test databases: an in-memory PGlite (from a migrated template when the runner made one), or a
 // fresh PostgreSQL database per test file, dropped afterwards. MODELSIGN_TEST_DB picks which.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase, wrapPGlite, type Database } from '../../src/db/client.ts';
@@ -12,6 +15,8 @@ export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres
 
 export interface TestDatabase {
   db: Database;
+  /** Set for PGlite: the instance under `db` (for backups). */
+  pglite?: PGlite;
   /** Set for PostgreSQL: the URL of this test's own database. */
   url: string | undefined;
   drop(): Promise<void>;
@@ -42,28 +47,54 @@ export async function createPostgresDatabase(): Promise<{ url: string; name: str
   };
 }
 
-async function openTemplatePGlite(): Promise<Database | undefined> {
-  const template = process.env.MODELSIGN_TEST_PGLITE_TEMPLATE;
-  if (!template || !existsSync(template)) return undefined;
-  return wrapPGlite(await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) }));
+async function openPostgresTestDatabase(created: Awaited<ReturnType<typeof createPostgresDatabase>>): Promise<TestDatabase> {
+  const db = await openDatabase({ url: created.url, poolSize: 10 });
+  return {
+    db,
+    url: created.url,
+    async drop() {
+      await db.close().catch(() => undefined);
+      await created.drop();
+    },
+  };
 }
 
 /** A migrated database of the kind under test. */
 export async function createTestDatabase(kind = TEST_DB): Promise<TestDatabase> {
   if (kind === 'postgres') {
-    const created = await createPostgresDatabase();
-    const db = await openDatabase({ url: created.url, poolSize: 10 });
-    await migrate(db);
+    const opened = await openPostgresTestDatabase(await createPostgresDatabase());
+    await migrate(opened.db);
+    return opened;
+  }
+  const template = process.env.MODELSIGN_TEST_PGLITE_TEMPLATE;
+  const pglite = template && existsSync(template) ? await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) }) : await PGlite.create();
+  const db = wrapPGlite(pglite);
+  await migrate(db);
+  return { db, pglite, url: undefined, drop: () => db.close() };
+}
+
+/**
+ * A backup of a test database as it is now (PostgreSQL: `pg_dump -Fc`, as the README's backup
+ * section does; PGlite: its data directory); `restore` makes a new database from it.
+ */
+export async function backupTestDatabase(source: TestDatabase): Promise<{ restore(): Promise<TestDatabase> }> {
+  if (source.pglite) {
+    const dump = await source.pglite.dumpDataDir('none');
     return {
-      db,
-      url: created.url,
-      async drop() {
-        await db.close().catch(() => undefined);
-        await created.drop();
+      async restore() {
+        const pglite = await PGlite.create({ loadDataDir: dump });
+        const db = wrapPGlite(pglite);
+        return { db, pglite, url: undefined, drop: () => db.close() };
       },
     };
   }
-  const db = (await openTemplatePGlite()) ?? (await openDatabase({}));
-  await migrate(db);
-  return { db, url: undefined, drop: () => db.close() };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'modelsign-backup-')), 'backup.dump');
+  execFileSync('pg_dump', ['-Fc', '-d', source.url!, '-f', file]);
+  return {
+    async restore() {
+      const created = await createPostgresDatabase();
+      execFileSync('pg_restore', ['--no-owner', '-d', created.url, file]);
+      return openPostgresTestDatabase(created);
+    },
+  };
 }

@@ -26,10 +26,11 @@ export interface Service {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startService(env: Record<string, string>, timeoutMs = 30_000): Promise<Service> {
+/** Starts `modelsign serve` (or the command `args` names, e.g. `witness`) and waits for its /healthz. */
+export async function startService(env: Record<string, string>, timeoutMs = 30_000, args: string[] = ['serve']): Promise<Service> {
   const port = await freePort();
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,10 +40,10 @@ export async function startService(env: Record<string, string>, timeoutMs = 30_0
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`modelsign serve exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`modelsign ${args.join(' ')} exited with ${child.exitCode}:\n${out}`);
     if (Date.now() - started > timeoutMs) {
       child.kill('SIGKILL');
-      throw new Error(`modelsign serve did not answer within ${timeoutMs} ms:\n${out}`);
+      throw new Error(`modelsign ${args.join(' ')} did not answer within ${timeoutMs} ms:\n${out}`);
     }
     const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
     if (ok) break;

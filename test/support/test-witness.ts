@@ -164,6 +164,7 @@ export class TestWitness {
     } else if (request.oldSize === 0 && request.proof.length > 0 && this.flavour === 'spec') {
       return answer(422, 'a proof from size 0\n');
     }
+    if (this.flavour === 'spec' && checkpoint.size === 0 && !equalBytes(checkpoint.rootHash, RFC6962.emptyRoot())) return answer(422, 'the empty tree\'s root is SHA-256 of nothing\n');
     const now = this.options.now?.() ?? Math.floor(Date.now() / 1000);
     const line = cosignEd25519(this.options.index, checkpoint, now);
     // Persisted before answering (this object is its storage).

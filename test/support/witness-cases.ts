@@ -4,9 +4,9 @@
 // vectors (test/vectors/witness) and on a live service's own log.
 import { ed25519PublicKey, ed25519Sign } from '../../src/core/crypto/ed25519.ts';
 import type { Signer } from '../../src/core/crypto/algorithm.ts';
-import { concatBytes, toBase64 } from '../../src/core/bytes.ts';
+import { toBase64 } from '../../src/core/bytes.ts';
 import { formatCheckpoint, type Checkpoint } from '../../src/core/tlog/checkpoint.ts';
-import { cosignatureMessage, witnessKeyOf, type WitnessKey } from '../../src/core/tlog/cosignature.ts';
+import { cosignatureMessage, formatCosignatureLine, witnessKeyOf } from '../../src/core/tlog/cosignature.ts';
 import { signCheckpoint } from '../../src/core/tlog/log-note.ts';
 import { formatTlogProof } from '../../src/core/tlog/tlog-proof.ts';
 import { formatVkey, NOTE_TYPE, parseVkey } from '../../src/core/tlog/vkey.ts';
@@ -56,13 +56,7 @@ const ed25519Witness = (i: number) => {
 
 export const ED25519_WITNESSES = Array.from({ length: 16 }, (_, i) => ed25519Witness(i));
 
-function lineOf(key: WitnessKey, timestamp: number, signature: Uint8Array): string {
-  const id = new Uint8Array(4);
-  new DataView(id.buffer).setUint32(0, key.keyId);
-  const ts = new Uint8Array(8);
-  new DataView(ts.buffer).setBigUint64(0, BigInt(timestamp));
-  return `\u2014 ${key.name} ${toBase64(concatBytes(id, ts, signature))}`;
-}
+const lineOf = formatCosignatureLine;
 
 /** An Ed25519 cosignature/v1 line by test witness `i`. */
 export function cosignEd25519(i: number, checkpoint: Checkpoint, timestamp: number): string {

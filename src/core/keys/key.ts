@@ -2,8 +2,11 @@
 // every layer shares (the service's key table, the JWKS, the verifier's trusted keys).
 import type { AlgorithmId } from '../crypto/algorithm.ts';
 
-/** `release` signs model releases, `log` signs checkpoints, `token` signs bearer tokens. */
-export const KEY_PURPOSES = ['release', 'log', 'token'] as const;
+/**
+ * `release` signs model releases, `log` signs checkpoints, `token` signs bearer tokens; `witness`
+ * cosigns other logs' checkpoints (`modelsign witness`: a witness's database holds only that one).
+ */
+export const KEY_PURPOSES = ['release', 'log', 'token', 'witness'] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 /** pending → active → retired, and any state → revoked (see lifecycle.ts). */

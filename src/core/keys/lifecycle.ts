@@ -32,6 +32,9 @@ export const KEY_SLOTS: readonly KeySlot[] = [
   { purpose: 'token', algorithm: DEFAULT_ALGORITHM },
 ];
 
+/** The one slot of a witness (`modelsign witness`): an Ed25519 key for cosignature/v1, never rotated on a schedule. */
+export const WITNESS_SLOT: KeySlot = { purpose: 'witness', algorithm: DEFAULT_ALGORITHM };
+
 export const slotName = (slot: KeySlot): string => (slot.purpose === 'release' ? `${slot.purpose} (${slot.algorithm})` : slot.purpose);
 
 const inSlot = (slot: KeySlot) => (k: Pick<KeyState, 'purpose' | 'algorithm'>) => k.purpose === slot.purpose && k.algorithm === slot.algorithm;
@@ -66,9 +69,9 @@ export function transition(key: Pick<KeyState, 'kid' | 'status'>, to: 'active' |
   return { status: 'revoked', revokedAt: now, compromisedAt: revocation!.compromisedAt, reason: revocation!.reason, activatesAt: null };
 }
 
-/** Slots without an active key, in KEY_SLOTS order. */
-export function missingSlots(keys: readonly Pick<KeyState, 'purpose' | 'algorithm' | 'status'>[]): KeySlot[] {
-  return KEY_SLOTS.filter((slot) => !keys.some((k) => inSlot(slot)(k) && k.status === 'active'));
+/** Slots (the service's, unless others are named) without an active key, in their order. */
+export function missingSlots(keys: readonly Pick<KeyState, 'purpose' | 'algorithm' | 'status'>[], slots: readonly KeySlot[] = KEY_SLOTS): KeySlot[] {
+  return slots.filter((slot) => !keys.some((k) => inSlot(slot)(k) && k.status === 'active'));
 }
 
 export interface RotationPlan {

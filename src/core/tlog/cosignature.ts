@@ -8,7 +8,7 @@
 // same key; its cosignatures are still identified by the 0x04 key ID (transparency-dev/formats
 // does the same).
 import { ml_dsa44 } from '@noble/post-quantum/ml-dsa.js';
-import { concatBytes, utf8 } from '../bytes.ts';
+import { concatBytes, toBase64, utf8 } from '../bytes.ts';
 import { verifySignature } from '../crypto/public-key.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { cosignedMessage } from './log-note.ts';
@@ -57,6 +57,13 @@ function u8Prefixed(text: string): Uint8Array {
 /** The ML-DSA-44 signed message for a checkpoint (start 0, end = size). */
 export function subtreeMessage(cosigner: string, timestamp: number, checkpoint: Checkpoint): Uint8Array {
   return concatBytes(utf8('subtree/v1\n\0'), u8Prefixed(cosigner), u64(timestamp), u8Prefixed(checkpoint.origin), u64(0), u64(checkpoint.size), checkpoint.rootHash);
+}
+
+/** A cosignature's note signature line: `— <name> base64(key ID || u64 timestamp || signature)`. */
+export function formatCosignatureLine(key: WitnessKey, timestamp: number, signature: Uint8Array): string {
+  const id = new Uint8Array(4);
+  new DataView(id.buffer).setUint32(0, key.keyId);
+  return `\u2014 ${key.name} ${toBase64(concatBytes(id, u64(timestamp), signature))}`;
 }
 
 /** The message a witness key signs over this checkpoint at `timestamp`. */
