@@ -17,6 +17,7 @@ import { parseCosignatureLines, TLOG_SIZE_MEDIA_TYPE } from '../../src/core/tlog
 import { formatCheckpoint } from '../../src/core/tlog/checkpoint.ts';
 import { verifyCosignature, witnessKeyOf } from '../../src/core/tlog/cosignature.ts';
 import { parseVkey } from '../../src/core/tlog/vkey.ts';
+import { TEST_KEY_BACKEND } from '../support/app.ts';
 import { TestWitness } from '../support/test-witness.ts';
 import { addCheckpoint, startModelsignWitness } from '../support/witness-mode.ts';
 import { WitnessTestLog } from '../support/witness-log.ts';
@@ -38,6 +39,9 @@ const IMPLEMENTATIONS: Implementation[] = [
     name: 'modelsign witness',
     async start(logs) {
       const w = await startModelsignWitness({ name: 'witness.modelsign.test', logs: logs.map((l) => ({ vkey: l.vkey })) });
+      // Its key lives where the pass says: wrapped in its row, or in the token.
+      const [key] = await w.database.db.query<{ inToken: boolean }>(`SELECT "pkcs11_id" IS NOT NULL AS "inToken" FROM "keys" WHERE "purpose" = 'witness'`);
+      assert.equal(key?.inToken, TEST_KEY_BACKEND === 'pkcs11');
       return { url: w.url, vkey: w.parts.witness.vkey, close: () => w.close() };
     },
   },
