@@ -55,6 +55,9 @@ export async function assembleWitness(deps: {
     warn: (fields, message) => deps.logger.warn(fields, message),
   });
   await keys.start();
+  // The key made at a first start (and a set-log-key since) join the audit trail's hash chain now.
+  const audit = new AuditService(deps.db);
+  await audit.seal();
   const witness = new WitnessService(deps.db, keys, clock, nodeLogHasher, { name: deps.mode.name, logs: deps.mode.logs, peers: deps.mode.peers }, deps.fetchImpl);
   await witness.start();
   const retry = periodic(
@@ -72,7 +75,7 @@ export async function assembleWitness(deps: {
     db: deps.db,
     keys,
     witness,
-    audit: new AuditService(deps.db),
+    audit,
     app,
     async stop() {
       await retry.stop();
@@ -128,7 +131,9 @@ export async function witnessVkey(config: Config, logger: Logger): Promise<strin
 export async function setWitnessedLogKey(config: Config, logger: Logger, origin: string, vkey: string, actor: string): Promise<string | undefined> {
   const store = await openWitnessStore(config, logger);
   try {
-    return await changeWitnessedLogKey(store.db, origin, vkey, actor, new Date());
+    const previous = await changeWitnessedLogKey(store.db, origin, vkey, actor, new Date());
+    await new AuditService(store.db).seal();
+    return previous;
   } finally {
     await store.close();
   }

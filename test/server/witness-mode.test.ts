@@ -85,6 +85,9 @@ describe('modelsign witness', () => {
     assert.deepEqual([event?.target, event?.details.from, event?.details.to], [`log:${log.origin}`, log.vkey, rekeyed.vkey]);
     const second = await startModelsignWitness({ name: 'witness.modelsign.test', logs: [{ vkey: rekeyed.vkey }], database, kek });
     cleanup.push(() => second.close());
+    // Sealed into the audit chain at that start.
+    const [sealed] = await database.db.query<{ seq: string | null }>(`SELECT "seq"::text AS "seq" FROM "audit_events" WHERE "action" = 'witness.log_key_changed'`);
+    assert.notEqual(sealed?.seq, null);
     // The old key's checkpoints are refused now; the new one's extend what was held.
     assert.equal((await addCheckpoint(second.url, await log.request(4, 8))).status, 403);
     assert.equal((await addCheckpoint(second.url, await rekeyed.request(4, 4, { note: await rekeyed.note(4, log.checkpoint(4)) }))).status, 200);
