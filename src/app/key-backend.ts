@@ -4,7 +4,7 @@
 // ends; signing answers 503 key_backend_unavailable meanwhile.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { slotName } from '../core/keys/lifecycle.ts';
+import { KEY_SLOTS, slotName, type KeySlot } from '../core/keys/lifecycle.ts';
 import { KekWrappedBackend } from '../services/key-backends/kek-wrapped.ts';
 import { loadKek } from '../services/key-backends/kek.ts';
 import type { KeyBackend } from '../services/key-backends/key-backend.ts';
@@ -14,6 +14,11 @@ import { RoutedBackend } from '../services/key-backends/routed.ts';
 export interface BackendOptions {
   /** Tests: wraps the PKCS#11 module (fault injection). */
   wrapModule?: (module: Pkcs11Module) => Pkcs11Module;
+  /**
+   * The slots this process keeps keys in (the service's, or a witness's): only those of them
+   * MODELSIGN_PKCS11_PURPOSES puts in the token are made there and have their mechanisms checked.
+   */
+  slots?: readonly KeySlot[];
 }
 
 export async function openKeyBackend(config: Config, logger: Logger, options: BackendOptions = {}): Promise<KeyBackend> {
@@ -21,7 +26,8 @@ export async function openKeyBackend(config: Config, logger: Logger, options: Ba
   const hasKek = config.kek !== undefined || config.kekFile !== undefined || embedded;
   const kek = hasKek ? new KekWrappedBackend(loadKek({ kek: config.kek, kekFile: config.kekFile, dataDir: embedded ? config.dataDir : undefined }, (m) => logger.warn(m))) : undefined;
   if (config.keyBackend === 'kek') return kek!;
-  const pkcs11 = config.pkcs11!;
+  const used = options.slots ?? KEY_SLOTS;
+  const pkcs11 = { ...config.pkcs11!, slots: config.pkcs11!.slots.filter((s) => used.some((u) => u.purpose === s.purpose && u.algorithm === s.algorithm)) };
   // Imported here only: the default backend never loads koffi.
   const { Pkcs11Backend } = await import('../services/key-backends/pkcs11/pkcs11-backend.ts');
   const token = await Pkcs11Backend.open(

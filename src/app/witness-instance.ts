@@ -86,7 +86,7 @@ export async function assembleWitness(deps: {
 
 /** The database and key backend a witness command runs on, migrated; closed by `close`. */
 async function openWitnessStore(config: Config, logger: Logger): Promise<{ db: Database; backend: KeyBackend; close(): Promise<void> }> {
-  const backend = await openKeyBackend(config, logger);
+  const backend = await openKeyBackend(config, logger, { slots: [WITNESS_SLOT] });
   let db: Database | undefined;
   try {
     db = await openDatabase(

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { createServices } from '../../src/app/create-services.ts';
 import { openKeyBackend } from '../../src/app/key-backend.ts';
+import type { KeySlot } from '../../src/core/keys/lifecycle.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { loadConfig, type Config, type OidcConfig, type Pkcs11Config } from '../../src/config.ts';
 import type { RotationSchedule } from '../../src/core/keys/lifecycle.ts';
@@ -105,11 +106,11 @@ export function testWitnessConfig(policyText: string, paceMs = 50): NonNullable<
 }
 
 /** The key backend of a test app: KEK-wrapped, or the process's SoftHSM2 token (with the KEK for the slots left out). */
-export async function testBackend(options: Pick<TestAppOptions, 'kek' | 'keyBackend' | 'pkcs11' | 'wrapModule'>, logger: ReturnType<typeof createLogger>): Promise<KeyBackend> {
+export async function testBackend(options: Pick<TestAppOptions, 'kek' | 'keyBackend' | 'pkcs11' | 'wrapModule'> & { slots?: readonly KeySlot[] }, logger: ReturnType<typeof createLogger>): Promise<KeyBackend> {
   const kek = options.kek ?? testKek();
   if ((options.keyBackend ?? TEST_KEY_BACKEND) === 'kek') return new KekWrappedBackend(kek);
   const config = testConfig({ databaseUrl: 'postgresql://unused', kek: kek.key.toString('base64'), keyBackend: 'pkcs11', pkcs11: softHsm().config(options.pkcs11) });
-  return openKeyBackend(config, logger, { wrapModule: options.wrapModule });
+  return openKeyBackend(config, logger, { wrapModule: options.wrapModule, slots: options.slots });
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {

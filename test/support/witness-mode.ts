@@ -32,7 +32,7 @@ export async function startModelsignWitness(o: {
   const database = o.database ?? (await createTestDatabase());
   const logger = createLogger('silent');
   // In the HSM pass (MODELSIGN_TEST_KEY_BACKEND=pkcs11) the witness key is made in the SoftHSM2 token.
-  const backend = await testBackend({ kek: o.kek ?? testKek(), pkcs11: { slots: [...KEY_SLOTS, WITNESS_SLOT] } }, logger);
+  const backend = await testBackend({ kek: o.kek ?? testKek(), pkcs11: { slots: [...KEY_SLOTS, WITNESS_SLOT] }, slots: [WITNESS_SLOT] }, logger);
   let parts: WitnessParts;
   try {
     parts = await assembleWitness({
