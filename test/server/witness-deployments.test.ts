@@ -1,4 +1,5 @@
-// Two deployments that witness each other, on loopback: a.modelsign.test and b.modelsign.test,
+// Two deployments that witness each other, on loopback: a.modelsign.test and b.modelsign.test
+// (each service's public URL http://<name>.modelsign.test:PORT, whose host is its log's origin),
 // each a modelsign service (its log) and a `modelsign witness` (witnessing the other's log), each
 // log's policy requiring the other's witness. Both sign under load (60 releases each, 8 at a
 // time); every release's tlog-proof verifies offline with the user's policy (the portable
@@ -44,7 +45,8 @@ describe('two deployments that witness each other', () => {
   const deployments: Deployment[] = [];
   const other = (d: Deployment) => deployments.find((x) => x !== d)!;
   const startApp = async (d: Deployment, policy?: string) => {
-    d.app = await createTestApp({ database: d.database, kek: d.kek, logOrigin: d.origin, ...(policy ? { witnesses: { policy, paceMs: 100 } } : {}) });
+    // Each with its own dotted public URL, whose host is its log's origin.
+    d.app = await createTestApp({ database: d.database, kek: d.kek, publicUrl: `http://${d.origin}:${d.port}`, ...(policy ? { witnesses: { policy, paceMs: 100 } } : {}) });
     await d.app.app.listen({ host: '127.0.0.1', port: d.port });
   };
   const startWitness = async (d: Deployment) => {

@@ -43,7 +43,7 @@ export interface TestApp {
 /** The configuration of an instance under test: the defaults (config.ts) with `overrides`. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const base = loadConfig({});
-  const publicUrl = 'https://tlog.modelsign.test';
+  const publicUrl = overrides.publicUrl ?? 'https://tlog.modelsign.test';
   return { ...base, publicUrl, logOrigin: undefined, oidc: { ...base.oidc, audience: publicUrl, allowInsecure: true, perRepositoryPerHour: 0 }, ...overrides };
 }
 
@@ -95,6 +95,8 @@ export interface TestAppOptions {
   mirrorIntervalMs?: number;
   /** MODELSIGN_LOG_ORIGIN (default the public URL's host). */
   logOrigin?: string;
+  /** MODELSIGN_PUBLIC_URL (default https://tlog.modelsign.test): a new log's origin is its host. */
+  publicUrl?: string;
   /** Called with the services before they start (a test witness that needs the log key reads it from them). */
   onServices?: (services: Services) => void;
 }
@@ -133,6 +135,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     ...(options.mirrorUrl ? { mirrorUrl: options.mirrorUrl } : {}),
     ...(options.logOrigin ? { logOrigin: options.logOrigin } : {}),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...(options.mirrorDir ? { mirror: { dir: options.mirrorDir, intervalMs: options.mirrorIntervalMs ?? 3_600_000 } } : {}),
     ...(options.witnesses ? { witnesses: testWitnessConfig(options.witnesses.policy, options.witnesses.paceMs), witnessIntervalMs: 20, witnessRequestTimeoutMs: 2_000 } : {}),
   });
