@@ -226,7 +226,9 @@ export async function mirrorTiles(dir: string, source: MirrorSource, vkeyText: s
   const sideFiles = new Map<string, string>();
   const readEntries = source.entries?.bind(source);
   if (readEntries) {
-    const bundles = [...full, ...partial].filter((t) => t.kind === 'entries' && !existsSync(path.join(dir, sideFilePath(t))));
+    // Side files come with their bundles: only the bundles read in this run are asked for one (a
+    // log without side files would otherwise be asked again for every bundle on every run).
+    const bundles = [...fetched.values()].map((f) => f.address).filter((t) => t.kind === 'entries');
     await inPool(bundles, 4, async (t) => {
       const leaves = entriesOf((await tile(t))!, `tile/${formatTilePath(t)}`);
       const first = t.index * TILE_WIDTH;
