@@ -81,6 +81,7 @@ async function serve(dir: string): Promise<{ url: string; stop(): void }> {
   return { url, stop: () => server.close() };
 }
 
+const servers: { stop(): void }[] = [];
 try {
   console.log(`# bench:mirror: ${ENTRIES.toLocaleString('en')} entries, then ${(1000).toLocaleString('en')} more; ${RUNS} runs each; served by ${nginxSkip ? 'a Node static server (no nginx here)' : 'nginx'}`);
   const small = path.join(work, 'source-1');
@@ -91,6 +92,7 @@ try {
   console.log(`# sources written in ${seconds(performance.now() - t0)}`);
   const first = await serve(small);
   const second = await serve(large);
+  servers.push(first, second);
 
   // First mirror against cp -r of what it wrote.
   const mirrorTimes: number[] = [];
@@ -150,8 +152,8 @@ try {
   const incRatio = median(runTimes) / median(writeTimes);
   console.log(`1,000 new entries: the mirror run ${seconds(median(runTimes))} (the whole process ${seconds(median(processTimes))}); writing its files alone: ${seconds(median(writeTimes))}; ratio ${incRatio.toFixed(2)}x (target <= 2x)`);
   console.log(`  against fetching and writing the same files unchecked ${seconds(median(naiveIncTimes))}: ${(median(runTimes) / median(naiveIncTimes)).toFixed(2)}x`);
-  first.stop();
-  second.stop();
 } finally {
+  // A failed run must not leave nginx running.
+  for (const server of servers) server.stop();
   rmSync(work, { recursive: true, force: true });
 }
