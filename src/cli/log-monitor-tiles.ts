@@ -6,7 +6,6 @@
 // proves the new tree extends the saved one (a fork or a rollback exits 9, naming the size). For
 // a modelsign log, each entry's content is checked as `log monitor --server` checks it, from the
 // mirror's side files (cli/entry-side-file.ts) or from --server.
-import { readFile } from 'node:fs/promises';
 import type { Wire } from '../api/wire.ts';
 import { bytesToHex, equalBytes, fromBase64, toBase64 } from '../core/bytes.ts';
 import { appendLeaves, edgeRoot, type TreeEdge } from '../core/tlog/compact-range.ts';
@@ -17,7 +16,7 @@ import { nodeLogHasher } from '../services/support/node-hasher.ts';
 import { inPool, MIRROR_CONCURRENCY } from '../services/tiles-mirror.ts';
 import { parseSideFile, sideEntryProblem, sideFilePath } from '../core/tlog/entry-side-file.ts';
 import { CliFailure, EXIT } from './exit-codes.ts';
-import { writeFileAtomic } from './files.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
 import { fetchJson } from './http.ts';
 import { logVkey, TilesSource } from './tiles-source.ts';
 
@@ -52,22 +51,8 @@ export interface TilesMonitorResult {
   line: string;
 }
 
-async function readState(file: string): Promise<TilesState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliFailure(EXIT.io, `cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    const state = JSON.parse(text) as TilesState;
-    if (state.version !== 1 || state.kind !== 'tiles' || !Array.isArray(state.frontier) || typeof state.vkey !== 'string') throw new Error('not the state of a --tiles monitor');
-    return state;
-  } catch (err) {
-    throw new CliFailure(EXIT.io, `${file} is not a tiles monitor state file (${(err as Error).message}); move it away to start over`);
-  }
-}
+const readState = (file: string) =>
+  readStateFile<TilesState>(file, 'a tiles monitor state file', (s) => s.version === 1 && s.kind === 'tiles' && Array.isArray(s.frontier) && typeof s.vkey === 'string');
 
 /** The level-0 hashes and leaf data of one entry bundle, each leaf checked against its hash. */
 async function readBundle(source: TilesSource, bundle: TileAddress): Promise<{ leaves: Uint8Array[]; hashes: Uint8Array[] }> {
@@ -162,10 +147,9 @@ export async function monitorTiles(options: TilesMonitorOptions): Promise<TilesM
       }
     }
   }
-  try {
-    await writeFileAtomic(
-      options.state,
-      JSON.stringify({
+  await writeStateFile(
+    options.state,
+    {
         version: 1,
         kind: 'tiles',
         vkey: vkeyText,
@@ -176,12 +160,8 @@ export async function monitorTiles(options: TilesMonitorOptions): Promise<TilesM
         checkpoint: note,
         contentChecked: (state?.contentChecked ?? false) || contentChecked > 0,
         checkedAt: new Date().toISOString(),
-      } satisfies TilesState, null, 2) + '\n',
-      0o600,
-    );
-  } catch (err) {
-    throw new CliFailure(EXIT.io, `cannot write ${options.state}: ${(err as Error).message}`);
-  }
+      } satisfies TilesState,
+  );
   const content = contentChecked > 0 ? `, ${contentChecked} entries' content checked` : noSideFiles ? ' (no side files: entries checked by their hashes only)' : '';
   return {
     origin: checkpoint.origin,

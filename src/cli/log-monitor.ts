@@ -22,7 +22,7 @@ import { CliFailure, EXIT } from './exit-codes.ts';
 import { monitorTiles } from './log-monitor-tiles.ts';
 import { checkWitnessViews, monitoringOverrides } from './witness-views.ts';
 import { parseWitnessPolicy, type WitnessPolicy } from '../core/tlog/witness-policy.ts';
-import { writeFileAtomic } from './files.ts';
+import { readStateFile, writeStateFile } from './state-file.ts';
 import { failureOf, fetchJson, request, serverUrl } from './http.ts';
 
 const USAGE = `Usage: modelsign log monitor --server URL --state FILE [--log-key PEM_FILE] [--witness-policy FILE [--monitoring NAME=URL]...] [--json]
@@ -79,30 +79,8 @@ const pinnedKey = (k: PinnedKey): PublicKey | undefined => {
 
 const pin = (key: PublicKey): PinnedKey => ({ kid: keyIdOf(key), algorithm: key.algorithm, publicKey: toBase64(key.publicKey) });
 
-async function readState(file: string): Promise<MonitorState | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliFailure(EXIT.io, `cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    const state = JSON.parse(text) as MonitorState;
-    if (state.version !== 1 || !Array.isArray(state.frontier) || !Array.isArray(state.logKeys)) throw new Error('unknown layout');
-    return state;
-  } catch (err) {
-    throw new CliFailure(EXIT.io, `${file} is not a monitor state file (${(err as Error).message}); move it away to start over`);
-  }
-}
-
-async function saveState(file: string, state: MonitorState): Promise<void> {
-  try {
-    await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n', 0o600);
-  } catch (err) {
-    throw new CliFailure(EXIT.io, `cannot write ${file}: ${(err as Error).message}`);
-  }
-}
+const readState = (file: string) =>
+  readStateFile<MonitorState>(file, 'a monitor state file', (s) => s.version === 1 && Array.isArray(s.frontier) && Array.isArray(s.logKeys));
 
 function verifyWithAny(note: string, keys: PinnedKey[]): { checkpoint: SignedCheckpoint; kid: string } {
   let lastError = 'no trusted log key';
@@ -247,7 +225,7 @@ export async function logMonitor(args: string[]): Promise<number> {
     const grew = checkpoint.size - (state?.size ?? 0);
     // Split views: what the witnesses cosigned must be this tree (before the state moves on).
     const views = policy ? await checkWitnessViews({ server, served: checkpoint, logKeys: keys.map(pinnedKey).filter((k): k is PublicKey => k !== undefined), policy, overrides: monitoringOverrides(values.monitoring ?? []) }) : undefined;
-    await saveState(values.state, {
+    await writeStateFile(values.state, {
       version: 1,
       origin: checkpoint.origin,
       size: checkpoint.size,

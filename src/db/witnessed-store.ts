@@ -46,11 +46,6 @@ export async function readWitnessedCheckpoint(db: Query, origin: string): Promis
   return row && { origin: row.origin, size: Number(row.size), rootHash: toBytes(row.rootHash), note: row.note };
 }
 
-export async function listWitnessedCheckpoints(db: Query): Promise<WitnessedCheckpointRow[]> {
-  const rows = await db.query<{ origin: string; size: string; rootHash: Uint8Array; note: string }>('SELECT "origin", "size"::text AS "size", "root_hash" AS "rootHash", "note" FROM "witnessed_checkpoints"');
-  return rows.map((row) => ({ origin: row.origin, size: Number(row.size), rootHash: toBytes(row.rootHash), note: row.note }));
-}
-
 /**
  * Stores `next` for its origin if the witness still holds `heldSize` there (undefined: nothing
  * yet); false when another request moved it first (the caller answers 409 with what is held now).

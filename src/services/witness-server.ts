@@ -23,7 +23,7 @@ import { formatVkey, NOTE_TYPE, parseVkey, type Vkey } from '../core/tlog/vkey.t
 import { authenticateAddCheckpoint, isRefusal, judgeAddCheckpoint, type WitnessRefusal } from '../core/tlog/witness-judge.ts';
 import type { Database } from '../db/client.ts';
 import { recordAudit } from '../db/audit-store.ts';
-import { addWitnessedLog, listWitnessedCheckpoints, readWitnessedCheckpoint, setWitnessedLogKey, swapWitnessedCheckpoint } from '../db/witnessed-store.ts';
+import { addWitnessedLog, readWitnessedCheckpoint, setWitnessedLogKey, swapWitnessedCheckpoint } from '../db/witnessed-store.ts';
 import type { KeyService } from './keys.ts';
 import type { Clock } from './support/clock.ts';
 
@@ -219,11 +219,6 @@ export class WitnessService {
     const origin = this.byHash.get(hash);
     if (origin === undefined) return undefined;
     return (await readWitnessedCheckpoint(this.db, origin))?.note;
-  }
-
-  /** Every log it holds a checkpoint of (for its own status line). */
-  async held(): Promise<{ origin: string; size: number }[]> {
-    return (await listWitnessedCheckpoints(this.db)).map((r) => ({ origin: r.origin, size: r.size }));
   }
 }
 
