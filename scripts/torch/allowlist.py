@@ -49,6 +49,7 @@ out = {
     "version": args.version,
     "torch": {"version": torch.__version__, "allowed": torch_allowed, "blockedModules": list(_blocklisted_modules)},
     "extension": committed["extension"],
+    "names": committed["names"],
 }
 with open(args.out, "w") as f:
     json.dump(out, f, indent=2)

@@ -5,10 +5,11 @@
                                  [--expect NS/NAME[@VERSION]] [--allow-symlinks]
                                  [--witness-policy FILE [--proof FILE]] [--json]
     modelsign-verify fetch (keys | chain | trusted-root | bundle NS/NAME@VERSION) --server URL [-o FILE]
-    modelsign-verify scan PATH     (reserved: the content check comes in a later version)
+    modelsign-verify scan PATH [--allow-symlinks] [--json]
 
-Exit codes: 0 verified, 1 tampered, 2 usage, 3 untrusted or revoked key, 4 path or bundle
-unreadable, 5 service unreachable (the Node CLI's codes for the same outcomes).
+Exit codes: 0 verified (scan: nothing code-capable or malformed), 1 tampered, 2 usage, 3
+untrusted or revoked key, 4 path or bundle unreadable, 5 service unreachable, 8 (scan) a file can
+run code when loaded or is malformed (the Node CLI's codes for the same outcomes).
 """
 from __future__ import annotations
 
@@ -16,16 +17,19 @@ import argparse
 import json
 import os
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from . import __version__
 from .crypto import PublicKey, key_id, parse_spki_pem
 from .encoding import parse_json
 from .keys import KeyChainError, KeySet, TrustedKey, log_keys_from_trusted_root, pinned_key, trusted_keys_from_jwks, verify_key_chain
+from .files import DEFAULT_IGNORE_PATHS, ModelPathError, list_model
+from .hashing import hash_and_check_files
 from .model import EXIT, describe, verify_model
 from .note import TlogError
 from .online import ServiceError, bundle_path, fetch_json, fetch_text
 from .reasons import MLDSAUnavailableError
+from .scan import ALLOWLIST_TORCH_VERSION, ALLOWLIST_VERSION, CHECKER
 from .witness import WitnessPolicy, parse_witness_policy
 
 
@@ -182,7 +186,35 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    raise CliFailure(EXIT["usage"], "scan is reserved for the content check, which this version of modelsign-verify does not have yet; use `modelsign scan` (Node) meanwhile")
+    """What each file of a model is, by its content, read once in the hashing pass (``modelsign scan``'s verdicts)."""
+    try:
+        listing = list_model(args.path, args.allow_symlinks, list(DEFAULT_IGNORE_PATHS))
+    except ModelPathError as err:
+        raise CliFailure(EXIT["io"], str(err)) from None
+    if listing.problems:
+        raise CliFailure(EXIT["io"], "; ".join(f"{p.path}: {p.message}" for p in listing.problems))
+    try:
+        results = hash_and_check_files(listing.files, progress=None if args.json else sys.stderr)
+    except OSError as err:
+        raise CliFailure(EXIT["io"], f"cannot read {err.filename}: {err.strerror}") from None
+    unsafe = [f for f, (_, report) in zip(listing.files, results) if report.unsafe]
+    exit_code = EXIT["unsafe"] if unsafe else EXIT["ok"]
+    if args.json:
+        files = [{"path": f.path, "sha256": digest, "size": f.size, **report.to_json()} for f, (digest, report) in zip(listing.files, results)]
+        doc = {"path": args.path, "layout": listing.layout, "checker": CHECKER, "allowlist": ALLOWLIST_VERSION, "torch": ALLOWLIST_TORCH_VERSION, "ok": not unsafe, "exitCode": exit_code, "files": files}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        return exit_code
+    counts: Dict[str, int] = {}
+    for f, (_, report) in zip(listing.files, results):
+        counts[report.verdict] = counts.get(report.verdict, 0) + 1
+        reasons = "; ".join(f"{x.code}: {x.message}" for x in report.findings[:3])
+        more = f" (and {len(report.findings) - 3} more)" if len(report.findings) > 3 else ""
+        line = f"{report.verdict}  {f.path}{f' ({report.format})' if report.format else ''}{f': {reasons}{more}' if reasons else ''}\n"
+        (sys.stderr if report.unsafe else sys.stdout).write(line)
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
+    tail = f"; {len(unsafe)} can run code when loaded or are malformed" if unsafe else ""
+    sys.stdout.write(f"scan: {len(listing.files)} files: {summary}{tail}\n")
+    return exit_code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -211,8 +243,10 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--server", help="the modelsign service (default: MODELSIGN_SERVER)")
     f.add_argument("-o", "--out", help="write here (default: standard output)")
     f.set_defaults(run=_cmd_fetch)
-    s = sub.add_parser("scan", help="reserved: the content check (a later version)")
+    s = sub.add_parser("scan", help="what each file is by its content: data-only, allowlisted-pickle, code-capable, malformed or unknown")
     s.add_argument("path")
+    s.add_argument("--allow-symlinks", dest="allow_symlinks", action="store_true")
+    s.add_argument("--json", action="store_true", help="each file's sha256, verdict, format and findings as JSON")
     s.set_defaults(run=_cmd_scan)
     return parser
 

@@ -1,7 +1,8 @@
 """SHA-256 of a model's files at the hardware's speed: large reads into one reused buffer per
 thread (no allocation per chunk), and files on several threads at once (hashlib releases the GIL
 while it hashes a large buffer, so threads use every core). bench/hash.py measures it against
-openssl in the same run."""
+openssl in the same run. With ``check``, the content check (scan/) runs over the same chunks, so
+its verdict is on exactly the bytes that were hashed."""
 from __future__ import annotations
 
 import hashlib
@@ -10,26 +11,59 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, List, Optional, Sequence, TextIO
+from typing import Callable, List, Optional, Sequence, TextIO, Tuple, TypeVar
 
 from .files import ModelFile
+from .scan import ContentCheck, ContentReport, read_ahead
+
+T = TypeVar("T")
 
 CHUNK = 1 << 20
 
 
 def sha256_file(path: str, buffer: Optional[bytearray] = None, on_bytes: Optional[Callable[[int], None]] = None) -> str:
+    return _hash(path, None, buffer, on_bytes)[0]
+
+
+def sha256_and_check(path: str, name: str, buffer: Optional[bytearray] = None, on_bytes: Optional[Callable[[int], None]] = None) -> Tuple[str, ContentReport]:
+    """The SHA-256 of the file and the content check's verdict on the same bytes, in one read.
+    ``name`` is the file's path in the model (its extension matters for raw pickles)."""
+    digest, report = _hash(path, name, buffer, on_bytes)
+    assert report is not None
+    return digest, report
+
+
+def _hash(path: str, name: Optional[str], buffer: Optional[bytearray], on_bytes: Optional[Callable[[int], None]]) -> Tuple[str, Optional[ContentReport]]:
     buf = buffer if buffer is not None else bytearray(CHUNK)
     view = memoryview(buf)
     digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as f:
+        check: Optional[ContentCheck] = None
+        if name is not None:
+            # The size at open and the ranges read ahead (a zip's directory) are compared with what is hashed.
+            check = ContentCheck(name, os.fstat(f.fileno()).st_size)
+            fd = f.fileno()
+            read_ahead(check, lambda at, length: _pread_all(fd, at, length))
         while True:
             n = f.readinto(buf)
             if not n:
                 break
             digest.update(view[:n])
+            if check is not None:
+                check.push(view[:n])
             if on_bytes is not None:
                 on_bytes(n)
-    return digest.hexdigest()
+    return digest.hexdigest(), check.finish() if check is not None else None
+
+
+def _pread_all(fd: int, at: int, length: int) -> bytes:
+    out = bytearray()
+    while len(out) < length:
+        part = os.pread(fd, length - len(out), at + len(out))
+        if not part:
+            break
+        out += part
+    return bytes(out)
 
 
 class _Progress:
@@ -61,19 +95,28 @@ class _Progress:
 
 def hash_files(files: Sequence[ModelFile], threads: Optional[int] = None, progress: Optional[TextIO] = sys.stderr) -> List[str]:
     """The SHA-256 of each file, in order."""
+    return _each(files, lambda f, buf, add: sha256_file(f.abs, buf, add), threads, progress)
+
+
+def hash_and_check_files(files: Sequence[ModelFile], threads: Optional[int] = None, progress: Optional[TextIO] = sys.stderr) -> List[Tuple[str, ContentReport]]:
+    """The SHA-256 of each file and the content check's verdict on it, in order, in one read of each."""
+    return _each(files, lambda f, buf, add: sha256_and_check(f.abs, f.path, buf, add), threads, progress)
+
+
+def _each(files: Sequence[ModelFile], one: Callable[[ModelFile, bytearray, Callable[[int], None]], T], threads: Optional[int], progress: Optional[TextIO]) -> List[T]:
     workers = max(1, min(len(files), threads or os.cpu_count() or 1))
     bar = _Progress(sum(f.size for f in files), progress)
     local = threading.local()
 
-    def one(f: ModelFile) -> str:
+    def run(f: ModelFile) -> T:
         if not hasattr(local, "buffer"):
             local.buffer = bytearray(CHUNK)
-        return sha256_file(f.abs, local.buffer, bar.add)
+        return one(f, local.buffer, bar.add)
 
     try:
         if workers == 1:
-            return [one(f) for f in files]
+            return [run(f) for f in files]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, files))
+            return list(pool.map(run, files))
     finally:
         bar.end()

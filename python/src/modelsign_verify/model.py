@@ -20,7 +20,7 @@ from .verify import FileDigest, verify_bundle
 from .witness import WitnessPolicy, WitnessRequirement
 
 #: The exit codes of ``modelsign-verify``, the same as the Node CLI's for the same outcomes.
-EXIT = {"ok": 0, "tampered": 1, "usage": 2, "untrusted": 3, "io": 4, "service": 5}
+EXIT = {"ok": 0, "tampered": 1, "usage": 2, "untrusted": 3, "io": 4, "service": 5, "unsafe": 8}
 
 
 @dataclass

@@ -32,6 +32,11 @@ interface Tensor {
   end: bigint;
 }
 
+/** A header value in words; JSON.stringify throws on the bigints strict JSON gives integers as (a dtype of 5 crashed the check). */
+function describeJson(value: StrictJson | undefined): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)) ?? 'nothing';
+}
+
 function integer(value: StrictJson | undefined): bigint | undefined {
   return typeof value === 'bigint' && value >= 0n && value <= MAX_INTEGER ? value : undefined;
 }
@@ -113,7 +118,7 @@ export function checkSafetensors(head: Uint8Array, fileSize: number): ContentRep
     const extra = Object.keys(info).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
     if (extra.length > 0) return bad('tensor_info', `tensor ${JSON.stringify(name)} has unknown fields ${extra.join(', ')}`);
     const { dtype, shape, data_offsets: offsets } = info;
-    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(SAFETENSORS_DTYPES, dtype)) return bad('dtype', `tensor ${JSON.stringify(name)} has dtype ${JSON.stringify(dtype)}, not one this checker knows`);
+    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(SAFETENSORS_DTYPES, dtype)) return bad('dtype', `tensor ${JSON.stringify(name)} has dtype ${describeJson(dtype)}, not one this checker knows`);
     if (!Array.isArray(shape) || shape.length > 64 || shape.some((d) => integer(d) === undefined)) return bad('shape', `tensor ${JSON.stringify(name)} has a shape that is not a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => integer(o) === undefined)) return bad('offsets', `tensor ${JSON.stringify(name)} has data_offsets that are not two non-negative integers`);
     tensors.push({ name, dtype, shape: shape as bigint[], start: offsets[0] as bigint, end: offsets[1] as bigint });

@@ -112,7 +112,12 @@ export class PickleReader {
         throw new PickleError(nl < 0 ? `a line argument without its newline at offset ${at()}` : `a line argument longer than ${MAX_STRING} bytes at offset ${at()}`);
       }
       const raw = bytes.subarray(i, nl);
-      const s = decoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : latin1(raw);
+      let s: string;
+      try {
+        s = decoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }).decode(raw) : latin1(raw);
+      } catch {
+        throw new PickleError(`a name that is not UTF-8 at offset ${at()}`);
+      }
       i = nl + 1;
       return decoding === 'raw-unicode-escape' ? unescapeRawUnicode(s) : s;
     };
@@ -223,10 +228,10 @@ export class PickleReader {
       case 0x86: pop(); pop(); push(OTHER); break; // TUPLE2
       case 0x87: pop(); pop(); pop(); push(OTHER); break; // TUPLE3
       // The memo.
-      case 0x67: getMemo(Number(line())); break; // GET
+      case 0x67: getMemo(memoIndex(line())); break; // GET
       case 0x68: getMemo(u8()); break; // BINGET
       case 0x6a: getMemo(u32()); break; // LONG_BINGET
-      case 0x70: setMemo(Number(line())); break; // PUT
+      case 0x70: setMemo(memoIndex(line())); break; // PUT
       case 0x71: setMemo(u8()); break; // BINPUT
       case 0x72: setMemo(u32()); break; // LONG_BINPUT
       case 0x94: setMemo(memo.size); break; // MEMOIZE
@@ -351,6 +356,16 @@ function unescapeRawUnicode(s: string): string {
     if (code > 0x10ffff) throw new PickleError('a \\U escape beyond U+10FFFF');
     return String.fromCodePoint(code);
   });
+}
+
+/**
+ * A GET or PUT index: decimal digits, spaces around them allowed. Number() would take "0x10",
+ * "1e3" and "" (as 0), and memoise under NaN, where CPython's int() refuses: malformed here too.
+ */
+function memoIndex(s: string): number {
+  const digits = s.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+  if (!/^[0-9]+$/.test(digits)) throw new PickleError(`a memo index ${JSON.stringify(digits)} that is not a number`);
+  return Number(digits);
 }
 
 /** A STRING argument: a quoted repr; the quotes go, escapes stay (a name with an escape is not on the allowlist either way). */
