@@ -47,7 +47,7 @@ def sign(files: Dict[str, bytes], subject: str = "acme/model@1.0", ignore: Optio
     }
 
 
-FILES = {"config.json": b'{"layers": 2}\n', "weights/model.safetensors": os.urandom(3 << 20), "tokenizer/語彙.txt": b"a\nb\n"}
+FILES = {"config.json": b'{"layers": 2}\n', "weights/model.safetensors": b"\x00" * 9 + os.urandom(3 << 20), "tokenizer/語彙.txt": b"a\nb\n"}
 
 
 @pytest.fixture()

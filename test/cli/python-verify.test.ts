@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { runAsync, runCliAsync, type Ran } from '../support/process.ts';
 import { pythonWithCryptography } from '../support/python.ts';
+import { TORCH_FIXTURES } from '../support/crafted-content.ts';
 import { TAMPERS, writeTestModel } from '../support/tamper.ts';
 import { ED25519_WITNESSES } from '../support/witness-cases.ts';
 
@@ -165,7 +166,30 @@ describe('modelsign-verify (Python) against a running service, with no node on P
     assert.equal(verifyPy('verify', folder, '--keys', keys, '--witness-policy', bad).status, 2);
   });
 
-  it('refuses a release whose key was revoked before it was logged (exit 3), and says scan is reserved', async () => {
+  it('refuses signed content that can run code when loaded (exit 8, content_code_capable) unless --allow-unsafe-content, as the Node CLI does', async () => {
+    const unsafe = path.join(dir, 'unsafe');
+    mkdirSync(unsafe);
+    cpSync(path.join(TORCH_FIXTURES, 'payload.pt'), path.join(unsafe, 'model.pt'));
+    cpSync(path.join(TORCH_FIXTURES, 'state-dict.pt'), path.join(unsafe, 'ok.pt'));
+    const env = { MODELSIGN_SERVER: server, MODELSIGN_TOKEN: await t.publisherToken('acme') };
+    const signed = await runCliAsync(['sign', unsafe, '--model', 'acme/unsafe', '--version', '1.0', '--allow-unsafe-content'], env);
+    assert.equal(signed.status, 0, signed.stderr);
+    const res = verifyPy('verify', unsafe, '--keys', keys);
+    assert.equal(res.status, 8, res.stdout + res.stderr);
+    assert.match(res.stderr, /^unsafe: /m);
+    assert.match(res.stderr, /content_code_capable model\.pt: code-capable {2}model\.pt \(pytorch-zip\): pickle_unsafe_global: .*posix\.system/);
+    assert.doesNotMatch(res.stderr, /ok\.pt/);
+    const allowed = verifyPy('verify', unsafe, '--keys', keys, '--allow-unsafe-content', '--json');
+    assert.equal(allowed.status, 0, allowed.stderr);
+    const report = JSON.parse(allowed.stdout) as { unsafeContentAllowed: boolean; content: { path: string; verdict: string }[] };
+    assert.equal(report.unsafeContentAllowed, true);
+    assert.deepEqual(report.content.map((c) => [c.path, c.verdict]), [['model.pt', 'code-capable'], ['ok.pt', 'allowlisted-pickle']]);
+    const scan = verifyPy('scan', unsafe, '--json');
+    assert.equal(scan.status, 8, scan.stderr);
+    assert.deepEqual((JSON.parse(scan.stdout) as { files: { verdict: string }[] }).files.map((f) => f.verdict), ['code-capable', 'allowlisted-pickle']);
+  });
+
+  it('refuses a release whose key was revoked before it was logged (exit 3); scan needs no key', async () => {
     const release = t.services.keys.list().find((k) => k.purpose === 'release' && k.algorithm === 'Ed25519' && k.status === 'active')!;
     await t.services.keys.revoke(release.kid, { compromisedAt: release.createdAt, reason: 'test' }, 'test');
     const revokedKeys = path.join(dir, 'revoked-keys.json');
@@ -174,7 +198,7 @@ describe('modelsign-verify (Python) against a running service, with no node on P
     assert.equal(res.status, 3, res.stdout + res.stderr);
     assert.match(res.stderr, /key_revoked/);
     const scan = verifyPy('scan', folder);
-    assert.equal(scan.status, 2);
-    assert.match(scan.stderr, /reserved/);
+    assert.equal(scan.status, 0, scan.stderr);
+    assert.match(scan.stdout, /^scan: \d+ files: /m);
   });
 });

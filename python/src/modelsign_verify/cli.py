@@ -3,7 +3,7 @@
     modelsign-verify verify PATH (--keys JWKS | --key PEM [--chain FILE] | --server URL)
                                  [--trusted-root FILE] [--log-key PEM] [--bundle FILE]
                                  [--expect NS/NAME[@VERSION]] [--allow-symlinks]
-                                 [--witness-policy FILE [--proof FILE]] [--json]
+                                 [--witness-policy FILE [--proof FILE]] [--allow-unsafe-content] [--json]
     modelsign-verify fetch (keys | chain | trusted-root | bundle NS/NAME@VERSION) --server URL [-o FILE]
     modelsign-verify scan PATH [--allow-symlinks] [--json]
 
@@ -139,6 +139,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         proof=args.proof,
         threads=args.threads,
         progress=sys.stderr,
+        allow_unsafe_content=args.allow_unsafe_content,
     )
     if args.json:
         print(json.dumps(report.to_json()))
@@ -232,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--log-key", dest="log_key", help="a log key (PEM) to trust")
     v.add_argument("--expect", help="the release the loader wants: NS/NAME or NS/NAME@VERSION")
     v.add_argument("--allow-symlinks", dest="allow_symlinks", action="store_true")
+    v.add_argument("--allow-unsafe-content", dest="allow_unsafe_content", action="store_true", help="report files that can run code when loaded (or are malformed) instead of failing on them")
     v.add_argument("--witness-policy", dest="witness_policy", help="a C2SP tlog-policy: the witnesses and quorum you require")
     v.add_argument("--proof", help="the tlog-proof (default: the bundle's path + .tlog-proof)")
     v.add_argument("--threads", type=int, help="files hashed at once (default: the number of CPUs)")

@@ -34,26 +34,39 @@ def sha256_and_check(path: str, name: str, buffer: Optional[bytearray] = None, o
 
 
 def _hash(path: str, name: Optional[str], buffer: Optional[bytearray], on_bytes: Optional[Callable[[int], None]]) -> Tuple[str, Optional[ContentReport]]:
+    with open(path, "rb", buffering=0) as f:
+        return hash_descriptor(f.fileno(), name, buffer, on_bytes)
+
+
+def hash_descriptor(fd: int, name: Optional[str], buffer: Optional[bytearray] = None, on_bytes: Optional[Callable[[int], None]] = None) -> Tuple[str, Optional[ContentReport]]:
+    """The SHA-256 of the open file ``fd`` from its first byte (read by position: the descriptor's
+    offset is left alone) and, with ``name``, the content check's verdict on the same bytes."""
     buf = buffer if buffer is not None else bytearray(CHUNK)
     view = memoryview(buf)
     digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        check: Optional[ContentCheck] = None
-        if name is not None:
-            # The size at open and the ranges read ahead (a zip's directory) are compared with what is hashed.
-            check = ContentCheck(name, os.fstat(f.fileno()).st_size)
-            fd = f.fileno()
-            read_ahead(check, lambda at, length: _pread_all(fd, at, length))
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            digest.update(view[:n])
-            if check is not None:
-                check.push(view[:n])
-            if on_bytes is not None:
-                on_bytes(n)
+    check: Optional[ContentCheck] = None
+    if name is not None:
+        # The size at open and the ranges read ahead (a zip's directory) are compared with what is hashed.
+        check = ContentCheck(name, os.fstat(fd).st_size)
+        read_ahead(check, lambda at, length: _pread_all(fd, at, length))
+    at = 0
+    while True:
+        n = os.preadv(fd, [buf], at) if hasattr(os, "preadv") else _pread_into(fd, view, at)
+        if not n:
+            break
+        at += n
+        digest.update(view[:n])
+        if check is not None:
+            check.push(view[:n])
+        if on_bytes is not None:
+            on_bytes(n)
     return digest.hexdigest(), check.finish() if check is not None else None
+
+
+def _pread_into(fd: int, view: memoryview, at: int) -> int:
+    part = os.pread(fd, len(view), at)
+    view[: len(part)] = part
+    return len(part)
 
 
 def _pread_all(fd: int, at: int, length: int) -> bytes:

@@ -1,7 +1,9 @@
 """Checking a model on disk against its bundle, the check to run before loading it (the same
 steps and outcomes as ``modelsign verify``, src/cli/verify-model.ts): the bundle is read and its
 resource names checked before any model file is opened; then the files are listed (path safety),
-hashed and compared, and the signature, key, log entry and witnesses checked by verify_bundle."""
+hashed and compared, and the signature, key, log entry and witnesses checked by verify_bundle.
+The content check (scan/) runs in the same read: a file that can run code when loaded, or is
+malformed, fails the check (outcome ``unsafe``, exit 8) unless ``allow_unsafe_content``."""
 from __future__ import annotations
 
 import json
@@ -13,14 +15,24 @@ from typing import Any, Dict, List, Optional, TextIO
 from .bundle import read_claim, read_envelope
 from .encoding import parse_json
 from .files import ModelPathError, default_bundle_path, list_model
-from .hashing import hash_files
+from .hashing import hash_and_check_files
 from .keys import KeySet
+from .manifest import printable_name
 from .reasons import UNTRUSTED_CODES, Reason
+from .scan import ContentReport
 from .verify import FileDigest, verify_bundle
 from .witness import WitnessPolicy, WitnessRequirement
 
 #: The exit codes of ``modelsign-verify``, the same as the Node CLI's for the same outcomes.
 EXIT = {"ok": 0, "tampered": 1, "usage": 2, "untrusted": 3, "io": 4, "service": 5, "unsafe": 8}
+
+
+def content_reason(path: str, report: ContentReport) -> Reason:
+    """Why a file's content refuses the load: ``content_code_capable`` or ``content_malformed``, naming the file."""
+    code = "content_code_capable" if report.verdict == "code-capable" else "content_malformed"
+    reasons = "; ".join(f"{f.code}: {f.message}" for f in report.findings[:3])
+    more = f" (and {len(report.findings) - 3} more)" if len(report.findings) > 3 else ""
+    return Reason(code, f"{report.verdict}  {printable_name(path)}{f' ({report.format})' if report.format else ''}{f': {reasons}{more}' if reasons else ''}", path)
 
 
 @dataclass
@@ -41,6 +53,10 @@ class ModelReport:
     extra: List[str] = field(default_factory=list)
     layout: Optional[str] = None
     witness_proof: Optional[str] = None
+    #: What the content check says of each file now (it runs in the hashing pass).
+    content: List[Dict[str, Any]] = field(default_factory=list)
+    #: allow_unsafe_content was given: unsafe content is reported, not failed on.
+    unsafe_content_allowed: bool = False
 
     @property
     def verified(self) -> bool:
@@ -64,6 +80,8 @@ class ModelReport:
             "extra": self.extra,
             "layout": self.layout,
             "witnessProof": self.witness_proof,
+            "content": self.content,
+            "unsafeContentAllowed": self.unsafe_content_allowed,
         }
 
 
@@ -79,12 +97,13 @@ def verify_model(
     now: Optional[float] = None,
     threads: Optional[int] = None,
     progress: Optional[TextIO] = None,
+    allow_unsafe_content: bool = False,
 ) -> ModelReport:
     """Verifies the model at ``target`` (a folder or one file). ``proof`` is a tlog-proof file
     (default: the bundle's path + ``.tlog-proof`` when it exists); ``now`` the clock witness
     cosignatures are checked against (POSIX seconds, default the system clock)."""
     bundle_path = bundle or default_bundle_path(target)
-    report = ModelReport(path=target, bundle=bundle_path, log_checked=keys.has_log_key)
+    report = ModelReport(path=target, bundle=bundle_path, log_checked=keys.has_log_key, unsafe_content_allowed=allow_unsafe_content)
 
     def fail(outcome: str, exit_code: int, code: str, message: str) -> ModelReport:
         report.outcome, report.exit_code = outcome, exit_code
@@ -117,7 +136,7 @@ def verify_model(
         return fail("error", EXIT["io"], "path_unreadable", str(err))
     report.layout = listing.layout
     try:
-        digests = hash_files(listing.files, threads=threads, progress=progress)
+        hashed = hash_and_check_files(listing.files, threads=threads, progress=progress)
     except OSError as err:
         return fail("error", EXIT["io"], "path_unreadable", f"cannot read {err.filename}: {err.strerror}")
     witnesses = None
@@ -132,7 +151,8 @@ def verify_model(
                 return fail("error", EXIT["io"], "proof_unreadable", f"cannot read the tlog-proof {proof_path}: {err.strerror}")
         report.witness_proof = proof_path if proof_text is not None else None
         witnesses = WitnessRequirement(witness_policy, proof_text, int(now if now is not None else time.time()))
-    files = [FileDigest(f.path, d) for f, d in zip(listing.files, digests)]
+    files = [FileDigest(f.path, d) for f, (d, _) in zip(listing.files, hashed)]
+    report.content = [{"path": f.path, **c.to_json()} for f, (_, c) in zip(listing.files, hashed)]
     verdict = verify_bundle(parsed, keys, files, skip_tlog=not keys.has_log_key, witnesses=witnesses)
     report.model, report.version, report.kid = verdict.model, verdict.version, verdict.kid
     report.key_status, report.log_index = verdict.key_status, verdict.log_index
@@ -142,7 +162,9 @@ def verify_model(
         wanted = signed if "@" in expect else verdict.model
         if wanted != expect:
             reasons.append(Reason("release_unexpected", f"the bundle signs {signed}; expected {expect}"))
-    report.reasons = reasons
+    # Content that can run code fails the check (its own outcome) unless the caller accepted it.
+    content_reasons = [] if allow_unsafe_content else [content_reason(f.path, c) for f, (_, c) in zip(listing.files, hashed) if c.unsafe]
+    report.reasons = reasons + content_reasons
     for r in verdict.reasons:
         if r.code == "file_changed" and r.path is not None:
             report.changed.append(r.path)
@@ -155,19 +177,20 @@ def verify_model(
         if p.path in report.missing:
             report.missing.remove(p.path)
             report.changed.append(p.path)
-    if not reasons:
+    if not reasons and not content_reasons:
         report.outcome, report.exit_code = "verified", EXIT["ok"]
-    elif all(r.code in UNTRUSTED_CODES for r in reasons):
-        report.outcome, report.exit_code = "untrusted", EXIT["untrusted"]
-    else:
+    elif any(r.code not in UNTRUSTED_CODES for r in reasons):
         report.outcome, report.exit_code = "tampered", EXIT["tampered"]
+    elif content_reasons:
+        # Not what was signed beats everything; unsafe content beats an untrusted key (either refuses the load).
+        report.outcome, report.exit_code = "unsafe", EXIT["unsafe"]
+    else:
+        report.outcome, report.exit_code = "untrusted", EXIT["untrusted"]
     return report
 
 
 def describe(report: ModelReport) -> List[str]:
     """The report as the Node CLI prints it."""
-    from .manifest import printable_name
-
     where = printable_name(report.path)
     what = f"{report.model}@{report.version}" if report.model else where
     if report.outcome == "verified":
