@@ -1,7 +1,8 @@
 // The content check end to end: one corpus Python writes (test/fixtures/scan/make_corpus.py:
 // benign state dicts, Lightning, safetensors of every dtype; every code-execution trick; every
 // malformed safetensors case and a 67 MB safetensors/zip polyglot) gets the same verdicts from
-// the TypeScript checker (whole and in chunks), `modelsign scan --json` and the Python guard;
+// the TypeScript checker (whole and in chunks), `modelsign scan --json` and the Python package's
+// checker (modelsign_verify.scan, which the Python guard refuses by);
 // `sign` refuses unsafe files, `verify` and `audit` fail on them unless --allow-unsafe-content,
 // and a release signed without a content check is reported as unchecked.
 // Runs once: its subject is the client commands; the service's storage is tested in both passes elsewhere.
@@ -18,12 +19,11 @@ import { CONTENT_CLAIM_KEY } from '../../src/core/content-claim.ts';
 import { ALLOWLIST_TORCH_VERSION } from '../../src/core/scan/pickle/allowlist.ts';
 import { fromBase64 } from '../../src/core/bytes.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
-import { BIN, runCliAsync } from '../support/process.ts';
-import { pythonWithCryptography } from '../support/python.ts';
+import { runCliAsync } from '../support/process.ts';
+import { pythonPackage } from '../support/python.ts';
 
 const MAKE_CORPUS = fileURLToPath(new URL('../fixtures/scan/make_corpus.py', import.meta.url));
-const GUARD_DIR = fileURLToPath(new URL('../../examples/python/', import.meta.url));
-const python = pythonWithCryptography();
+const pkg = pythonPackage();
 
 interface Expected {
   file: string;
@@ -81,7 +81,7 @@ describe('the content check in the commands', () => {
     }
   });
 
-  it('gives the same verdicts through `modelsign scan --json` and the Python guard, with exit 8 when anything is unsafe', async () => {
+  it('gives the same verdicts through `modelsign scan --json` and the Python package, with exit 8 when anything is unsafe', async () => {
     const scanned = await cli('scan', corpus, '--json');
     assert.equal(scanned.status, EXIT.unsafe, scanned.stderr);
     const report = JSON.parse(scanned.stdout);
@@ -92,18 +92,20 @@ describe('the content check in the commands', () => {
       assert.equal(got?.verdict, e.verdict, e.file);
       if (e.names) assert.ok(got!.findings.some((f) => f.message.includes(e.names!)), e.file);
     }
-    assert.ok(python, 'python3 with cryptography (for the guard)');
-    // The guard's own path: scan_content, then content_problem deciding what it refuses.
+    assert.ok(pkg, 'python3 with cryptography (for the Python package)');
+    // The Python package's own path, in pure Python: the check in the hashing pass, then the reason the guard and verify refuse with.
     const program = `
 import json, sys
-sys.path.insert(0, ${JSON.stringify(GUARD_DIR)})
-import verify_model
+from modelsign_verify.files import DEFAULT_IGNORE_PATHS, list_model
+from modelsign_verify.hashing import hash_and_check_files
+from modelsign_verify.model import content_reason
+listing = list_model(sys.argv[1], False, list(DEFAULT_IGNORE_PATHS))
 out = {}
-for name, result in verify_model.scan_content(sys.argv[1]).items():
-    problem = verify_model.content_problem(name, result)
-    out[name] = {"verdict": result["verdict"], "refused": problem.code if problem else None, "message": str(problem) if problem else ""}
+for f, (_, report) in zip(listing.files, hash_and_check_files(listing.files, progress=None)):
+    problem = content_reason(f.path, report) if report.unsafe else None
+    out[f.path] = {"verdict": report.verdict, "refused": problem.code if problem else None, "message": problem.message if problem else ""}
 print(json.dumps(out))`;
-    const guard = spawnSync(python!, ['-c', program, corpus], { encoding: 'utf8', env: { ...process.env, MODELSIGN_CMD: `${process.execPath} ${BIN}` } });
+    const guard = spawnSync(pkg.python, ['-c', program, corpus], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...pkg.env } });
     assert.equal(guard.status, 0, guard.stderr);
     const verdicts = JSON.parse(guard.stdout) as Record<string, { verdict: string; refused: string | null; message: string }>;
     for (const e of expected) {

@@ -1,10 +1,11 @@
-// The Fooocus hook (examples/fooocus/modelsign_hook.py) against a Fooocus-shaped models folder,
-// with Debian's python3 and stand-ins for torch.load and safetensors.torch.load_file behind
+// The Fooocus hook (examples/fooocus/modelsign_hook.py, on the modelsign-verify package: the
+// installed wheel in .ci/run, the source tree elsewhere) against a Fooocus-shaped models folder
+// the service signed, with stand-ins for torch.load and safetensors.torch.load_file behind
 // Fooocus's own build_loaded (test/fixtures/fooocus/run_hook.py): signed safetensors and
 // weights-only pickles load; a signed pickle with a payload, an unsigned file, and a changed file
 // are refused outside build_loaded (so it does not rename them as corrupted); a file swapped
 // between check and load is not what gets loaded; a file written in place during the load is
-// reported.
+// refused after it.
 // Runs once: its subject is an offline client; the service's storage is tested in both passes elsewhere.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -15,14 +16,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
-import { BIN, runCliAsync } from '../support/process.ts';
-import { pythonWithCryptography } from '../support/python.ts';
+import { runCliAsync } from '../support/process.ts';
+import { pythonPackage } from '../support/python.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const python = pythonWithCryptography();
+const pkg = pythonPackage();
 // .ci/run installs Debian's python3-cryptography and sets MODELSIGN_TEST_REQUIRE_PYTHON=1, so
 // this never skips there; on a machine without it, the skip says why.
-const skip = !python && process.env.MODELSIGN_TEST_REQUIRE_PYTHON !== '1' ? 'no python3 with the cryptography package on this machine' : false;
+const skip = !pkg && process.env.MODELSIGN_TEST_REQUIRE_PYTHON !== '1' ? 'no python3 with the cryptography package on this machine' : false;
 
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -42,16 +43,16 @@ describe('the Fooocus hook', { skip }, () => {
   const corpus = path.join(dir, 'corpus');
 
   const run = (cases: Case[], env: Record<string, string> = {}) => {
-    const res = spawnSync(python!, [here('../fixtures/fooocus/run_hook.py'), here('../../examples/fooocus/'), here('../../examples/python/'), JSON.stringify(cases)], {
+    const res = spawnSync(pkg!.python, [here('../fixtures/fooocus/run_hook.py'), here('../../examples/fooocus/'), JSON.stringify(cases)], {
       encoding: 'utf8',
-      env: { ...process.env, MODELSIGN_KEY: pem, MODELSIGN_CMD: `${process.execPath} ${BIN}`, ...env },
+      env: { ...process.env, ...pkg!.env, MODELSIGN_KEY: pem, ...env },
     });
     assert.equal(res.status, 0, res.stderr);
     return res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { loaded?: string; refused?: string; message?: string; error?: string; still_there: boolean });
   };
 
   before(async () => {
-    assert.ok(python, 'python3 with cryptography is required');
+    assert.ok(pkg, 'python3 with cryptography is required');
     const made = spawnSync('python3', [here('../fixtures/scan/make_corpus.py'), corpus, '--no-polyglot'], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
     t = await createTestApp();
@@ -132,14 +133,14 @@ describe('the Fooocus hook', { skip }, () => {
     }
   });
 
-  it('refuses a file that no longer matches its bundle, and reports one written in place during the load', () => {
+  it('refuses a file that no longer matches its bundle, and one written in place during the load (after the load)', () => {
     const target = file('inpaint/fooocus_inpaint_head.pth');
     const [during] = run([{ loader: 'torch', path: target, append: 'x' }]);
-    assert.equal(during!.refused, 'file_changed', JSON.stringify(during));
-    assert.match(during!.message!, /modified while it was being loaded/);
+    assert.equal(during!.refused, 'changed_during_load', JSON.stringify(during));
+    assert.match(during!.message!, /fooocus_inpaint_head\.pth: the file was rewritten in place while it was loaded: the loader has already read those bytes/);
     const [after] = run([{ loader: 'torch', path: target }]);
     assert.equal(after!.refused, 'file_changed');
-    assert.match(after!.message!, /fooocus_inpaint_head\.pth: changed/);
+    assert.match(after!.message!, /fooocus_inpaint_head\.pth: \[file_changed\] fooocus_inpaint_head\.pth has SHA-256 [0-9a-f]{64}, signed [0-9a-f]{64}/);
     assert.equal(after!.still_there, true);
   });
 });

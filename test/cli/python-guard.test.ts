@@ -1,5 +1,7 @@
-// `examples/python/verify_model.py` (pyca/cryptography only)
-// accepts models the service signed and refuses each tamper case, naming the file.
+// The Python package's pinned-key mode (`modelsign-verify verify PATH --key PEM`, pyca/cryptography
+// only; it replaced the single-file guard script examples/python held) accepts models the service signed and
+// refuses each tamper case naming the file, verifies ECDSA P-256 releases and names malformed
+// ECDSA material with the CLI's stable code, and refuses a name with an invisible character.
 // Runs once: its subject is an offline client; the service's storage is tested in both passes elsewhere.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -7,12 +9,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { p256 } from '@noble/curves/nist.js';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { runCliAsync } from '../support/process.ts';
-import { pythonWithCryptography } from '../support/python.ts';
+import { pythonPackage } from '../support/python.ts';
 import { TAMPERS, writeTestModel } from '../support/tamper.ts';
 import { testSigner } from '../support/bundles.ts';
 import { buildBundle } from '../../src/core/bundle.ts';
@@ -23,23 +24,22 @@ import { rootDigest } from '../../src/core/manifest.ts';
 import { subjectName } from '../../src/core/release-name.ts';
 import { buildStatement, encodeStatement } from '../../src/core/statement.ts';
 
-const SCRIPT = fileURLToPath(new URL('../../examples/python/verify_model.py', import.meta.url));
-const python = pythonWithCryptography();
+const pkg = pythonPackage();
 // .ci/run installs Debian's python3-cryptography and sets MODELSIGN_TEST_REQUIRE_PYTHON=1, so
 // this never skips there; on a machine without it, the skip says why.
-const skip = !python && process.env.MODELSIGN_TEST_REQUIRE_PYTHON !== '1' ? 'no python3 with the cryptography package on this machine' : false;
+const skip = !pkg && process.env.MODELSIGN_TEST_REQUIRE_PYTHON !== '1' ? 'no python3 with the cryptography package on this machine' : false;
 
-describe('examples/python/verify_model.py', { skip }, () => {
+describe('modelsign-verify (Python) with a pinned release key', { skip }, () => {
   let t: TestApp;
   const dir = mkdtempSync(path.join(tmpdir(), 'modelsign-python-'));
   const folder = path.join(dir, 'llama-7b');
   const single = path.join(dir, 'ckpt.safetensors');
   const pem = path.join(dir, 'release.pem');
-  const guard = (...args: string[]) => spawnSync(python!, [SCRIPT, ...args], { encoding: 'utf8' });
+  const guard = (target: string, ...args: string[]) => spawnSync(pkg!.python, pkg!.module('verify', target, ...args), { encoding: 'utf8', env: { ...process.env, ...pkg!.env } });
   let server: string;
 
   before(async () => {
-    assert.ok(python, 'python3 with cryptography is required');
+    assert.ok(pkg, 'python3 with cryptography is required');
     t = await createTestApp();
     server = await listenTestApp(t);
     const env = { MODELSIGN_SERVER: server, MODELSIGN_TOKEN: await t.publisherToken('acme') };
@@ -60,7 +60,7 @@ describe('examples/python/verify_model.py', { skip }, () => {
     for (const [target, release] of [[folder, 'acme/llama-7b@1.0'], [single, 'acme/ckpt@1.0']]) {
       const res = guard(target!, '--key', pem);
       assert.equal(res.status, 0, res.stderr);
-      assert.equal(res.stdout, `verified: ${target} is ${release}\n`);
+      assert.match(res.stdout, new RegExp(`^verified: ${target} is ${release}, signed by [0-9a-f]{12} \\(active\\)`));
     }
   });
 
@@ -71,7 +71,7 @@ describe('examples/python/verify_model.py', { skip }, () => {
       const named = tamper(copy);
       const res = guard(copy, '--key', pem);
       assert.equal(res.status, 1, res.stdout + res.stderr);
-      assert.match(res.stderr, /^refused: /);
+      assert.match(res.stderr, /^tampered: /);
       assert.ok(res.stderr.includes(named), `${named} in ${res.stderr}`);
     });
   }
@@ -108,15 +108,15 @@ describe('examples/python/verify_model.py', { skip }, () => {
       writeFileSync(`${model}.sig`, JSON.stringify(bundle));
       res = guard(model, '--key', ecPem);
       assert.equal(res.status, 1, res.stderr);
-      assert.match(res.stderr, /\[signature_malformed\]/);
+      assert.match(res.stderr, /^ {2}signature_malformed: /m);
       const report = await runCliAsync(['verify', model, '--server', env.MODELSIGN_SERVER, '--json']);
       assert.equal(report.status, EXIT.tampered, report.stderr);
       assert.equal(JSON.parse(report.stdout).reasons[0].code, 'signature_malformed');
     }
-    // An Ed25519 key given for this ECDSA bundle: refused as not the pinned key.
+    // An Ed25519 key given for this ECDSA bundle: not the pinned key (untrusted, exit 3).
     res = guard(model, '--key', pem);
-    assert.equal(res.status, 1);
-    assert.match(res.stderr, /\[key_unknown\]/);
+    assert.equal(res.status, EXIT.untrusted, res.stderr);
+    assert.match(res.stderr, /^ {2}key_unknown: /m);
   });
 
   it('refuses a changed single-file checkpoint, another key, and a model without a bundle', async () => {
@@ -125,21 +125,21 @@ describe('examples/python/verify_model.py', { skip }, () => {
     cpSync(`${single}.sig`, `${copy}.sig`);
     writeFileSync(copy, Buffer.alloc(500_000, 8));
     let res = guard(copy, '--key', pem);
-    assert.equal(res.status, 1);
-    assert.match(res.stderr, /ckpt\.safetensors: missing|changed/);
+    assert.equal(res.status, EXIT.tampered, res.stderr);
+    assert.match(res.stderr, /file_missing ckpt\.safetensors/);
 
     const log = t.services.keys.list().find((k) => k.purpose === 'log')!;
     const other = path.join(dir, 'other.pem');
     writeFileSync(other, (await t.app.inject({ url: `/v1/keys/${log.kid}` })).json().pem);
     res = guard(single, '--key', other);
-    assert.equal(res.status, 1);
-    assert.match(res.stderr, /not the pinned key/);
+    assert.equal(res.status, EXIT.untrusted, res.stderr);
+    assert.match(res.stderr, /key_unknown/);
 
     const unsigned = path.join(dir, 'unsigned.bin');
     writeFileSync(unsigned, 'x');
     res = guard(unsigned, '--key', pem);
-    assert.equal(res.status, 1);
-    assert.match(res.stderr, /unsigned/);
+    assert.equal(res.status, EXIT.io, res.stderr);
+    assert.match(res.stderr, /^unsigned: no bundle at .*unsigned\.bin\.sig/);
   });
 
   it('refuses a bundle signed before invisible characters were refused, with the stable code and the name escaped', () => {
@@ -156,8 +156,8 @@ describe('examples/python/verify_model.py', { skip }, () => {
     const key = path.join(dir, 'old.pem');
     writeFileSync(key, spkiPem({ algorithm: 'Ed25519', publicKey: signer.publicKey }));
     const res = guard(model, '--key', key);
-    assert.equal(res.status, 1, res.stderr);
-    assert.match(res.stderr, /\[invisible_character\]/);
+    assert.equal(res.status, EXIT.tampered, res.stderr);
+    assert.match(res.stderr, /^ {2}invisible_character "weights\\u\{202E\}fni\.bin": /m);
     assert.match(res.stderr, /U\+202E/);
     assert.doesNotMatch(res.stderr, /\u202E/);
   });

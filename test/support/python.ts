@@ -9,3 +9,21 @@ export function pythonWithCryptography(): string | undefined {
   }
   return undefined;
 }
+
+const PYTHON_SRC = new URL('../../python/src', import.meta.url).pathname;
+
+/**
+ * How to run the Python package (modelsign_verify): the installed wheel's interpreter when
+ * MODELSIGN_PY_VERIFY names its console script (.ci/run), else a python3 with pyca/cryptography
+ * and the source tree on PYTHONPATH. `module(...)` runs `python -m modelsign_verify ...`.
+ */
+export function pythonPackage(): { python: string; env: Record<string, string>; module: (...args: string[]) => string[] } | undefined {
+  const installed = process.env.MODELSIGN_PY_VERIFY;
+  const python = installed ? `${installed.slice(0, installed.lastIndexOf('/'))}/python` : pythonWithCryptography();
+  if (!python) return undefined;
+  return {
+    python,
+    env: { PYTHONDONTWRITEBYTECODE: '1', ...(installed ? {} : { PYTHONPATH: PYTHON_SRC }) },
+    module: (...args: string[]) => ['-m', 'modelsign_verify', ...args],
+  };
+}

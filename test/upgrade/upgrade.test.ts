@@ -29,7 +29,7 @@ import { parseKek } from '../../src/services/key-backends/kek.ts';
 import { bearer, createTestApp, listenTestApp, type TestApp } from '../support/app.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
 import { runCliAsync } from '../support/process.ts';
-import { pythonWithCryptography } from '../support/python.ts';
+import { pythonPackage } from '../support/python.ts';
 import { assertEntriesHashToTile, backfilledEntries } from '../support/tiles.ts';
 import { fixtureWeights } from './make-fixture.ts';
 
@@ -37,7 +37,13 @@ import { fixtureWeights } from './make-fixture.ts';
 const MODELSIGN_RELEASE_HEADER = 'modelsign/tlog-leaf/v1\n';
 const FIXTURE = fileURLToPath(new URL('./fixtures/v0.1/', import.meta.url));
 const read = (name: string) => readFileSync(path.join(FIXTURE, name), 'utf8');
-const GUARD = fileURLToPath(new URL('../../examples/python/verify_model.py', import.meta.url));
+// The Python guard's check of one file (modelsign_verify.guard), as a loader hook runs it.
+const GUARD_CHECK = `
+import sys
+from modelsign_verify.guard import Guard, load_keys
+checked = Guard(load_keys(sys.argv[2])).check_file(sys.argv[1])
+print(checked.release)
+checked.close()`;
 
 interface Saved {
   id: string;
@@ -140,7 +146,7 @@ describe('upgrading a 0.1 database in place', () => {
   });
 
   it('verifies old bundles with the CLI and the Python guard', async () => {
-    const python = pythonWithCryptography();
+    const pkg = pythonPackage();
     for (const s of saved) {
       // A single-file model is named as its bundle's one resource.
       const renamed = path.join(mkdtempSync(path.join(dir, 'm-')), 'model.safetensors');
@@ -148,11 +154,14 @@ describe('upgrading a 0.1 database in place', () => {
       writeFileSync(`${renamed}.sig`, JSON.stringify(s.fetchedBundle));
       const cli = await runCliAsync(['verify', renamed, '--server', server]);
       assert.equal(cli.status, 0, `${s.version}: ${cli.stdout}${cli.stderr}`);
-      if (python) {
+      if (pkg) {
         const pem = path.join(dir, `${s.fetchedBundle.verificationMaterial.publicKey.hint}.pem`);
         writeFileSync(pem, (await t.app.inject({ url: `/v1/keys/${s.fetchedBundle.verificationMaterial.publicKey.hint}` })).json().pem);
-        const guard = spawnSync(python, [GUARD, renamed, '--key', pem], { encoding: 'utf8' });
+        const guard = spawnSync(pkg.python, ['-c', GUARD_CHECK, renamed, pem], { encoding: 'utf8', env: { ...process.env, ...pkg.env } });
         assert.equal(guard.status, 0, guard.stderr);
+        assert.equal(guard.stdout.trim(), `${s.model}@${s.version}`);
+        const verify = spawnSync(pkg.python, pkg.module('verify', renamed, '--key', pem), { encoding: 'utf8', env: { ...process.env, ...pkg.env } });
+        assert.equal(verify.status, 0, verify.stderr);
       }
     }
   });
