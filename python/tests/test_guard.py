@@ -100,20 +100,27 @@ class Loaders:
         self.safetensors.torch = st_torch  # type: ignore[attr-defined]
 
         class PreTrainedModel:
+            #: Weights read through the (hooked) safetensors loader, as transformers does, rather than open().
+            via_loader = False
+
             @classmethod
             def from_pretrained(cls, path: str, **kwargs: Any) -> Dict[str, Any]:
                 loaders.seen.append(("from_pretrained", (path, dict(kwargs), os.environ.get("HF_HUB_OFFLINE"))))
-                out: Dict[str, Any] = {}
-                for name in ("config.json", "model.safetensors"):
-                    out[name] = read(os.path.join(path, name))
+                out: Dict[str, Any] = {"config.json": read(os.path.join(path, "config.json"))}
+                weights = os.path.join(path, "model.safetensors")
+                out["model.safetensors"] = st_torch.load_file(weights)["t"] if cls.via_loader else read(weights)
                 out["files"] = sorted(os.listdir(path))
                 return out
 
         class TinyModel(PreTrainedModel):
             pass
 
+        class ViaLoaderModel(PreTrainedModel):
+            via_loader = True
+
         self.PreTrainedModel = PreTrainedModel
         self.TinyModel = TinyModel
+        self.ViaLoaderModel = ViaLoaderModel
 
     def install(self, guard: Guard) -> List[str]:
         return guard.install(torch=self.torch, safetensors=self.safetensors, from_pretrained=[self.PreTrainedModel])
@@ -334,6 +341,25 @@ def test_from_pretrained_loads_the_checked_snapshot_whatever_its_links_say_later
     # Loaded offline, from a private snapshot (gone now), never from the cache path.
     assert not path.startswith(str(tmp_path)) and "modelsign-snapshot-" in path and not os.path.exists(path)
     assert kwargs == {"torch_dtype": "auto", "local_files_only": True} and offline == "1"
+
+
+def test_loads_nested_in_from_pretrained_pass_through_once_checked(tmp_path: Path, loaders: Loaders) -> None:
+    snap = snapshot(tmp_path, SNAPSHOT_FILES)
+    steps: List[str] = []
+    loaders.install(Guard(KEYS, on_step=lambda step, where: steps.append(step)))
+    model = loaders.ViaLoaderModel.from_pretrained(str(snap))
+    assert model["model.safetensors"] == b"signed weights"
+    # The snapshot was checked once; load_file and safe_open inside it were handed the private names and passed through.
+    assert steps.count("found") == 1, steps
+    kinds = [kind for kind, _ in loaders.seen]
+    assert kinds == ["from_pretrained", "load_file", "safe_open"]
+    private = loaders.seen[0][1][0]
+    assert loaders.seen[1][1] == os.path.join(private, "model.safetensors")
+    # Outside a load, a descriptor name is not a pass: it is checked like any path (and has no bundle).
+    with open(snap / "config.json", "rb") as f:
+        with pytest.raises(ModelRefused) as refused:
+            loaders.safetensors.torch.load_file(f"/proc/self/fd/{f.fileno()}")
+    assert refused.value.code == "unsigned"
 
 
 def test_from_pretrained_refuses_files_outside_the_manifest_and_unsigned_snapshots(tmp_path: Path, loaders: Loaders) -> None:

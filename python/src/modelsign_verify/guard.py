@@ -44,7 +44,7 @@ import warnings
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Literal, Optional, Sequence, Set, Tuple, Union
 
 from .bundle import read_claim, read_envelope
 from .crypto import parse_spki_pem
@@ -153,7 +153,11 @@ class Guard:
         self.recheck_after_load = recheck_after_load
         self.threads = threads
         self._on_step = on_step
-        self._private_roots: List[str] = []
+        # What this guard handed to loaders and has not taken back: nested loader calls on these
+        # pass through (they were checked). Private snapshot folders, by the name they were made
+        # under and by their real path, and descriptor names (/proc/self/fd/N).
+        self._handed_roots: List[str] = []
+        self._handed_names: Set[str] = set()
         self._lock = threading.Lock()
 
     # -- checking ----------------------------------------------------------------------------
@@ -181,6 +185,7 @@ class Guard:
             self._step("loaded", checked.requested)
             checked.assert_unchanged("changed_during_load", rehash=self.recheck_after_load == "hash")
         finally:
+            self._take_back(checked)
             checked.close()
 
     @contextlib.contextmanager
@@ -199,7 +204,7 @@ class Guard:
             for f in checked:
                 f.assert_unchanged()
             with self._lock:
-                self._private_roots.append(os.path.realpath(private))
+                self._handed_roots += [private, os.path.realpath(private)]
             self._step("loading", os.fspath(folder))
             yield private
             self._step("loaded", os.fspath(folder))
@@ -207,21 +212,33 @@ class Guard:
                 f.assert_unchanged("changed_during_load", rehash=self.recheck_after_load == "hash")
         finally:
             with self._lock:
-                if os.path.realpath(private) in self._private_roots:
-                    self._private_roots.remove(os.path.realpath(private))
+                for root in (private, os.path.realpath(private)):
+                    if root in self._handed_roots:
+                        self._handed_roots.remove(root)
             shutil.rmtree(private, ignore_errors=True)
             for f in checked:
+                self._take_back(f)
                 f.close()
 
     def is_checked_path(self, path: PathLike) -> bool:
-        """Whether ``path`` lies in a private snapshot this guard built (a nested loader call: already checked)."""
-        real = os.path.realpath(os.fspath(path))
+        """Whether ``path`` is one this guard handed to a loader and still holds open (a nested
+        loader call: already checked): a name in a private snapshot, or a descriptor name. Judged
+        by the name as given (a snapshot's links resolve to the checked files' own paths)."""
+        name = os.path.abspath(os.fspath(path))
         with self._lock:
-            return any(real == root or real.startswith(root + os.sep) for root in self._private_roots) or _is_descriptor_path(os.fspath(path))
+            return name in self._handed_names or any(name == root or name.startswith(root + os.sep) for root in self._handed_roots)
+
+    def _take_back(self, f: CheckedFile) -> None:
+        pinned = f.pinned_path()
+        if pinned is not None:
+            with self._lock:
+                self._handed_names.discard(pinned)
 
     def _pinned(self, f: CheckedFile) -> str:
         pinned = f.pinned_path()
         if pinned is not None:
+            with self._lock:
+                self._handed_names.add(pinned)
             return pinned
         if self.pin == "refuse":
             raise ModelRefused("cannot_pin", f"{f.requested}: this platform has no /proc/self/fd or /dev/fd, so the loader cannot be handed the checked file (pin='warn' loads it by path)")
@@ -467,10 +484,6 @@ def _release_quietly(held: "contextlib._GeneratorContextManager[CheckedFile]") -
 def _stat_of(fd: int) -> Tuple[int, int, int]:
     st = os.fstat(fd)
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def _is_descriptor_path(path: str) -> bool:
-    return path.startswith(("/proc/self/fd/", "/dev/fd/"))
 
 
 def _module(name: str) -> Any:
