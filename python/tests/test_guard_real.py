@@ -181,3 +181,33 @@ def test_from_pretrained_loads_a_checked_snapshot_privately_whatever_its_links_s
         os.unlink(snap / "model.safetensors")
         blob = hashlib.sha256((saved / "model.safetensors").read_bytes()).hexdigest()
         os.symlink(f"../../blobs/{blob}", snap / "model.safetensors")
+
+
+def test_install_first_then_transformers_whose_safe_open_is_the_hooked_one(tmp_path: Path) -> None:
+    """install() imports transformers after hooking safetensors, so transformers' own
+    ``from safetensors import safe_open`` binds the hook: inside from_pretrained it must pass
+    through on the private snapshot's names (checked once), not check the resolved blobs again."""
+    import subprocess
+    import sys
+
+    config = transformers.BertConfig(vocab_size=32, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8, max_position_embeddings=16)
+    torch.manual_seed(3)
+    saved = tmp_path / "saved"
+    transformers.BertModel(config).save_pretrained(saved)
+    expected = float(safetensors.torch.load_file(str(saved / "model.safetensors"))["embeddings.word_embeddings.weight"].sum())
+    snap = hub_snapshot(tmp_path, saved)
+    script = f"""
+import sys
+from modelsign_verify import guard as g
+from test_model import KEYS
+hooked = g.Guard(KEYS).install()
+import transformers, transformers.modeling_utils
+assert getattr(transformers.modeling_utils.safe_open, "modelsign_guarded", False), "transformers bound the hooked safe_open"
+model = transformers.AutoModel.from_pretrained({str(snap)!r})
+print(float(model.state_dict()["embeddings.word_embeddings.weight"].sum()))
+"""
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), here]))}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert abs(float(run.stdout.strip().splitlines()[-1]) - expected) < 1e-6
