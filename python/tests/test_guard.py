@@ -440,3 +440,41 @@ def test_where_no_descriptor_path_exists_the_guard_refuses_or_warns_as_told(tmp_
     warning.install(Guard(KEYS, pin="warn"))
     with pytest.warns(UserWarning, match="cannot pin"):
         assert warning.safetensors.torch.load_file(str(path)) == {"t": b"signed weights"}
+
+
+def test_install_imports_nothing_and_hooks_each_loader_the_moment_it_is_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing transformers costs an application seconds at start-up: install() leaves modules
+    not yet imported alone and hooks them as they are imported, before the importer goes on."""
+    from modelsign_verify import guard as guard_module
+
+    package = tmp_path / "lazy_pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "modeling.py").write_text(
+        "class PreTrainedModel:\n"
+        "    @classmethod\n"
+        "    def from_pretrained(cls, path, **kwargs):\n"
+        "        return open(path + '/config.json', 'rb').read()\n"
+    )
+    # A module that binds the class at its own import, as transformers binds safe_open.
+    (package / "user.py").write_text("from lazy_pkg.sub.modeling import PreTrainedModel as Bound\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(guard_module, "_PRETRAINED", (("lazy_pkg.sub.modeling", ("PreTrainedModel",)),))
+    assert "lazy_pkg.sub.modeling" not in sys.modules
+    hooked = Guard(KEYS).install(torch=False, safetensors=False)
+    assert hooked == ["lazy_pkg.sub.modeling (when imported)"]
+    assert "lazy_pkg.sub.modeling" not in sys.modules, "install imported nothing"
+    import lazy_pkg.user  # type: ignore[import-not-found]
+
+    assert getattr(lazy_pkg.user.Bound.__dict__["from_pretrained"].__func__, "modelsign_guarded", False)
+    snap = snapshot(tmp_path, SNAPSHOT_FILES)
+    assert lazy_pkg.user.Bound.from_pretrained(str(snap)) == SNAPSHOT_FILES["config.json"]
+    unsigned = tmp_path / "unsigned-model"
+    unsigned.mkdir()
+    (unsigned / "config.json").write_text("{}")
+    with pytest.raises(ModelRefused) as refused:
+        lazy_pkg.user.Bound.from_pretrained(str(unsigned))
+    assert refused.value.code == "unsigned"
+    for name in [m for m in sys.modules if m.startswith("lazy_pkg")]:
+        del sys.modules[name]

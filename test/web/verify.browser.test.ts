@@ -9,7 +9,7 @@
 // Runs once: the page reads the public routes whose storage behaviour test/server checks on both databases.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -209,23 +209,30 @@ describe('verify a model in the browser', { skip: browserSkip }, () => {
     await page.getByRole('alert').filter({ hasText: /^10001 files were picked; the page checks at most 10,000 at a time/ }).waitFor();
     rmSync(many, { recursive: true });
 
-    // A file changed on disk after it was picked cannot be read (NotReadableError): two large
-    // files are hashed first, so the small one is touched before a worker gets to it. 128 MiB
-    // each (sparse: no disk used) keeps both workers busy for about half a second; 32 MiB left too
-    // little margin on a loaded machine (the touch came after the read once in CI).
+    // A file changed on disk after it was picked cannot be read (NotReadableError). The workers
+    // that read the files are held (their script is not served) until the file has changed, so
+    // no read can come first however loaded the machine is (a timing margin flaked in CI).
     const unreadable = path.join(work, 'unreadable');
     mkdirSync(unreadable);
-    for (const big of ['a.bin', 'b.bin']) {
-      writeFileSync(path.join(unreadable, big), '');
-      truncateSync(path.join(unreadable, big), 128 * 1024 * 1024);
-    }
+    for (const big of ['a.bin', 'b.bin']) writeFileSync(path.join(unreadable, big), `${big} is not signed`);
     writeFileSync(path.join(unreadable, 'small.json'), '{}');
+    let serveWorkers!: () => void;
+    const workersHeld = new Promise<void>((resolve) => (serveWorkers = resolve));
+    let workerRequests = 0;
+    await page.route('**/hash-worker-*.js', async (route) => {
+      workerRequests++;
+      await workersHeld;
+      await route.continue();
+    });
     await page.setInputFiles('#pick-folder', unreadable);
     writeFileSync(path.join(unreadable, 'small.json'), '{"changed": true}');
     utimesSync(path.join(unreadable, 'small.json'), new Date(), new Date(Date.now() + 60_000));
+    serveWorkers();
     await page.getByRole('alert').filter({ hasText: 'No release signed by this server has these files.' }).waitFor({ timeout: 60_000 });
     assert.match((await page.locator('table.files').textContent()) ?? '', /small\.jsonunreadable—the browser could not read it/);
     assert.match((await page.locator('table.files').textContent()) ?? '', /a\.binnot signed/);
+    assert.ok(workerRequests > 0, 'the hashing workers were held until the file changed');
+    await page.unroute('**/hash-worker-*.js');
 
     // Still usable: the signed folder verifies next.
     await page.setInputFiles('#pick-folder', path.join(work, 'sd'));

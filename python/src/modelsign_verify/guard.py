@@ -7,7 +7,8 @@ One line in an application, before it loads models::
     modelsign_verify.guard.install(keys="trusted/keys.json")   # or a KeySet; MODELSIGN_KEYS / MODELSIGN_KEY
 
 hooks ``torch.load``, ``safetensors.torch.load_file``, ``safetensors.safe_open`` and the
-``from_pretrained`` of transformers and diffusers, for the ones importable here. Each load of a
+``from_pretrained`` of transformers and diffusers: those already imported at once, the others the
+moment they are imported (``install`` imports nothing: transformers alone costs seconds). Each load of a
 path then:
 
 1. finds the release: ``FILE.sig`` beside the file (per-file bundles, as Fooocus's folders need),
@@ -34,8 +35,10 @@ not see it as one (install after any wrapper that renames files it cannot load, 
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import json
 import os
+import sys
 import shutil
 import stat
 import tempfile
@@ -430,28 +433,62 @@ class Guard:
         safetensors: Any = True,
         from_pretrained: Union[bool, Sequence[type]] = True,
     ) -> List[str]:
-        """Hooks the loaders: each argument is a module (or classes) to hook, True to hook the one
-        importable here (skipped when it is not), False to leave it. Returns what was hooked."""
+        """Hooks the loaders. Each argument is a module (or, for ``from_pretrained``, classes) to
+        hook now, False to leave it, or True: hook it now if it is imported, else the moment it
+        is (nothing is imported here: importing transformers would cost an application seconds
+        at start-up). Returns what was hooked now and what will be on import."""
         hooked: List[str] = []
-        torch_module = _module("torch") if torch is True else torch or None
-        if torch_module is not None:
-            torch_module.load = self.guard_file_loader(torch_module.load, "file")
-            hooked.append("torch.load")
-        st = _module("safetensors") if safetensors is True else safetensors or None
-        if st is not None:
-            st_torch = getattr(st, "torch", None) or (_module("safetensors.torch") if safetensors is True else None)
-            if hasattr(st, "safe_open"):
-                st.safe_open = self.guard_safe_open(st.safe_open)
-                hooked.append("safetensors.safe_open")
+        targets: List[Tuple[str, Callable[[Any], List[str]]]] = []
+        if torch is True:
+            targets.append(("torch", self._hook_torch))
+        elif torch:
+            hooked += self._hook_torch(torch)
+        if safetensors is True:
+            targets += [("safetensors", self._hook_safetensors), ("safetensors.torch", self._hook_safetensors_torch)]
+        elif safetensors:
+            hooked += self._hook_safetensors(safetensors)
+            st_torch = getattr(safetensors, "torch", None)
             if st_torch is not None:
-                st_torch.load_file = self.guard_file_loader(st_torch.load_file, "path")
-                hooked.append("safetensors.torch.load_file")
-                if hasattr(st_torch, "safe_open"):
-                    st_torch.safe_open = self.guard_safe_open(st_torch.safe_open)
-        classes: Sequence[type] = _pretrained_classes() if from_pretrained is True else (from_pretrained or [])
+                hooked += self._hook_safetensors_torch(st_torch)
+        if from_pretrained is True:
+            for module, names in _PRETRAINED:
+                targets.append((module, self._class_hook(names)))
+        elif from_pretrained:
+            hooked += self._hook_classes(list(from_pretrained))
+        for module, hook in targets:
+            if module in sys.modules:
+                hooked += hook(sys.modules[module])
+            else:
+                _on_import(module, hook)
+                hooked.append(f"{module} (when imported)")
+        return hooked
+
+    def _hook_torch(self, torch_module: Any) -> List[str]:
+        torch_module.load = self.guard_file_loader(torch_module.load, "file")
+        return ["torch.load"]
+
+    def _hook_safetensors(self, st: Any) -> List[str]:
+        if not hasattr(st, "safe_open"):
+            return []
+        st.safe_open = self.guard_safe_open(st.safe_open)
+        return ["safetensors.safe_open"]
+
+    def _hook_safetensors_torch(self, st_torch: Any) -> List[str]:
+        st_torch.load_file = self.guard_file_loader(st_torch.load_file, "path")
+        # load_file opens through this module's own safe_open: hooked too (it passes the names it was handed).
+        if hasattr(st_torch, "safe_open"):
+            st_torch.safe_open = self.guard_safe_open(st_torch.safe_open)
+        return ["safetensors.torch.load_file"]
+
+    def _class_hook(self, names: Sequence[str]) -> Callable[[Any], List[str]]:
+        return lambda module: self._hook_classes([getattr(module, n, None) for n in names])
+
+    def _hook_classes(self, classes: Sequence[Any]) -> List[str]:
+        hooked = []
         for cls in classes:
-            self.guard_from_pretrained(cls)
-            hooked.append(f"{cls.__module__}.{cls.__qualname__}.from_pretrained")
+            if isinstance(cls, type):
+                self.guard_from_pretrained(cls)
+                hooked.append(f"{cls.__module__}.{cls.__qualname__}.from_pretrained")
         return hooked
 
 
@@ -495,19 +532,74 @@ def _module(name: str) -> Any:
         return None
 
 
-def _pretrained_classes() -> List[type]:
-    found: List[type] = []
-    for module, names in (
-        ("transformers", ("PreTrainedModel",)),
-        ("transformers.models.auto.auto_factory", ("_BaseAutoModelClass",)),
-        ("diffusers", ("DiffusionPipeline", "ModelMixin")),
-    ):
-        m = _module(module)
-        for name in names:
-            cls = getattr(m, name, None) if m is not None else None
-            if isinstance(cls, type):
-                found.append(cls)
-    return found
+#: Where the from_pretrained classes are defined (transformers and diffusers export them lazily).
+_PRETRAINED: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("transformers.modeling_utils", ("PreTrainedModel",)),
+    ("transformers.models.auto.auto_factory", ("_BaseAutoModelClass",)),
+    ("diffusers.pipelines.pipeline_utils", ("DiffusionPipeline",)),
+    ("diffusers.models.modeling_utils", ("ModelMixin",)),
+)
+
+_pending: Dict[str, List[Callable[[Any], List[str]]]] = {}
+_pending_lock = threading.Lock()
+
+
+class _HookOnImport(importlib.abc.MetaPathFinder):
+    """Runs the hooks waiting for a module right after it is first executed (and before the
+    importer that asked for it goes on: ``from safetensors import safe_open`` binds the hook)."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        with _pending_lock:
+            if fullname not in _pending:
+                return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            original(module)
+            with _pending_lock:
+                hooks = _pending.pop(fullname, [])
+            for hook in hooks:
+                hook(module)
+
+        # Per spec, not per loader class: other modules of the same loader are untouched.
+        spec.loader = _ExecWrapper(loader, exec_module)
+        return spec
+
+
+class _ExecWrapper(importlib.abc.Loader):
+    def __init__(self, loader: Any, exec_module: Callable[[Any], None]) -> None:
+        self._loader = loader
+        self._exec = exec_module
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec) if hasattr(self._loader, "create_module") else None
+
+    def exec_module(self, module: Any) -> None:
+        self._exec(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+_finder = _HookOnImport()
+
+
+def _on_import(module: str, hook: Callable[[Any], List[str]]) -> None:
+    with _pending_lock:
+        _pending.setdefault(module, []).append(hook)
+        if _finder not in sys.meta_path:
+            sys.meta_path.insert(0, _finder)
 
 
 def _local_snapshot(name_or_path: Any, kwargs: Dict[str, Any]) -> str:
@@ -585,8 +677,8 @@ def install(
     pin: Literal["refuse", "warn"] = "refuse",
     **hooks: Any,
 ) -> Guard:
-    """The one line: a Guard from :func:`from_environment`, hooked into every loader importable
-    here (``hooks`` as :meth:`Guard.install` takes them). Returns the Guard."""
+    """The one line: a Guard from :func:`from_environment`, hooked into every loader, now or as
+    each is imported (``hooks`` as :meth:`Guard.install` takes them). Returns the Guard."""
     guard = from_environment(keys, allow_unsigned=allow_unsigned, allow_unsafe_content=allow_unsafe_content, pin=pin)
     guard.install(**hooks)
     return guard
