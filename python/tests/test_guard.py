@@ -23,7 +23,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from modelsign_verify.guard import Guard, ModelRefused, install, load_keys
+from modelsign_verify.guard import GUARD_CODES, Guard, ModelRefused, install, load_keys
+from modelsign_verify.reasons import REASON_CODES
 
 from test_model import KEYS, PEM, sign
 
@@ -129,6 +130,22 @@ class Loaders:
 @pytest.fixture()
 def loaders() -> Loaders:
     return Loaders()
+
+
+@pytest.fixture(autouse=True)
+def refusals_carry_documented_codes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every ModelRefused raised in these tests carries a code from REASON_CODES or GUARD_CODES."""
+    seen: List[str] = []
+    original = ModelRefused.__init__
+
+    def record(self: ModelRefused, code: str, message: str, reasons: Any = None) -> None:
+        seen.append(code)
+        original(self, code, message, reasons)
+
+    monkeypatch.setattr(ModelRefused, "__init__", record)
+    yield
+    assert set(GUARD_CODES).isdisjoint(REASON_CODES)
+    assert [c for c in seen if c not in REASON_CODES and c not in GUARD_CODES] == []
 
 
 def release(folder: Path, name: str, data: bytes) -> Path:

@@ -46,7 +46,7 @@ import threading
 import warnings
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Literal, Optional, Sequence, Set, Tuple, Union
 
 from .bundle import read_claim, read_envelope
@@ -63,8 +63,12 @@ from .verify import FileDigest, verify_bundle
 PathLike = Union[str, "os.PathLike[str]"]
 Step = Literal["found", "listed", "opened", "hashed", "verified", "linked", "loading", "loaded"]
 
-#: Codes the guard adds to the verifier's reason codes.
-GUARD_CODES = ("unsigned", "content_code_capable", "content_malformed", "cannot_pin", "changed_before_load", "changed_during_load", "path_unreadable")
+#: The codes a refusal may carry beyond the verifier's reason codes (REASON_CODES): the guard's own,
+#: and the listing's path rules (files.py), which the CLI reports as reasons too.
+GUARD_CODES = (
+    "unsigned", "bundle_unreadable", "content_code_capable", "content_malformed", "cannot_pin", "changed_before_load", "changed_during_load",
+    "path_unreadable", "path_unsafe", "symlink_refused", "symlink_outside", "special_file",
+)
 
 
 class ModelRefused(VerificationError):

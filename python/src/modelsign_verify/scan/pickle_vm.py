@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Set, Tuple, Union
 
 from .allowlist import is_allowed_global, resolve_global
