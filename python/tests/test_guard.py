@@ -258,7 +258,7 @@ def test_a_swap_after_any_step_never_loads_the_attackers_bytes(tmp_path: Path, l
         result = load_with(loaders, hook, path)
     except ModelRefused as err:
         # Swapped before the file was opened: the digest is the attacker's, refused.
-        assert STEPS.index(step) < STEPS.index("opened") if step in STEPS else False, f"refused after {step}: {err}"
+        assert step in STEPS and STEPS.index(step) < STEPS.index("opened"), f"refused after {step}: {err}"
         assert err.code == "file_changed"
         return
     assert path.read_bytes() == evil, "the attack ran"

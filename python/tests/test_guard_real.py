@@ -7,11 +7,10 @@ MODELSIGN_TEST_REQUIRE_TORCH=1; elsewhere it is skipped when those libraries are
 package sources, so its from_pretrained hook is exercised only through the stand-ins."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Iterator
 
 import pytest
 
@@ -23,11 +22,12 @@ import transformers  # noqa: E402
 
 from modelsign_verify.guard import Guard, ModelRefused  # noqa: E402
 
+from test_guard import retarget, snapshot  # noqa: E402
 from test_model import KEYS, sign  # noqa: E402
 
 
 @pytest.fixture()
-def hooked() -> Iterator[List[Any]]:
+def hooked() -> Iterator[None]:
     """Installs a guard's hooks for one test and takes them off afterwards (the modules are shared)."""
     saved = [
         (torch, "load", torch.load),
@@ -39,8 +39,7 @@ def hooked() -> Iterator[List[Any]]:
     from transformers.models.auto.auto_factory import _BaseAutoModelClass
 
     saved.append((_BaseAutoModelClass, "from_pretrained", _BaseAutoModelClass.__dict__["from_pretrained"]))
-    guards: List[Any] = []
-    yield guards
+    yield
     for owner, name, value in saved:
         if value is not None:
             setattr(owner, name, value)
@@ -51,7 +50,7 @@ def release(path: Path) -> Path:
     return path
 
 
-def test_torch_load_gets_the_checked_checkpoint(tmp_path: Path, hooked: List[Any]) -> None:
+def test_torch_load_gets_the_checked_checkpoint(tmp_path: Path, hooked: None) -> None:
     state = {"w": torch.arange(64, dtype=torch.float32).reshape(8, 8), "b": torch.ones(8)}
     path = tmp_path / "model.pt"
     torch.save(state, path)
@@ -71,7 +70,7 @@ def test_torch_load_gets_the_checked_checkpoint(tmp_path: Path, hooked: List[Any
     assert refused.value.code == "file_changed"
 
 
-def test_torch_load_refuses_a_whole_module_and_an_unsigned_file(tmp_path: Path, hooked: List[Any]) -> None:
+def test_torch_load_refuses_a_whole_module_and_an_unsigned_file(tmp_path: Path, hooked: None) -> None:
     module = torch.nn.Sequential(torch.nn.Linear(2, 2))
     path = tmp_path / "module.pt"
     torch.save(module, path)
@@ -88,7 +87,7 @@ def test_torch_load_refuses_a_whole_module_and_an_unsigned_file(tmp_path: Path, 
     assert refused.value.code == "unsigned"
 
 
-def test_a_checkpoint_rewritten_in_place_as_torch_reads_it_is_refused_after_the_load(tmp_path: Path, hooked: List[Any]) -> None:
+def test_a_checkpoint_rewritten_in_place_as_torch_reads_it_is_refused_after_the_load(tmp_path: Path, hooked: None) -> None:
     path = tmp_path / "model.pt"
     torch.save({"w": torch.full((256,), 1.0)}, path)
     release(path)
@@ -108,7 +107,7 @@ def test_a_checkpoint_rewritten_in_place_as_torch_reads_it_is_refused_after_the_
     assert refused.value.code == "changed_during_load"
 
 
-def test_safetensors_load_file_and_safe_open_read_the_checked_file(tmp_path: Path, hooked: List[Any]) -> None:
+def test_safetensors_load_file_and_safe_open_read_the_checked_file(tmp_path: Path, hooked: None) -> None:
     weights = {"w": torch.arange(16, dtype=torch.float32)}
     path = tmp_path / "model.safetensors"
     safetensors.torch.save_file(weights, str(path))
@@ -136,19 +135,10 @@ def test_safetensors_load_file_and_safe_open_read_the_checked_file(tmp_path: Pat
 
 def hub_snapshot(tmp_path: Path, folder: Path) -> Path:
     """A Hugging Face cache snapshot of ``folder``'s files, signed (model.sig in the repository)."""
-    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    repo = tmp_path / "hub" / "models--acme--tiny-bert"
-    snap = repo / "snapshots" / ("d" * 40)
-    (repo / "blobs").mkdir(parents=True)
-    snap.mkdir(parents=True)
-    for name, data in {**files, "model.sig": json.dumps(sign(files)).encode()}.items():
-        blob = hashlib.sha256(data).hexdigest()
-        (repo / "blobs" / blob).write_bytes(data)
-        os.symlink(f"../../blobs/{blob}", snap / name)
-    return snap
+    return snapshot(tmp_path, {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()})
 
 
-def test_from_pretrained_loads_a_checked_snapshot_privately_whatever_its_links_say_later(tmp_path: Path, hooked: List[Any]) -> None:
+def test_from_pretrained_loads_a_checked_snapshot_privately_whatever_its_links_say_later(tmp_path: Path, hooked: None) -> None:
     config = transformers.BertConfig(vocab_size=32, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8, max_position_embeddings=16)
     torch.manual_seed(1)
     saved = tmp_path / "saved"
@@ -163,10 +153,7 @@ def test_from_pretrained_loads_a_checked_snapshot_privately_whatever_its_links_s
 
     def attack(step: str, where: str) -> None:
         if step == "linked":
-            blob = snap.parent.parent / "blobs" / hashlib.sha256(evil).hexdigest()
-            blob.write_bytes(evil)
-            os.unlink(snap / "model.safetensors")
-            os.symlink(f"../../blobs/{blob.name}", snap / "model.safetensors")
+            retarget(snap / "model.safetensors", evil)
 
     Guard(KEYS, on_step=attack).install()
     for cls in (transformers.AutoModel, transformers.BertModel):
@@ -178,9 +165,7 @@ def test_from_pretrained_loads_a_checked_snapshot_privately_whatever_its_links_s
         with pytest.raises(ModelRefused) as refused:
             cls.from_pretrained(str(snap))
         assert refused.value.code == "file_changed"
-        os.unlink(snap / "model.safetensors")
-        blob = hashlib.sha256((saved / "model.safetensors").read_bytes()).hexdigest()
-        os.symlink(f"../../blobs/{blob}", snap / "model.safetensors")
+        retarget(snap / "model.safetensors", (saved / "model.safetensors").read_bytes())
 
 
 def test_install_first_then_transformers_whose_safe_open_is_the_hooked_one(tmp_path: Path) -> None:

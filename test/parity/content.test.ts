@@ -7,7 +7,7 @@
 // pickle corpus and the safetensors refusals of the unit tests, the archives crafted against a
 // checker that kept views of its buffer, a 1.5 MiB state dict, and every zip fixture cut short
 // and with bytes appended. Python runs `modelsign-verify scan --json` over the folder: from the
-// source tree, or the installed wheel's console script when MODELSIGN_PY_VERIFY names it (.ci/run).
+// source tree, or the installed wheel's interpreter when MODELSIGN_PY_VERIFY names its script (.ci/run).
 // The allowlist both read is one file: the wheel's copy must equal it byte for byte.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { checkContent } from '../../src/core/scan/classify.ts';
 import type { ContentReport } from '../../src/core/scan/verdict.ts';
 import { craftedRawPickle, craftedTorchArchive, largeStateDict, readFixture, TORCH_FIXTURES } from '../support/crafted-content.ts';
+import { pythonPackage } from '../support/python.ts';
 import { MALFORMED_PICKLES, pickleCorpus } from '../support/pickle-corpus.ts';
 import { SAFETENSORS_REFUSALS } from '../support/safetensors-cases.ts';
 import { torchZip } from '../support/torch-zip.ts';
@@ -102,13 +103,9 @@ function corpus(dir: string): Map<string, Uint8Array> {
 }
 
 function pythonScan(dir: string): { checker: string; allowlist: string; files: PyFile[] } {
-  const installed = process.env.MODELSIGN_PY_VERIFY;
-  const [command, args] = installed ? [installed, ['scan', '--json', dir]] : ['python3', ['-m', 'modelsign_verify', 'scan', '--json', dir]];
-  const run = spawnSync(command, args, {
-    encoding: 'utf8',
-    maxBuffer: 64 * MiB,
-    env: { ...process.env, PYTHONPATH: installed ? '' : path.join(ROOT, 'python/src'), PYTHONDONTWRITEBYTECODE: '1' },
-  });
+  const pkg = pythonPackage();
+  assert.ok(pkg, 'a python3 with pyca/cryptography (or the installed wheel, MODELSIGN_PY_VERIFY)');
+  const run = spawnSync(pkg.python, pkg.module('scan', '--json', dir), { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, ...pkg.env } });
   // 8: some files are code-capable or malformed, as they should be.
   assert.equal(run.status, 8, `modelsign-verify scan exits 8 on this corpus\n${run.stderr}`);
   return JSON.parse(run.stdout) as { checker: string; allowlist: string; files: PyFile[] };

@@ -1,6 +1,7 @@
 // A Python 3 with pyca/cryptography: Debian's /usr/bin/python3 (python3-cryptography, which CI
 // installs) first, then whatever `python3` is on PATH.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export function pythonWithCryptography(): string | undefined {
   for (const candidate of ['/usr/bin/python3', 'python3']) {
@@ -10,7 +11,7 @@ export function pythonWithCryptography(): string | undefined {
   return undefined;
 }
 
-const PYTHON_SRC = new URL('../../python/src', import.meta.url).pathname;
+const PYTHON_SRC = fileURLToPath(new URL('../../python/src', import.meta.url));
 
 /**
  * How to run the Python package (modelsign_verify): the installed wheel's interpreter when

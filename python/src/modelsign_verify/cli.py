@@ -25,7 +25,7 @@ from .encoding import parse_json
 from .keys import KeyChainError, KeySet, TrustedKey, log_keys_from_trusted_root, pinned_key, trusted_keys_from_jwks, verify_key_chain
 from .files import DEFAULT_IGNORE_PATHS, ModelPathError, list_model
 from .hashing import hash_and_check_files
-from .model import EXIT, describe, verify_model
+from .model import EXIT, describe, describe_content, verify_model
 from .note import TlogError
 from .online import ServiceError, bundle_path, fetch_json, fetch_text
 from .reasons import MLDSAUnavailableError
@@ -208,10 +208,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     counts: Dict[str, int] = {}
     for f, (_, report) in zip(listing.files, results):
         counts[report.verdict] = counts.get(report.verdict, 0) + 1
-        reasons = "; ".join(f"{x.code}: {x.message}" for x in report.findings[:3])
-        more = f" (and {len(report.findings) - 3} more)" if len(report.findings) > 3 else ""
-        line = f"{report.verdict}  {f.path}{f' ({report.format})' if report.format else ''}{f': {reasons}{more}' if reasons else ''}\n"
-        (sys.stderr if report.unsafe else sys.stdout).write(line)
+        (sys.stderr if report.unsafe else sys.stdout).write(describe_content(f.path, report) + "\n")
     summary = ", ".join(f"{n} {v}" for v, n in counts.items())
     tail = f"; {len(unsafe)} can run code when loaded or are malformed" if unsafe else ""
     sys.stdout.write(f"scan: {len(listing.files)} files: {summary}{tail}\n")

@@ -38,24 +38,21 @@ import contextlib
 import importlib.abc
 import json
 import os
-import sys
 import shutil
 import stat
+import sys
 import tempfile
 import threading
 import warnings
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Literal, Optional, Sequence, Set, Tuple, Union
 
-from .bundle import read_claim, read_envelope
 from .crypto import parse_spki_pem
-from .encoding import parse_json
 from .files import DEFAULT_IGNORE_PATHS, ModelPathError, list_model
-from .hashing import CHUNK, hash_descriptor
+from .hashing import hash_and_check_descriptors, hash_descriptor
 from .keys import KeySet, pinned_key, trusted_keys_from_jwks
-from .model import content_reason
+from .model import content_reason, read_bundle_file
 from .reasons import UNTRUSTED_CODES, Reason, VerificationError
 from .scan import ContentReport
 from .verify import FileDigest, verify_bundle
@@ -284,18 +281,11 @@ class Guard:
                 where = f"{requested}.sig" if release.name is not None else os.path.join(requested, "model.sig")
                 raise self._refuse("unsigned", f"{requested} is unsigned: no bundle at {where} (nor a model.sig in a folder above it)", release.name)
         else:
-            try:
-                with open(release.bundle, encoding="utf-8", errors="replace") as b:
-                    parsed = parse_json(b.read())
-            except OSError as err:
-                raise self._refuse("bundle_unreadable", f"cannot read {release.bundle}: {err.strerror}") from None
-            except ValueError:
-                raise self._refuse("bundle_malformed", f"{release.bundle} is not JSON") from None
-            envelope, problems = read_envelope(parsed)
-            claim, claim_problems = read_claim(envelope.payload) if envelope is not None else (None, [])
-            if envelope is None or claim is None:
-                reasons = problems or claim_problems
-                raise self._refuse(reasons[0].code, f"{release.bundle}: {reasons[0].message}", reasons=reasons)
+            parsed, claim, problems = read_bundle_file(release.bundle)
+            if claim is None:
+                why = problems[0]
+                message = why.message if release.bundle in why.message else f"{release.bundle}: {why.message}"
+                raise self._refuse(why.code, message, reasons=problems)
             claim_ignore = claim.ignore_paths
             claim_symlinks = claim.allow_symlinks
         # The listing applies the verifier's path rules; a single file of a folder release is found in it.
@@ -324,7 +314,7 @@ class Guard:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     raise self._refuse("special_file", f"{f.abs} is not a regular file", f.path)
             self._step("opened", requested)
-            hashed = self._hash(opened)
+            hashed = hash_and_check_descriptors(opened, self.threads)
             self._step("hashed", requested)
             checked = [
                 CheckedFile(requested if release.name is not None else os.path.join(requested, name), name, fd, digest, report, None, _stat_of(fd))
@@ -349,22 +339,6 @@ class Guard:
             for _, fd in opened:
                 os.close(fd)
             raise
-
-    def _hash(self, opened: Sequence[Tuple[str, int]]) -> List[Tuple[str, ContentReport]]:
-        local = threading.local()
-
-        def one(item: Tuple[str, int]) -> Tuple[str, ContentReport]:
-            if not hasattr(local, "buffer"):
-                local.buffer = bytearray(CHUNK)
-            digest, report = hash_descriptor(item[1], item[0], local.buffer)
-            assert report is not None
-            return digest, report
-
-        workers = max(1, min(len(opened), self.threads or os.cpu_count() or 1))
-        if workers == 1:
-            return [one(item) for item in opened]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, opened))
 
     # -- hooks -------------------------------------------------------------------------------
     def guard_file_loader(self, load: Callable[..., Any], takes: Literal["file", "path"]) -> Callable[..., Any]:

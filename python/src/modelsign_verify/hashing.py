@@ -17,6 +17,7 @@ from .files import ModelFile
 from .scan import ContentCheck, ContentReport, read_ahead
 
 T = TypeVar("T")
+I = TypeVar("I")
 
 CHUNK = 1 << 20
 
@@ -108,28 +109,40 @@ class _Progress:
 
 def hash_files(files: Sequence[ModelFile], threads: Optional[int] = None, progress: Optional[TextIO] = sys.stderr) -> List[str]:
     """The SHA-256 of each file, in order."""
-    return _each(files, lambda f, buf, add: sha256_file(f.abs, buf, add), threads, progress)
+    return _each(files, lambda f, buf, add: sha256_file(f.abs, buf, add), threads, progress, sum(f.size for f in files))
 
 
 def hash_and_check_files(files: Sequence[ModelFile], threads: Optional[int] = None, progress: Optional[TextIO] = sys.stderr) -> List[Tuple[str, ContentReport]]:
     """The SHA-256 of each file and the content check's verdict on it, in order, in one read of each."""
-    return _each(files, lambda f, buf, add: sha256_and_check(f.abs, f.path, buf, add), threads, progress)
+    return _each(files, lambda f, buf, add: sha256_and_check(f.abs, f.path, buf, add), threads, progress, sum(f.size for f in files))
 
 
-def _each(files: Sequence[ModelFile], one: Callable[[ModelFile, bytearray, Callable[[int], None]], T], threads: Optional[int], progress: Optional[TextIO]) -> List[T]:
-    workers = max(1, min(len(files), threads or os.cpu_count() or 1))
-    bar = _Progress(sum(f.size for f in files), progress)
+def hash_and_check_descriptors(opened: Sequence[Tuple[str, int]], threads: Optional[int] = None) -> List[Tuple[str, ContentReport]]:
+    """Each open file (its name in the model, its descriptor) hashed and checked from its first byte, in order."""
+
+    def one(item: Tuple[str, int], buf: bytearray, add: Callable[[int], None]) -> Tuple[str, ContentReport]:
+        digest, report = hash_descriptor(item[1], item[0], buf, add)
+        assert report is not None
+        return digest, report
+
+    return _each(opened, one, threads, None, 0)
+
+
+def _each(items: Sequence[I], one: Callable[[I, bytearray, Callable[[int], None]], T], threads: Optional[int], progress: Optional[TextIO], total: int) -> List[T]:
+    """``one`` over ``items`` on a thread pool, each thread with one reused read buffer."""
+    workers = max(1, min(len(items), threads or os.cpu_count() or 1))
+    bar = _Progress(total, progress)
     local = threading.local()
 
-    def run(f: ModelFile) -> T:
+    def run(item: I) -> T:
         if not hasattr(local, "buffer"):
             local.buffer = bytearray(CHUNK)
-        return one(f, local.buffer, bar.add)
+        return one(item, local.buffer, bar.add)
 
     try:
         if workers == 1:
-            return [run(f) for f in files]
+            return [run(item) for item in items]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(run, files))
+            return list(pool.map(run, items))
     finally:
         bar.end()

@@ -10,9 +10,9 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
-from .bundle import read_claim, read_envelope
+from .bundle import ReleaseClaim, read_claim, read_envelope
 from .encoding import parse_json
 from .files import ModelPathError, default_bundle_path, list_model
 from .hashing import hash_and_check_files
@@ -27,12 +27,39 @@ from .witness import WitnessPolicy, WitnessRequirement
 EXIT = {"ok": 0, "tampered": 1, "usage": 2, "untrusted": 3, "io": 4, "service": 5, "unsafe": 8}
 
 
+def describe_content(path: str, report: ContentReport) -> str:
+    """One file's verdict in words, as the Node CLI's describeContent: verdict, name, format, the first three findings."""
+    reasons = "; ".join(f"{f.code}: {f.message}" for f in report.findings[:3])
+    more = f" (and {len(report.findings) - 3} more)" if len(report.findings) > 3 else ""
+    return f"{report.verdict}  {printable_name(path)}{f' ({report.format})' if report.format else ''}{f': {reasons}{more}' if reasons else ''}"
+
+
 def content_reason(path: str, report: ContentReport) -> Reason:
     """Why a file's content refuses the load: ``content_code_capable`` or ``content_malformed``, naming the file."""
     code = "content_code_capable" if report.verdict == "code-capable" else "content_malformed"
-    reasons = "; ".join(f"{f.code}: {f.message}" for f in report.findings[:3])
-    more = f" (and {len(report.findings) - 3} more)" if len(report.findings) > 3 else ""
-    return Reason(code, f"{report.verdict}  {printable_name(path)}{f' ({report.format})' if report.format else ''}{f': {reasons}{more}' if reasons else ''}", path)
+    return Reason(code, describe_content(path, report), path)
+
+
+def read_bundle_file(path: str) -> Tuple[Optional[object], Optional[ReleaseClaim], List[Reason]]:
+    """The bundle at ``path`` parsed, and its release claim (resource names checked: before any
+    model file is opened), or why not: ``bundle_missing``, ``bundle_unreadable``,
+    ``bundle_malformed``, or the envelope's or claim's own reasons."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None, None, [Reason("bundle_missing", f"no bundle at {path}")]
+    except OSError as err:
+        return None, None, [Reason("bundle_unreadable", f"cannot read {path}: {err.strerror}")]
+    try:
+        parsed = parse_json(text)
+    except ValueError:
+        return None, None, [Reason("bundle_malformed", f"{path} is not JSON")]
+    envelope, problems = read_envelope(parsed)
+    claim, claim_problems = read_claim(envelope.payload) if envelope is not None else (None, [])
+    if envelope is None or claim is None:
+        return parsed, None, problems or claim_problems
+    return parsed, claim, []
 
 
 @dataclass
@@ -112,22 +139,14 @@ def verify_model(
 
     if not os.path.lexists(target):
         return fail("error", EXIT["io"], "path_unreadable", f"{target}: no such file or folder")
-    try:
-        with open(bundle_path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return fail("unsigned", EXIT["io"], "bundle_missing", f"no bundle at {bundle_path}")
-    except OSError as err:
-        return fail("error", EXIT["io"], "bundle_unreadable", f"cannot read {bundle_path}: {err.strerror}")
-    try:
-        parsed = parse_json(text)
-    except ValueError:
-        return fail("tampered", EXIT["tampered"], "bundle_malformed", f"{bundle_path} is not JSON")
-    # Resource names are checked before any model file is opened.
-    envelope, problems = read_envelope(parsed)
-    claim, claim_problems = read_claim(envelope.payload) if envelope is not None else (None, [])
-    if envelope is None or claim is None:
-        report.reasons.extend(problems or claim_problems)
+    parsed, claim, bundle_problems = read_bundle_file(bundle_path)
+    if claim is None:
+        first = bundle_problems[0]
+        if first.code == "bundle_missing":
+            return fail("unsigned", EXIT["io"], first.code, first.message)
+        if first.code == "bundle_unreadable":
+            return fail("error", EXIT["io"], first.code, first.message)
+        report.reasons.extend(bundle_problems)
         report.outcome, report.exit_code = "tampered", EXIT["tampered"]
         return report
     try:
