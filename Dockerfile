@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # modelsign, production image. Two stages: the first installs dependencies and runs the
-# project's postinstall (Prisma client generation, the prebuilt client commands); the second
+# project's postinstall (Prisma client generation, the prebuilt commands); the second
 # holds only what runs, owned by root and read-only to the non-root user that runs it.
 # Run it with a read-only root file system and a tmpfs on /tmp (docker-compose.yml does).
 

@@ -149,6 +149,12 @@ if (hsmMode && !existsSync(SOFTHSM)) {
   process.exit(0);
 }
 
+// Commands the tests spawn run prebuilt (bin/modelsign.js) only while the build is newer than
+// src/: build them from the sources as they are now, so an edited checkout tests its edits at the
+// speed a clean one does.
+const built = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(built.status ?? 1);
+
 mkdirSync('test/.cache', { recursive: true });
 const template = path.resolve('test/.cache/pglite-template.tar');
 const prep = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/make-pglite-template.ts', template], { stdio: 'inherit' });

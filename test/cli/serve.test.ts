@@ -3,9 +3,10 @@
 // empty database both come up with migrations applied once.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { readMigrations } from '../../src/db/migrate.ts';
@@ -55,6 +56,9 @@ describe('modelsign serve on the embedded database', { skip: TEST_DB !== 'pglite
     const kids = await activeKids(first.base);
     assert.equal(kids.length, 4, 'release keys of both algorithms, the log key, the token key');
     const { id } = await signOnce(first.base, adminToken, '1.0');
+    // The prebuilt service finds what it reads at run time (openapi.yaml, the web console) as the sources do.
+    assert.equal((await fetch(`${first.base}/`)).status, 200);
+    assert.match(await fetch(`${first.base}/openapi.yaml`).then((r) => r.text()), /^openapi: 3/m);
 
     // While the service holds the embedded database, admin commands go through its control
     // socket, and a second service is refused clearly.
@@ -79,6 +83,24 @@ describe('modelsign serve on the embedded database', { skip: TEST_DB !== 'pglite
     assert.equal(again.status, 200, 'the signature survived the restart');
     await signOnce(second.base, adminToken, '1.1');
     assert.equal(await second.stop(), 0);
+  });
+});
+
+describe('the prebuilt command and the TypeScript sources', { skip: TEST_DB !== 'pglite' && 'runs in the PGlite pass' }, () => {
+  // bin/modelsign.js runs dist/app/modelsign.mjs (scripts/build-cli.mjs, which npm test runs
+  // first) while it is newer than src/, and the sources through tsx otherwise.
+  it('is built and newer than every source file', () => {
+    const built = statSync(new URL('../../dist/app/modelsign.mjs', import.meta.url)).mtimeMs;
+    const newest = (folder: string): number =>
+      readdirSync(folder, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(folder, e.name)) : statSync(path.join(folder, e.name)).mtimeMs), 0);
+    assert.ok(built > newest(fileURLToPath(new URL('../../src', import.meta.url))), 'the build is stale: the tests would run the sources');
+  });
+
+  it('answers the same from both', async () => {
+    for (const args of [['serve', '--help'], ['admin', 'keys', '--help'], ['nonsense']]) {
+      const [built, fromSources] = await Promise.all([runCliAsync(args, {}), runCliAsync(args, { MODELSIGN_NO_PREBUILT: '1' })]);
+      assert.deepEqual([built.status, built.stdout, built.stderr], [fromSources.status, fromSources.stdout, fromSources.stderr], args.join(' '));
+    }
   });
 });
 
