@@ -420,7 +420,8 @@ export interface paths {
          *     (switching to witnessed checkpoints only forward). The newest log-signed checkpoint is at
          *     `/v1/log/checkpoint/latest`.
          *     `Cache-Control: no-cache` with an `ETag` (send `If-None-Match` for a 304),
-         *     `Access-Control-Allow-Origin: *`; HEAD is answered too.
+         *     `Access-Control-Allow-Origin: *` (the `ETag` is exposed to pages on other origins, and a
+         *     preflight allows `If-None-Match`); HEAD is answered too.
          */
         get: operations["getCheckpoint"];
         put?: never;

@@ -83,6 +83,11 @@ describe('tiles (C2SP tlog-tiles)', () => {
     assert.equal(again.body, '');
     const other = await get('checkpoint', { 'if-none-match': '"x"' });
     assert.equal(other.statusCode, 200);
+    // A page on another origin can read the ETag and send it back (the header needs a preflight).
+    assert.match(String(first.headers['access-control-expose-headers']), /(^|, )etag(,|$)/);
+    const preflight = await t.app.inject({ method: 'OPTIONS', url: '/v1/log/checkpoint', headers: { origin: 'https://monitor.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'if-none-match' } });
+    assert.equal(preflight.statusCode, 204);
+    assert.match(String(preflight.headers['access-control-allow-headers']), /if-none-match/);
   });
 
   it('serves full and partial tiles on three levels for a tree of 70,000 (the spec\'s example)', async () => {

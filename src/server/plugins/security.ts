@@ -48,7 +48,8 @@ const SECURITY_HEADERS = helmetHeaders();
 
 const CORS_HEADERS = Object.freeze({
   'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'retry-after, x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset',
+  // etag: a page polling the checkpoint (a monitor, the console elsewhere) revalidates with it.
+  'access-control-expose-headers': 'etag, retry-after, x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset',
 });
 
 export default fp(
@@ -75,7 +76,7 @@ export default fp(
       if (!isCorsOpen(method, request.url.split('?')[0]!)) return done();
       void reply
         .code(204)
-        .headers({ ...CORS_HEADERS, 'access-control-allow-methods': method === 'POST' ? 'POST' : 'GET, HEAD', 'access-control-allow-headers': 'content-type, x-request-id', 'access-control-max-age': '600' })
+        .headers({ ...CORS_HEADERS, 'access-control-allow-methods': method === 'POST' ? 'POST' : 'GET, HEAD', 'access-control-allow-headers': 'content-type, if-none-match, x-request-id', 'access-control-max-age': '600' })
         .send();
     });
   },
