@@ -5,7 +5,7 @@
 // to read. Bodies over 64 KiB are refused unread (413; a log sends a checkpoint with its own
 // signature lines, a few hundred bytes), and add-checkpoint requests are limited per client
 // address (429 with Retry-After, the pushback omniwitness also sends).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../services/support/clock.ts';
 import { FixedWindows } from '../services/support/fixed-window.ts';
@@ -24,7 +24,14 @@ export interface WitnessAppOptions {
 }
 
 export async function buildWitnessApp(options: WitnessAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: WITNESS_BODY_LIMIT, trustProxy: fastifyTrustProxy(options.trustProxy), disableRequestLogging: true }) as unknown as FastifyInstance;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: WITNESS_BODY_LIMIT,
+    trustProxy: fastifyTrustProxy(options.trustProxy),
+    // The request lines are off (the witness logs what it decides); Fastify 5.12 takes this through a
+    // LogController (the top-level disableRequestLogging option prints a deprecation warning).
+    logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
   const windows = options.perMinute > 0 ? new FixedWindows(60_000, 100_000, options.clock) : undefined;
   app.addHook('onClose', async () => windows?.close());
   // Whatever the content type: the body is the spec's text.

@@ -45,6 +45,7 @@ describe('modelsign witness (the command)', () => {
     } finally {
       assert.equal(await w.stop('SIGTERM'), 0, w.output());
     }
+    assert.doesNotMatch(w.output(), /Deprecation|\bwarning\b/i, 'nothing on stderr a user would take for a problem');
   });
 
   it('exits 9 when its data folder is restored from an older copy, naming the log and both sizes', async () => {
