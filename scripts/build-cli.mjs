@@ -31,7 +31,7 @@ await build({
 // themselves (OPENAPI_PATH, MIGRATIONS_DIR, the web assets' root), which is why this build sits
 // two folders deep: from dist/app/ the same URLs reach the checkout's root. Refuse a build that
 // would not find them.
-for (const file of ['openapi.yaml', 'prisma/migrations', 'package.json']) {
+for (const file of ['openapi.yaml', 'prisma/migrations', 'src/web']) {
   const url = new URL(`../../${file}`, new URL('../dist/app/modelsign.mjs', import.meta.url));
   if (!existsSync(url)) throw new Error(`dist/app/modelsign.mjs would look for ${file} at ${url.pathname}, which does not exist`);
 }

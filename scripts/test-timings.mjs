@@ -1,5 +1,6 @@
 // Where the suite's time goes: reads the TAP files `MODELSIGN_TEST_TIMINGS=DIR npm test` wrote
-// and prints each pass's files, longest first, with their share of the pass's test-time.
+// and prints each pass's top-level tests (a file's outermost describe), longest first, with their
+// share of the pass's test-time.
 // Usage: node scripts/test-timings.mjs DIR [--top N]
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,21 +19,21 @@ for (const name of readdirSync(dir).filter((n) => n.endsWith('.tap')).sort()) {
   // block that follows. Time a file spends outside them (starting node, loading modules) is not
   // in these figures.
   const lines = readFileSync(path.join(dir, name), 'utf8').split('\n');
-  const files = [];
+  const tests = [];
   for (let i = 0; i < lines.length; i++) {
     const m = /^(?:not )?ok \d+ - (.+)$/.exec(lines[i]);
     if (!m) continue;
     for (let j = i + 1; j < Math.min(i + 8, lines.length); j++) {
       const d = /^ {2}duration_ms: ([\d.]+)/.exec(lines[j]);
       if (d) {
-        files.push({ file: m[1], ms: Number(d[1]) });
+        tests.push({ name: m[1], ms: Number(d[1]) });
         break;
       }
     }
   }
-  const total = files.reduce((s, f) => s + f.ms, 0);
-  console.log(`\n# ${name.replace(/\.tap$/, '')}: ${files.length} top-level tests, ${(total / 1000).toFixed(0)} s of test-time`);
-  for (const f of files.sort((a, b) => b.ms - a.ms).slice(0, top)) {
-    console.log(`${(f.ms / 1000).toFixed(1).padStart(7)} s  ${((100 * f.ms) / total).toFixed(1).padStart(5)} %  ${f.file}`);
+  const total = tests.reduce((s, f) => s + f.ms, 0);
+  console.log(`\n# ${name.replace(/\.tap$/, '')}: ${tests.length} top-level tests, ${(total / 1000).toFixed(0)} s of test-time`);
+  for (const t of tests.sort((a, b) => b.ms - a.ms).slice(0, top)) {
+    console.log(`${(t.ms / 1000).toFixed(1).padStart(7)} s  ${((100 * t.ms) / total).toFixed(1).padStart(5)} %  ${t.name}`);
   }
 }
