@@ -1,6 +1,6 @@
 // Prebuilds the `modelsign` command to JavaScript, so it starts without compiling TypeScript.
 // Run by postinstall (and by scripts/test.mjs before a test run); bin/modelsign.js uses a build
-// only while it is newer than every file under src/, so an edited checkout never runs stale code.
+// only while it is newer than every file under src/ (bin/prebuilt.js).
 // - dist/modelsign-client.mjs: the client commands (hash, scan, sign, verify, audit, log), with
 //   their dependencies bundled in: 0.08 s to start instead of 0.22 s, which matters for a loader
 //   that verifies a model before each load and for hashing benchmarks.
@@ -22,6 +22,7 @@ await build({
 
 await build({
   ...common,
+  // Again beside this build: hash-files.ts looks for the workers' module next to itself.
   entryPoints: { modelsign: 'src/main.ts', 'modelsign-hash-worker': 'src/cli/hash-worker.ts' },
   outdir: 'dist/app',
   packages: 'external',

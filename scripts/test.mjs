@@ -122,13 +122,13 @@ function run(label, files, env, concurrency = 2) {
   // A test that hangs fails after 15 minutes (tests that need longer say so themselves), and a
   // pass that hangs outside any test (a hook, a handle left open) is stopped after 40: CI reports
   // a failure instead of waiting for its own limit.
-  // MODELSIGN_TEST_TIMINGS=DIR also writes each pass's TAP (with every file's duration) to DIR,
-  // for `node scripts/test-timings.mjs DIR`: where the suite's time goes.
-  const timings = process.env.MODELSIGN_TEST_TIMINGS;
+  // MODELSIGN_TEST_TIMINGS=DIR also writes each pass's TAP (every top-level test's duration) to
+  // DIR, for `node scripts/test-timings.mjs DIR`: where the suite's time goes.
+  const timings = process.env.MODELSIGN_TEST_TIMINGS && path.resolve(invokedFrom, process.env.MODELSIGN_TEST_TIMINGS);
+  if (timings) mkdirSync(timings, { recursive: true });
   const reporters = timings
-    ? ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${path.join(path.resolve(invokedFrom, timings), `${label.replace(/[^A-Za-z0-9]+/g, '-')}.tap`)}`]
+    ? ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${path.join(timings, `${label.replace(/[^A-Za-z0-9]+/g, '-')}.tap`)}`]
     : ['--test-reporter=spec'];
-  if (timings) mkdirSync(path.resolve(invokedFrom, timings), { recursive: true });
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...reporters, ...files], {
     stdio: 'inherit',
     env: { ...process.env, ...env },

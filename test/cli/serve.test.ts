@@ -3,12 +3,12 @@
 // empty database both come up with migrations applied once.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
+import { freshBuild } from '../../bin/prebuilt.js';
 import { readMigrations } from '../../src/db/migrate.ts';
 import { sha } from '../support/app.ts';
 import { createPostgresDatabase, TEST_DB } from '../support/db.ts';
@@ -90,10 +90,7 @@ describe('the prebuilt command and the TypeScript sources', { skip: TEST_DB !== 
   // bin/modelsign.js runs dist/app/modelsign.mjs (scripts/build-cli.mjs, which npm test runs
   // first) while it is newer than src/, and the sources through tsx otherwise.
   it('is built and newer than every source file', () => {
-    const built = statSync(new URL('../../dist/app/modelsign.mjs', import.meta.url)).mtimeMs;
-    const newest = (folder: string): number =>
-      readdirSync(folder, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(folder, e.name)) : statSync(path.join(folder, e.name)).mtimeMs), 0);
-    assert.ok(built > newest(fileURLToPath(new URL('../../src', import.meta.url))), 'the build is stale: the tests would run the sources');
+    assert.ok(freshBuild('dist/app/modelsign.mjs', false), 'the build is missing or stale: the tests would run the sources');
   });
 
   it('answers the same from both', async () => {

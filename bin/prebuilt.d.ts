@@ -1,0 +1,1 @@
+export declare function freshBuild(file: string, skipGenerated: boolean): boolean;
