@@ -48,9 +48,19 @@ function lookup(doc: JsonObject, ref: string): Json {
   return node;
 }
 
+// Parsing the YAML is most of the cost of loading the contract (about 90 ms): a process that
+// builds several apps (the tests, dozens to a process) parses each text once and gives every app
+// its own copy, so no app sees what another's schema compilers did to theirs.
+const parsed = new Map<string, { text: string; doc: JsonObject }>();
+
 export function loadOpenApi(file = OPENAPI_PATH): OpenApiDocument {
   const text = readFileSync(file, 'utf8');
-  const doc = parse(text) as JsonObject;
+  let cached = parsed.get(file);
+  if (cached?.text !== text) {
+    cached = { text, doc: parse(text) as JsonObject };
+    parsed.set(file, cached);
+  }
+  const doc = structuredClone(cached.doc);
 
   const resolve = (node: Json, seen: string[] = []): Json => {
     if (Array.isArray(node)) return node.map((n) => resolve(n, seen));
