@@ -7,7 +7,9 @@ import { migrate } from '../../src/db/migrate.ts';
 
 const out = process.argv[2];
 if (!out) throw new Error('usage: make-pglite-template.ts OUT');
-const pglite = await PGlite.create();
+// One-megabyte WAL segments instead of sixteen: the dump holds a whole empty segment, and every
+// test database is loaded from it (41.6 MB became 32.1 MB here, and an open 570 ms 420).
+const pglite = await PGlite.create({ initDbStartParams: ['--wal-segsize=1'] });
 await migrate(wrapPGlite(pglite));
 const dump = await pglite.dumpDataDir('none');
 writeFileSync(out, new Uint8Array(await dump.arrayBuffer()));
