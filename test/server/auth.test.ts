@@ -19,6 +19,7 @@ describe('authentication and authorisation', () => {
   let admin: string;
   const clock = new MutableClock();
   before(async () => {
+    clock.set(new Date());
     t = await createTestApp({ clock });
     publisher = await t.publisherToken('acme');
     admin = await t.adminToken();

@@ -7,8 +7,9 @@ import { bearer, createTestApp, MutableClock, sha, type TestApp } from '../suppo
 describe('console API additions', () => {
   let t: TestApp;
   let admin: string;
-  const clock = new MutableClock(new Date());
+  const clock = new MutableClock();
   before(async () => {
+    clock.set(new Date());
     t = await createTestApp({ clock });
     admin = await t.adminToken();
   });

@@ -30,6 +30,7 @@ describe('trusted publishing (OIDC ID token → publisher token)', () => {
   const addRule = (publisher: string, body: object) => t.app.inject({ method: 'POST', url: `/v1/admin/publishers/${publisher}/trusted-publishers`, headers: bearer(admin), payload: body });
 
   before(async () => {
+    clock.set(new Date()); // the ID tokens below are issued at the wall clock's now
     [github, gitlab, stranger] = await Promise.all([TestIssuer.start(), TestIssuer.start(), TestIssuer.start()]);
     t = await createTestApp({ clock, kek, oidc: { jwksCooldownMs: 0 } });
     admin = await t.adminToken();
