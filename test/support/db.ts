@@ -1,14 +1,16 @@
-// Test databases: an in-memory PGlite (from a migrated template when the runner made one), or a
-// fresh PostgreSQL database per test file, dropped afterwards. MODELSIGN_TEST_DB picks which.
+// Test databases: an in-memory PGlite (from a migrated template when the runner made one, reused
+// within a process once reset: test/support/pglite-pool.ts), or a fresh PostgreSQL database per
+// test file, dropped afterwards. MODELSIGN_TEST_DB picks which.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase, wrapPGlite, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { PGlitePool } from './pglite-pool.ts';
 
 export const TEST_DB = (process.env.MODELSIGN_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -67,11 +69,23 @@ export async function createTestDatabase(kind = TEST_DB): Promise<TestDatabase> 
     return opened;
   }
   const template = process.env.MODELSIGN_TEST_PGLITE_TEMPLATE;
-  const pglite = template && existsSync(template) ? await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) }) : await PGlite.create();
+  if (template && existsSync(template)) {
+    pool ??= new PGlitePool(template);
+    const pglite = await pool.take();
+    const wrapped = wrapPGlite(pglite);
+    // Closing gives the instance back to the pool, which resets it for the next test or closes it.
+    const db: Database = { ...wrapped, close: async () => (await wrapped.prisma.$disconnect(), await pool!.give(pglite)) };
+    await migrate(db); // nothing to apply on the runner's template; a stale template would be caught up
+    return { db, pglite, url: undefined, drop: () => db.close() };
+  }
+  const pglite = await PGlite.create();
   const db = wrapPGlite(pglite);
   await migrate(db);
   return { db, pglite, url: undefined, drop: () => db.close() };
 }
+
+/** The process's embedded test databases (test/support/pglite-pool.ts), made once the first is asked for. */
+let pool: PGlitePool | undefined;
 
 /**
  * A backup of a test database as it is now (PostgreSQL: `pg_dump -Fc`, as the README's backup
