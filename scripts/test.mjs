@@ -17,12 +17,20 @@
 // nothing. `--pglite-only` runs the PGlite pass alone (no PostgreSQL pass, no fault tests): the
 // quick loop while working, and the runs under faketime, where only the embedded database lives in
 // the faked process tree (a PostgreSQL server already running keeps the real clock).
+// `npm run test:external` (`--external`) runs the files marked `// Tier: external`, which npm
+// test leaves out: the end-to-end tests of the other clients and readers, whose cost is mostly the
+// programs they start (the console in Chromium, Go's tlog and note code, nginx serving a mirror,
+// the Python client's commands and loader hooks). CI runs them after npm test, requiring each
+// program; a file named on the command line runs whatever its tier.
+// In the PGlite and PostgreSQL passes (and the quick tier) the short files share a few processes
+// ("groups", below: loading the service's modules once a group, not once a file);
+// MODELSIGN_TEST_GROUPS=0 gives each file its own process again.
 // `npm run test:quick` (`--quick`) runs the tier a developer runs while working, in about a
 // minute: test/core, test/architecture and the files marked `// Tier: quick` (pure service
 // logic, CLI and console units), with no PGlite template, no database and no PostgreSQL probe; a
 // file marked quick that reaches test/support/db.ts is an error.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,13 +42,13 @@ function testFiles(dir) {
   return readdirSync(dir)
     .flatMap((name) => {
       const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return name === 'support' || name === 'vectors' || name === 'fixtures' || name === 'faults' || (name === 'hsm' && dir === 'test') ? [] : testFiles(full);
+      if (statSync(full).isDirectory()) return name.startsWith('.') || name === 'support' || name === 'vectors' || name === 'fixtures' || name === 'faults' || (name === 'hsm' && dir === 'test') ? [] : testFiles(full);
       return name.endsWith('.test.ts') ? [full] : [];
     })
     .sort();
 }
 
-const FLAGS = ['--faults', '--hsm', '--pglite-only', '--quick'];
+const FLAGS = ['--external', '--faults', '--hsm', '--pglite-only', '--quick'];
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a.startsWith('--') && !FLAGS.includes(a));
 if (unknown.length > 0) {
@@ -49,6 +57,7 @@ if (unknown.length > 0) {
 }
 const faultMode = args.includes('--faults');
 const hsmMode = args.includes('--hsm');
+const externalMode = args.includes('--external');
 const pgliteOnly = args.includes('--pglite-only');
 const quickMode = args.includes('--quick');
 
@@ -70,11 +79,21 @@ function expand(arg) {
 }
 const only = [...new Set(args.filter((a) => !FLAGS.includes(a)).flatMap(expand))];
 const faultFiles = readdirSync(path.join('test', 'faults'))
-  .filter((name) => name.endsWith('.test.ts') && (hsmMode ? name.startsWith('hsm-') : !name.startsWith('hsm-') && name.endsWith('.slow.test.ts') === faultMode))
+  .filter((name) => !externalMode && name.endsWith('.test.ts') && (hsmMode ? name.startsWith('hsm-') : !name.startsWith('hsm-') && name.endsWith('.slow.test.ts') === faultMode))
   .map((name) => path.join('test', 'faults', name))
   .sort();
 const bothBackends = (file) => /^\/\/ Key backends: kek, pkcs11$/m.test(readFileSync(file, 'utf8'));
-const all = only.length > 0 ? only.filter((f) => !f.startsWith(path.join('test', 'faults'))) : faultMode ? [] : hsmMode ? [...testFiles(path.join('test', 'hsm')), ...testFiles('test').filter(bothBackends)] : testFiles('test');
+const external = (file) => /^\/\/ Tier: external\b/m.test(readFileSync(file, 'utf8'));
+const named = only.filter((f) => !f.startsWith(path.join('test', 'faults')));
+const all = externalMode
+  ? (only.length > 0 ? named : testFiles('test')).filter(external)
+  : only.length > 0
+    ? named
+    : faultMode
+      ? []
+      : hsmMode
+        ? [...testFiles(path.join('test', 'hsm')), ...testFiles('test').filter(bothBackends)]
+        : testFiles('test').filter((f) => !external(f));
 const faults = only.length > 0 ? only.filter((f) => f.startsWith(path.join('test', 'faults'))) : faultFiles;
 /** Whether `file` imports test/support/db.ts, directly or through other test files. */
 function usesDatabase(file, seen = new Set()) {
@@ -109,16 +128,58 @@ const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && us
 // last keeps the pass waiting on it alone. Files known to be long (browsers, real processes,
 // several instances, the fuzzer) start first; the rest keep their order.
 // (A function declaration, so that the quick tier, which runs before this line is reached, can use it.)
+function isLong(file) {
+  return [/\.browser\.test\.ts$/, /^test\/cli\//, /instances\.test\.ts$/, /^test\/upgrade\//, /fuzz\.test\.ts$/, /^test\/deploy\//, /^test\/interop\//].some((r) => r.test(file));
+}
 function longFirst(files) {
-  const LONG = [/\.browser\.test\.ts$/, /^test\/cli\//, /instances\.test\.ts$/, /^test\/upgrade\//, /fuzz\.test\.ts$/, /^test\/deploy\//, /^test\/interop\//];
-  const long = (f) => LONG.some((r) => r.test(f));
-  return [...files].sort((a, b) => Number(long(b)) - Number(long(a)));
+  return [...files].sort((a, b) => Number(isLong(b)) - Number(isLong(a)));
 }
 
-function run(label, files, env, concurrency = 2) {
+// Most test files spend more CPU loading the service's modules (through tsx) than running their
+// tests: about 2 s a file. Node 20 starts a process per file and has no option to share one (22's
+// --experimental-test-isolation=none), so the short files are imported into a few group files,
+// each one process that loads the modules once and runs its files' tests one after another, as a
+// file's own tests run. Sharing a process is safe for them: no test file sets process-wide state
+// at its top level (hooks, environment, globals; test/architecture checks it). Long files (above)
+// keep a process each, to start first, and so does a file with a line `// Runs alone: <why>`.
+// Files go to groups by size, largest first, each onto the group with the fewest bytes so far.
+// MODELSIGN_TEST_GROUPS=N sets the number of groups; 0 runs a process a file, as Node does.
+// (Declarations only, like longFirst: the quick tier runs before a `const` here would be set.)
+function grouped(label, files) {
+  const GROUPS = Number(process.env.MODELSIGN_TEST_GROUPS ?? 6);
+  if (!Number.isInteger(GROUPS) || GROUPS < 0) {
+    console.error(`MODELSIGN_TEST_GROUPS is a whole number of groups (0: a process a file), not ${process.env.MODELSIGN_TEST_GROUPS}`);
+    process.exit(2);
+  }
+  // A unit marked for the quick tier is short wherever it lives (a few test/cli files are).
+  const alone = (f) => {
+    const text = readFileSync(f, 'utf8');
+    return (isLong(f) && !/^\/\/ Tier: quick$/m.test(text)) || /^\/\/ Runs alone: \S/m.test(text);
+  };
+  const rest = files.filter((f) => !alone(f));
+  if (GROUPS <= 0 || rest.length < 2) return files;
+  const groups = Array.from({ length: Math.min(GROUPS, rest.length) }, () => ({ bytes: 0, files: [] }));
+  for (const f of [...rest].sort((a, b) => statSync(b).size - statSync(a).size)) {
+    const g = groups.reduce((min, x) => (x.bytes < min.bytes ? x : min));
+    g.bytes += statSync(f).size;
+    g.files.push(f);
+  }
+  const dir = path.join('test', '.cache', 'groups');
+  mkdirSync(dir, { recursive: true });
+  const written = groups.map((g, i) => {
+    const file = path.join(dir, `${label.replace(/[^A-Za-z0-9]+/g, '-')}-${i + 1}.ts`);
+    const imports = g.files.sort().map((f) => `import '${path.relative(dir, f).split(path.sep).join('/')}';`);
+    writeFileSync(file, `// Written by scripts/test.mjs: these test files, in one process.\n${imports.join('\n')}\n`);
+    console.log(`# ${file}: ${g.files.join(' ')}`);
+    return file;
+  });
+  return [...files.filter(alone), ...written];
+}
+
+function run(label, files, env, { concurrency = 2, group = true } = {}) {
   if (files.length === 0) return 0;
-  files = longFirst(files);
   console.log(`\n# ${label}: ${files.length} files`);
+  files = longFirst(group ? grouped(label, files) : files);
   // A test that hangs fails after 15 minutes (tests that need longer say so themselves), and a
   // pass that hangs outside any test (a hook, a handle left open) is stopped after 40: CI reports
   // a failure instead of waiting for its own limit.
@@ -161,7 +222,9 @@ const prep = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/make-
 if (prep.status !== 0) process.exit(prep.status ?? 1);
 
 const backend = hsmMode ? { MODELSIGN_TEST_KEY_BACKEND: 'pkcs11' } : {};
-let failed = run(hsmMode ? 'PGlite, keys in SoftHSM2' : 'PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PGLITE_TEMPLATE: template, ...backend });
+// In the PKCS#11 passes each file keeps its process: test/support/softhsm.ts makes one token a
+// process, and the files count the objects in it.
+let failed = run(hsmMode ? 'PGlite, keys in SoftHSM2' : 'PGlite', all, { MODELSIGN_TEST_DB: 'pglite', MODELSIGN_TEST_PGLITE_TEMPLATE: template, ...backend }, { group: !hsmMode });
 
 if (pgliteOnly) {
   console.log('\n# --pglite-only: the PostgreSQL pass and the fault tests were not run.');
@@ -170,8 +233,8 @@ if (pgliteOnly) {
 
 const reach = spawnSync(process.execPath, ['--import', 'tsx', 'test/support/postgres-reachable.ts'], { stdio: 'inherit' });
 if (reach.status === 0) {
-  failed += run(hsmMode ? 'PostgreSQL, keys in SoftHSM2' : 'PostgreSQL', dbTests, { MODELSIGN_TEST_DB: 'postgres', ...backend });
-  failed += run(faultMode ? 'Fault tests (slow)' : 'Fault tests', faults, { MODELSIGN_TEST_DB: 'postgres' }, 1);
+  failed += run(hsmMode ? 'PostgreSQL, keys in SoftHSM2' : 'PostgreSQL', dbTests, { MODELSIGN_TEST_DB: 'postgres', ...backend }, { group: !hsmMode });
+  failed += run(faultMode ? 'Fault tests (slow)' : 'Fault tests', faults, { MODELSIGN_TEST_DB: 'postgres' }, { concurrency: 1, group: false });
 } else if (process.env.MODELSIGN_TEST_REQUIRE_POSTGRES === '1') {
   console.error('PostgreSQL is required (MODELSIGN_TEST_REQUIRE_POSTGRES=1) but unreachable');
   failed += 1;

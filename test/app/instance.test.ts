@@ -2,6 +2,7 @@
 // HTTP server, control socket) as a unit: twice in one process, with requests in between, and
 // nothing it made is left open afterwards (no timer, socket, server or database connection).
 // A served instance also passes REDIS_URL on to its rate limits.
+// Runs alone: it watches every async resource the process makes, which another file's leftovers would add to.
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';

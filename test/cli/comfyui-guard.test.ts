@@ -7,6 +7,7 @@
 // safetensors and checkpoints load; a signed pickle that can run code, an unsigned file and a
 // changed file are refused; a file swapped as the loader opens it is not what loads.
 // Runs once: its subject is an offline client.
+// Tier: external (it drives the Python client, on torch where installed)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -7,6 +7,7 @@
 // between check and load is not what gets loaded; a file written in place during the load is
 // refused after it.
 // Runs once: its subject is an offline client; the service's storage is tested in both passes elsewhere.
+// Tier: external (it drives the Python client)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';

@@ -5,6 +5,7 @@
 // run after 300 more entries writes only what changed; a log that rewrote what was mirrored (a
 // fork) or shrank (a rollback) exits 9 and writes nothing; a tile with a flipped byte exits 1.
 // Runs once: the tiles' storage behaviour is checked on both databases by test/server/tiles.test.ts.
+// Tier: external (it drives Go's tlog code)
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';

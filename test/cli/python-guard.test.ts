@@ -3,6 +3,7 @@
 // refuses each tamper case naming the file, verifies ECDSA P-256 releases and names malformed
 // ECDSA material with the CLI's stable code, and refuses a name with an invisible character.
 // Runs once: its subject is an offline client; the service's storage is tested in both passes elsewhere.
+// Tier: external (it drives the Python client)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

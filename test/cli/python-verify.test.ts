@@ -5,6 +5,7 @@
 // checks witnesses against a policy. .ci/run points MODELSIGN_PY_VERIFY at the console script of
 // the wheel it built and installed; elsewhere the source tree runs under Debian's python3.
 // Runs once: its subject is an offline client.
+// Tier: external (it drives the Python client)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

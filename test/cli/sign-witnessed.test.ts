@@ -3,6 +3,7 @@
 // and the proof, in the Node CLI and in the Python client (modelsign-verify); with the witness
 // down it says plainly that there is no proof yet, and signing still succeeds.
 // Runs once: its subject is the client; the service's storage is tested in both passes elsewhere.
+// Tier: external (it drives the Python client beside the Node CLI)
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

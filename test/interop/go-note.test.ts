@@ -3,6 +3,7 @@
 // line and sixteen Ed25519 cosignatures verify; the log's own 0x04 line and the ML-DSA-44 lines
 // are unknown to it), refuses the 101-line one as modelsign does, and makes a cosignature that
 // modelsign's policy check accepts, byte for byte the line modelsign's test witness makes.
+// Tier: external (it drives Go's note code)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';

@@ -10,6 +10,7 @@
 // service's cache headers and gzipped entry bundles; a second mirror after 1,000 new entries
 // writes only the 11 files that changed (file count and time printed).
 // Runs once: the tile reads' storage behaviour is checked on both databases by test/server/tiles.test.ts.
+// Tier: external (it drives Go's tlog code and nginx)
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';

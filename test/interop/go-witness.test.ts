@@ -4,6 +4,7 @@
 // checkpoint of the `old` size; every cosigned checkpoint it served verifies, log and witness
 // lines alike, with sumdb/note. A request with one proof byte flipped is refused by Go.
 // Runs once: the witness client's storage behaviour is tested on both databases by test/server/witnessing.test.ts.
+// Tier: external (it drives Go's note code)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseAddCheckpoint } from '../../src/core/tlog/add-checkpoint.ts';

@@ -6,6 +6,7 @@
 // issues, lists and revokes a token, sees the audit chain checked, and signs out. axe-core finds
 // no serious or critical violation on any page at desktop width or at 375 px.
 // Runs once: the console drives the same admin routes whose storage behaviour test/server checks on both databases; once keeps npm test within its time.
+// Tier: external (it drives Chromium)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';

@@ -4,6 +4,7 @@
 // an unknown id answered in words; no uncaught errors, CSP violations or unexpected 4xx/5xx;
 // no horizontal scroll at 375 px.
 // Runs once: the pages read the same public routes whose storage behaviour test/server checks on both databases; once keeps npm test within its time.
+// Tier: external (it drives Chromium)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';

@@ -4,6 +4,7 @@
 // time), each linking to its release. axe finds nothing serious at 1280 px and at 375 px, and
 // neither page scrolls sideways. An empty service says so on both.
 // Runs once: the pages read the public routes whose storage behaviour test/server checks on both databases.
+// Tier: external (it drives Chromium)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';

@@ -4,6 +4,7 @@
 // each against node:crypto. A page served without 'wasm-unsafe-eval' still verifies, with
 // @noble/hashes, and says so.
 // Runs once: the hashing happens in the browser; the service only serves the page.
+// Tier: external (it drives Chromium)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

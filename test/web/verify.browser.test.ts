@@ -7,6 +7,7 @@
 // a pasted pinned key is followed along the rotation chain; a pasted witness policy is enforced,
 // with the release's .tlog-proof picked with its files.
 // Runs once: the page reads the public routes whose storage behaviour test/server checks on both databases.
+// Tier: external (it drives Chromium)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
