@@ -137,13 +137,15 @@ function longFirst(files) {
 
 // Most test files spend more CPU loading the service's modules (through tsx) than running their
 // tests: about 2 s a file. Node 20 starts a process per file and has no option to share one (22's
-// --experimental-test-isolation=none), so the short files are imported into a few group files,
-// each one process that loads the modules once and runs its files' tests one after another, as a
-// file's own tests run. Sharing a process is safe for them: no test file sets process-wide state
-// at its top level (hooks, environment, globals; test/architecture checks it). Long files (above)
-// keep a process each, to start first, and so does a file with a line `// Runs alone: <why>`.
-// Files go to groups by size, largest first, each onto the group with the fewest bytes so far.
-// MODELSIGN_TEST_GROUPS=N sets the number of groups; 0 runs a process a file, as Node does.
+// --experimental-test-isolation=none), so the files are imported into a few group files, each
+// one process that loads the modules once and runs its files' tests one after another, as a
+// file's own tests run. Sharing a process is safe: no test file sets process-wide state at its
+// top level (hooks, environment, globals; test/architecture checks it); a file that must have a
+// process of its own says so with a line `// Runs alone: <why>`. The long files (above) make
+// groups of their own, which start first; then the files that run alone; then the short ones
+// (a unit marked for the quick tier is short wherever it lives). Within each kind, files go to
+// groups by size, largest first, each onto the group with the fewest bytes so far.
+// MODELSIGN_TEST_GROUPS=N sets the number of groups of each kind; 0 runs a process a file.
 // (Declarations only, like longFirst: the quick tier runs before a `const` here would be set.)
 function grouped(label, files) {
   const GROUPS = Number(process.env.MODELSIGN_TEST_GROUPS ?? 6);
@@ -151,35 +153,38 @@ function grouped(label, files) {
     console.error(`MODELSIGN_TEST_GROUPS is a whole number of groups (0: a process a file), not ${process.env.MODELSIGN_TEST_GROUPS}`);
     process.exit(2);
   }
-  // A unit marked for the quick tier is short wherever it lives (a few test/cli files are).
-  const alone = (f) => {
-    const text = readFileSync(f, 'utf8');
-    return (isLong(f) && !/^\/\/ Tier: quick$/m.test(text)) || /^\/\/ Runs alone: \S/m.test(text);
-  };
-  const rest = files.filter((f) => !alone(f));
-  if (GROUPS <= 0 || rest.length < 2) return files;
-  const groups = Array.from({ length: Math.min(GROUPS, rest.length) }, () => ({ bytes: 0, files: [] }));
-  for (const f of [...rest].sort((a, b) => statSync(b).size - statSync(a).size)) {
+  if (GROUPS === 0) return longFirst(files);
+  const marked = (f, line) => line.test(readFileSync(f, 'utf8'));
+  const alone = files.filter((f) => marked(f, /^\/\/ Runs alone: \S/m));
+  const long = files.filter((f) => !alone.includes(f) && isLong(f) && !marked(f, /^\/\/ Tier: quick$/m));
+  const short = files.filter((f) => !alone.includes(f) && !long.includes(f));
+  return [...pack(`${label}-long`, long, GROUPS), ...alone, ...pack(label, short, GROUPS)];
+}
+
+/** Writes `files` into at most `count` group files (test/.cache/groups/NAME-i.ts) and returns their paths. */
+function pack(name, files, count) {
+  if (files.length < 2) return files;
+  const groups = Array.from({ length: Math.min(count, files.length) }, () => ({ bytes: 0, files: [] }));
+  for (const f of [...files].sort((a, b) => statSync(b).size - statSync(a).size)) {
     const g = groups.reduce((min, x) => (x.bytes < min.bytes ? x : min));
     g.bytes += statSync(f).size;
     g.files.push(f);
   }
   const dir = path.join('test', '.cache', 'groups');
   mkdirSync(dir, { recursive: true });
-  const written = groups.map((g, i) => {
-    const file = path.join(dir, `${label.replace(/[^A-Za-z0-9]+/g, '-')}-${i + 1}.ts`);
+  return groups.map((g, i) => {
+    const file = path.join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '-')}-${i + 1}.ts`);
     const imports = g.files.sort().map((f) => `import '${path.relative(dir, f).split(path.sep).join('/')}';`);
     writeFileSync(file, `// Written by scripts/test.mjs: these test files, in one process.\n${imports.join('\n')}\n`);
     console.log(`# ${file}: ${g.files.join(' ')}`);
     return file;
   });
-  return [...files.filter(alone), ...written];
 }
 
 function run(label, files, env, { concurrency = 2, group = true } = {}) {
   if (files.length === 0) return 0;
   console.log(`\n# ${label}: ${files.length} files`);
-  files = longFirst(group ? grouped(label, files) : files);
+  files = group ? grouped(label, files) : longFirst(files);
   // A test that hangs fails after 15 minutes (tests that need longer say so themselves), and a
   // pass that hangs outside any test (a hook, a handle left open) is stopped after 40: CI reports
   // a failure instead of waiting for its own limit.
