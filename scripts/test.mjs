@@ -22,7 +22,7 @@
 // programs they start (the console in Chromium, Go's tlog and note code, nginx serving a mirror,
 // the Python client's commands and loader hooks). CI runs them after npm test, requiring each
 // program; a file named on the command line runs whatever its tier.
-// In the PGlite and PostgreSQL passes (and the quick tier) the short files share a few processes
+// In the PGlite and PostgreSQL passes (and the quick tier) the test files share a few processes
 // ("groups", below: loading the service's modules once a group, not once a file);
 // MODELSIGN_TEST_GROUPS=0 gives each file its own process again.
 // `npm run test:quick` (`--quick`) runs the tier a developer runs while working, in about a
@@ -126,7 +126,8 @@ const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && us
 
 // The runner starts files in the order given, `concurrency` at a time, so a long file started
 // last keeps the pass waiting on it alone. Files known to be long (browsers, real processes,
-// several instances, the fuzzer) start first; the rest keep their order.
+// several instances, the fuzzer) start first (in groups of their own, below); the rest keep
+// their order. Two `npm test` runs in one checkout at once would overwrite each other's groups.
 // (A function declaration, so that the quick tier, which runs before this line is reached, can use it.)
 function isLong(file) {
   return [/\.browser\.test\.ts$/, /^test\/cli\//, /instances\.test\.ts$/, /^test\/upgrade\//, /fuzz\.test\.ts$/, /^test\/deploy\//, /^test\/interop\//].some((r) => r.test(file));

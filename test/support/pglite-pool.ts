@@ -1,6 +1,6 @@
 // Embedded test databases, reused within a process. Loading a PGlite instance from the migrated
 // template costs about 400 ms, and a test process (a group of files, scripts/test.mjs) makes
-// dozens; returning a dropped instance to the template's state costs a tenth of that. The reset
+// dozens; returning a dropped instance to the template's state costs 55-100 ms here. The reset
 // checks itself: after it, the instance must match the template in schema (tables, columns,
 // triggers and whether each is enabled, functions, indexes, constraints, sequences' values,
 // schemas, roles) and in every row, or it is closed instead of reused. So a test that disabled a
