@@ -48,6 +48,13 @@ function testFiles(dir) {
     .sort();
 }
 
+/** A test file's text, read once a run (its marker lines are asked about several times). */
+const sources = new Map();
+function source(file) {
+  if (!sources.has(file)) sources.set(file, readFileSync(file, 'utf8'));
+  return sources.get(file);
+}
+
 const FLAGS = ['--external', '--faults', '--hsm', '--pglite-only', '--quick'];
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a.startsWith('--') && !FLAGS.includes(a));
@@ -82,8 +89,8 @@ const faultFiles = readdirSync(path.join('test', 'faults'))
   .filter((name) => !externalMode && name.endsWith('.test.ts') && (hsmMode ? name.startsWith('hsm-') : !name.startsWith('hsm-') && name.endsWith('.slow.test.ts') === faultMode))
   .map((name) => path.join('test', 'faults', name))
   .sort();
-const bothBackends = (file) => /^\/\/ Key backends: kek, pkcs11$/m.test(readFileSync(file, 'utf8'));
-const external = (file) => /^\/\/ Tier: external\b/m.test(readFileSync(file, 'utf8'));
+const bothBackends = (file) => /^\/\/ Key backends: kek, pkcs11$/m.test(source(file));
+const external = (file) => /^\/\/ Tier: external\b/m.test(source(file));
 const named = only.filter((f) => !f.startsWith(path.join('test', 'faults')));
 const all = externalMode
   ? (only.length > 0 ? named : testFiles('test')).filter(external)
@@ -100,14 +107,14 @@ function usesDatabase(file, seen = new Set()) {
   if (seen.has(file)) return false;
   seen.add(file);
   if (file === path.join('test', 'support', 'db.ts')) return true;
-  const text = readFileSync(file, 'utf8');
+  const text = source(file);
   return [...text.matchAll(/(?:from\s+|import\()\s*'(\.[^']+\.ts)'/g)]
     .map((m) => path.join(path.dirname(file), m[1]))
     .some((dep) => dep.startsWith('test') && existsSync(dep) && usesDatabase(dep, seen));
 }
 
 if (quickMode) {
-  const marked = (file) => /^\/\/ Tier: quick$/m.test(readFileSync(file, 'utf8'));
+  const marked = (file) => /^\/\/ Tier: quick$/m.test(source(file));
   const quick = [...new Set([...testFiles(path.join('test', 'core')), ...testFiles(path.join('test', 'architecture')), ...testFiles('test').filter(marked)])].sort();
   // Marked files must not open a database; the few test/core files that sign through a test
   // service (the portable verifier's) run on PGlite, each migrating its own (no template).
@@ -121,7 +128,7 @@ if (quickMode) {
 
 // Pure tests (core logic, vectors), tests that never open a database, and tests whose subject is
 // a client of the service, not its storage (marked `// Runs once: <why>`), run once.
-const runsOnce = (file) => /^\/\/ Runs once: \S/m.test(readFileSync(file, 'utf8'));
+const runsOnce = (file) => /^\/\/ Runs once: \S/m.test(source(file));
 const dbTests = all.filter((f) => !f.startsWith(path.join('test', 'core')) && usesDatabase(f) && !runsOnce(f));
 
 // The runner starts files in the order given, `concurrency` at a time, so a long file started
@@ -155,7 +162,7 @@ function grouped(label, files) {
     process.exit(2);
   }
   if (GROUPS === 0) return longFirst(files);
-  const marked = (f, line) => line.test(readFileSync(f, 'utf8'));
+  const marked = (f, line) => line.test(source(f));
   const alone = files.filter((f) => marked(f, /^\/\/ Runs alone: \S/m));
   const long = files.filter((f) => !alone.includes(f) && isLong(f) && !marked(f, /^\/\/ Tier: quick$/m));
   const short = files.filter((f) => !alone.includes(f) && !long.includes(f));

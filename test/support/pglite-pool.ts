@@ -21,6 +21,7 @@ SELECT md5(string_agg(x, '|' ORDER BY x)) AS state FROM (
   UNION ALL SELECT 'schema ' || nspname FROM pg_namespace
   UNION ALL SELECT 'role ' || rolname FROM pg_roles
   UNION ALL SELECT 'extension ' || extname FROM pg_extension
+  UNION ALL SELECT 'table ' || tablename FROM pg_tables WHERE schemaname = 'public'
 ) AS facts(x)`;
 
 const TABLES = `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
@@ -64,14 +65,23 @@ export class PGlitePool {
     this.template ??= (async () => {
       const blob = new Blob([readFileSync(this.file)]);
       const pglite = await PGlite.create({ loadDataDir: blob });
-      try {
-        const tables = (await pglite.query<{ name: string }>(TABLES)).rows.map((r) => r.name);
-        return { blob, tables, rows: await rowsOf(pglite, tables), state: await stateOf(pglite) };
-      } finally {
-        await pglite.close();
-      }
+      const tables = (await pglite.query<{ name: string }>(TABLES)).rows.map((r) => r.name);
+      const template = { blob, tables, rows: await rowsOf(pglite, tables), state: await stateOf(pglite) };
+      // Only read: it is in the template's state, so it serves the first take().
+      this.keep(pglite);
+      return template;
     })();
     return this.template;
+  }
+
+  /** Keeps an instance in the template's state for the next take(), closed if none comes within IDLE_MS. */
+  private keep(pglite: PGlite): void {
+    const timer = setTimeout(() => {
+      const at = this.idle.findIndex((k) => k.pglite === pglite);
+      if (at >= 0) this.idle.splice(at, 1);
+      void pglite.close().catch(() => undefined);
+    }, IDLE_MS).unref();
+    this.idle.push({ pglite, timer });
   }
 
   /** An instance in the template's state: an idle one, or one loaded from the template. */
@@ -93,15 +103,10 @@ export class PGlitePool {
       for (const [table, rows] of template.rows) {
         if (rows !== '[]') await pglite.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [rows]);
       }
-      const tables = (await pglite.query<{ name: string }>(TABLES)).rows.map((r) => r.name);
-      const same = tables.join() === template.tables.join() && (await stateOf(pglite)) === template.state && [...(await rowsOf(pglite, tables))].every(([t, r]) => template.rows.get(t) === r);
+      // The state names every table, so the same state means the template's tables, whose rows are compared.
+      const same = (await stateOf(pglite)) === template.state && [...(await rowsOf(pglite, template.tables))].every(([t, r]) => template.rows.get(t) === r);
       if (same) {
-        const timer = setTimeout(() => {
-          const at = this.idle.findIndex((k) => k.pglite === pglite);
-          if (at >= 0) this.idle.splice(at, 1);
-          void pglite.close().catch(() => undefined);
-        }, IDLE_MS).unref();
-        this.idle.push({ pglite, timer });
+        this.keep(pglite);
         return;
       }
     } catch {
