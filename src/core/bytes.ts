@@ -48,7 +48,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 // Node's Buffer when the runtime has one (found by feature test, not imported, so core still
 // runs anywhere): base64 of large payloads is several times faster through it.
-const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o?: number, l?: number): { toString(e: string): string } } }).Buffer;
+const NodeBuffer = (globalThis as {
+  Buffer?: { from(b: ArrayBufferLike, o?: number, l?: number): { toString(e: string): string }; from(text: string, encoding: 'base64'): Uint8Array };
+}).Buffer;
 
 // btoa/atob work on "binary strings"; chunking keeps String.fromCharCode within argument limits.
 export function toBase64(bytes: Uint8Array): string {
@@ -65,6 +67,13 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Strict standard base64 with padding; returns undefined for anything else. */
 export function fromBase64(text: string): Uint8Array | undefined {
+  if (NodeBuffer) {
+    // Node's decoder is lenient (it skips what is not base64 and takes the URL alphabet), but a
+    // text equal to the canonical encoding of what it decoded to is strict base64 by definition.
+    // A third of the cost of the regex, atob and loop below on a bundle's payload (--cpu-prof).
+    const decoded = NodeBuffer.from(text, 'base64');
+    return toBase64(decoded) === text ? copyBytes(decoded) : undefined;
+  }
   if (!BASE64.test(text)) return undefined;
   const binary = atob(text);
   const out = new Uint8Array(binary.length);

@@ -39,12 +39,14 @@ export function pathProblem(path: unknown): string | undefined {
   // A backslash is a separator on Windows: `a\..\b` would escape there.
   if (path.includes('\\')) return 'must use / as the only separator (no backslash)';
   if (/^[A-Za-z]:/.test(path)) return 'must not start with a drive letter';
-  if (utf8(path).length > MAX_PATH_BYTES) return `must be at most ${MAX_PATH_BYTES} bytes`;
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit (the path is well formed): most paths are
+  // known to be short enough without encoding them (encoding took a third of this check's time).
+  if (path.length * 3 > MAX_PATH_BYTES && utf8(path).length > MAX_PATH_BYTES) return `must be at most ${MAX_PATH_BYTES} bytes`;
   for (const segment of path.split('/')) {
     if (segment === '') return 'must not have empty segments (// or a trailing /)';
     if (segment === '.') return 'must not have . segments';
     if (segment === '..') return 'must not have .. segments';
-    if (utf8(segment).length > MAX_SEGMENT_BYTES) return `segments must be at most ${MAX_SEGMENT_BYTES} bytes`;
+    if (segment.length * 3 > MAX_SEGMENT_BYTES && utf8(segment).length > MAX_SEGMENT_BYTES) return `segments must be at most ${MAX_SEGMENT_BYTES} bytes`;
   }
   return undefined;
 }

@@ -7,7 +7,9 @@ import { buildManifest, compareCodePoints, pathProblem, rootDigest } from '../..
 const d = (c: string) => c.repeat(64);
 
 describe('manifest paths', () => {
-  const safe = ['model.safetensors', 'unet/diffusion_pytorch_model.bin', 'a/b/c/d.json', 'ü.bin', '日本語/モデル.gguf', '.gitattributes', 'a..b', '...', 'x'.repeat(255)];
+  const safe = ['model.safetensors', 'unet/diffusion_pytorch_model.bin', 'a/b/c/d.json', 'ü.bin', '日本語/モデル.gguf', '.gitattributes', 'a..b', '...', 'x'.repeat(255),
+    // Limits are in UTF-8 bytes: 255 bytes of 3-byte characters, of 4-byte ones, 4,095 bytes in all.
+    '日'.repeat(85), '😀'.repeat(63) + 'abc', Array(16).fill('日'.repeat(85)).join('/')];
   for (const path of safe) it(`accepts ${JSON.stringify(path.slice(0, 40))}`, () => assert.equal(pathProblem(path), undefined));
 
   const unsafe: [string, unknown][] = [
@@ -30,6 +32,10 @@ describe('manifest paths', () => {
     ['lone surrogate', 'a\ud800b'],
     ['segment too long', 'x'.repeat(256)],
     ['path too long', 'a/'.repeat(2049) + 'a'],
+    ['segment too long in UTF-8 (258 bytes, 86 characters)', '日'.repeat(86)],
+    ['segment too long in UTF-8 (256 bytes, 128 characters)', 'é'.repeat(128)],
+    ['segment too long in UTF-8 (256 bytes, 64 emoji)', '😀'.repeat(64)],
+    ['path too long in UTF-8 (4,097 bytes)', Array(16).fill('日'.repeat(85)).join('/') + '/a'],
     ['not a string', 42],
   ];
   for (const [label, path] of unsafe) it(`refuses ${label}`, () => assert.notEqual(pathProblem(path), undefined));

@@ -16,7 +16,7 @@ import { verifySignature } from '../crypto/public-key.ts';
 import { algorithmOf } from '../crypto/registry.ts';
 import type { PublicKey } from '../keys/key.ts';
 import { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { formatSignedNote, noteKeyId, parseSignedNote } from './signed-note.ts';
+import { formatSignedNote, noteKeyId, parseSignedNote, type SignedNote } from './signed-note.ts';
 import { TlogError } from './tlog-error.ts';
 
 export interface SignedCheckpoint extends Checkpoint {
@@ -61,8 +61,7 @@ export async function signCheckpoint(checkpoint: Checkpoint, signer: Signer, tim
  * 'checkpoint_malformed' for bad text, 'note_unverified' when the key did not sign it or one of
  * its signatures fails.
  */
-export function verifyCheckpoint(note: string, key: PublicKey, verify: SignatureVerifier = verifySignature): SignedCheckpoint {
-  const parsed = parseSignedNote(note);
+export function verifyCheckpoint(note: string, key: PublicKey, verify: SignatureVerifier = verifySignature, parsed: SignedNote = parseSignedNote(note)): SignedCheckpoint {
   const checkpoint = parseCheckpoint(parsed.text);
   const name = checkpoint.origin;
   const alg = algorithmOf(key.algorithm);

@@ -21,7 +21,7 @@ import { entryKindOf } from './entries/registry.ts';
 import { RFC6962, type LogHasher } from './hash.ts';
 import { logIdOf } from './log-id.ts';
 import { verifyCheckpoint, type SignedCheckpoint } from './log-note.ts';
-import { parseSignedNote } from './signed-note.ts';
+import { parseSignedNote, type SignedNote } from './signed-note.ts';
 import { TlogError } from './tlog-error.ts';
 import { verifyInclusion } from './verify-proof.ts';
 
@@ -109,9 +109,9 @@ export function findLogKey(logId: Uint8Array, origin: string, keys: LogKeyLookup
   return key?.purpose === 'log' ? key : undefined;
 }
 
-function originOf(note: string): string | undefined {
+function parsedNote(note: string): SignedNote | undefined {
   try {
-    return parseSignedNote(note).text.split('\n', 1)[0];
+    return parseSignedNote(note);
   } catch {
     return undefined;
   }
@@ -150,14 +150,16 @@ export function checkTlogEntry(entry: unknown, facts: EntryFacts, keys: LogKeyLo
   if (entry.canonicalizedBody !== undefined && entry.canonicalizedBody !== toBase64(leaf)) {
     return refuse('tlog_body_mismatch', 'the entry\'s canonicalizedBody is not the leaf data of this bundle');
   }
-  const origin = originOf(envelope);
-  if (origin === undefined) return refuse('checkpoint_signature_invalid', 'the checkpoint is not a signed note');
+  // Parsed once: the origin finds the key, and the same parse is verified.
+  const parsed = parsedNote(envelope);
+  if (parsed === undefined) return refuse('checkpoint_signature_invalid', 'the checkpoint is not a signed note');
+  const origin = parsed.text.split('\n', 1)[0]!;
   const key = findLogKey(logId, origin, keys);
   if (!key) return refuse('log_key_unknown', `the log id ${toBase64(logId)} names no trusted log key (origin ${JSON.stringify(origin.slice(0, 80))})`);
   if (key.status === 'revoked' || key.status === 'pending') return refuse('log_key_unknown', `the log key ${key.kid} is ${key.status}`);
   let checkpoint: SignedCheckpoint;
   try {
-    checkpoint = verifyCheckpoint(envelope, key, keys.verifySignature);
+    checkpoint = verifyCheckpoint(envelope, key, keys.verifySignature, parsed);
   } catch (err) {
     return refuse('checkpoint_signature_invalid', err instanceof TlogError ? err.message : 'the checkpoint does not verify');
   }
