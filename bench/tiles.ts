@@ -11,7 +11,7 @@
 // Both p99s are printed beside the bare route's.
 //
 // Options (environment): BENCH_ENTRIES (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS
-// (50), TEST_DATABASE_URL.
+// (50), BENCH_NODE_ARGS (node options for the service, such as --cpu-prof), TEST_DATABASE_URL.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -62,8 +62,9 @@ try {
   const kek = randomBytes(32).toString('base64');
   const service = (cacheBytes: number) => ({ DATABASE_URL: pg.url, MODELSIGN_KEK: kek, LOG_LEVEL: 'warn', MODELSIGN_RATE_LIMIT_PUBLIC: '0', MODELSIGN_RATE_LIMIT_TOKEN: '0', MODELSIGN_TILE_CACHE_BYTES: String(cacheBytes) });
   const baseline = await run('bare route, 8 KiB from memory', ['--import', 'tsx', BASELINE], { DATABASE_URL: pg.url });
-  const warm = await run('tiles, cache 8 MiB (warm)', [BIN, 'serve'], service(8 * 1024 * 1024), true);
-  const cold = await run('tiles, no cache (cold)', [BIN, 'serve'], service(0));
+  const serve = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'];
+  const warm = await run('tiles, cache 8 MiB (warm)', serve, service(8 * 1024 * 1024), true);
+  const cold = await run('tiles, no cache (cold)', serve, service(0));
   if ([baseline, warm, cold].some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed');
   const ratio = warm.rps / baseline.rps;
   console.log(`\nwarm ${ratio.toFixed(2)}x the bare route (target >= 0.8: ${pass(ratio >= 0.8)}); cold ${(cold.rps / baseline.rps).toFixed(2)}x; p99 ${warm.p99} / ${cold.p99} ms against ${baseline.p99} ms`);
