@@ -2,7 +2,8 @@
 // request — a bare Fastify route that signs the body with node:crypto and inserts one row with
 // pg; one that parses a bundle and checks its DSSE signature once with node:crypto (keys given in
 // VERIFY_KEYS, a JSON object of kid to SPKI PEM) — a bare hello route for reads, and for
-// bench/tiles.ts a tile route answering every path with 8 KiB from memory. Not part of the product.
+// bench/tiles.ts a tile route answering every path with 8 KiB from memory and one reading a tile
+// as one row from PostgreSQL. Not part of the product.
 import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
@@ -45,5 +46,14 @@ app.get('/hello', async () => ({ hello: 'world' }));
 // cost the generator what a real tile does, or the ratio measures the generator.
 const TILE = randomBytes(8192);
 app.get('/v1/log/tile/*', async (_request, reply) => reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream').send(TILE));
+// bench/tiles.ts's floor for a tile read from the database: level-0 tile N as one row of
+// bench_tiles (made by the bench from the log's own nodes), by primary key, with a prepared
+// statement and no cache: the least a route that reads PostgreSQL per request can cost.
+app.get('/db/tile/0/*', async (request, reply) => {
+  const index = Number((request.params as { '*': string })['*'].replace(/x/g, '').replace(/\//g, ''));
+  const { rows } = await pool.query({ name: 'bench-tile', text: 'SELECT "hashes" FROM bench_tiles WHERE "idx" = $1', values: [index] });
+  if (rows.length === 0) return reply.code(404).send();
+  return reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/octet-stream').send(rows[0].hashes);
+});
 await app.listen({ host: '127.0.0.1', port });
 process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));

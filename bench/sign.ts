@@ -21,27 +21,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { SOFTHSM_MODULE, softHsm, TOKEN_LABEL } from '../test/support/softhsm.ts';
-import { CONNECTIONS, measure, SECONDS, start } from './support.ts';
+import { CONNECTIONS, measure, releaseBody, SECONDS, start } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
 /** Releases per batch request (BENCH_BATCH). */
 const BATCH = Number(process.env.BENCH_BATCH ?? 50);
-const digest = (n: number) => n.toString(16).padStart(64, '0');
-let counter = 0;
-const releaseBody = (namespace = 'acme') => {
-  const n = ++counter;
-  return JSON.stringify({
-    model: `${namespace}/bench`,
-    version: `${process.pid}.${n}`,
-    files: [
-      { path: 'model.safetensors', sha256: digest(n), size: 4_000_000_000 },
-      { path: 'config.json', sha256: digest(n + 1), size: 1_024 },
-      { path: 'tokenizer/tokenizer.json', sha256: digest(n + 2), size: 2_000_000 },
-    ],
-  });
-};
 
 const backendArg = process.argv.indexOf('--backend');
 const backend = backendArg < 0 ? 'kek' : process.argv[backendArg + 1];

@@ -1,5 +1,6 @@
-// What the service benches share: starting a process and waiting for it, and one load
-// generator (autocannon) with a warm-up, printing throughput and p99 in one format.
+// What the service benches share: starting a process and waiting for it, one load
+// generator (autocannon) with a warm-up, printing throughput and p99 in one format, and the
+// releases the signing benches sign.
 import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { freePort } from '../test/support/process.ts';
@@ -66,3 +67,19 @@ export async function measure(label: string, url: string, options: LoadOptions):
 }
 
 export const pass = (b: boolean) => (b ? 'PASS' : 'FAIL');
+
+const digest = (n: number) => n.toString(16).padStart(64, '0');
+let releases = 0;
+/** A new release to sign (a JSON body for POST /v1/signatures): three files, a version never used before. */
+export function releaseBody(namespace = 'acme'): string {
+  const n = ++releases;
+  return JSON.stringify({
+    model: `${namespace}/bench`,
+    version: `${process.pid}.${n}`,
+    files: [
+      { path: 'model.safetensors', sha256: digest(n), size: 4_000_000_000 },
+      { path: 'config.json', sha256: digest(n + 1), size: 1_024 },
+      { path: 'tokenizer/tokenizer.json', sha256: digest(n + 2), size: 2_000_000 },
+    ],
+  });
+}

@@ -9,6 +9,9 @@
 //   the bare route's requests per second;
 // - cold: the cache off (MODELSIGN_TILE_CACHE_BYTES=0).
 // Both p99s are printed beside the bare route's.
+// Also printed, for scale: the floor of any tile route that reads PostgreSQL per request, a bare
+// Fastify route reading level-0 tiles stored one row each (8 KiB, by primary key, prepared, no
+// cache; bench/baseline-server.ts) against the same bare route from memory.
 //
 // Options (environment): BENCH_ENTRIES (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS
 // (50), BENCH_NODE_ARGS (node options for the service, such as --cpu-prof), TEST_DATABASE_URL.
@@ -45,10 +48,17 @@ try {
   await migrate(db);
   const started = performance.now();
   await growLog(db, ENTRIES, 10_000);
+  // The floor's table: each full level-0 tile of this log as one row.
+  await db.query('CREATE TABLE bench_tiles ("idx" bigint PRIMARY KEY, "hashes" bytea NOT NULL)');
+  await db.query('ALTER TABLE bench_tiles ALTER COLUMN "hashes" SET STORAGE EXTERNAL');
+  await db.query(`INSERT INTO bench_tiles SELECT n."idx" / 256, string_agg(n."hash", ''::bytea ORDER BY n."idx") FROM "tlog_nodes" n WHERE n."level" = 0 AND n."idx" < $1::bigint GROUP BY n."idx" / 256`, [String(Math.floor(ENTRIES / 256) * 256)]);
+  await db.query('VACUUM ANALYZE bench_tiles');
   await db.close();
   const paths = fullTiles(ENTRIES);
   console.log(`log of ${ENTRIES.toLocaleString('en')} entries made in ${((performance.now() - started) / 1000).toFixed(0)} s; ${paths.length} full tiles, drawn at random\n`);
   const randomTile = () => paths[Math.floor(Math.random() * paths.length)]!;
+  const level0 = paths.filter((p) => p.startsWith('/v1/log/tile/0/'));
+  const randomLevel0 = () => level0[Math.floor(Math.random() * level0.length)]!;
   const run = async (label: string, args: string[], env: Record<string, string>, floor = false): Promise<Result> => {
     const { child, base } = await start(args, env);
     children.push(child);
@@ -65,9 +75,16 @@ try {
   const serve = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'];
   const warm = await run('tiles, cache 8 MiB (warm)', serve, service(8 * 1024 * 1024), true);
   const cold = await run('tiles, no cache (cold)', serve, service(0));
-  if ([baseline, warm, cold].some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed');
+  // The floor: the bare server again, level-0 tiles from memory and then from one row each.
+  const floorServer = await start(['--import', 'tsx', BASELINE], { DATABASE_URL: pg.url });
+  children.push(floorServer.child);
+  const memory0 = await measure('bare route, level 0, from memory', `${floorServer.base}/v1/log/tile/0/000`, { method: 'GET', path: randomLevel0 });
+  const row0 = await measure('bare route, level 0, one row from PostgreSQL', `${floorServer.base}/db/tile/0/000`, { method: 'GET', path: () => randomLevel0().replace('/v1/log/', '/db/') });
+  await stop(floorServer.child);
+  if ([baseline, warm, cold, memory0, row0].some((r) => r.errors > 0 || r.non2xx > 0)) throw new Error('some requests failed');
   const ratio = warm.rps / baseline.rps;
   console.log(`\nwarm ${ratio.toFixed(2)}x the bare route (target >= 0.8: ${pass(ratio >= 0.8)}); cold ${(cold.rps / baseline.rps).toFixed(2)}x; p99 ${warm.p99} / ${cold.p99} ms against ${baseline.p99} ms`);
+  console.log(`floor of a database read per request: ${(row0.rps / memory0.rps).toFixed(2)}x (a bare route reading one 8 KiB row by primary key, against the same route from memory); p99 ${row0.p99} ms against ${memory0.p99} ms`);
   ok = ratio >= 0.8;
 } finally {
   for (const c of children) c.kill('SIGKILL');

@@ -7,6 +7,10 @@
 // REV and here, and here/REV. A bench that exits non-zero still counts (its ratios are what is
 // compared; its own targets are not the question), but one that prints no ratio stops the run.
 //
+// `cpu` is not an npm script of the compared commits: it is this checkout's
+// bench/cpu-per-request.ts pointed at each side's checkout (so any older commit can be measured),
+// and its figures are microseconds of the service's CPU per request: lower is better.
+//
 // Why a script: acceptance criteria that say "ratios >= 0.95x those of the commit before, median
 // of 5" need the same procedure every time, and by hand the order (all of one, then the other)
 // is what a noisy machine punishes most.
@@ -27,7 +31,7 @@ const headRev = option('--head');
 const positional = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--head'].includes(args[i - 1]));
 const [rev, ...benches] = positional;
 if (!rev || benches.length === 0 || !Number.isInteger(runs) || runs < 1 || args.includes('--head') !== (headRev !== undefined)) {
-  console.error('usage: node scripts/bench-compare.mjs REV BENCH... [--runs N] [--head REV2]   (e.g. 9f19279 sign verify --runs 5)');
+  console.error('usage: node scripts/bench-compare.mjs REV BENCH... [--runs N] [--head REV2]   (e.g. 9f19279 sign verify --runs 5; BENCH may be cpu)');
   process.exit(2);
 }
 
@@ -58,10 +62,14 @@ try {
   /** label -> { base: number[], head: number[] } */
   const table = new Map();
   // "<name> ratio (<algorithm>) 0.81 ...", "reads ratio 0.55 ...", "batch signing ...: 2.41x ...".
-  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/];
+  // "cpu per request (sign ed25519) 341.5 µs" (bench/cpu-per-request.ts).
+  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/];
   const runBench = (cwd, bench, side, i) => {
     const started = Date.now();
-    const r = spawnSync('npm', ['run', '--silent', `bench:${bench}`], { cwd, encoding: 'utf8', env: process.env });
+    const r =
+      bench === 'cpu'
+        ? spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/cpu-per-request.ts'), cwd], { cwd: root, encoding: 'utf8', env: process.env })
+        : spawnSync('npm', ['run', '--silent', `bench:${bench}`], { cwd, encoding: 'utf8', env: process.env });
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const lines = `${r.stdout}`.split('\n');
     let found = 0;
@@ -73,7 +81,7 @@ try {
       table.get(label)[side].push(Number(m[2]));
       found++;
     }
-    console.log(`# bench:${bench} run ${i + 1}/${runs} at ${side === 'base' ? baseCommit.slice(0, 7) : here}: ${found} ratios, exit ${r.status}, ${seconds} s`);
+    console.log(`# ${bench === 'cpu' ? 'cpu per request' : `bench:${bench}`} run ${i + 1}/${runs} at ${side === 'base' ? baseCommit.slice(0, 7) : here}: ${found} ratios, exit ${r.status}, ${seconds} s`);
     if (found === 0) throw new Error(`bench:${bench} printed no ratio at ${side}:\n${r.stdout}\n${r.stderr}`);
   };
   for (const bench of benches) {
@@ -89,6 +97,7 @@ try {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   console.log(`\n${runs} runs each, alternating; base ${baseCommit.slice(0, 7)}, here ${here}\n`);
+  if (benches.includes('cpu')) console.log('(cpu per request: microseconds, lower is better; every other line: a ratio, higher is better)\n');
   console.log(`${'ratio'.padEnd(44)} ${'runs at base'.padEnd(32)} ${'runs here'.padEnd(32)} median base  median here  here/base`);
   for (const [label, { base, head }] of table) {
     const mb = median(base);

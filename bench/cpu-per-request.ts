@@ -1,0 +1,104 @@
+// `node --import tsx bench/cpu-per-request.ts [DIR]`: the CPU time the modelsign process spends
+// per request (user + system, from /proc), for a fixed number of requests: POST /v1/signatures
+// (Ed25519, then ECDSA P-256) and GET /v1/signatures/{id}, at 50 connections on PostgreSQL. DIR is
+// the checkout whose `bin/modelsign.js serve` is measured (default: this one), so
+// `node scripts/bench-compare.mjs REV cpu` can hold an older commit to the same load.
+//
+// Why beside the throughput benches: on this 2-core machine the service, PostgreSQL and the load
+// generator share the cores, and a throughput ratio moves by ±20 % between runs of one commit (the
+// reads ratio is mostly the generator's own limit). CPU per request is the service's own cost, and
+// varies by a few per cent. PostgreSQL's CPU in the same interval is printed on its own line (all
+// of the server's processes: nothing else should use it meanwhile).
+//
+// Options (environment): BENCH_ROUNDS (default 2; each prints its own lines), BENCH_SIGN_REQUESTS
+// (20000), BENCH_READ_REQUESTS (100000), TEST_DATABASE_URL.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createPostgresDatabase } from '../test/support/db.ts';
+import { CONNECTIONS, releaseBody, start } from './support.ts';
+
+const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
+const BIN = path.join(dir, 'bin/modelsign.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SIGN_REQUESTS = Number(process.env.BENCH_SIGN_REQUESTS ?? 20_000);
+const READ_REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 100_000);
+// /proc/PID/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux).
+const TICK_MS = 10;
+
+/** CPU milliseconds process `pid` has used (user + system); 0 for one that has exited. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU milliseconds used so far by every PostgreSQL server process (its backends and workers). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuMs(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+const db = await createPostgresDatabase();
+let service: Awaited<ReturnType<typeof start>> | undefined;
+try {
+  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
+  service = await start([BIN, 'serve'], env);
+  const pid = service.child.pid!;
+  const adminToken = spawnSync(process.execPath, [BIN, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
+  const call = async (method: string, url: string, body: object, token: string) => {
+    const r = await fetch(service!.base + url, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${await r.text()}`);
+    return (await r.json()) as Record<string, string>;
+  };
+  await call('POST', '/v1/admin/publishers', { name: 'acme', namespaces: ['acme', 'acme-ec'] }, adminToken);
+  await call('PATCH', '/v1/admin/publishers/acme', { signingAlgorithms: { 'acme-ec': 'ecdsa-p256' } }, adminToken);
+  const publisher = (await call('POST', '/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, adminToken)).token!;
+  const signed = await call('POST', '/v1/signatures', JSON.parse(releaseBody('acme')), publisher);
+
+  const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {
+    await autocannon({ url, connections: CONNECTIONS, amount: Math.floor(amount / 4), requests: [request] }); // warm-up: JIT, pools, caches
+    const before = cpuMs(pid);
+    const pgBefore = postgresCpuMs();
+    const result = await autocannon({ url, connections: CONNECTIONS, amount, requests: [request] });
+    const us = ((cpuMs(pid) - before) * 1000) / amount;
+    const pgUs = ((postgresCpuMs() - pgBefore) * 1000) / amount;
+    if (result.errors + result.timeouts + result.non2xx > 0) throw new Error(`${label}: ${result.errors + result.timeouts} errors, ${result.non2xx} non-2xx answers`);
+    console.log(`cpu per request (${label}) ${us.toFixed(1)} µs`);
+    // A pooled connection closed while idle takes its backend's CPU out of the sum: no figure then.
+    if (pgUs >= 0) console.log(`cpu per request (${label}, PostgreSQL) ${pgUs.toFixed(1)} µs`);
+    else console.log(`# ${label}: a PostgreSQL process exited meanwhile, its CPU is not counted`);
+  };
+  const signing = (namespace: string): autocannon.Request => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${publisher}` },
+    setupRequest: (req: autocannon.Request) => ({ ...req, body: releaseBody(namespace) }),
+  });
+  console.log(`# ${BIN} serve, PostgreSQL, ${CONNECTIONS} connections; ${SIGN_REQUESTS} signing and ${READ_REQUESTS} read requests a measure`);
+  for (let round = 0; round < ROUNDS; round++) {
+    await measure('sign ed25519', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme'));
+    await measure('sign ecdsa-p256', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme-ec'));
+    await measure('read', `${service.base}/v1/signatures/${signed.id}`, READ_REQUESTS, { method: 'GET' });
+  }
+} finally {
+  if (service) {
+    const exited = new Promise((resolve) => service!.child.once('exit', resolve));
+    service.child.kill('SIGTERM');
+    await exited;
+  }
+  await db.drop();
+}
