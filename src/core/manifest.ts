@@ -40,7 +40,7 @@ export function pathProblem(path: unknown): string | undefined {
   if (path.includes('\\')) return 'must use / as the only separator (no backslash)';
   if (/^[A-Za-z]:/.test(path)) return 'must not start with a drive letter';
   // UTF-8 takes at most 3 bytes per UTF-16 code unit (the path is well formed): most paths are
-  // known to be short enough without encoding them (encoding took a third of this check's time).
+  // known to be short enough without encoding them (encoding was over a third of this check's CPU).
   if (path.length * 3 > MAX_PATH_BYTES && utf8(path).length > MAX_PATH_BYTES) return `must be at most ${MAX_PATH_BYTES} bytes`;
   for (const segment of path.split('/')) {
     if (segment === '') return 'must not have empty segments (// or a trailing /)';

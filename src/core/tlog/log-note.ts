@@ -59,7 +59,8 @@ export async function signCheckpoint(checkpoint: Checkpoint, signer: Signer, tim
 /**
  * Checks a checkpoint note against one log public key. Throws TlogError: 'note_malformed' or
  * 'checkpoint_malformed' for bad text, 'note_unverified' when the key did not sign it or one of
- * its signatures fails.
+ * its signatures fails. `parsed` is for a caller that has already parsed this very note (to find
+ * its key by origin): it must be parseSignedNote(note), since the note is what is returned.
  */
 export function verifyCheckpoint(note: string, key: PublicKey, verify: SignatureVerifier = verifySignature, parsed: SignedNote = parseSignedNote(note)): SignedCheckpoint {
   const checkpoint = parseCheckpoint(parsed.text);
