@@ -133,6 +133,11 @@ describe('fuzzing every route from openapi.yaml', () => {
     // A token of its own for revokeToken to revoke (revoking the fuzzer's publisher token would
     // end signing for the rest of the run).
     const jti = (await t.services.tokens.issueFor({ role: 'publisher', publisher: 'acme', ttlMs: 3_600_000 }, 'test')).jti;
+    // A publisher of its own for updatePublisher to change: a mutated body may disable a publisher
+    // or take its namespaces, and doing that to acme ended signing for the rest of the run (seed
+    // 1170551880 disabled it early, and signReleases never succeeded).
+    const target = await t.app.inject({ method: 'POST', url: '/v1/admin/publishers', headers: bearer(admin), payload: { name: 'fuzz-target', namespaces: ['fuzz-target'] } });
+    assert.equal(target.statusCode, 201, target.body);
     known = {
       getKey: { params: { kid: release } },
       signRelease: { body: { model: 'acme/fuzz', version: '1.0', files: [{ path: 'a/b.bin', sha256: sha('b'), size: 10 }], ignorePaths: ['.git'] } },
@@ -149,7 +154,7 @@ describe('fuzzing every route from openapi.yaml', () => {
       revokeToken: { params: { jti } },
       rotateKey: { body: { purpose: 'log' } },
       revokeKey: { params: { kid: release }, body: { compromisedAt: new Date().toISOString(), reason: 'fuzz' } },
-      updatePublisher: { params: { id: 'acme' }, body: { namespaces: ['acme', 'acme-x'] } },
+      updatePublisher: { params: { id: 'fuzz-target' }, body: { namespaces: ['fuzz-target', 'fuzz-target-x'] } },
       listAuditEvents: { query: { limit: '5', action: 'release.sign' } },
     };
   });
