@@ -12,14 +12,13 @@
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines), BENCH_SIGN_REQUESTS
 // (20000), BENCH_READ_REQUESTS (100000), TEST_DATABASE_URL.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { CONNECTIONS, releaseBody, start } from './support.ts';
+import { benchPublisher, caller, CONNECTIONS, releaseBody, start } from './support.ts';
 
 const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
 const BIN = path.join(dir, 'bin/modelsign.js');
@@ -59,15 +58,8 @@ try {
   const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
   service = await start([BIN, 'serve'], env);
   const pid = service.child.pid!;
-  const adminToken = spawnSync(process.execPath, [BIN, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
-  const call = async (method: string, url: string, body: object, token: string) => {
-    const r = await fetch(service!.base + url, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${await r.text()}`);
-    return (await r.json()) as Record<string, string>;
-  };
-  await call('POST', '/v1/admin/publishers', { name: 'acme', namespaces: ['acme', 'acme-ec'] }, adminToken);
-  await call('PATCH', '/v1/admin/publishers/acme', { signingAlgorithms: { 'acme-ec': 'ecdsa-p256' } }, adminToken);
-  const publisher = (await call('POST', '/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, adminToken)).token!;
+  const call = caller(service.base);
+  const publisher = await benchPublisher(BIN, env, call);
   const signed = await call('POST', '/v1/signatures', JSON.parse(releaseBody('acme')), publisher);
 
   const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {

@@ -16,12 +16,12 @@
 // with single-request signing in the same run, both under the load above; target >= 2x. Also
 // reported: one pipeline (one connection) signing releases one by one against the same pipeline
 // sending them in batches.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { SOFTHSM_MODULE, softHsm, TOKEN_LABEL } from '../test/support/softhsm.ts';
-import { CONNECTIONS, measure, releaseBody, SECONDS, start } from './support.ts';
+import { benchPublisher, caller, CONNECTIONS, measure, releaseBody, SECONDS, start } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
@@ -57,18 +57,9 @@ try {
   const service = await start([...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'], env);
   children.push(service.child);
 
-  const admin = spawnSync(process.execPath, [BIN, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
-  const post = (path: string, body: object, token: string) =>
-    fetch(service.base + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, string>>);
-  await post('/v1/admin/publishers', { name: 'acme', namespaces: ['acme', 'acme-ec'] }, admin);
-  const patched = await fetch(`${service.base}/v1/admin/publishers/acme`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-    body: JSON.stringify({ signingAlgorithms: { 'acme-ec': 'ecdsa-p256' } }),
-  });
-  if (patched.status !== 200) throw new Error(`could not set acme-ec to ecdsa-p256: ${await patched.text()}`);
-  const publisher = (await post('/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, admin)).token!;
-  const signed = await post('/v1/signatures', JSON.parse(releaseBody()), publisher);
+  const call = caller(service.base);
+  const publisher = await benchPublisher(BIN, env, call);
+  const signed = await call('POST', '/v1/signatures', JSON.parse(releaseBody()), publisher);
 
   console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per measurement, PostgreSQL, LOG_LEVEL=${env.LOG_LEVEL}, keys: ${backend === 'pkcs11' ? 'SoftHSM2 token (PKCS#11)' : 'KEK-wrapped, node:crypto'}\n`);
   const signing = [];

@@ -1,7 +1,7 @@
 // What the service benches share: starting a process and waiting for it, one load
-// generator (autocannon) with a warm-up, printing throughput and p99 in one format, and the
-// releases the signing benches sign.
-import { spawn, type ChildProcess } from 'node:child_process';
+// generator (autocannon) with a warm-up, printing throughput and p99 in one format, the
+// publisher the signing benches sign as and the releases they sign.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { freePort } from '../test/support/process.ts';
 
@@ -82,4 +82,27 @@ export function releaseBody(namespace = 'acme'): string {
       { path: 'tokenizer/tokenizer.json', sha256: digest(n + 2), size: 2_000_000 },
     ],
   });
+}
+
+/** A JSON request to a service; throws on an answer that is not 2xx. */
+export type Call = (method: string, path: string, body?: object, token?: string) => Promise<Record<string, any>>;
+
+export function caller(base: string): Call {
+  return async (method, path, body, token) => {
+    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    return r.json() as Promise<Record<string, any>>;
+  };
+}
+
+/**
+ * The publisher the benches sign as, `acme`: namespace `acme` signed with Ed25519 and `acme-ec`
+ * with ECDSA P-256. Made with an admin token from `BIN admin token` (in the service's `env`);
+ * returns a publisher token for it.
+ */
+export async function benchPublisher(bin: string, env: Record<string, string>, call: Call): Promise<string> {
+  const admin = spawnSync(process.execPath, [bin, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
+  await call('POST', '/v1/admin/publishers', { name: 'acme', namespaces: ['acme', 'acme-ec'] }, admin);
+  await call('PATCH', '/v1/admin/publishers/acme', { signingAlgorithms: { 'acme-ec': 'ecdsa-p256' } }, admin);
+  return (await call('POST', '/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, admin)).token as string;
 }

@@ -6,11 +6,11 @@
 //
 // Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL
 // (warn), BENCH_NODE_ARGS (node options for the service, such as --cpu-prof), TEST_DATABASE_URL.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { CONNECTIONS, measure, pass, SECONDS, start } from './support.ts';
+import { benchPublisher, caller, CONNECTIONS, measure, pass, SECONDS, start } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
@@ -24,15 +24,8 @@ try {
   // BENCH_NODE_ARGS: node options for the service only, e.g. `--cpu-prof --cpu-prof-dir=DIR`.
   const service = await start([...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'], env);
   children.push(service.child);
-  const admin = spawnSync(process.execPath, [BIN, 'admin', 'token', '--role', 'admin', '--subject', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).stdout.trim();
-  const call = async (method: string, path: string, body: object | undefined, token?: string) => {
-    const r = await fetch(service.base + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r.json() as Promise<Record<string, any>>;
-  };
-  await call('POST', '/v1/admin/publishers', { name: 'acme', namespaces: ['acme', 'acme-ec'] }, admin);
-  await call('PATCH', '/v1/admin/publishers/acme', { signingAlgorithms: { 'acme-ec': 'ecdsa-p256' } }, admin);
-  const publisher = (await call('POST', '/v1/admin/tokens', { role: 'publisher', publisher: 'acme', ttl: '1d' }, admin)).token as string;
+  const call = caller(service.base);
+  const publisher = await benchPublisher(BIN, env, call);
 
   const bundles: Record<string, object> = {};
   for (const [algorithm, namespace] of [['ed25519', 'acme'], ['ecdsa-p256', 'acme-ec']] as const) {

@@ -173,9 +173,10 @@ function grouped(label, files) {
 function pack(name, files, count) {
   if (files.length < 2) return files;
   const groups = Array.from({ length: Math.min(count, files.length) }, () => ({ bytes: 0, files: [] }));
-  for (const f of [...files].sort((a, b) => statSync(b).size - statSync(a).size)) {
+  const sizes = new Map(files.map((f) => [f, statSync(f).size]));
+  for (const f of [...files].sort((a, b) => sizes.get(b) - sizes.get(a))) {
     const g = groups.reduce((min, x) => (x.bytes < min.bytes ? x : min));
-    g.bytes += statSync(f).size;
+    g.bytes += sizes.get(f);
     g.files.push(f);
   }
   const dir = path.join('test', '.cache', 'groups');
