@@ -10,8 +10,8 @@
 // checked against the bundle's leaf data first (from a modelsign service, or copied from another
 // mirror's side files). Used by `log mirror` (tiles over HTTP) and by the
 // service's mirror job (tiles read in process).
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { equalBytes } from '../core/bytes.ts';
 import { parseCheckpoint, type Checkpoint } from '../core/tlog/checkpoint.ts';
@@ -106,17 +106,56 @@ function entriesOf(bundle: Uint8Array, what: string): Uint8Array[] {
   }
 }
 
-async function writeOnce(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw new MirrorError('io', `cannot write ${file}: ${(err as Error).message}`);
+/**
+ * Writes each file with a temp file and rename, in order, with synchronous calls: through the
+ * thread pool, 16 at a time, the 7,831 files of a 1,000,000-entry log took 0.86-0.93 s (each file
+ * four pool round trips, the pool's threads contending for one folder's lock), against 0.41 s in
+ * a loop on one thread and 0.28 s for `cp -r` of them (paired runs after a `sync`). A yield every
+ * few milliseconds keeps a serving process's event loop answering (the mirror job runs in `serve`).
+ */
+export async function writeMirrorFiles(files: Iterable<readonly [string, Uint8Array | string]>): Promise<void> {
+  const made = new Set<string>();
+  let since = performance.now();
+  for (const [file, bytes] of files) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      const folder = path.dirname(file);
+      if (!made.has(folder)) {
+        mkdirSync(folder, { recursive: true });
+        made.add(folder);
+      }
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, file);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw new MirrorError('io', `cannot write ${file}: ${(err as Error).message}`);
+    }
+    if (performance.now() - since > WRITE_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
   }
 }
+
+/**
+ * The files under `root`, as `/`-separated paths relative to it (none when it does not exist).
+ * One listing per folder: a 1,000,000-entry mirror holds 7,831 tiles in 40 folders, and a stat per
+ * tile took three times as long (20 ms) on every run of the mirror job.
+ */
+function filesUnder(root: string): Set<string> {
+  const out = new Set<string>();
+  const walk = (folder: string, prefix: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(path.join(folder, entry.name), `${prefix}${entry.name}/`);
+      else out.add(`${prefix}${entry.name}`);
+    }
+  };
+  if (existsSync(root)) walk(root, '');
+  return out;
+}
+
+/** The longest the writes hold the event loop between two yields (a file can take 0.5 ms here). */
+const WRITE_SLICE_MS = 5;
 
 /**
  * Brings the mirror in `dir` up to the source's checkpoint. `vkey` is the log's note key; it is
@@ -143,13 +182,14 @@ export async function mirrorTiles(dir: string, source: MirrorSource, vkeyText: s
 
   // Read what is not mirrored yet.
   const { full, partial } = tilesOfTree(checkpoint.size);
-  const wanted = [...full, ...partial].filter((t) => !existsSync(path.join(dir, 'tile', formatTilePath(t))));
+  const present = filesUnder(path.join(dir, 'tile'));
+  const wanted = [...full, ...partial].filter((t) => !present.has(formatTilePath(t)));
   const fetched = new Map<string, { address: TileAddress; bytes: Uint8Array }>();
   await inPool(wanted, MIRROR_CONCURRENCY, async (t) => {
     const rel = formatTilePath(t);
     fetched.set(rel, { address: t, bytes: await source.tile(rel) });
   });
-  const local = async (rel: string) => (existsSync(path.join(dir, 'tile', rel)) ? new Uint8Array(await readFile(path.join(dir, 'tile', rel))) : undefined);
+  const local = async (rel: string) => (present.has(rel) ? new Uint8Array(await readFile(path.join(dir, 'tile', rel))) : undefined);
   const tile = async (t: TileAddress): Promise<Uint8Array | undefined> => fetched.get(formatTilePath(t))?.bytes ?? (await local(formatTilePath(t)));
 
   // The partial tile of level L at index n of a tree of `size`, if it has one there.
@@ -249,13 +289,9 @@ export async function mirrorTiles(dir: string, source: MirrorSource, vkeyText: s
   }
 
   // Tiles and side files first, the checkpoint last.
-  let bytes = 0;
   const writes = [...[...fetched].map(([rel, { bytes: data }]) => [path.join('tile', rel), data] as const), ...sideFiles];
-  await inPool(writes, MIRROR_CONCURRENCY, async ([rel, data]) => {
-    await writeOnce(path.join(dir, rel), data);
-    bytes += data.length;
-  });
-  if (!pinned) await writeOnce(pinnedFile, `${vkeyText.trim()}\n`);
-  await writeOnce(previousFile, note);
+  await writeMirrorFiles(writes.map(([rel, data]) => [path.join(dir, rel), data] as const));
+  const bytes = writes.reduce((sum, [, data]) => sum + data.length, 0);
+  await writeMirrorFiles([...(pinned ? [] : [[pinnedFile, `${vkeyText.trim()}\n`] as const]), [previousFile, note] as const]);
   return { origin: checkpoint.origin, size: checkpoint.size, previousSize: previous?.size, files: writes.length, bytes, ms: performance.now() - started };
 }
