@@ -1,21 +1,29 @@
-// The reads behind C2SP tlog-tiles: a tile is one primary-key range scan of tlog_nodes at level
-// 8L, an entry bundle one of tlog_leaves (tiles migration). Rows are written once and never
-// change, so whatever these return for a full range is final.
-import type { SqlSession } from './client.ts';
+// The reads behind C2SP tlog-tiles: a complete hash tile is one row of tlog_tiles (tile_rows
+// migration), the right edge's partial one a range of tlog_nodes at level 8L, an entry bundle a
+// range of tlog_leaves (tiles migration). Rows are written once and never change, so whatever
+// these return for a full range is final.
+import type { Database, SqlSession } from './client.ts';
 
 type Query = Pick<SqlSession, 'query'>;
 
 const toBytes = (v: Uint8Array) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 
 /**
- * The stored node hashes (level, start ... start + count - 1), concatenated in index order (fewer
- * when not all are stored). One row, aggregated in SQL: 256 rows of bytea cost the driver far more
- * to decode than one of 8 KiB.
+ * The stored hashes of hash tile (level, index), concatenated in index order: 8 KiB when the tile
+ * is complete (its row in tlog_tiles, by primary key), else those of its nodes stored so far,
+ * aggregated in SQL (one row: 256 rows of bytea cost the driver far more to decode than one of
+ * 8 KiB). One prepared statement either way: COALESCE evaluates the aggregate only when there is
+ * no row.
  */
-export async function readNodeRange(db: Query, level: number, start: number, count: number): Promise<Uint8Array> {
-  const [row] = await db.query<{ hashes: Uint8Array | null }>(
-    'SELECT string_agg(n."hash", \'\'::bytea ORDER BY n."idx") AS "hashes" FROM "tlog_nodes" n WHERE n."level" = $1::smallint AND n."idx" >= $2::bigint AND n."idx" < $3::bigint',
-    [level, String(start), String(start + count)],
+export async function readTileHashes(db: Pick<Database, 'queryPrepared'>, level: number, index: number): Promise<Uint8Array> {
+  const [row] = await db.queryPrepared<{ hashes: Uint8Array | null }>(
+    'modelsign-tile-hashes',
+    `SELECT COALESCE(
+       (SELECT t."hashes" FROM "tlog_tiles" t WHERE t."level" = $1::smallint AND t."idx" = $2::bigint),
+       (SELECT string_agg(n."hash", ''::bytea ORDER BY n."idx") FROM "tlog_nodes" n
+        WHERE n."level" = $1::smallint * 8 AND n."idx" >= $2::bigint * 256 AND n."idx" < ($2::bigint + 1) * 256)
+     ) AS "hashes"`,
+    [level, String(index)],
   );
   return row?.hashes ? toBytes(row.hashes) : new Uint8Array(0);
 }

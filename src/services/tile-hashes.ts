@@ -1,7 +1,8 @@
 // The hash tiles of the log as both readers use them: the tiles API (tile-reader.ts) serves them,
 // and proofs (log-reader.ts) are computed from them (core/tlog/tile-math.ts), so a proof reads the
-// log exactly as a tiles client would. A tile row is read from tlog_nodes once and kept (bounded
-// in bytes): stored hashes never change, so a row only ever grows, until it is full.
+// log exactly as a tiles client would. A tile's hashes are read once (a complete tile's row of
+// tlog_tiles, or the right edge's nodes) and kept (bounded in bytes): stored hashes never change,
+// so a row only ever grows, until it is full.
 import { LRUCache } from 'lru-cache';
 import { ModelsignError } from '../core/errors.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from '../core/tlog/tile-path.ts';
@@ -10,7 +11,7 @@ import { nodeFromTile, tileSpanOf } from '../core/tlog/tile-math.ts';
 import type { NodeId } from '../core/tlog/tree-math.ts';
 import type { StoredNode } from '../core/tlog/compact-range.ts';
 import type { Database } from '../db/client.ts';
-import { readNodeRange } from '../db/tile-store.ts';
+import { readTileHashes } from '../db/tile-store.ts';
 
 export class TileHashes {
   private readonly cache: LRUCache<string, Buffer> | undefined;
@@ -27,7 +28,7 @@ export class TileHashes {
     const key = `${level}/${index}`;
     const hit = this.cache?.get(key);
     if (hit && hit.length >= width * 32) return hit;
-    const hashes = await readNodeRange(this.db, level * TILE_HEIGHT, index * TILE_WIDTH, TILE_WIDTH);
+    const hashes = await readTileHashes(this.db, level, index);
     if (hashes.length < width * 32) throw new ModelsignError('internal_error', `tile ${key}: ${hashes.length / 32} hashes are stored, ${width} were expected`);
     const row = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
     this.cache?.set(key, row);

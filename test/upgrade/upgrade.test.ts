@@ -112,7 +112,7 @@ describe('upgrading a 0.1 database in place', () => {
   });
 
   it('applies the new migrations (0.2: interop, then the token-held keys), keeps the log\'s origin and says which clients cannot verify it', () => {
-    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm', '20261128200000_publish', '20261206000000_tiles', '20261207000000_witness', '20261208000000_witness_mode']);
+    assert.deepEqual(applied, ['20261128000000_interop', '20261128100000_hsm', '20261128200000_publish', '20261206000000_tiles', '20261207000000_witness', '20261208000000_witness_mode', '20261209000000_tile_rows']);
     assert.equal(t.services.log.origin, 'modelsign.local/log');
     assert.ok(t.logs.some((l) => l.includes('the log origin is not the public URL')));
     assert.equal(saved.length, 5);
@@ -272,7 +272,7 @@ describe('upgrading a database made by cf482d2 (hashedrekord entries, before til
   it('applies only the tiles and witness migrations (and witness mode\'s), backfills every leaf at start (each the bundle\'s canonicalizedBody, hashing to the tree) and old bundles still verify', async () => {
     const database = await databaseOf(CF, '20261206000000', 6);
     try {
-      assert.deepEqual(await migrate(database.db), ['20261206000000_tiles', '20261207000000_witness', '20261208000000_witness_mode']);
+      assert.deepEqual(await migrate(database.db), ['20261206000000_tiles', '20261207000000_witness', '20261208000000_witness_mode', '20261209000000_tile_rows']);
       const t = await createTestApp({ database, kek: parseKek(readFileSync(path.join(CF, 'kek.test-fixture'), 'utf8'), 'fixture KEK') });
       try {
         const { entries: leaves, tile } = await backfilledEntries(t.app);
