@@ -37,7 +37,8 @@ export class TileHashes {
     // An eighth of the budget for the partial rows (at most 8 KiB each), the rest in slots.
     const count = Math.floor((cacheBytes - cacheBytes / 8) / FULL);
     if (count > 0) {
-      this.slab = Buffer.alloc(count * FULL);
+      // Not zeroed: a slot is always written before it is read, and untouched pages cost no memory.
+      this.slab = Buffer.allocUnsafeSlow(count * FULL);
       for (let i = count - 1; i >= 0; i--) this.free.push(i);
       this.slots = new LRUCache<string, number>({ max: count, dispose: (slot) => this.free.push(slot) });
     }
