@@ -12,8 +12,8 @@
 // mirror's own printed time): what the checks cost.
 // Each measure is the median of BENCH_RUNS (3) runs, the page cache warm for both sides.
 // Nothing is deleted until the end: after a folder of thousands of files is deleted, ext4 on these
-// machines creates files ten times slower for a few minutes (a kernel profile of `cp -r` spent
-// 80 % in the inode allocator's recently_deleted scan), which would slow whichever side came
+// machines creates files up to ten times slower for a while (a kernel profile of `cp -r` spent
+// three quarters of its time in the inode allocator's recently_deleted scan), which would slow whichever side came
 // next. A second bench within five minutes of the last one's clean-up is slowed the same way.
 //
 // Options (environment): BENCH_ENTRIES (default 1000000), BENCH_RUNS (3), BENCH_DIR (the folder
