@@ -8,7 +8,7 @@
 // bytes, and a release is identified by its statement, never by its signature.
 // Public keys are the 65-byte uncompressed SEC1 point; a point off the curve is no key.
 import { p256 } from '@noble/curves/nist.js';
-import { concatBytes, equalBytes, fromBase64Url, toBase64Url } from '../bytes.ts';
+import { bytesToHex, concatBytes, equalBytes, fromBase64Url, hexToBytes, toBase64Url } from '../bytes.ts';
 import type { SignatureAlgorithm } from './algorithm.ts';
 
 const PUBLIC_KEY_LENGTH = 65;
@@ -43,11 +43,68 @@ export function derSignatureProblem(signature: Uint8Array): string | undefined {
   }
 }
 
-/** The low-S form of a DER signature (s replaced by n - s when s > n/2), as the service signs. */
+const N = p256.Point.CURVE().n;
+const N_BYTES = hexToBytes(N.toString(16));
+const HALF_N_BYTES = hexToBytes((N >> 1n).toString(16));
+
+/** a <=> b for big-endian unsigned integers without leading zero bytes. */
+function compareScalars(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/**
+ * The r and s of a DER ECDSA-Sig-Value as OpenSSL writes one for P-256 (short lengths, minimal
+ * positive INTEGERs, 1 <= r, s < n), without their sign bytes; undefined for anything else.
+ */
+function derScalars(signature: Uint8Array): [Uint8Array, Uint8Array] | undefined {
+  if (signature.length < DER_MIN || signature.length > DER_MAX || signature[0] !== 0x30 || signature[1] !== signature.length - 2) return undefined;
+  const scalars: Uint8Array[] = [];
+  let at = 2;
+  for (let k = 0; k < 2; k++) {
+    const length = signature[at + 1] ?? 0;
+    if (signature[at] !== 0x02 || length < 1 || length > COORDINATE + 1 || at + 2 + length > signature.length) return undefined;
+    let body = signature.subarray(at + 2, at + 2 + length);
+    // Negative, or a leading zero byte that is not needed: not minimal DER.
+    if (body[0]! & 0x80 || (body[0] === 0 && (length === 1 || !(body[1]! & 0x80)))) return undefined;
+    if (body[0] === 0) body = body.subarray(1);
+    if (compareScalars(body, N_BYTES) >= 0) return undefined;
+    scalars.push(body);
+    at += 2 + length;
+  }
+  return at === signature.length ? [scalars[0]!, scalars[1]!] : undefined;
+}
+
+/** A scalar (big-endian, no leading zero) as a minimal DER INTEGER. */
+function derInteger(scalar: Uint8Array): Uint8Array {
+  const sign = scalar[0]! & 0x80 ? 1 : 0;
+  const out = new Uint8Array(2 + sign + scalar.length);
+  out[0] = 0x02;
+  out[1] = sign + scalar.length;
+  out.set(scalar, 2 + sign);
+  return out;
+}
+
+/**
+ * The low-S form of a DER signature (s replaced by n - s when s > n/2), as the service signs.
+ * Read and written here rather than through noble's Signature, which cost about 2 us a call
+ * (3.6 us of the service's CPU per ECDSA signing request in a profile of bench:sign's load) for
+ * two length bytes and a comparison. test/core/crypto/ecdsa-low-s.test.ts holds it to noble's
+ * answer on thousands of OpenSSL signatures; anything but OpenSSL's form goes through noble.
+ */
 export function lowS(signature: Uint8Array): Uint8Array {
-  const sig = p256.Signature.fromBytes(signature, 'der');
-  if (!sig.hasHighS()) return signature;
-  return new p256.Signature(sig.r, p256.Point.CURVE().n - sig.s).toBytes('der');
+  const scalars = derScalars(signature);
+  if (!scalars) {
+    const sig = p256.Signature.fromBytes(signature, 'der');
+    return sig.hasHighS() ? new p256.Signature(sig.r, N - sig.s).toBytes('der') : signature;
+  }
+  const [r, s] = scalars;
+  if (compareScalars(s, HALF_N_BYTES) <= 0) return signature;
+  const flipped = (N - BigInt(`0x${bytesToHex(s)}`)).toString(16);
+  const rInteger = derInteger(r);
+  const sInteger = derInteger(hexToBytes(flipped.length % 2 ? `0${flipped}` : flipped));
+  return concatBytes(new Uint8Array([0x30, rInteger.length + sInteger.length]), rInteger, sInteger);
 }
 
 /**
