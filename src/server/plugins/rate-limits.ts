@@ -3,7 +3,7 @@
 // per token (so one pipeline cannot starve another behind the same NAT). With REDIS_URL the
 // counters live in Redis (@fastify/rate-limit's store) and hold across instances; without it each
 // instance counts alone, in memory. Routes with `config: { rateLimit: false }` are not counted.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -28,7 +28,7 @@ function bucketOf(request: FastifyRequest): string {
   const authenticated = request.routeOptions.config?.authenticated === true;
   const header = request.headers.authorization;
   if (authenticated && typeof header === 'string' && header !== '') {
-    return `t:${createHash('sha256').update(header).digest('base64url').slice(0, 32)}`;
+    return `t:${hash('sha256', header, 'base64url').slice(0, 32)}`;
   }
   return `ip:${addressBucket(request.ip)}`;
 }
