@@ -8,7 +8,9 @@
 // generator share the cores, and a throughput ratio moves by ±20 % between runs of one commit (the
 // reads ratio is mostly the generator's own limit). CPU per request is the service's own cost, and
 // varies by a few per cent. PostgreSQL's CPU in the same interval is printed on its own line (all
-// of the server's processes: nothing else should use it meanwhile).
+// of the server's processes: nothing else should use it meanwhile), and so are the bytes of
+// write-ahead log per request and the checkpoints PostgreSQL made meanwhile: what the CPU figures
+// miss, since every signing commit waits for its WAL to reach the disk.
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines), BENCH_SIGN_REQUESTS
 // (20000), BENCH_READ_REQUESTS (100000), TEST_DATABASE_URL.
@@ -17,6 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { benchPublisher, caller, CONNECTIONS, releaseBody, start } from './support.ts';
 
@@ -54,10 +57,18 @@ function postgresCpuMs(): number {
 
 const db = await createPostgresDatabase();
 let service: Awaited<ReturnType<typeof start>> | undefined;
+let stats: pg.Client | undefined;
 try {
   const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
   service = await start([BIN, 'serve'], env);
   const pid = service.child.pid!;
+  const client = (stats = new pg.Client({ connectionString: db.url }));
+  await client.connect();
+  /** The cluster's WAL position (bytes) and checkpoints so far. */
+  const walState = async () => {
+    const { rows } = await client.query<{ lsn: string; checkpoints: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), \'0/0\')::text AS lsn, (checkpoints_timed + checkpoints_req)::text AS checkpoints FROM pg_stat_bgwriter');
+    return { lsn: Number(rows[0]!.lsn), checkpoints: Number(rows[0]!.checkpoints) };
+  };
   const call = caller(service.base);
   const publisher = await benchPublisher(BIN, env, call);
   const signed = await call('POST', '/v1/signatures', JSON.parse(releaseBody('acme')), publisher);
@@ -66,14 +77,19 @@ try {
     await autocannon({ url, connections: CONNECTIONS, amount: Math.floor(amount / 4), requests: [request] }); // warm-up: JIT, pools, caches
     const before = cpuMs(pid);
     const pgBefore = postgresCpuMs();
+    const walBefore = await walState();
+    const t0 = performance.now();
     const result = await autocannon({ url, connections: CONNECTIONS, amount, requests: [request] });
     const us = ((cpuMs(pid) - before) * 1000) / amount;
     const pgUs = ((postgresCpuMs() - pgBefore) * 1000) / amount;
+    const seconds = (performance.now() - t0) / 1000;
+    const walAfter = await walState();
     if (result.errors + result.timeouts + result.non2xx > 0) throw new Error(`${label}: ${result.errors + result.timeouts} errors, ${result.non2xx} non-2xx answers`);
     console.log(`cpu per request (${label}) ${us.toFixed(1)} µs`);
     // A pooled connection closed while idle takes its backend's CPU out of the sum: no figure then.
     if (pgUs >= 0) console.log(`cpu per request (${label}, PostgreSQL) ${pgUs.toFixed(1)} µs`);
     else console.log(`# ${label}: a PostgreSQL process exited meanwhile, its CPU is not counted`);
+    console.log(`wal per request (${label}) ${((walAfter.lsn - walBefore.lsn) / amount).toFixed(0)} bytes; ${walAfter.checkpoints - walBefore.checkpoints} PostgreSQL checkpoints; ${(amount / seconds).toFixed(0)} req/s`);
   };
   const signing = (namespace: string): autocannon.Request => ({
     method: 'POST',
@@ -87,6 +103,7 @@ try {
     await measure('read', `${service.base}/v1/signatures/${signed.id}`, READ_REQUESTS, { method: 'GET' });
   }
 } finally {
+  await stats?.end();
   if (service) {
     const exited = new Promise((resolve) => service!.child.once('exit', resolve));
     service.child.kill('SIGTERM');

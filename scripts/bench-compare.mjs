@@ -62,8 +62,8 @@ try {
   /** label -> { base: number[], head: number[] } */
   const table = new Map();
   // "<name> ratio (<algorithm>) 0.81 ...", "reads ratio 0.55 ...", "batch signing ...: 2.41x ...".
-  // "cpu per request (sign ed25519) 341.5 µs" (bench/cpu-per-request.ts).
-  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/];
+  // "cpu per request (sign ed25519) 341.5 µs", "wal per request (sign ed25519) 5611 bytes" (bench/cpu-per-request.ts).
+  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/, /^(wal per request \([^)]*\)) (\d+) bytes/];
   const runBench = (cwd, bench, side, i) => {
     const started = Date.now();
     const r =
@@ -97,7 +97,7 @@ try {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   console.log(`\n${runs} runs each, alternating; base ${baseCommit.slice(0, 7)}, here ${here}\n`);
-  if (benches.includes('cpu')) console.log('(cpu per request: microseconds, lower is better; every other line: a ratio, higher is better)\n');
+  if (benches.includes('cpu')) console.log('(cpu per request: microseconds, wal per request: bytes, lower is better; every other line: a ratio, higher is better)\n');
   console.log(`${'ratio'.padEnd(44)} ${'runs at base'.padEnd(32)} ${'runs here'.padEnd(32)} median base  median here  here/base`);
   for (const [label, { base, head }] of table) {
     const mb = median(base);
