@@ -1,6 +1,6 @@
 // `node --import tsx bench/cpu-per-request.ts [DIR]`: the CPU time the modelsign process spends
 // per request (user + system, from /proc), for a fixed number of requests: POST /v1/signatures
-// (Ed25519, then ECDSA P-256) and GET /v1/signatures/{id}, at 50 connections on PostgreSQL. DIR is
+// (Ed25519, then ECDSA P-256), POST /v1/signatures/batch (per signature) and GET /v1/signatures/{id}, at 50 connections on PostgreSQL. DIR is
 // the checkout whose `bin/modelsign.js serve` is measured (default: this one), so
 // `node scripts/bench-compare.mjs REV cpu` can hold an older commit to the same load.
 //
@@ -13,7 +13,8 @@
 // miss, since every signing commit waits for its WAL to reach the disk.
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines), BENCH_SIGN_REQUESTS
-// (20000), BENCH_READ_REQUESTS (100000), TEST_DATABASE_URL.
+// (20000; also the signatures of the batch measure, BENCH_BATCH (50) a request), BENCH_READ_REQUESTS
+// (100000), TEST_DATABASE_URL.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,8 @@ const BIN = path.join(dir, 'bin/modelsign.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SIGN_REQUESTS = Number(process.env.BENCH_SIGN_REQUESTS ?? 20_000);
 const READ_REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 100_000);
+/** Releases per batch request in the batch measure (as bench:sign's BENCH_BATCH). */
+const BATCH = Number(process.env.BENCH_BATCH ?? 50);
 // /proc/PID/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux).
 const TICK_MS = 10;
 
@@ -73,15 +76,16 @@ try {
   const publisher = await benchPublisher(BIN, env, call);
   const signed = await call('POST', '/v1/signatures', JSON.parse(releaseBody('acme')), publisher);
 
-  const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {
+  // `per`: signatures a request carries (a batch's figures are per signature, not per request).
+  const measure = async (label: string, url: string, amount: number, request: autocannon.Request, per = 1) => {
     await autocannon({ url, connections: CONNECTIONS, amount: Math.floor(amount / 4), requests: [request] }); // warm-up: JIT, pools, caches
     const before = cpuMs(pid);
     const pgBefore = postgresCpuMs();
     const walBefore = await walState();
     const t0 = performance.now();
     const result = await autocannon({ url, connections: CONNECTIONS, amount, requests: [request] });
-    const us = ((cpuMs(pid) - before) * 1000) / amount;
-    const pgUs = ((postgresCpuMs() - pgBefore) * 1000) / amount;
+    const us = ((cpuMs(pid) - before) * 1000) / (amount * per);
+    const pgUs = ((postgresCpuMs() - pgBefore) * 1000) / (amount * per);
     const seconds = (performance.now() - t0) / 1000;
     const walAfter = await walState();
     if (result.errors + result.timeouts + result.non2xx > 0) throw new Error(`${label}: ${result.errors + result.timeouts} errors, ${result.non2xx} non-2xx answers`);
@@ -89,7 +93,7 @@ try {
     // A pooled connection closed while idle takes its backend's CPU out of the sum: no figure then.
     if (pgUs >= 0) console.log(`cpu per request (${label}, PostgreSQL) ${pgUs.toFixed(1)} µs`);
     else console.log(`# ${label}: a PostgreSQL process exited meanwhile, its CPU is not counted`);
-    console.log(`wal per request (${label}) ${((walAfter.lsn - walBefore.lsn) / amount).toFixed(0)} bytes; ${walAfter.checkpoints - walBefore.checkpoints} PostgreSQL checkpoints; ${(amount / seconds).toFixed(0)} req/s`);
+    console.log(`wal per request (${label}) ${((walAfter.lsn - walBefore.lsn) / (amount * per)).toFixed(0)} bytes; ${walAfter.checkpoints - walBefore.checkpoints} PostgreSQL checkpoints; ${(amount / seconds).toFixed(0)} req/s`);
   };
   const signing = (namespace: string): autocannon.Request => ({
     method: 'POST',
@@ -100,6 +104,8 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     await measure('sign ed25519', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme'));
     await measure('sign ecdsa-p256', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme-ec'));
+    const batch = { ...signing('acme'), setupRequest: (req: autocannon.Request) => ({ ...req, body: `{"items":[${Array.from({ length: BATCH }, () => releaseBody('acme')).join(',')}]}` }) };
+    await measure(`sign batch of ${BATCH} ed25519, per signature`, `${service.base}/v1/signatures/batch`, Math.ceil(SIGN_REQUESTS / BATCH), batch, BATCH);
     await measure('read', `${service.base}/v1/signatures/${signed.id}`, READ_REQUESTS, { method: 'GET' });
   }
 } finally {
