@@ -93,7 +93,7 @@ const INSERT_BATCH = `
   FROM ins i, seq s ORDER BY i."log_index"`;
 
 // Not a prepared statement: its generic plan cost PostgreSQL 2 to 4 times the CPU per signature
-// in some rounds of bench/cpu-per-request.ts (183 to 458 us against about 110 us), the parse and
+// in some rounds of bench/cpu-per-request.ts (185 to 458 us against about 110 us), the parse and
 // plan it would save being far less.
 export async function insertSignatureBatch(db: Pick<Database, 'query'>, rows: readonly SignatureInsert[], checkpoint: CheckpointToStore | undefined): Promise<BatchResult> {
   const result = await db.query<{ id: string; logIndex: string; startSize: string; startFrontier: Uint8Array; checkpointStored: boolean; checkpointPrevious: string | null }>(INSERT_BATCH, [
