@@ -1,7 +1,8 @@
 // `node --import tsx bench/cpu-per-request.ts [DIR]`: the CPU time the modelsign process spends
 // per request (user + system, from /proc), for a fixed number of requests: POST /v1/signatures
-// (Ed25519, then ECDSA P-256), POST /v1/signatures/batch (per signature) and GET /v1/signatures/{id}, at 50 connections on PostgreSQL. DIR is
-// the checkout whose `bin/modelsign.js serve` is measured (default: this one), so
+// (Ed25519, then ECDSA P-256), POST /v1/signatures/batch (per signature) and
+// GET /v1/signatures/{id}, at 50 connections on PostgreSQL. DIR is the checkout whose
+// `bin/modelsign.js serve` is measured (default: this one), so
 // `node scripts/bench-compare.mjs REV cpu` can hold an older commit to the same load.
 //
 // Why beside the throughput benches: on this 2-core machine the service, PostgreSQL and the load

@@ -89,9 +89,10 @@ function derInteger(scalar: Uint8Array): Uint8Array {
 /**
  * The low-S form of a DER signature (s replaced by n - s when s > n/2), as the service signs.
  * Read and written here rather than through noble's Signature, which cost about 2 us a call
- * (3.6 us of the service's CPU per ECDSA signing request in a profile of bench:sign's load) for
- * two length bytes and a comparison. test/core/crypto/ecdsa-low-s.test.ts holds it to noble's
- * answer on thousands of OpenSSL signatures; anything but OpenSSL's form goes through noble.
+ * (about 3.5 us of the service's CPU per request in a profile of ECDSA-only signing at 50
+ * connections) for two length bytes and a comparison. test/core/crypto/ecdsa-low-s.test.ts
+ * holds it to noble's answer on thousands of OpenSSL signatures; anything but OpenSSL's form
+ * goes through noble.
  */
 export function lowS(signature: Uint8Array): Uint8Array {
   const scalars = derScalars(signature);
