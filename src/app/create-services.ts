@@ -238,6 +238,8 @@ export function createServices(config: ServicesConfig, deps: ServiceDeps): Servi
       for (const job of background) job.start();
     },
     async stop() {
+      // First, before anything it uses stops: signing whose request is still running.
+      await signing.idle();
       leaves.stop();
       await leavesDone;
       await Promise.all(background.map((job) => job.stop()));

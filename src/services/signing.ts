@@ -66,6 +66,8 @@ export interface SigningOptions {
 }
 
 export class SigningService {
+  private readonly running = new Set<Promise<BatchOutcome[]>>();
+
   constructor(
     private readonly db: Database,
     private readonly keys: KeyService,
@@ -90,6 +92,30 @@ export class SigningService {
    * and the new signatures are stored in one statement: all of them, or none.
    */
   async signBatch(principal: Principal, requests: SignRequest[]): Promise<BatchOutcome[]> {
+    const run = this.signAll(principal, requests);
+    this.running.add(run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(run);
+    }
+  }
+
+  /** Signing calls in progress. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Settles once no signing call is in progress. The HTTP server's close waits for connections,
+   * not handlers: a request whose client has gone is still signing, and closing the database
+   * under it failed its write and logged a false outage. Shutdown waits here first.
+   */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private async signAll(principal: Principal, requests: SignRequest[]): Promise<BatchOutcome[]> {
     if (requests.length > MAX_BATCH) throw new ModelsignError('validation_failed', `a batch holds at most ${MAX_BATCH} releases`, [{ path: 'items', message: `at most ${MAX_BATCH}` }]);
     if (principal.role !== 'publisher' || !principal.publisherId) throw new ModelsignError('forbidden_role', 'only publisher tokens may sign releases');
     this.guard?.assertCanAppend();
