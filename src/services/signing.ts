@@ -108,8 +108,8 @@ export class SigningService {
 
   /**
    * Settles once no signing call is in progress. The HTTP server's close waits for connections,
-   * not handlers: a request whose client has gone is still signing, and closing the database
-   * under it failed its write and logged a false outage. Shutdown waits here first.
+   * not handlers: a request whose client has gone may still be signing, and closing the database
+   * under it would fail its write and log an outage that is not one. Shutdown waits here first.
    */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
