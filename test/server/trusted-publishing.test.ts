@@ -80,9 +80,9 @@ describe('trusted publishing (OIDC ID token → publisher token)', () => {
     const pub = (await t.app.inject({ url: `/v1/signatures/${id}` })).json();
     assert.equal(pub.publisher, 'acme');
     assert.deepEqual(pub.identity, { method: 'oidc', issuerKind: 'github', repository: 'acme-org/llama-ft' });
-    // Look for the claims' own values, not a bare run number: "4242" turns up in a random UUID or
-    // signature now and then (CI failed on an id holding "44242f32"). The signed payload is decoded so
-    // that a claim smuggled into it is caught too.
+    // The claims' own values, not a bare run number, which a random UUID or signature can hold. The
+    // ids are looked for as JSON strings: this is the log's first entry, so no logIndex or treeSize
+    // is "74" or "65". The signed payload is decoded so that a claim put into it is caught too.
     const publicText = JSON.stringify(pub) + Buffer.from(pub.bundle.dsseEnvelope.payload, 'base64').toString('utf8');
     for (const secret of ['actions/runs/4242', '/workflows/', 'release.yml', 'b'.repeat(40), 'octocat', 'refs/tags/', 'github-hosted', '"74"', '"65"']) {
       assert.ok(!publicText.includes(secret), `no run, workflow, commit or repository id in public: ${secret}`);
