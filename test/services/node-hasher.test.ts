@@ -21,6 +21,9 @@ describe('nodeSha256 and nodeLogHasher', () => {
       assert.deepEqual(nodeSha256(input), sha(input), `size ${size}`);
       assert.deepEqual(nodeSha256(...parts), sha(input), `size ${size} in parts`);
       assert.deepEqual(nodeSha256(...parts), portableSha256(...parts), `size ${size}, portable`);
+      // One part is hashed where it lies: a view into a larger buffer, at an offset.
+      const pooled = Buffer.concat([Buffer.from([0xff, 0x80]), input, Buffer.from([0x7f])]);
+      assert.deepEqual(nodeSha256(pooled.subarray(2, 2 + size)), sha(input), `size ${size} as a view`);
     }
   });
 
