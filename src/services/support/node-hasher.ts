@@ -10,11 +10,12 @@ import { rfc6962Hasher, type Sha256 } from '../../core/tlog/hash.ts';
 let scratch = Buffer.allocUnsafeSlow(1024);
 
 /**
- * The one-shot crypto.hash, its digest asked for as a 'binary' (latin1) string, one character a byte, and
- * copied into a fresh Uint8Array. On Node 20, asking it for a Buffer costs more than the hash:
- * 1.2 us a call on the 65-byte input of a tree node against 0.42 us this way (0.31 us for the
- * string alone; a Hash object per call, 1.4 us), and a 1,000,000-entry mirror spent 2.1 s of its
- * 5.3 s in those calls. test/services/node-hasher.test.ts holds it to the portable hasher.
+ * The one-shot crypto.hash, its digest asked for as a 'binary' (latin1) string, one character a
+ * byte, and copied into a fresh Uint8Array. On Node 20, asking it for a Buffer costs more than
+ * the hash: 1.2 us a call on the 65-byte input of a tree node against 0.42 us this way (0.31 us
+ * for the string alone; a Hash object per call, 1.4 us), and a 1,000,000-entry mirror spent
+ * 2.1 s of its 5.3 s in those calls. test/services/node-hasher.test.ts holds it to the portable
+ * hasher.
  */
 const digestOf = (input: Uint8Array): Uint8Array => {
   const digest = hash('sha256', input, 'binary');
