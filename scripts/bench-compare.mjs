@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshBuild } from '../bin/prebuilt.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
@@ -58,13 +59,25 @@ function checkout(commit, name) {
 try {
   const worktree = checkout(baseCommit, 'base');
   const headDir = headCommit ? checkout(headCommit, 'head') : root;
+  // This checkout's service runs prebuilt only while the build is newer than src/ (bin/prebuilt.js);
+  // otherwise from the sources through tsx, which is not what is measured at the other side. Built
+  // once here if stale; an edit under src/ during the compare stops it instead of quietly changing
+  // how one side runs.
+  const builtHere = () => freshBuild('dist/app/modelsign.mjs', false) && freshBuild('dist/modelsign-client.mjs', true);
+  if (headDir === root && !builtHere()) {
+    console.log('# this checkout\'s build is older than src/: node scripts/build-cli.mjs');
+    if (spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('scripts/build-cli.mjs failed');
+  }
 
   /** label -> { base: number[], head: number[] } */
   const table = new Map();
   // "<name> ratio (<algorithm>) 0.81 ...", "reads ratio 0.55 ...", "batch signing ...: 2.41x ...".
   // "cpu per request (sign ed25519) 341.5 µs", "wal per request (sign ed25519) 5611 bytes" (bench/cpu-per-request.ts).
-  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/, /^(wal per request \([^)]*\)) (\d+) bytes/];
+  // "first mirror (7833 files): 5.13 s; cp -r: 0.34 s; ratio 15.12x ...", "1,000 new entries: ...; ratio 102.70x ...",
+  // "its own time 5.02 s against ..." (bench/mirror.ts: lower is better, as for cpu).
+  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/, /^(wal per request \([^)]*\)) (\d+) bytes/, /^(first mirror|1,000 new entries)\b.*; ratio (\d+\.\d+)x/, /^(its own time) (\d+\.\d+) s against/];
   const runBench = (cwd, bench, side, i) => {
+    if (cwd === root && !builtHere()) throw new Error('src/ changed during the compare: this side would now run from the sources (rebuild and start again)');
     const started = Date.now();
     const r =
       bench === 'cpu'
