@@ -23,6 +23,20 @@ describe('embedded test databases, reused', { skip }, () => {
     await second.drop();
   });
 
+  it('give an instance to one test only, however often the test before closed it', { timeout: 30_000 }, async () => {
+    const first = await createTestDatabase();
+    const instance = first.pglite;
+    // Closed by the runtime and then dropped by the test, at once or one after the other.
+    await Promise.all([first.db.close(), first.drop()]);
+    await first.drop();
+    const a = await createTestDatabase();
+    const b = await createTestDatabase();
+    assert.equal(a.pglite, instance, 'the instance given back is reused');
+    assert.notEqual(b.pglite, instance, 'by one test, not two');
+    await a.drop();
+    await b.drop();
+  });
+
   it('close a database whose schema a test changed (a trigger disabled) instead of reusing it', async () => {
     const changed = await createTestDatabase();
     await changed.db.query('ALTER TABLE "audit_events" DISABLE TRIGGER "audit_events_append_only"');

@@ -95,7 +95,8 @@ export class PGlitePool {
 
   /** Resets `pglite` to the template's state and keeps it for the next take(), or closes it when it cannot be. */
   async give(pglite: PGlite): Promise<void> {
-    if (pglite.closed) return;
+    // Closed, or given back already: kept twice, one instance would go to two tests.
+    if (pglite.closed || this.idle.some((k) => k.pglite === pglite)) return;
     const template = await this.load();
     try {
       await pglite.exec('DISCARD ALL');
