@@ -73,12 +73,9 @@ export async function createTestDatabase(kind = TEST_DB): Promise<TestDatabase> 
     pool ??= new PGlitePool(template);
     const pglite = await pool.take();
     const wrapped = wrapPGlite(pglite);
-    // Closing gives the instance back to the pool, which resets it for the next test or closes it.
-    // Once: a test that closes its database and then drops it (as the runtime closes it on stop)
-    // would otherwise give the instance back twice, and two later tests would share it, each
-    // reset under the other.
-    let closing: Promise<void> | undefined;
-    const db: Database = { ...wrapped, close: () => (closing ??= (async () => (await wrapped.prisma.$disconnect(), await pool!.give(pglite)))()) };
+    // Closing gives the instance back to the pool, which resets it for the next test or closes it
+    // (once, however often the test closes it).
+    const db: Database = { ...wrapped, close: async () => (await wrapped.prisma.$disconnect(), await pool!.give(pglite)) };
     await migrate(db); // nothing to apply on the runner's template; a stale template would be caught up
     return { db, pglite, url: undefined, drop: () => db.close() };
   }

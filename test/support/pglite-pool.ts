@@ -58,6 +58,8 @@ const IDLE_MS = 2_000;
 export class PGlitePool {
   private template: Promise<Template> | undefined;
   private readonly idle: { pglite: PGlite; timer: NodeJS.Timeout }[] = [];
+  /** Instances a test holds: only these may be given back, once each. */
+  private readonly lent = new Set<PGlite>();
 
   constructor(private readonly file: string) {}
 
@@ -88,15 +90,18 @@ export class PGlitePool {
   async take(): Promise<PGlite> {
     const template = await this.load();
     const kept = this.idle.pop();
-    if (!kept) return PGlite.create({ loadDataDir: template.blob });
-    clearTimeout(kept.timer);
-    return kept.pglite;
+    if (kept) clearTimeout(kept.timer);
+    const pglite = kept?.pglite ?? (await PGlite.create({ loadDataDir: template.blob }));
+    this.lent.add(pglite);
+    return pglite;
   }
 
   /** Resets `pglite` to the template's state and keeps it for the next take(), or closes it when it cannot be. */
   async give(pglite: PGlite): Promise<void> {
-    // Closed, or given back already: kept twice, one instance would go to two tests.
-    if (pglite.closed || this.idle.some((k) => k.pglite === pglite)) return;
+    // Given back already (a test that closes its database and then drops it, at once or in turn):
+    // kept twice, one instance would go to two later tests, each reset under the other. The check
+    // is synchronous, so two gives racing each other cannot both pass it.
+    if (!this.lent.delete(pglite) || pglite.closed) return;
     const template = await this.load();
     try {
       await pglite.exec('DISCARD ALL');
