@@ -7,9 +7,10 @@
 // REV and here, and here/REV. A bench that exits non-zero still counts (its ratios are what is
 // compared; its own targets are not the question), but one that prints no ratio stops the run.
 //
-// `cpu` is not an npm script of the compared commits: it is this checkout's
-// bench/cpu-per-request.ts pointed at each side's checkout (so any older commit can be measured),
-// and its figures are microseconds of the service's CPU per request: lower is better.
+// `cpu` and `instructions` are not npm scripts of the compared commits: each is this checkout's
+// bench/cpu-per-request.ts or bench/instructions-per-request.ts pointed at each side's checkout (so
+// any older commit can be measured); their figures are microseconds of the service's CPU, or the
+// instructions callgrind counts in it, per request: lower is better.
 //
 // Why a script: acceptance criteria that say "ratios >= 0.95x those of the commit before, median
 // of 5" need the same procedure every time, and by hand the order (all of one, then the other)
@@ -32,9 +33,12 @@ const headRev = option('--head');
 const positional = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--head'].includes(args[i - 1]));
 const [rev, ...benches] = positional;
 if (!rev || benches.length === 0 || !Number.isInteger(runs) || runs < 1 || args.includes('--head') !== (headRev !== undefined)) {
-  console.error('usage: node scripts/bench-compare.mjs REV BENCH... [--runs N] [--head REV2]   (e.g. 9f19279 sign verify --runs 5; BENCH may be cpu)');
+  console.error('usage: node scripts/bench-compare.mjs REV BENCH... [--runs N] [--head REV2]   (e.g. 9f19279 sign verify --runs 5; BENCH may be cpu or instructions)');
   process.exit(2);
 }
+
+/** Benches that are this checkout's scripts, given the other checkout's folder (not its npm scripts). */
+const OWN_BENCHES = { cpu: 'bench/cpu-per-request.ts', instructions: 'bench/instructions-per-request.ts' };
 
 const git = (...a) => {
   const r = spawnSync('git', a, { cwd: root, encoding: 'utf8' });
@@ -73,16 +77,17 @@ try {
   const table = new Map();
   // "<name> ratio (<algorithm>) 0.81 ...", "reads ratio 0.55 ...", "batch signing ...: 2.41x ...".
   // "cpu per request (sign ed25519) 341.5 µs", "wal per request (sign ed25519) 5611 bytes" (bench/cpu-per-request.ts).
+  // "instructions per request (read) 281934" (bench/instructions-per-request.ts).
   // "first mirror (7833 files): 5.13 s; cp -r: 0.34 s; ratio 15.12x ...", "1,000 new entries: ...; ratio 102.70x ...",
   // "its own time 5.02 s against ..." (bench/mirror.ts: lower is better, as for cpu).
-  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/, /^(wal per request \([^)]*\)) (\d+) bytes/, /^(first mirror|1,000 new entries)\b.*; ratio (\d+\.\d+)x/, /^(its own time) (\d+\.\d+) s against/];
+  const RATIOS = [/^([a-z]+ ratio(?: \([^)]*\))?)\s+(\d+\.\d+)/, /^(batch signing|one pipeline) .*?: (\d+\.\d+)x/, /^(cpu per request \([^)]*\)) (\d+\.\d+) µs/, /^(wal per request \([^)]*\)) (\d+) bytes/, /^(instructions per request \([^)]*\)) (\d+)$/, /^(first mirror|1,000 new entries)\b.*; ratio (\d+\.\d+)x/, /^(its own time) (\d+\.\d+) s against/];
   const runBench = (cwd, bench, side, i) => {
     if (cwd === root && !builtHere()) throw new Error('src/ changed during the compare: this side would now run from the sources (rebuild and start again)');
     const started = Date.now();
-    const r =
-      bench === 'cpu'
-        ? spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/cpu-per-request.ts'), cwd], { cwd: root, encoding: 'utf8', env: process.env })
-        : spawnSync('npm', ['run', '--silent', `bench:${bench}`], { cwd, encoding: 'utf8', env: process.env });
+    const own = OWN_BENCHES[bench];
+    const r = own
+      ? spawnSync(process.execPath, ['--import', 'tsx', path.join(root, own), cwd], { cwd: root, encoding: 'utf8', env: process.env })
+      : spawnSync('npm', ['run', '--silent', `bench:${bench}`], { cwd, encoding: 'utf8', env: process.env });
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const lines = `${r.stdout}`.split('\n');
     let found = 0;
@@ -94,7 +99,7 @@ try {
       table.get(label)[side].push(Number(m[2]));
       found++;
     }
-    console.log(`# ${bench === 'cpu' ? 'cpu per request' : `bench:${bench}`} run ${i + 1}/${runs} at ${side === 'base' ? baseCommit.slice(0, 7) : here}: ${found} ratios, exit ${r.status}, ${seconds} s`);
+    console.log(`# ${own ?? `bench:${bench}`} run ${i + 1}/${runs} at ${side === 'base' ? baseCommit.slice(0, 7) : here}: ${found} ratios, exit ${r.status}, ${seconds} s`);
     if (found === 0) throw new Error(`bench:${bench} printed no ratio at ${side}:\n${r.stdout}\n${r.stderr}`);
   };
   for (const bench of benches) {
@@ -105,18 +110,20 @@ try {
     }
   }
 
+  // Counts (instructions, bytes) print whole; times and ratios with two decimals.
+  const figure = (x) => (x >= 1000 ? x.toFixed(0) : x.toFixed(2));
   const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   console.log(`\n${runs} runs each, alternating; base ${baseCommit.slice(0, 7)}, here ${here}\n`);
-  if (benches.includes('cpu')) console.log('(cpu per request: microseconds, wal per request: bytes, lower is better; every other line: a ratio, higher is better)\n');
+  if (benches.some((b) => OWN_BENCHES[b])) console.log('(cpu per request: microseconds, wal per request: bytes, instructions per request: a count; lower is better; every other line: a ratio, higher is better)\n');
   console.log(`${'ratio'.padEnd(44)} ${'runs at base'.padEnd(32)} ${'runs here'.padEnd(32)} median base  median here  here/base`);
   for (const [label, { base, head }] of table) {
     const mb = median(base);
     const mh = median(head);
-    const fmt = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
-    console.log(`${label.padEnd(44)} ${fmt(base).padEnd(32)} ${fmt(head).padEnd(32)} ${mb.toFixed(2).padStart(11)}  ${mh.toFixed(2).padStart(11)}  ${(mh / mb).toFixed(3).padStart(9)}`);
+    const fmt = (xs) => xs.map(figure).join(' ');
+    console.log(`${label.padEnd(44)} ${fmt(base).padEnd(32)} ${fmt(head).padEnd(32)} ${figure(mb).padStart(11)}  ${figure(mh).padStart(11)}  ${(mh / mb).toFixed(3).padStart(9)}`);
   }
 } finally {
   for (const dir of worktrees) spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: root });

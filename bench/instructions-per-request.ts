@@ -1,0 +1,117 @@
+// `node --import tsx bench/instructions-per-request.ts [DIR]`: the machine instructions the modelsign
+// process executes per request, counted by valgrind's callgrind, for a fixed number of requests:
+// POST /v1/signatures (Ed25519, then ECDSA P-256) and GET /v1/signatures/{id}, on PostgreSQL. DIR
+// is the checkout whose `bin/modelsign.js serve` is measured (default: this one), so
+// `node scripts/bench-compare.mjs REV instructions` holds an older commit to the same load.
+//
+// Why beside the throughput and CPU-time benches: on this 2-core machine a reads ratio moves by
+// ±15 % between runs of one commit (the load generator, not the service, is the limit), and CPU
+// time by several per cent. An instruction count does not depend on what else the machine is
+// doing; it still moves by a few per cent between runs, since when the JIT compiles and the
+// collector runs depends on timing. PostgreSQL's work is not in it (another process).
+// The service runs some 30 times slower under callgrind: the counts are taken with few
+// connections and requests, after a warm-up that is not counted (instrumentation off).
+//
+// Options (environment): BENCH_ROUNDS (default 2; each prints its own lines),
+// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), TEST_DATABASE_URL.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createPostgresDatabase } from '../test/support/db.ts';
+import { freePort } from '../test/support/process.ts';
+import { benchPublisher, caller, releaseBody } from './support.ts';
+
+const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
+const BIN = path.join(dir, 'bin/modelsign.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SIGN_REQUESTS = Number(process.env.BENCH_SIGN_REQUESTS ?? 400);
+const READ_REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 3000);
+const CONNECTIONS = 4;
+
+if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
+
+const work = mkdtempSync(path.join(tmpdir(), 'modelsign-bench-instructions-'));
+const OUT = path.join(work, 'callgrind.out');
+const control = (...args: string[]) => {
+  const r = spawnSync('callgrind_control', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')}: ${r.stderr}`);
+};
+/** The instructions counted in the newest dump (callgrind.out.N, N counting up). */
+const lastDump = (): number => {
+  const dumps = readdirSync(work).filter((f) => /^callgrind\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+  const text = readFileSync(path.join(work, dumps.at(-1)!), 'utf8');
+  const m = /^totals: (\d+)/m.exec(text);
+  if (!m) throw new Error(`no totals in ${dumps.at(-1)}`);
+  return Number(m[1]);
+};
+
+async function startUnderCallgrind(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${OUT}`, process.execPath, BIN, 'serve'], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  // Start-up under callgrind takes tens of seconds.
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`serve exited under callgrind: ${stderr}`);
+    if (await fetch(`${base}/healthz`).then(() => true, () => false)) return { child, base };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`serve did not start under callgrind: ${stderr}`);
+}
+
+const db = await createPostgresDatabase();
+let service: { child: ChildProcess; base: string } | undefined;
+try {
+  // A transaction of the first start can outlast Prisma's 5 s limit under callgrind: try again.
+  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
+  for (let attempt = 1; !service; attempt++) {
+    try {
+      service = await startUnderCallgrind(env);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.log(`# start ${attempt} failed under callgrind; again`);
+    }
+  }
+  const pid = String(service.child.pid!);
+  const call = caller(service.base);
+  const publisher = await benchPublisher(BIN, env, call);
+  const signed = await call('POST', '/v1/signatures', JSON.parse(releaseBody('acme')), publisher);
+
+  const load = async (label: string, url: string, amount: number, request: autocannon.Request) => {
+    const result = await autocannon({ url, connections: CONNECTIONS, amount, timeout: 60, requests: [request] });
+    if (result.errors + result.timeouts + result.non2xx > 0) throw new Error(`${label}: ${result.errors + result.timeouts} errors, ${result.non2xx} non-2xx answers`);
+  };
+  const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {
+    await load(label, url, amount, request); // warm-up, not counted: JIT, pools, caches
+    control('-z', pid);
+    control('-i', 'on', pid);
+    await load(label, url, amount, request);
+    control('-i', 'off', pid);
+    control('-d', pid);
+    console.log(`instructions per request (${label}) ${Math.round(lastDump() / amount)}`);
+  };
+  const signing = (namespace: string): autocannon.Request => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${publisher}` },
+    setupRequest: (req: autocannon.Request) => ({ ...req, body: releaseBody(namespace) }),
+  });
+  console.log(`# ${BIN} serve under callgrind, PostgreSQL, ${CONNECTIONS} connections; ${SIGN_REQUESTS} signing and ${READ_REQUESTS} read requests a measure`);
+  for (let round = 0; round < ROUNDS; round++) {
+    await measure('sign ed25519', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme'));
+    await measure('sign ecdsa-p256', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme-ec'));
+    await measure('read', `${service.base}/v1/signatures/${signed.id}`, READ_REQUESTS, { method: 'GET', headers: { 'content-type': 'application/json' } });
+  }
+} finally {
+  service?.child.kill('SIGKILL');
+  await db.drop();
+  rmSync(work, { recursive: true, force: true });
+}
