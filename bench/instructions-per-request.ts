@@ -10,10 +10,14 @@
 // doing; it still moves by a few per cent between runs, since when the JIT compiles and the
 // collector runs depends on timing. PostgreSQL's work is not in it (another process).
 // The service runs some 30 times slower under callgrind: the counts are taken with few
-// connections and requests, after a warm-up that is not counted (instrumentation off).
+// connections and requests, after a warm-up that is not counted (instrumentation off). What the
+// service does every second whatever the load (the checkpointer's look, the pool, the state
+// watcher) is counted per second of the longer run, so it would weigh some 30 times more per
+// request than it does at full speed: before each measure the same process is counted idle for
+// BENCH_IDLE_SECONDS, and that rate times the measure's seconds is taken off (both printed).
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines),
-// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), TEST_DATABASE_URL.
+// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), TEST_DATABASE_URL.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +34,7 @@ const BIN = path.join(dir, 'bin/modelsign.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SIGN_REQUESTS = Number(process.env.BENCH_SIGN_REQUESTS ?? 400);
 const READ_REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 3000);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
 const CONNECTIONS = 4;
 
 if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
@@ -90,14 +95,25 @@ try {
     const result = await autocannon({ url, connections: CONNECTIONS, amount, timeout: 60, requests: [request] });
     if (result.errors + result.timeouts + result.non2xx > 0) throw new Error(`${label}: ${result.errors + result.timeouts} errors, ${result.non2xx} non-2xx answers`);
   };
-  const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {
-    await load(label, url, amount, request); // warm-up, not counted: JIT, pools, caches
+  /** Instructions counted while `during` runs, and its seconds. */
+  const counted = async (during: () => Promise<unknown>): Promise<{ instructions: number; seconds: number }> => {
     control('-z', pid);
     control('-i', 'on', pid);
-    await load(label, url, amount, request);
+    const t0 = performance.now();
+    await during();
+    const seconds = (performance.now() - t0) / 1000;
     control('-i', 'off', pid);
     control('-d', pid);
-    console.log(`instructions per request (${label}) ${Math.round(lastDump() / amount)}`);
+    return { instructions: lastDump(), seconds };
+  };
+  const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {
+    await load(label, url, amount, request); // warm-up, not counted: JIT, pools, caches
+    const idle = await counted(() => new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000)));
+    const idlePerSecond = idle.instructions / idle.seconds;
+    const busy = await counted(() => load(label, url, amount, request));
+    const net = busy.instructions - idlePerSecond * busy.seconds;
+    console.log(`# ${label}: ${busy.instructions} instructions in ${busy.seconds.toFixed(1)} s; idle ${Math.round(idlePerSecond)} a second, ${Math.round((idlePerSecond * busy.seconds) / amount)} a request taken off`);
+    console.log(`instructions per request (${label}) ${Math.round(net / amount)}`);
   };
   const signing = (namespace: string): autocannon.Request => ({
     method: 'POST',
