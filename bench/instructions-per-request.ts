@@ -18,7 +18,7 @@
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines),
 // BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), TEST_DATABASE_URL.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,8 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { freePort } from '../test/support/process.ts';
-import { benchPublisher, caller, releaseBody } from './support.ts';
+import { benchPublisher, caller, releaseBody, start } from './support.ts';
 
 const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
 const BIN = path.join(dir, 'bin/modelsign.js');
@@ -54,25 +53,6 @@ const lastDump = (): number => {
   return Number(m[1]);
 };
 
-async function startUnderCallgrind(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${OUT}`, process.execPath, BIN, 'serve'], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const base = `http://127.0.0.1:${port}`;
-  // Start-up under callgrind takes tens of seconds.
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`serve exited under callgrind: ${stderr}`);
-    if (await fetch(`${base}/healthz`).then(() => true, () => false)) return { child, base };
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`serve did not start under callgrind: ${stderr}`);
-}
-
 const db = await createPostgresDatabase();
 let service: { child: ChildProcess; base: string } | undefined;
 try {
@@ -80,7 +60,8 @@ try {
   const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
   for (let attempt = 1; !service; attempt++) {
     try {
-      service = await startUnderCallgrind(env);
+      // Start-up under callgrind takes tens of seconds; its own lines go to stderr.
+      service = await start(['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${OUT}`, process.execPath, BIN, 'serve'], env, { command: 'valgrind', waitMs: 300_000 });
     } catch (error) {
       if (attempt === 3) throw error;
       console.log(`# start ${attempt} failed under callgrind; again`);

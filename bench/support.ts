@@ -8,16 +8,22 @@ import { freePort } from '../test/support/process.ts';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
-export async function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+/**
+ * Starts `command args` (node by default) on a free port and waits for it to answer, up to
+ * `waitMs` (30 s; a service under valgrind needs minutes). Throws at once if it exits meanwhile.
+ */
+export async function start(args: string[], env: Record<string, string>, { command = process.execPath, waitMs = 30_000 } = {}): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(command, args, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
+  for (const until = Date.now() + waitMs; Date.now() < until; ) {
+    if (child.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited (${child.exitCode}) before it answered`);
     if (await fetch(`${base}/healthz`).then(() => true, () => false)) return { child, base };
     if (await fetch(`${base}/hello`).then((r) => r.ok, () => false)) return { child, base };
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${args.join(' ')} did not start`);
+  child.kill('SIGKILL');
+  throw new Error(`${command} ${args.join(' ')} did not start`);
 }
 
 export interface Result {
