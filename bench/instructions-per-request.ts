@@ -13,14 +13,29 @@
 // connections and requests, after a warm-up that is not counted (instrumentation off). What the
 // service does every second whatever the load (the checkpointer's look, the pool, the state
 // watcher) is counted per second of the longer run, so it would weigh some 30 times more per
-// request than it does at full speed: before each measure the same process is counted idle for
-// BENCH_IDLE_SECONDS, and that rate times the measure's seconds is taken off (both printed).
+// request than it does at full speed: before each measure the same process is counted idle in
+// BENCH_IDLE_SECONDS windows of a second, and the median window's rate times the measure's seconds
+// is taken off (both printed). The median, since one window sometimes holds a burst left by the
+// load before (a collection, a compile finishing): once, a single 5 s window counted 240 million
+// instructions of it, which taken off a signing measure left a fifth of its count.
+//
+// The warm-up is short (every request costs some 30 times more under callgrind), and V8 keeps
+// compiling for a while after it: at full speed, V8 optimized 572, 230, 78, 26, 24, 10, 10 and
+// 2 functions in successive rounds of 2,000 signings (--trace-opt), and under callgrind its
+// compilers were two fifths of what a signing measure counted. That cost is paid once per process, so it says little about a
+// long-running service; how much of it falls inside the measure follows the code's shape and
+// timing. Each measure therefore also prints its count without the instructions spent in V8's
+// compilers (symbols in v8::internal::compiler, maglev, baseline; the assembler; zone memory),
+// read from the dump with callgrind_annotate: the steady-state figure bench-compare takes too.
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines),
-// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), TEST_DATABASE_URL.
+// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), TEST_DATABASE_URL,
+// BENCH_CALLGRIND_KEEP (a folder: each measure's dump is kept there as `<label>-<round>.out`, for
+// `callgrind_annotate`, which tells where the instructions went by native symbol: V8's builtins,
+// its collector and compilers, OpenSSL; JIT-compiled JavaScript shows as `???`).
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +49,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SIGN_REQUESTS = Number(process.env.BENCH_SIGN_REQUESTS ?? 400);
 const READ_REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 3000);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 5);
+const KEEP = process.env.BENCH_CALLGRIND_KEEP;
 const CONNECTIONS = 4;
 
 if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
@@ -44,14 +60,29 @@ const control = (...args: string[]) => {
   const r = spawnSync('callgrind_control', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')}: ${r.stderr}`);
 };
-/** The instructions counted in the newest dump (callgrind.out.N, N counting up). */
-const lastDump = (): number => {
-  const dumps = readdirSync(work).filter((f) => /^callgrind\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
-  const text = readFileSync(path.join(work, dumps.at(-1)!), 'utf8');
-  const m = /^totals: (\d+)/m.exec(text);
-  if (!m) throw new Error(`no totals in ${dumps.at(-1)}`);
-  return Number(m[1]);
+/** Instructions in V8's compilers (see above), from a dump's per-function (self) counts. */
+const COMPILER = /v8::internal::(compiler|maglev|baseline)::|v8::internal::(Assembler|Zone)\b|v8::internal::\w*Zone\w*Allocat/;
+const compilerInstructions = (file: string): number => {
+  const r = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`callgrind_annotate ${file}: ${r.stderr}`);
+  let sum = 0;
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$/.exec(line);
+    if (m && !m[2]!.includes('PROGRAM TOTALS') && COMPILER.test(m[2]!)) sum += Number(m[1]!.replaceAll(',', ''));
+  }
+  return sum;
 };
+
+/** The newest dump (callgrind.out.N, N counting up) and the instructions counted in it. */
+const lastDump = (): { file: string; instructions: number } => {
+  const dumps = readdirSync(work).filter((f) => /^callgrind\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+  const file = path.join(work, dumps.at(-1)!);
+  const m = /^totals: (\d+)/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`no totals in ${file}`);
+  return { file, instructions: Number(m[1]) };
+};
+if (KEEP) mkdirSync(KEEP, { recursive: true });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const db = await createPostgresDatabase();
 let service: { child: ChildProcess; base: string } | undefined;
@@ -77,7 +108,7 @@ try {
     if (result.errors + result.timeouts + result.non2xx > 0) throw new Error(`${label}: ${result.errors + result.timeouts} errors, ${result.non2xx} non-2xx answers`);
   };
   /** Instructions counted while `during` runs, and its seconds. */
-  const counted = async (during: () => Promise<unknown>): Promise<{ instructions: number; seconds: number }> => {
+  const counted = async (during: () => Promise<unknown>): Promise<{ file: string; instructions: number; compiling: number; seconds: number }> => {
     control('-z', pid);
     control('-i', 'on', pid);
     const t0 = performance.now();
@@ -85,16 +116,22 @@ try {
     const seconds = (performance.now() - t0) / 1000;
     control('-i', 'off', pid);
     control('-d', pid);
-    return { instructions: lastDump(), seconds };
+    const dump = lastDump();
+    return { ...dump, compiling: compilerInstructions(dump.file), seconds };
   };
-  const measure = async (label: string, url: string, amount: number, request: autocannon.Request) => {
+  const measure = async (label: string, url: string, amount: number, request: autocannon.Request, round: number) => {
     await load(label, url, amount, request); // warm-up, not counted: JIT, pools, caches
-    const idle = await counted(() => new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000)));
-    const idlePerSecond = idle.instructions / idle.seconds;
+    const windows = [];
+    for (let w = 0; w < IDLE_SECONDS; w++) windows.push(await counted(() => new Promise((r) => setTimeout(r, 1000))));
+    const idlePerSecond = median(windows.map((w) => w.instructions / w.seconds));
+    const idleSteadyPerSecond = median(windows.map((w) => (w.instructions - w.compiling) / w.seconds));
     const busy = await counted(() => load(label, url, amount, request));
     const net = busy.instructions - idlePerSecond * busy.seconds;
-    console.log(`# ${label}: ${busy.instructions} instructions in ${busy.seconds.toFixed(1)} s; idle ${Math.round(idlePerSecond)} a second, ${Math.round((idlePerSecond * busy.seconds) / amount)} a request taken off`);
+    const steady = busy.instructions - busy.compiling - idleSteadyPerSecond * busy.seconds;
+    if (KEEP) copyFileSync(busy.file, path.join(KEEP, `${label.replaceAll(' ', '-')}-${round}.out`));
+    console.log(`# ${label}: ${busy.instructions} instructions in ${busy.seconds.toFixed(1)} s, ${busy.compiling} of them in V8's compilers; idle ${Math.round(idlePerSecond)} a second (median of ${windows.length} windows), ${Math.round((idlePerSecond * busy.seconds) / amount)} a request taken off`);
     console.log(`instructions per request (${label}) ${Math.round(net / amount)}`);
+    console.log(`instructions per request (${label}, without compiling) ${Math.round(steady / amount)}`);
   };
   const signing = (namespace: string): autocannon.Request => ({
     method: 'POST',
@@ -103,9 +140,9 @@ try {
   });
   console.log(`# ${BIN} serve under callgrind, PostgreSQL, ${CONNECTIONS} connections; ${SIGN_REQUESTS} signing and ${READ_REQUESTS} read requests a measure`);
   for (let round = 0; round < ROUNDS; round++) {
-    await measure('sign ed25519', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme'));
-    await measure('sign ecdsa-p256', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme-ec'));
-    await measure('read', `${service.base}/v1/signatures/${signed.id}`, READ_REQUESTS, { method: 'GET', headers: { 'content-type': 'application/json' } });
+    await measure('sign ed25519', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme'), round);
+    await measure('sign ecdsa-p256', `${service.base}/v1/signatures`, SIGN_REQUESTS, signing('acme-ec'), round);
+    await measure('read', `${service.base}/v1/signatures/${signed.id}`, READ_REQUESTS, { method: 'GET', headers: { 'content-type': 'application/json' } }, round);
   }
 } finally {
   service?.child.kill('SIGKILL');
