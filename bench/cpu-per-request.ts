@@ -16,14 +16,13 @@
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines), BENCH_SIGN_REQUESTS
 // (20000; also the signatures of the batch measure, BENCH_BATCH (50) a request), BENCH_READ_REQUESTS
 // (100000), TEST_DATABASE_URL.
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { benchPublisher, caller, CONNECTIONS, releaseBody, start } from './support.ts';
+import { benchPublisher, caller, CONNECTIONS, releaseBody, serviceEnv, start } from './support.ts';
 
 const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
 const BIN = path.join(dir, 'bin/modelsign.js');
@@ -63,7 +62,7 @@ const db = await createPostgresDatabase();
 let service: Awaited<ReturnType<typeof start>> | undefined;
 let stats: pg.Client | undefined;
 try {
-  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
+  const env = serviceEnv(db.url);
   service = await start([BIN, 'serve'], env);
   const pid = service.child.pid!;
   const client = (stats = new pg.Client({ connectionString: db.url }));

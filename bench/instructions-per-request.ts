@@ -34,14 +34,13 @@
 // `callgrind_annotate`, which tells where the instructions went by native symbol: V8's builtins,
 // its collector and compilers, OpenSSL; JIT-compiled JavaScript shows as `???`).
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { benchPublisher, caller, releaseBody, start } from './support.ts';
+import { benchPublisher, caller, releaseBody, serviceEnv, start } from './support.ts';
 
 const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
 const BIN = path.join(dir, 'bin/modelsign.js');
@@ -88,7 +87,7 @@ const db = await createPostgresDatabase();
 let service: { child: ChildProcess; base: string } | undefined;
 try {
   // A transaction of the first start can outlast Prisma's 5 s limit under callgrind: try again.
-  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
+  const env = serviceEnv(db.url);
   for (let attempt = 1; !service; attempt++) {
     try {
       // Start-up under callgrind takes tens of seconds; its own lines go to stderr.

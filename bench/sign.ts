@@ -17,11 +17,10 @@
 // reported: one pipeline (one connection) signing releases one by one against the same pipeline
 // sending them in batches.
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { SOFTHSM_MODULE, softHsm, TOKEN_LABEL } from '../test/support/softhsm.ts';
-import { benchPublisher, caller, CONNECTIONS, measure, releaseBody, SECONDS, start } from './support.ts';
+import { benchPublisher, caller, CONNECTIONS, measure, releaseBody, SECONDS, serviceEnv, start } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
@@ -48,9 +47,7 @@ const target = backend === 'pkcs11' ? { ed25519: 0.5, 'ecdsa-p256': 0 } : { ed25
 const db = await createPostgresDatabase();
 const children: ChildProcess[] = [];
 try {
-  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MODELSIGN_DB_POOL_SIZE: '20',
-    // Limits on but out of reach: the bench measures their cost, not their refusals.
-    MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000', ...(backend === 'pkcs11' ? tokenEnv() : {}) };
+  const env = { ...serviceEnv(db.url), ...(backend === 'pkcs11' ? tokenEnv() : {}) };
   const baseline = await start(['--import', 'tsx', BASELINE], { DATABASE_URL: db.url, POOL_SIZE: '20' });
   children.push(baseline.child);
   // BENCH_NODE_ARGS: node options for the service only, e.g. `--cpu-prof --cpu-prof-dir=DIR`.

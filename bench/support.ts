@@ -2,6 +2,7 @@
 // generator (autocannon) with a warm-up, printing throughput and p99 in one format, the
 // publisher the signing benches sign as and the releases they sign.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import { freePort } from '../test/support/process.ts';
 
@@ -73,6 +74,22 @@ export async function measure(label: string, url: string, options: LoadOptions):
 }
 
 export const pass = (b: boolean) => (b ? 'PASS' : 'FAIL');
+
+/**
+ * The environment a bench runs `modelsign serve` with: its own database and a new KEK, log level
+ * BENCH_LOG_LEVEL (warn; the service's default, info, would measure logging), a pool of 20, and
+ * rate limits switched on but out of reach (their cost is measured, not their refusals).
+ */
+export function serviceEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    MODELSIGN_KEK: randomBytes(32).toString('base64'),
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    MODELSIGN_DB_POOL_SIZE: '20',
+    MODELSIGN_RATE_LIMIT_PUBLIC: '10000000',
+    MODELSIGN_RATE_LIMIT_TOKEN: '10000000',
+  };
+}
 
 const digest = (n: number) => n.toString(16).padStart(64, '0');
 let releases = 0;

@@ -7,10 +7,9 @@
 // Options (environment): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL
 // (warn), BENCH_NODE_ARGS (node options for the service, such as --cpu-prof), TEST_DATABASE_URL.
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { benchPublisher, caller, CONNECTIONS, measure, pass, SECONDS, start } from './support.ts';
+import { benchPublisher, caller, CONNECTIONS, measure, pass, SECONDS, serviceEnv, start } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
@@ -19,8 +18,7 @@ const digest = (n: number) => n.toString(16).padStart(64, '0');
 const db = await createPostgresDatabase();
 const children: ChildProcess[] = [];
 try {
-  const env = { DATABASE_URL: db.url, MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', MODELSIGN_DB_POOL_SIZE: '20',
-    MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000' };
+  const env = serviceEnv(db.url);
   // BENCH_NODE_ARGS: node options for the service only, e.g. `--cpu-prof --cpu-prof-dir=DIR`.
   const service = await start([...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'], env);
   children.push(service.child);

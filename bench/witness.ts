@@ -12,7 +12,6 @@
 // Options (environment): BENCH_SECONDS (10), BENCH_CONNECTIONS (50), TEST_DATABASE_URL.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { keySet, parseWitnessPolicy, verifyBundle } from '../src/core/verifier.ts';
 import { trustedKeysFromJwks } from '../src/core/keys/jwks.ts';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { measure, pass, start } from './support.ts';
+import { measure, pass, serviceEnv, start } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
@@ -51,10 +50,9 @@ try {
   const policy = `${witnesses.map((w, i) => `witness w${i} ${w.vkey} ${w.url}`).join('\n')}\ngroup all3 all w0 w1 w2\nquorum all3\n`;
   const policyFile = path.join(dir, 'witnesses.policy');
   writeFileSync(policyFile, policy);
-  const common = { MODELSIGN_KEK: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn', MODELSIGN_DB_POOL_SIZE: '20', MODELSIGN_RATE_LIMIT_PUBLIC: '10000000', MODELSIGN_RATE_LIMIT_TOKEN: '10000000', MODELSIGN_LOG_ORIGIN: ORIGIN };
   const envs = [
-    { ...common, DATABASE_URL: databases[0]!.url },
-    { ...common, DATABASE_URL: databases[1]!.url, MODELSIGN_WITNESS_POLICY: policyFile, MODELSIGN_WITNESS_PACE: 'w0=1s,w1=1s,w2=1s' },
+    { ...serviceEnv(databases[0]!.url), MODELSIGN_LOG_ORIGIN: ORIGIN },
+    { ...serviceEnv(databases[1]!.url), MODELSIGN_LOG_ORIGIN: ORIGIN, MODELSIGN_WITNESS_POLICY: policyFile, MODELSIGN_WITNESS_PACE: 'w0=1s,w1=1s,w2=1s' },
   ];
   const services = [];
   for (const env of envs) {
