@@ -4,11 +4,14 @@
 // is the checkout whose `bin/modelsign.js serve` is measured (default: this one), so
 // `node scripts/bench-compare.mjs REV instructions` holds an older commit to the same load.
 //
-// Why beside the throughput and CPU-time benches: on this 2-core machine a reads ratio moves by
-// ±15 % between runs of one commit (the load generator, not the service, is the limit), and CPU
-// time by several per cent. An instruction count does not depend on what else the machine is
-// doing; it still moves by a few per cent between runs, since when the JIT compiles and the
-// collector runs depends on timing. PostgreSQL's work is not in it (another process).
+// Why beside the throughput and CPU-time benches: on these 2-core VMs one commit's reads ratio
+// moved from 0.41 to 0.65 between runs of one compare, and the service's CPU time per read from
+// 54 to 128 µs between processes half an hour apart. An instruction count does not depend on what else the machine is doing, but it
+// is not steady either: one process's rounds moved by up to ±15 % even without compiling, since
+// when the JIT compiles and the collector runs depends on timing; compare medians of several.
+// It counts user-space instructions only: not the kernel's work (a read's `writev` to the socket
+// was 37 % of the service's profile samples), not the time an instruction takes, and not
+// PostgreSQL's work (another process).
 // The service runs some 30 times slower under callgrind: the counts are taken with few
 // connections and requests, after a warm-up that is not counted (instrumentation off). What the
 // service does every second whatever the load (the checkpointer's look, the pool, the state
@@ -16,17 +19,18 @@
 // request than it does at full speed: before each measure the same process is counted idle in
 // BENCH_IDLE_SECONDS windows of a second, and the median window's rate times the measure's seconds
 // is taken off (both printed). The median, since one window sometimes holds a burst left by the
-// load before (a collection, a compile finishing): once, a single 5 s window counted 240 million
-// instructions of it, which taken off a signing measure left a fifth of its count.
+// load before (a collection, a compile finishing): once, a single 5 s window counted some 240
+// million instructions of it, which taken off a signing measure left under a third of its count.
 //
 // The warm-up is short (every request costs some 30 times more under callgrind), and V8 keeps
 // compiling for a while after it: at full speed, V8 optimized 572, 230, 78, 26, 24, 10, 10 and
 // 2 functions in successive rounds of 2,000 signings (--trace-opt), and under callgrind its
-// compilers were two fifths of what a signing measure counted. That cost is paid once per process, so it says little about a
-// long-running service; how much of it falls inside the measure follows the code's shape and
-// timing. Each measure therefore also prints its count without the instructions spent in V8's
-// compilers (symbols in v8::internal::compiler, maglev, baseline; the assembler; zone memory),
-// read from the dump with callgrind_annotate: the steady-state figure bench-compare takes too.
+// compilers were two fifths of what a signing measure counted. That cost is paid once per
+// process, so it says little about a long-running service; how much of it falls inside the
+// measure follows the code's shape and timing. Each measure therefore also prints its count
+// without the instructions spent in V8's compilers (symbols in v8::internal::compiler, maglev,
+// baseline; the assembler; zone memory), read from the dump with callgrind_annotate; bench-compare
+// tabulates both lines.
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines),
 // BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), TEST_DATABASE_URL,
