@@ -15,7 +15,7 @@
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines), BENCH_SIGN_REQUESTS
 // (20000; also the signatures of the batch measure, BENCH_BATCH (50) a request), BENCH_READ_REQUESTS
-// (100000), TEST_DATABASE_URL.
+// (100000), BENCH_LOG_LEVEL (warn), TEST_DATABASE_URL.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

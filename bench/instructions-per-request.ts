@@ -33,7 +33,8 @@
 // tabulates both lines.
 //
 // Options (environment): BENCH_ROUNDS (default 2; each prints its own lines),
-// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), TEST_DATABASE_URL,
+// BENCH_SIGN_REQUESTS (400), BENCH_READ_REQUESTS (3000), BENCH_IDLE_SECONDS (5), BENCH_LOG_LEVEL (warn),
+// TEST_DATABASE_URL,
 // BENCH_CALLGRIND_KEEP (a folder: each measure's dump is kept there as `<label>-<round>.out`, for
 // `callgrind_annotate`, which tells where the instructions went by native symbol: V8's builtins,
 // its collector and compilers, OpenSSL; JIT-compiled JavaScript shows as `???`).
@@ -44,7 +45,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createPostgresDatabase } from '../test/support/db.ts';
-import { benchPublisher, caller, releaseBody, serviceEnv, start } from './support.ts';
+import { benchPublisher, caller, median, releaseBody, serviceEnv, start } from './support.ts';
 
 const dir = path.resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)));
 const BIN = path.join(dir, 'bin/modelsign.js');
@@ -85,7 +86,6 @@ const lastDump = (): { file: string; instructions: number } => {
   return { file, instructions: Number(m[1]) };
 };
 if (KEEP) mkdirSync(KEEP, { recursive: true });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const db = await createPostgresDatabase();
 let service: { child: ChildProcess; base: string } | undefined;

@@ -30,6 +30,7 @@ import { inPool, MIRROR_CONCURRENCY, writeMirrorFiles } from '../src/services/ti
 import { nginxSkip, startNginx } from '../test/support/nginx.ts';
 import { serveFolder } from '../test/support/tiles.ts';
 import { writeTilesFolder } from '../test/support/tiles-folder.ts';
+import { median } from './support.ts';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -39,7 +40,6 @@ const ORIGIN = 'bench.modelsign.test/mirror';
 const work = mkdtempSync(path.join(process.env.BENCH_DIR ?? tmpdir(), 'modelsign-bench-mirror-'));
 // nginx's workers run as nobody: they must enter the folder (mkdtemp makes it 0700).
 chmodSync(work, 0o755);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 // Leaf i is the same bytes in every source, so the larger source extends the smaller one.

@@ -75,6 +75,9 @@ export async function measure(label: string, url: string, options: LoadOptions):
 
 export const pass = (b: boolean) => (b ? 'PASS' : 'FAIL');
 
+/** The middle value (of an even count, the upper of the two middle ones). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /**
  * The environment a bench runs `modelsign serve` with: its own database and a new KEK, log level
  * BENCH_LOG_LEVEL (warn; the service's default, info, would measure logging), a pool of 20, and

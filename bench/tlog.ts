@@ -27,6 +27,7 @@ import { nodeLogHasher } from '../src/services/support/node-hasher.ts';
 import { inclusionRanges } from '../src/core/tlog/tree-math.ts';
 import { createPostgresDatabase } from '../test/support/db.ts';
 import { freePort } from '../test/support/process.ts';
+import { median } from './support.ts';
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const PROOFS = Number(process.env.BENCH_PROOFS ?? 500);
@@ -34,7 +35,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const BIN = fileURLToPath(new URL('../bin/modelsign.js', import.meta.url));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
 type Db = Awaited<ReturnType<typeof openDatabase>>;

@@ -21,11 +21,11 @@ import { FileCheck } from '../src/core/file-check.ts';
 import { createTestApp, listenTestApp } from '../test/support/app.ts';
 import { launchBrowser } from '../test/support/browser.ts';
 import { writeLargeStateDict } from '../test/support/crafted-content.ts';
+import { median } from './support.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MiB = 1024 * 1024;
 const SIZE = 1024 * MiB;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** PSS in MiB summed over the processes of the browser Playwright started (its profile folder names them). */
 function browserPss(): number {

@@ -9,7 +9,7 @@
 // - with one witness stopped: signing still answers 201 and the proofs wait (404), and once it is
 //   back they come;
 // - that each proof verifies offline with the user's policy (the portable verifier).
-// Options (environment): BENCH_SECONDS (10), BENCH_CONNECTIONS (50), TEST_DATABASE_URL.
+// Options (environment): BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_LOG_LEVEL (warn), TEST_DATABASE_URL.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
